@@ -1,0 +1,29 @@
+// Build: compile TypeScript to dist/ and copy the non-TS assets (SQL migrations, init templates).
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
+  stdio: 'inherit',
+});
+
+// Copy every non-.ts file under src/ (migrations/*.sql, lua/*.lua, templates/**) beside the compiled code.
+function copyAssets(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) copyAssets(p);
+    else if (!name.endsWith('.ts')) {
+      const out = join(root, 'dist', relative(join(root, 'src'), p));
+      mkdirSync(dirname(out), { recursive: true });
+      cpSync(p, out, { preserveTimestamps: true });
+    }
+  }
+}
+copyAssets(join(root, 'src'));
+if (!existsSync(join(root, 'dist/cli/main.js'))) {
+  console.error('build: dist/cli/main.js missing');
+  process.exit(1);
+}

@@ -1,0 +1,96 @@
+// InterlockError: the one error type, its codes, and the tables mapping codes to exit codes and HTTP statuses.
+
+/** Every failure Interlock reports by code. */
+export type ErrorCode =
+  | 'USAGE' // bad command-line usage
+  | 'CONFIG_INVALID' // a config file failed validation (diagnostics attached)
+  | 'CONFIG_NOT_FOUND' // no interlock.yaml found
+  | 'PIPELINE_NOT_FOUND'
+  | 'ARCHETYPE_NOT_FOUND'
+  | 'ALREADY_EXISTS' // refusing to overwrite
+  | 'STORE_UNAVAILABLE' // store cannot be opened or reached
+  | 'STORE_CORRUPT' // store holds something unreadable
+  | 'IO_ERROR'
+  | 'INTERNAL';
+
+/** A config problem with its place: file:line:col and the dotted field path. */
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface InterlockErrorContext {
+  pipeline?: string;
+  file?: string;
+  diagnostics?: Diagnostic[];
+  cause?: unknown;
+  [key: string]: unknown;
+}
+
+/** The one error class thrown across module boundaries. Data goes in `context`, not in the message. */
+export class InterlockError extends Error {
+  readonly code: ErrorCode;
+  readonly context: InterlockErrorContext;
+  constructor(code: ErrorCode, message: string, context: InterlockErrorContext = {}) {
+    super(message, context.cause !== undefined ? { cause: context.cause } : undefined);
+    this.name = 'InterlockError';
+    this.code = code;
+    this.context = context;
+  }
+}
+
+/** Process exit codes, as documented in README and --help. */
+export const EXIT = {
+  OK: 0,
+  BLOCKED: 1,
+  USAGE: 2,
+  RUNTIME: 3,
+} as const;
+
+const EXIT_BY_CODE: Record<ErrorCode, number> = {
+  USAGE: EXIT.USAGE,
+  CONFIG_INVALID: EXIT.USAGE,
+  CONFIG_NOT_FOUND: EXIT.USAGE,
+  PIPELINE_NOT_FOUND: EXIT.USAGE,
+  ARCHETYPE_NOT_FOUND: EXIT.USAGE,
+  ALREADY_EXISTS: EXIT.USAGE,
+  STORE_UNAVAILABLE: EXIT.RUNTIME,
+  STORE_CORRUPT: EXIT.RUNTIME,
+  IO_ERROR: EXIT.RUNTIME,
+  INTERNAL: EXIT.RUNTIME,
+};
+
+const HTTP_BY_CODE: Record<ErrorCode, number> = {
+  USAGE: 400,
+  CONFIG_INVALID: 400,
+  CONFIG_NOT_FOUND: 500,
+  PIPELINE_NOT_FOUND: 404,
+  ARCHETYPE_NOT_FOUND: 400,
+  ALREADY_EXISTS: 409,
+  STORE_UNAVAILABLE: 503,
+  STORE_CORRUPT: 500,
+  IO_ERROR: 500,
+  INTERNAL: 500,
+};
+
+/** Exit code for any thrown value: unknown errors are runtime failures. */
+export function exitCodeFor(err: unknown): number {
+  return err instanceof InterlockError ? EXIT_BY_CODE[err.code] : EXIT.RUNTIME;
+}
+
+/** HTTP status for any thrown value. */
+export function httpStatusFor(err: unknown): number {
+  return err instanceof InterlockError ? HTTP_BY_CODE[err.code] : 500;
+}
+
+/** Formats a diagnostic the way editors and CI logs understand: file:line:col field: message. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = `${d.file}:${d.line}:${d.col}`;
+  const field = d.path ? ` ${d.path}:` : '';
+  const sev = d.severity === 'warning' ? ' warning:' : '';
+  return `${where}${sev}${field} ${d.message}`;
+}

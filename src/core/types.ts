@@ -1,0 +1,150 @@
+// Domain types shared by every layer: resolved pipeline specs, trait results, readiness and decision records.
+
+/** What an evaluator (or the runner on its behalf) reports. Only 'PASS' ever passes. */
+export type EvalStatus = 'PASS' | 'FAIL';
+
+/** A trait's state as seen at some instant: a stored result past its TTL, or none at all, is STALE. */
+export type TraitState = 'PASS' | 'FAIL' | 'STALE';
+
+/** Why a trait failed when the evaluator itself did not say (or could not). */
+export type ReasonCode =
+  | 'EVALUATOR_FAIL' // evaluator answered FAIL
+  | 'EVALUATOR_OUTPUT_INVALID'
+  | 'EVALUATOR_OUTPUT_TOO_LARGE'
+  | 'EVALUATOR_ERROR' // non-zero exit or killed by a signal
+  | 'EVALUATOR_TIMEOUT'
+  | 'EVALUATOR_NOT_FOUND'
+  | 'EVALUATOR_NOT_EXECUTABLE'
+  | 'NO_EVALUATOR'
+  | 'STALE' // result expired (TTL) or missing
+  | 'INTERNAL';
+
+export type ReadinessRuleType = 'all-required-pass' | 'majority-pass';
+
+export interface ReadinessRule {
+  type: ReadinessRuleType;
+  /** majority-pass only: fraction of traits that must pass, in (0, 1]. Default: more than half. */
+  threshold?: number;
+}
+
+/** One trait of a pipeline after archetype × pipeline resolution. */
+export interface ResolvedTrait {
+  type: string;
+  description?: string;
+  required: boolean;
+  /** Absolute path of the evaluator executable; undefined when none is configured. */
+  evaluator?: string;
+  /** The evaluator as written in config (for messages). */
+  evaluatorRef?: string;
+  config: Record<string, unknown>;
+  /** Seconds a result stays valid; undefined = never expires. */
+  ttlSeconds?: number;
+  timeoutSeconds: number;
+}
+
+export interface CommandTriggerSpec {
+  type: 'command';
+  command: string;
+  timeout?: number;
+  maxRunSeconds?: number;
+}
+
+export interface HttpTriggerSpec {
+  type: 'http';
+  method?: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeout?: number;
+  async?: boolean;
+  maxRunSeconds?: number;
+}
+
+export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec;
+
+/** A fully resolved pipeline: what the engine and runtime work from. */
+export interface PipelineSpec {
+  name: string;
+  archetype: string;
+  tier?: number;
+  description?: string;
+  traits: ResolvedTrait[];
+  readinessRule: ReadinessRule;
+  trigger?: TriggerSpec;
+  /** Where it was defined (a YAML file relative to the project root, or 'api'). */
+  source: string;
+}
+
+/** One evaluator's outcome, as stored. Times are epoch milliseconds. */
+export interface TraitResult {
+  pipeline: string;
+  trait: string;
+  status: EvalStatus;
+  value?: Record<string, unknown>;
+  /** Human reason: the evaluator's own, or the runner's. */
+  reason?: string;
+  /** Set whenever status is FAIL. */
+  reasonCode?: ReasonCode;
+  durationMs: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  evaluatedAt: number;
+  /** undefined = never expires. */
+  expiresAt?: number;
+}
+
+/** A trait that keeps a pipeline from being READY, and why. */
+export interface BlockingTrait {
+  trait: string;
+  state: TraitState;
+  reasonCode: ReasonCode;
+  reason: string;
+}
+
+/** A trait as the readiness rule saw it. */
+export interface TraitView {
+  trait: string;
+  required: boolean;
+  state: TraitState;
+  result?: TraitResult;
+  /** ms of validity left at `now`; undefined when it never expires or has no result. */
+  ttlLeftMs?: number;
+}
+
+export type Outcome = 'READY' | 'NOT_READY';
+
+export interface Readiness {
+  pipeline: string;
+  outcome: Outcome;
+  rule: ReadinessRule;
+  traits: TraitView[];
+  blocking: BlockingTrait[];
+  /** Extra reason when the rule itself blocks (e.g. no traits, majority not reached). */
+  note?: string;
+  decidedAt: number;
+}
+
+/** Where an evaluation came from. */
+export type DecisionSource = 'cli' | 'api' | 'run' | 'watcher' | 'test';
+
+/** The durable answer to "why was it blocked at 06:02?". */
+export interface DecisionRecord {
+  id: string;
+  pipeline: string;
+  source: DecisionSource;
+  rule: ReadinessRule;
+  outcome: Outcome;
+  traits: Array<{
+    trait: string;
+    required: boolean;
+    status: TraitState;
+    value?: Record<string, unknown>;
+    reason?: string;
+    reasonCode?: ReasonCode;
+    durationMs?: number;
+  }>;
+  blocking: BlockingTrait[];
+  note?: string;
+  decidedAt: number;
+  runId?: string;
+}

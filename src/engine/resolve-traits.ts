@@ -1,0 +1,55 @@
+// Trait resolution: archetype × pipeline → ordered traits with merged config, ttl and timeout. Pure.
+import type { ResolvedTrait } from '../core/types.js';
+
+/** Engine default evaluator timeout, seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+export interface ArchetypeTraitDef {
+  type: string;
+  description?: string;
+  defaultConfig?: Record<string, unknown>;
+  defaultTtl?: number;
+  defaultTimeout?: number;
+}
+
+export interface PipelineTraitDef {
+  evaluator?: string;
+  config?: Record<string, unknown>;
+  ttl?: number;
+  timeout?: number;
+}
+
+/**
+ * Required traits in archetype order, then the optional traits the pipeline lists (in archetype order).
+ * Config is a shallow merge (pipeline wins); ttl/timeout: pipeline, else archetype default, else engine default.
+ * `locate` turns an evaluator reference into an absolute path (the caller owns the filesystem).
+ * Pipeline traits the archetype does not declare are the config layer's error to report; they are ignored here.
+ */
+export function resolveTraits(
+  required: readonly ArchetypeTraitDef[],
+  optional: readonly ArchetypeTraitDef[],
+  pipelineTraits: Readonly<Record<string, PipelineTraitDef>>,
+  locate: (ref: string) => string,
+): ResolvedTrait[] {
+  const one = (def: ArchetypeTraitDef, isRequired: boolean): ResolvedTrait => {
+    const p = pipelineTraits[def.type] ?? {};
+    const t: ResolvedTrait = {
+      type: def.type,
+      required: isRequired,
+      config: { ...(def.defaultConfig ?? {}), ...(p.config ?? {}) },
+      timeoutSeconds: p.timeout ?? def.defaultTimeout ?? DEFAULT_TIMEOUT_SECONDS,
+    };
+    if (def.description !== undefined) t.description = def.description;
+    const ttl = p.ttl ?? def.defaultTtl;
+    if (ttl !== undefined) t.ttlSeconds = ttl;
+    if (p.evaluator !== undefined) {
+      t.evaluatorRef = p.evaluator;
+      t.evaluator = locate(p.evaluator);
+    }
+    return t;
+  };
+  return [
+    ...required.map((d) => one(d, true)),
+    ...optional.filter((d) => Object.hasOwn(pipelineTraits, d.type)).map((d) => one(d, false)),
+  ];
+}

@@ -1,0 +1,33 @@
+// store: the port, and createStore() which picks a backend by config and imports it lazily.
+import { InterlockError } from '../core/errors.js';
+import type { Store } from './types.js';
+
+export type { EvaluationWrite, ListOptions, Store } from './types.js';
+
+export interface StoreConfig {
+  provider: 'sqlite' | 'redis' | 'memory';
+  sqlite?: { path: string };
+  redis?: { addr?: string };
+}
+
+/** Opens the configured store. Backends load lazily so the CLI starts fast. */
+export async function createStore(cfg: StoreConfig): Promise<Store> {
+  switch (cfg.provider) {
+    case 'memory': {
+      const { MemoryStore } = await import('./memory/index.js');
+      return new MemoryStore();
+    }
+    case 'sqlite': {
+      const { SqliteStore } = await import('./sqlite/index.js');
+      if (!cfg.sqlite?.path) throw new InterlockError('CONFIG_INVALID', 'sqlite.path is not set');
+      return new SqliteStore({ path: cfg.sqlite.path });
+    }
+    case 'redis':
+      throw new InterlockError(
+        'STORE_UNAVAILABLE',
+        "the redis provider is not available in this version; use 'provider: sqlite' (the default)",
+      );
+    default:
+      throw new InterlockError('CONFIG_INVALID', `unknown provider '${String((cfg as StoreConfig).provider)}'`);
+  }
+}

@@ -1,0 +1,2 @@
+// store/memory: the in-memory store.
+export { MemoryStore } from './memory-store.js';

@@ -1,0 +1,180 @@
+// The store conformance suite: the meaning of the store port. Every backend runs it unchanged.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DecisionRecord, PipelineSpec, Readiness, TraitResult } from '../src/core/types.js';
+import type { Store } from '../src/store/types.js';
+
+export interface ConformanceOptions {
+  /** Opens a fresh, empty store. */
+  open: () => Promise<Store>;
+  /** Opens a second handle on the SAME data as the last `open()` (another connection), if the backend has one. */
+  reopen?: () => Promise<Store>;
+}
+
+const T0 = 1_700_000_000_000;
+
+export function spec(name: string, extra: Partial<PipelineSpec> = {}): PipelineSpec {
+  return {
+    name,
+    archetype: 'batch-ingestion',
+    traits: [{ type: 'source-freshness', required: true, config: { maxLagSeconds: 60 }, timeoutSeconds: 30 }],
+    readinessRule: { type: 'all-required-pass' },
+    source: 'api',
+    ...extra,
+  };
+}
+
+export function result(pipeline: string, trait: string, extra: Partial<TraitResult> = {}): TraitResult {
+  return { pipeline, trait, status: 'PASS', durationMs: 5, evaluatedAt: T0, value: { n: 1 }, ...extra };
+}
+
+export function readiness(pipeline: string, decidedAt = T0, outcome: Readiness['outcome'] = 'READY'): Readiness {
+  return { pipeline, outcome, rule: { type: 'all-required-pass' }, traits: [], blocking: [], decidedAt };
+}
+
+export function decision(pipeline: string, id: string, decidedAt = T0, outcome: DecisionRecord['outcome'] = 'READY'): DecisionRecord {
+  return {
+    id,
+    pipeline,
+    source: 'test',
+    rule: { type: 'all-required-pass' },
+    outcome,
+    traits: [{ trait: 'a', required: true, status: outcome === 'READY' ? 'PASS' : 'FAIL' }],
+    blocking: [],
+    decidedAt,
+  };
+}
+
+export function storeConformance(name: string, opts: ConformanceOptions): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await opts.open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('pipelines', () => {
+      it('put, get, list in name order, delete', async () => {
+        await store.putPipeline(spec('b'));
+        await store.putPipeline(spec('a', { tier: 2 }));
+        expect(await store.getPipeline('a')).toEqual(spec('a', { tier: 2 }));
+        expect((await store.listPipelines()).map((p) => p.name)).toEqual(['a', 'b']);
+        expect(await store.deletePipeline('a')).toBe(true);
+        expect(await store.deletePipeline('a')).toBe(false);
+        expect(await store.getPipeline('a')).toBeUndefined();
+        expect((await store.listPipelines()).map((p) => p.name)).toEqual(['b']);
+      });
+
+      it('put replaces', async () => {
+        await store.putPipeline(spec('a', { tier: 1 }));
+        await store.putPipeline(spec('a', { tier: 3 }));
+        expect((await store.getPipeline('a'))?.tier).toBe(3);
+        expect(await store.listPipelines()).toHaveLength(1);
+      });
+
+      it('an empty store lists nothing', async () => {
+        expect(await store.listPipelines()).toEqual([]);
+        expect(await store.getTraitResults('nope')).toEqual([]);
+        expect(await store.getReadiness('nope')).toBeUndefined();
+        expect(await store.listDecisions('nope')).toEqual([]);
+      });
+    });
+
+    describe('evaluations', () => {
+      it('saveEvaluation stores latest results, readiness and appends a decision', async () => {
+        await store.saveEvaluation({
+          results: [result('p', 'a'), result('p', 'b', { status: 'FAIL', reasonCode: 'EVALUATOR_FAIL', reason: 'lag' })],
+          readiness: readiness('p', T0, 'NOT_READY'),
+          decision: decision('p', 'd1', T0, 'NOT_READY'),
+        });
+        await store.saveEvaluation({
+          results: [result('p', 'b', { evaluatedAt: T0 + 1000 })],
+          readiness: readiness('p', T0 + 1000, 'READY'),
+          decision: decision('p', 'd2', T0 + 1000, 'READY'),
+        });
+        const results = await store.getTraitResults('p');
+        expect(results.map((r) => [r.trait, r.status, r.evaluatedAt])).toEqual([
+          ['a', 'PASS', T0],
+          ['b', 'PASS', T0 + 1000],
+        ]);
+        expect(await store.getTraitResult('p', 'a')).toEqual(result('p', 'a'));
+        expect(await store.getTraitResult('p', 'zzz')).toBeUndefined();
+        expect((await store.getReadiness('p'))?.outcome).toBe('READY');
+        expect((await store.listDecisions('p')).map((d) => d.id)).toEqual(['d2', 'd1']);
+      });
+
+      it('keeps every field of a result, including expiry and failure detail', async () => {
+        const r = result('p', 'a', {
+          status: 'FAIL',
+          reasonCode: 'EVALUATOR_TIMEOUT',
+          reason: 'timed out after 1s',
+          exitCode: null,
+          signal: 'SIGKILL',
+          expiresAt: T0 + 60_000,
+          value: { nested: { deep: [1, 2, { x: 'ü' }] } },
+        });
+        await store.saveEvaluation({ results: [r], readiness: readiness('p'), decision: decision('p', 'd1') });
+        expect(await store.getTraitResult('p', 'a')).toEqual(r);
+      });
+
+      it('decisions are newest first, with limit and before', async () => {
+        for (let i = 0; i < 5; i++) {
+          await store.saveEvaluation({ results: [], readiness: readiness('p', T0 + i), decision: decision('p', `d${i}`, T0 + i) });
+        }
+        expect((await store.listDecisions('p', { limit: 2 })).map((d) => d.id)).toEqual(['d4', 'd3']);
+        expect((await store.listDecisions('p', { before: T0 + 2 })).map((d) => d.id)).toEqual(['d1', 'd0']);
+        expect((await store.listDecisions('p', { before: T0 + 4, limit: 1 })).map((d) => d.id)).toEqual(['d3']);
+      });
+
+      it('decisions in the same millisecond keep insertion order (newest first)', async () => {
+        for (const id of ['x1', 'x2', 'x3']) {
+          await store.saveEvaluation({ results: [], readiness: readiness('p'), decision: decision('p', id, T0) });
+        }
+        expect((await store.listDecisions('p')).map((d) => d.id)).toEqual(['x3', 'x2', 'x1']);
+      });
+
+      it('pipelines do not leak into each other', async () => {
+        await store.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'd1') });
+        await store.saveEvaluation({ results: [result('p2', 'a', { status: 'FAIL' })], readiness: readiness('p2'), decision: decision('p2', 'd2') });
+        await store.saveEvaluation({ results: [result('p:x', 'a')], readiness: readiness('p:x'), decision: decision('p:x', 'd3') });
+        expect((await store.getTraitResults('p')).map((r) => r.status)).toEqual(['PASS']);
+        expect((await store.getTraitResults('p2')).map((r) => r.status)).toEqual(['FAIL']);
+        expect((await store.listDecisions('p')).map((d) => d.id)).toEqual(['d1']);
+        expect((await store.listDecisions('p:x')).map((d) => d.id)).toEqual(['d3']);
+      });
+
+      it('large values round-trip', async () => {
+        const big = { blob: 'x'.repeat(512 * 1024), list: Array.from({ length: 2000 }, (_, i) => i) };
+        await store.saveEvaluation({ results: [result('p', 'a', { value: big })], readiness: readiness('p'), decision: decision('p', 'd1') });
+        expect((await store.getTraitResult('p', 'a'))?.value).toEqual(big);
+      });
+
+      it('returned objects are copies', async () => {
+        await store.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'd1') });
+        const r = await store.getTraitResult('p', 'a');
+        if (r?.value) r.value.n = 999;
+        expect((await store.getTraitResult('p', 'a'))?.value).toEqual({ n: 1 });
+      });
+    });
+
+    if (opts.reopen) {
+      it('a second connection sees committed writes', async () => {
+        await store.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'd1') });
+        const other = await opts.reopen!();
+        try {
+          expect((await other.getTraitResults('p')).map((r) => r.trait)).toEqual(['a']);
+          expect((await other.listDecisions('p')).map((d) => d.id)).toEqual(['d1']);
+        } finally {
+          await other.close();
+        }
+      });
+    }
+
+    it('close() twice is fine', async () => {
+      await store.close();
+      await store.close();
+      store = await opts.open();
+    });
+  });
+}
