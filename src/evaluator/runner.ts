@@ -1,0 +1,231 @@
+// Runs evaluators as subprocesses and turns every outcome (pass, fail, crash, hang, garbage) into a TraitResult.
+import { constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import type { Clock } from '../core/clock.js';
+import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
+import { type ProcessResult, runProcess } from '../proc/spawn.js';
+import { parseEvaluatorOutput } from './protocol.js';
+import { Semaphore } from './semaphore.js';
+
+/** Everything an evaluation needs besides the trait itself. */
+export interface EvalContext {
+  /** Evaluator working directory; also passed as INTERLOCK_PROJECT_DIR. */
+  projectDir: string;
+  /** Passed as INTERLOCK_PIPELINE and recorded on the result. */
+  pipeline: string;
+  /** evaluatedAt / expiresAt come from `clock.now()`. */
+  clock: Clock;
+  /** Base environment for evaluators. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Stdout cap per evaluator. Default 1 MiB. */
+  maxStdoutBytes?: number;
+}
+
+export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
+/** Upper bound on a runner-written reason (the stderr tail is cut to fit). */
+export const MAX_REASON_CHARS = 4000;
+
+interface Outcome {
+  status: TraitResult['status'];
+  reasonCode?: ReasonCode;
+  reason?: string;
+  value?: Record<string, unknown>;
+  proc?: ProcessResult;
+}
+
+const fail = (reasonCode: ReasonCode, reason: string, proc?: ProcessResult): Outcome =>
+  proc ? { status: 'FAIL', reasonCode, reason, proc } : { status: 'FAIL', reasonCode, reason };
+
+/** `prefix: <stderr tail>` kept under MAX_REASON_CHARS, keeping the end of stderr (where errors usually are). */
+function withStderr(prefix: string, stderrTail: string): string {
+  const tail = stderrTail.trim();
+  if (tail === '') return prefix;
+  const sep = '; stderr: ';
+  const room = Math.max(0, MAX_REASON_CHARS - prefix.length - sep.length - 1); // 1 for the '…'
+  const shown = tail.length > room ? `…${tail.slice(tail.length - room)}` : tail;
+  return `${prefix}${sep}${shown}`;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Checks the evaluator path before spawning so the common mistakes get precise reason codes. */
+async function checkExecutable(file: string, shown: string): Promise<Outcome | undefined> {
+  try {
+    const st = await stat(file);
+    if (st.isDirectory())
+      return fail('EVALUATOR_NOT_EXECUTABLE', `evaluator ${shown} is a directory, not an executable`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return fail('EVALUATOR_NOT_FOUND', `evaluator not found: ${shown}`);
+    if (code === 'EACCES')
+      return fail('EVALUATOR_NOT_EXECUTABLE', `evaluator ${shown} is not accessible: ${errMessage(err)}`);
+    return fail('EVALUATOR_ERROR', `cannot inspect evaluator ${shown}: ${errMessage(err)}`);
+  }
+  try {
+    await access(file, fsConstants.X_OK);
+  } catch {
+    return fail('EVALUATOR_NOT_EXECUTABLE', `evaluator ${shown} is not executable (chmod +x it)`);
+  }
+  return undefined;
+}
+
+/** Maps a finished process to an outcome. Order matters: a killed process's exit status is not its own. */
+function interpret(proc: ProcessResult, trait: ResolvedTrait, shown: string): Outcome {
+  if (proc.spawnError) {
+    const e = proc.spawnError;
+    if (e.code === 'EACCES')
+      return fail('EVALUATOR_NOT_EXECUTABLE', `evaluator ${shown} cannot be executed: ${e.message}`, proc);
+    const hint = e.code === 'ENOENT' ? ' (is the interpreter on its #! line installed?)' : '';
+    return fail('EVALUATOR_ERROR', `evaluator ${shown} failed to start: ${e.message}${hint}`, proc);
+  }
+  if (proc.timedOut) {
+    return fail('EVALUATOR_TIMEOUT', `timed out after ${trait.timeoutSeconds}s; process group killed`, proc);
+  }
+  if (proc.stdoutOverflow) {
+    return fail('EVALUATOR_OUTPUT_TOO_LARGE', 'evaluator output exceeded the stdout limit; process group killed', proc);
+  }
+  if (proc.signal !== null) {
+    return fail('EVALUATOR_ERROR', withStderr(`evaluator killed by ${proc.signal}`, proc.stderrTail), proc);
+  }
+  if (proc.exitCode !== 0) {
+    const how =
+      proc.exitCode === null
+        ? 'evaluator did not report an exit code'
+        : `evaluator failed with exit code ${proc.exitCode}`;
+    return fail('EVALUATOR_ERROR', withStderr(how, proc.stderrTail), proc);
+  }
+  const parsed = parseEvaluatorOutput(proc.stdout);
+  if (!parsed.ok) {
+    return fail(
+      'EVALUATOR_OUTPUT_INVALID',
+      withStderr(`invalid evaluator output: ${parsed.problem}; stdout: "${parsed.excerpt}"`, proc.stderrTail),
+      proc,
+    );
+  }
+  const out: Outcome = { status: parsed.status, proc };
+  if (parsed.status === 'FAIL') {
+    out.reasonCode = 'EVALUATOR_FAIL';
+    out.reason = parsed.reason ?? 'evaluator reported FAIL';
+  } else if (parsed.reason !== undefined) {
+    out.reason = parsed.reason;
+  }
+  if (parsed.value !== undefined) out.value = parsed.value;
+  return out;
+}
+
+async function run(trait: ResolvedTrait, ctx: EvalContext): Promise<Outcome> {
+  if (!trait.evaluator) {
+    return fail('NO_EVALUATOR', `no evaluator configured for ${trait.required ? 'required ' : ''}trait ${trait.type}`);
+  }
+  const file = resolvePath(ctx.projectDir, trait.evaluator);
+  const shown = trait.evaluatorRef && trait.evaluatorRef !== file ? `${trait.evaluatorRef} (${file})` : file;
+  const problem = await checkExecutable(file, shown);
+  if (problem) return problem;
+
+  const proc = await runProcess({
+    file,
+    cwd: ctx.projectDir,
+    env: {
+      ...(ctx.env ?? process.env),
+      INTERLOCK_PIPELINE: ctx.pipeline,
+      INTERLOCK_TRAIT: trait.type,
+      INTERLOCK_PROJECT_DIR: ctx.projectDir,
+    },
+    stdin: JSON.stringify(trait.config ?? {}),
+    timeoutMs: trait.timeoutSeconds * 1000,
+    maxStdoutBytes: ctx.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES,
+  });
+  return interpret(proc, trait, shown);
+}
+
+function toResult(trait: ResolvedTrait, ctx: EvalContext, o: Outcome): TraitResult {
+  // The evidence was observed when the evaluator finished, so stamp the end.
+  const evaluatedAt = ctx.clock.now();
+  const r: TraitResult = {
+    pipeline: ctx.pipeline,
+    trait: trait.type,
+    status: o.status,
+    durationMs: o.proc ? Math.round(o.proc.durationMs) : 0,
+    evaluatedAt,
+  };
+  if (o.value !== undefined) r.value = o.value;
+  if (o.reason !== undefined) r.reason = o.reason;
+  if (o.reasonCode !== undefined) r.reasonCode = o.reasonCode;
+  if (o.proc && !o.proc.spawnError) {
+    r.exitCode = o.proc.exitCode;
+    r.signal = o.proc.signal;
+  }
+  if (trait.ttlSeconds !== undefined) r.expiresAt = evaluatedAt + trait.ttlSeconds * 1000;
+  return r;
+}
+
+/**
+ * Runs one trait's evaluator and reports the outcome. Never throws: every failure, including a bug
+ * here, is a FAIL result with a reason code (fail closed).
+ */
+export async function evaluateTrait(trait: ResolvedTrait, ctx: EvalContext): Promise<TraitResult> {
+  try {
+    return toResult(trait, ctx, await run(trait, ctx));
+  } catch (err) {
+    const reason = `internal error while evaluating trait ${trait?.type}: ${errMessage(err)}`;
+    let evaluatedAt = 0;
+    try {
+      evaluatedAt = ctx.clock.now();
+    } catch {
+      // A broken clock must not turn a FAIL into a throw; 0 is long expired.
+    }
+    return {
+      pipeline: String(ctx?.pipeline),
+      trait: String(trait?.type),
+      status: 'FAIL',
+      reasonCode: 'INTERNAL',
+      reason,
+      durationMs: 0,
+      evaluatedAt,
+    };
+  }
+}
+
+/** Runs evaluations in parallel under one concurrency cap shared by every call on this pool. */
+export class EvaluatorPool {
+  private readonly sem: Semaphore;
+
+  /** @param concurrency most evaluators running at once; default 4 × available parallelism. */
+  constructor(concurrency: number = 4 * availableParallelism()) {
+    this.sem = new Semaphore(concurrency);
+  }
+
+  get concurrency(): number {
+    return this.sem.permits;
+  }
+
+  /** Evaluators running right now. */
+  get active(): number {
+    return this.sem.inUse;
+  }
+
+  /** Evaluates every trait; results come back in the order of `traits`. `onResult` fires as each one finishes. */
+  evaluateAll(
+    traits: readonly ResolvedTrait[],
+    ctx: EvalContext,
+    onResult?: (r: TraitResult) => void,
+  ): Promise<TraitResult[]> {
+    return Promise.all(
+      traits.map(async (trait) => {
+        const result = await this.sem.use(() => evaluateTrait(trait, ctx));
+        if (onResult) {
+          try {
+            onResult(result);
+          } catch {
+            // A progress callback must not lose the results it reports on.
+          }
+        }
+        return result;
+      }),
+    );
+  }
+}

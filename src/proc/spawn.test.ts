@@ -1,0 +1,159 @@
+// runProcess against real subprocesses: exit/signal/stderr, timeouts that kill the whole group, caps, spawn errors.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RunProcessOptions, runProcess } from './spawn.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/evaluators/', import.meta.url));
+const fx = (name: string): string => join(FIXTURES, name);
+const tmp = mkdtempSync(join(tmpdir(), 'interlock-spawn-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let pidFileSeq = 0;
+const newPidFile = (): string => join(tmp, `pids-${++pidFileSeq}`);
+const readPids = (file: string): number[] => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+
+function run(file: string, extra: Partial<RunProcessOptions> = {}) {
+  return runProcess({ file, cwd: tmp, env: process.env, timeoutMs: 5000, maxStdoutBytes: 1024 * 1024, ...extra });
+}
+
+/** Alive = exists and is not a zombie (a reaped-later zombie has already been killed). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Polls briefly: a killed process disappears asynchronously. */
+async function expectAllDead(pids: number[], withinMs = 1000): Promise<void> {
+  expect(pids.length).toBeGreaterThan(0);
+  const deadline = performance.now() + withinMs;
+  while (pids.some(isAlive) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(pids.filter(isAlive)).toEqual([]);
+}
+
+describe('runProcess', () => {
+  it('writes stdin, collects stdout, reports exit 0', async () => {
+    const r = await run('/bin/cat', { stdin: '{"a":1}' });
+    expect(r).toMatchObject({ exitCode: 0, signal: null, stdout: '{"a":1}', timedOut: false, stdoutOverflow: false });
+    expect(r.spawnError).toBeUndefined();
+    expect(r.durationMs).toBeGreaterThan(0);
+  });
+
+  it('passes cwd and env', async () => {
+    const r = await run('/bin/sh', {
+      args: ['-c', 'pwd; echo "$SPAWN_TEST_VAR"'],
+      env: { PATH: process.env.PATH, SPAWN_TEST_VAR: 'v42' },
+    });
+    expect(r.stdout.trim().split('\n')).toEqual([tmp, 'v42']);
+  });
+
+  it('reports a non-zero exit code and the stderr', async () => {
+    const r = await run(fx('crash'));
+    expect(r.exitCode).toBe(3);
+    expect(r.signal).toBeNull();
+    expect(r.stderrTail).toContain('fatal: connection refused');
+  });
+
+  it('keeps only the last stderrTailBytes of stderr', async () => {
+    const r = await run(fx('stderr-flood'), { stderrTailBytes: 100 });
+    expect(r.exitCode).toBe(1);
+    expect(Buffer.byteLength(r.stderrTail)).toBeLessThanOrEqual(100);
+    expect(r.stderrTail.endsWith('LAST-STDERR-LINE\n')).toBe(true);
+  });
+
+  it('reports death by signal', async () => {
+    const r = await run(fx('signal'));
+    expect(r.exitCode).toBeNull();
+    expect(r.signal).toBe('SIGKILL');
+  });
+
+  it('times out a hanging process with a grandchild holding stdout: resolves within 250 ms and kills the group', async () => {
+    const pidFile = newPidFile();
+    const t0 = performance.now();
+    const r = await run(fx('grandchild'), { timeoutMs: 300, env: { ...process.env, FIXTURE_PID_FILE: pidFile } });
+    const wall = performance.now() - t0;
+    expect(r.timedOut).toBe(true);
+    expect(r.durationMs).toBeLessThanOrEqual(300 + 250);
+    expect(wall).toBeLessThanOrEqual(300 + 250);
+    const pids = readPids(pidFile);
+    expect(pids).toHaveLength(2);
+    await expectAllDead(pids);
+  });
+
+  it('SIGKILLs a leader that ignores SIGTERM, within 250 ms of the timeout', async () => {
+    const pidFile = newPidFile();
+    const r = await run(fx('ignores-term'), { timeoutMs: 300, env: { ...process.env, FIXTURE_PID_FILE: pidFile } });
+    expect(r.timedOut).toBe(true);
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.durationMs).toBeLessThanOrEqual(300 + 250);
+    await expectAllDead(readPids(pidFile));
+  });
+
+  it('resolves on exit, not close: a grandchild holding stdout neither delays the result nor survives', async () => {
+    const pidFile = newPidFile();
+    const r = await run(fx('grandchild-exits'), {
+      timeoutMs: 5000,
+      env: { ...process.env, FIXTURE_PID_FILE: pidFile },
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'PASS', value: { grandchild: true } });
+    expect(r.durationMs).toBeLessThan(1000);
+    await expectAllDead(readPids(pidFile));
+  });
+
+  it('caps stdout: stops buffering at the limit and kills the producer', async () => {
+    const cap = 64 * 1024;
+    const r = await run(fx('huge'), { maxStdoutBytes: cap });
+    expect(r.stdoutOverflow).toBe(true);
+    expect(r.timedOut).toBe(false);
+    expect(Buffer.byteLength(r.stdout)).toBe(cap);
+    expect(r.stdout.startsWith('{"status":"PASS"')).toBe(true);
+  });
+
+  it('does not flag output exactly at the cap', async () => {
+    const r = await run('/bin/sh', { args: ['-c', 'printf 12345'], maxStdoutBytes: 5 });
+    expect(r).toMatchObject({ stdout: '12345', stdoutOverflow: false, exitCode: 0 });
+  });
+
+  it('tolerates an evaluator that never reads a large stdin (EPIPE swallowed)', async () => {
+    const r = await run(fx('ignores-stdin'), { stdin: JSON.stringify({ pad: 'y'.repeat(2 * 1024 * 1024) }) });
+    expect(r.exitCode).toBe(0);
+    expect(r.spawnError).toBeUndefined();
+    expect(JSON.parse(r.stdout)).toEqual({ status: 'PASS' });
+  });
+
+  it.each([
+    ['missing file', join(tmp, 'no-such-evaluator'), 'ENOENT'],
+    ['no execute bit', fx('not-executable'), 'EACCES'],
+    ['a directory', FIXTURES, 'EACCES'],
+    ['a bad #! interpreter', fx('bad-interpreter'), 'ENOENT'],
+  ])('resolves with spawnError for %s', async (_label, file, code) => {
+    const r = await run(file);
+    expect(r.spawnError?.code).toBe(code);
+    expect(r.exitCode).toBeNull();
+    expect(r.timedOut).toBe(false);
+  });
+
+  it('survives many calls without leaking timers', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
+    const before = timers();
+    for (let batch = 0; batch < 10; batch++) {
+      const rs = await Promise.all(Array.from({ length: 30 }, () => run('/bin/true', { timeoutMs: 10_000 })));
+      expect(rs.every((r) => r.exitCode === 0 && !r.spawnError)).toBe(true);
+    }
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+});
