@@ -27,3 +27,7 @@ if (!existsSync(join(root, 'dist/cli/main.js'))) {
   console.error('build: dist/cli/main.js missing');
   process.exit(1);
 }
+
+// Regenerate the published JSON Schemas from the zod schemas (the json-schema test fails if they drift).
+const { writeJsonSchemas } = await import(join(root, 'dist/config/json-schema.js'));
+writeJsonSchemas(join(root, 'schemas'));

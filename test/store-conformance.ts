@@ -31,7 +31,12 @@ export function readiness(pipeline: string, decidedAt = T0, outcome: Readiness['
   return { pipeline, outcome, rule: { type: 'all-required-pass' }, traits: [], blocking: [], decidedAt };
 }
 
-export function decision(pipeline: string, id: string, decidedAt = T0, outcome: DecisionRecord['outcome'] = 'READY'): DecisionRecord {
+export function decision(
+  pipeline: string,
+  id: string,
+  decidedAt = T0,
+  outcome: DecisionRecord['outcome'] = 'READY',
+): DecisionRecord {
   return {
     id,
     pipeline,
@@ -84,7 +89,10 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
     describe('evaluations', () => {
       it('saveEvaluation stores latest results, readiness and appends a decision', async () => {
         await store.saveEvaluation({
-          results: [result('p', 'a'), result('p', 'b', { status: 'FAIL', reasonCode: 'EVALUATOR_FAIL', reason: 'lag' })],
+          results: [
+            result('p', 'a'),
+            result('p', 'b', { status: 'FAIL', reasonCode: 'EVALUATOR_FAIL', reason: 'lag' }),
+          ],
           readiness: readiness('p', T0, 'NOT_READY'),
           decision: decision('p', 'd1', T0, 'NOT_READY'),
         });
@@ -120,7 +128,11 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
 
       it('decisions are newest first, with limit and before', async () => {
         for (let i = 0; i < 5; i++) {
-          await store.saveEvaluation({ results: [], readiness: readiness('p', T0 + i), decision: decision('p', `d${i}`, T0 + i) });
+          await store.saveEvaluation({
+            results: [],
+            readiness: readiness('p', T0 + i),
+            decision: decision('p', `d${i}`, T0 + i),
+          });
         }
         expect((await store.listDecisions('p', { limit: 2 })).map((d) => d.id)).toEqual(['d4', 'd3']);
         expect((await store.listDecisions('p', { before: T0 + 2 })).map((d) => d.id)).toEqual(['d1', 'd0']);
@@ -135,9 +147,21 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
       });
 
       it('pipelines do not leak into each other', async () => {
-        await store.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'd1') });
-        await store.saveEvaluation({ results: [result('p2', 'a', { status: 'FAIL' })], readiness: readiness('p2'), decision: decision('p2', 'd2') });
-        await store.saveEvaluation({ results: [result('p:x', 'a')], readiness: readiness('p:x'), decision: decision('p:x', 'd3') });
+        await store.saveEvaluation({
+          results: [result('p', 'a')],
+          readiness: readiness('p'),
+          decision: decision('p', 'd1'),
+        });
+        await store.saveEvaluation({
+          results: [result('p2', 'a', { status: 'FAIL' })],
+          readiness: readiness('p2'),
+          decision: decision('p2', 'd2'),
+        });
+        await store.saveEvaluation({
+          results: [result('p:x', 'a')],
+          readiness: readiness('p:x'),
+          decision: decision('p:x', 'd3'),
+        });
         expect((await store.getTraitResults('p')).map((r) => r.status)).toEqual(['PASS']);
         expect((await store.getTraitResults('p2')).map((r) => r.status)).toEqual(['FAIL']);
         expect((await store.listDecisions('p')).map((d) => d.id)).toEqual(['d1']);
@@ -146,12 +170,20 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
 
       it('large values round-trip', async () => {
         const big = { blob: 'x'.repeat(512 * 1024), list: Array.from({ length: 2000 }, (_, i) => i) };
-        await store.saveEvaluation({ results: [result('p', 'a', { value: big })], readiness: readiness('p'), decision: decision('p', 'd1') });
+        await store.saveEvaluation({
+          results: [result('p', 'a', { value: big })],
+          readiness: readiness('p'),
+          decision: decision('p', 'd1'),
+        });
         expect((await store.getTraitResult('p', 'a'))?.value).toEqual(big);
       });
 
       it('returned objects are copies', async () => {
-        await store.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'd1') });
+        await store.saveEvaluation({
+          results: [result('p', 'a')],
+          readiness: readiness('p'),
+          decision: decision('p', 'd1'),
+        });
         const r = await store.getTraitResult('p', 'a');
         if (r?.value) r.value.n = 999;
         expect((await store.getTraitResult('p', 'a'))?.value).toEqual({ n: 1 });
@@ -160,7 +192,11 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
 
     if (opts.reopen) {
       it('a second connection sees committed writes', async () => {
-        await store.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'd1') });
+        await store.saveEvaluation({
+          results: [result('p', 'a')],
+          readiness: readiness('p'),
+          decision: decision('p', 'd1'),
+        });
         const other = await opts.reopen!();
         try {
           expect((await other.getTraitResults('p')).map((r) => r.trait)).toEqual(['a']);

@@ -75,19 +75,23 @@ describe('majority-pass', () => {
     const r = decideReadiness('p', three, [res('a')], { type: 'majority-pass' }, NOW);
     expect(r.outcome).toBe('NOT_READY');
     expect(r.note).toContain('1 of 3');
-    expect(decideReadiness('p', [trait('a'), trait('b')], [res('a')], { type: 'majority-pass' }, NOW).outcome).toBe('NOT_READY');
+    expect(decideReadiness('p', [trait('a'), trait('b')], [res('a')], { type: 'majority-pass' }, NOW).outcome).toBe(
+      'NOT_READY',
+    );
   });
   it('threshold', () => {
     const rule = { type: 'majority-pass' as const, threshold: 1 };
     expect(decideReadiness('p', three, [res('a'), res('b')], rule, NOW).outcome).toBe('NOT_READY');
     expect(decideReadiness('p', three, [res('a'), res('b'), res('c')], rule, NOW).outcome).toBe('READY');
-    expect(decideReadiness('p', three, [res('a')], { type: 'majority-pass', threshold: 0.3 }, NOW).outcome).toBe('READY');
+    expect(decideReadiness('p', three, [res('a')], { type: 'majority-pass', threshold: 0.3 }, NOW).outcome).toBe(
+      'READY',
+    );
   });
   it('an invalid threshold never passes', () => {
     for (const threshold of [0, -1, 2, Number.NaN]) {
-      expect(decideReadiness('p', three, [res('a'), res('b'), res('c')], { type: 'majority-pass', threshold }, NOW).outcome).toBe(
-        'NOT_READY',
-      );
+      expect(
+        decideReadiness('p', three, [res('a'), res('b'), res('c')], { type: 'majority-pass', threshold }, NOW).outcome,
+      ).toBe('NOT_READY');
     }
   });
 });
@@ -118,13 +122,16 @@ describe('fail closed (property)', () => {
     expiresAt: fc.option(fc.integer({ min: NOW - 10_000, max: NOW + 10_000 }), { nil: undefined }),
     pipeline: fc.constantFrom('p', 'p', 'p', 'q'),
   });
-  const traitsArb = fc.uniqueArray(
-    fc.record({ type: fc.constantFrom('a', 'b', 'c', 'd'), required: fc.boolean() }),
-    { selector: (t) => t.type, maxLength: 4 },
-  );
+  const traitsArb = fc.uniqueArray(fc.record({ type: fc.constantFrom('a', 'b', 'c', 'd'), required: fc.boolean() }), {
+    selector: (t) => t.type,
+    maxLength: 4,
+  });
   const ruleArb = fc.oneof(
     fc.constant<ReadinessRule>({ type: 'all-required-pass' }),
-    fc.record({ type: fc.constant('majority-pass' as const), threshold: fc.option(fc.double({ noNaN: false }), { nil: undefined }) }),
+    fc.record({
+      type: fc.constant('majority-pass' as const),
+      threshold: fc.option(fc.double({ noNaN: false }), { nil: undefined }),
+    }),
     fc.record({ type: fc.string() }) as fc.Arbitrary<ReadinessRule>,
   );
 
@@ -132,7 +139,9 @@ describe('fail closed (property)', () => {
     fc.assert(
       fc.property(traitsArb, fc.array(resultArb, { maxLength: 10 }), ruleArb, (ts, rs, rule) => {
         const traits = ts.map((t) => trait(t.type, t.required));
-        const results = rs.map((r) => res(r.trait, { status: r.status as never, expiresAt: r.expiresAt, pipeline: r.pipeline }));
+        const results = rs.map((r) =>
+          res(r.trait, { status: r.status as never, expiresAt: r.expiresAt, pipeline: r.pipeline }),
+        );
         const out = decideReadiness('p', traits, results, rule, NOW);
         if (out.outcome !== 'READY') {
           // Every NOT_READY explains itself.

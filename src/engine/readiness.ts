@@ -80,10 +80,17 @@ export function decideReadiness(
       ...base,
       outcome: 'NOT_READY',
       blocking,
-      note: valid ? `${passing} of ${views.length} traits pass; majority-pass needs ${need}` : 'invalid majority-pass threshold',
+      note: valid
+        ? `${passing} of ${views.length} traits pass; majority-pass needs ${need}`
+        : 'invalid majority-pass threshold',
     };
   }
 
   // An unknown rule can never make anything READY.
-  return { ...base, outcome: 'NOT_READY', blocking: [], note: `unsupported readiness rule '${String((rule as ReadinessRule).type)}'` };
+  return {
+    ...base,
+    outcome: 'NOT_READY',
+    blocking: [],
+    note: `unsupported readiness rule '${String((rule as ReadinessRule).type)}'`,
+  };
 }

@@ -5,10 +5,7 @@ const locate = (ref: string) => `/abs/${ref}`;
 
 it('required in archetype order, then listed optional; shallow-merged config; ttl/timeout precedence', () => {
   const out = resolveTraits(
-    [
-      { type: 'b', defaultConfig: { x: 1, y: { deep: 1 } }, defaultTtl: 300, defaultTimeout: 10 },
-      { type: 'a' },
-    ],
+    [{ type: 'b', defaultConfig: { x: 1, y: { deep: 1 } }, defaultTtl: 300, defaultTimeout: 10 }, { type: 'a' }],
     [{ type: 'o1' }, { type: 'o2', defaultTtl: 5 }],
     {
       o2: { evaluator: 'check-o2' },
@@ -21,7 +18,13 @@ it('required in archetype order, then listed optional; shallow-merged config; tt
     ['a', true],
     ['o2', false],
   ]);
-  expect(out[0]).toMatchObject({ config: { x: 1, y: { other: 2 }, z: 3 }, ttlSeconds: 120, timeoutSeconds: 10, evaluator: '/abs/./e/b', evaluatorRef: './e/b' });
+  expect(out[0]).toMatchObject({
+    config: { x: 1, y: { other: 2 }, z: 3 },
+    ttlSeconds: 120,
+    timeoutSeconds: 10,
+    evaluator: '/abs/./e/b',
+    evaluatorRef: './e/b',
+  });
   expect(out[1]).toMatchObject({ config: {}, timeoutSeconds: 30 });
   expect(out[1].ttlSeconds).toBeUndefined();
   expect(out[1].evaluator).toBeUndefined();

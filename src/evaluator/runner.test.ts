@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/clock.js';
 import type { ResolvedTrait, TraitResult } from '../core/types.js';
-import { type EvalContext, EvaluatorPool, MAX_REASON_CHARS, evaluateTrait } from './runner.js';
+import { type EvalContext, EvaluatorPool, evaluateTrait, MAX_REASON_CHARS } from './runner.js';
 import { Semaphore } from './semaphore.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/evaluators/', import.meta.url));

@@ -1,3 +1,4 @@
 // proc: process-group spawn with stdin JSON, capped stdout, stderr tail and group kill on timeout.
-export { runProcess } from './spawn.js';
+
 export type { ProcessResult, RunProcessOptions } from './spawn.js';
+export { runProcess } from './spawn.js';

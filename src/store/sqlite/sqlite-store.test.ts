@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InterlockError } from '../../core/errors.js';
 import { decision, readiness, result, storeConformance } from '../../../test/store-conformance.js';
+import { InterlockError } from '../../core/errors.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'interlock-sqlite-'));
@@ -65,7 +65,9 @@ describe('sqlite specifics', () => {
     await s.close();
     const Database = (await import('better-sqlite3')).default;
     const raw = new Database(path);
-    raw.prepare("INSERT INTO readiness (pipeline, outcome, readiness, decided_at) VALUES ('p', 'READY', '{not json', 1)").run();
+    raw
+      .prepare("INSERT INTO readiness (pipeline, outcome, readiness, decided_at) VALUES ('p', 'READY', '{not json', 1)")
+      .run();
     raw.close();
     const s2 = new SqliteStore({ path });
     await expect(s2.getReadiness('p')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });

@@ -1,5 +1,5 @@
 // SQLite store (better-sqlite3): WAL, busy timeout, .sql migrations; safe with several processes on one file.
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -81,7 +81,9 @@ export class SqliteStore implements Store {
          ON CONFLICT(pipeline) DO UPDATE SET outcome = excluded.outcome, readiness = excluded.readiness, decided_at = excluded.decided_at`,
       ),
       getReadiness: db.prepare('SELECT readiness FROM readiness WHERE pipeline = ?').pluck(),
-      putDecision: db.prepare('INSERT INTO decisions (id, pipeline, outcome, decided_at, record) VALUES (?, ?, ?, ?, ?)'),
+      putDecision: db.prepare(
+        'INSERT INTO decisions (id, pipeline, outcome, decided_at, record) VALUES (?, ?, ?, ?, ?)',
+      ),
       listDecisions: db
         .prepare(
           'SELECT record FROM decisions WHERE pipeline = ? AND decided_at < ? ORDER BY decided_at DESC, seq DESC LIMIT ?',

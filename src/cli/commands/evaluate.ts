@@ -1,0 +1,62 @@
+// `interlock evaluate <pipeline>`
+import type { TraitResult } from '../../core/types.js';
+import { getPipeline, openContext } from '../../runtime/context.js';
+import { evaluatePipeline } from '../../runtime/evaluate.js';
+import { formatDuration, formatResultLines, formatVerdict } from '../format.js';
+import type { GlobalOptions, Out } from '../output.js';
+
+/** Live per-trait progress on a terminal, shown only once evaluation has taken more than a second. */
+function progress(out: Out, traits: string[]): { onResult: (r: TraitResult) => void; stop: () => void } {
+  if (!out.interactive) return { onResult: () => {}, stop: () => {} };
+  const started = Date.now();
+  const done = new Map<string, TraitResult>();
+  let shown = false;
+  const draw = () => {
+    const waiting = traits.filter((t) => !done.has(t));
+    const line = `evaluating: ${done.size}/${traits.length} done, ${formatDuration(Date.now() - started)}; waiting on ${waiting.join(', ')}`;
+    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
+    shown = true;
+  };
+  const timer = setInterval(() => {
+    if (Date.now() - started >= 1000) draw();
+  }, 200);
+  return {
+    onResult: (r) => {
+      done.set(r.trait, r);
+      if (shown) draw();
+    },
+    stop: () => {
+      clearInterval(timer);
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+export async function evaluate(out: Out, g: GlobalOptions, name: string): Promise<number> {
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    const spec = await getPipeline(ctx, name);
+    const p = progress(
+      out,
+      spec.traits.map((t) => t.type),
+    );
+    const ev = await evaluatePipeline(ctx, name, { source: 'cli', onResult: p.onResult }).finally(p.stop);
+    if (out.json) {
+      out.printJson({
+        pipeline: name,
+        outcome: ev.readiness.outcome,
+        readiness: ev.readiness,
+        decisionId: ev.decision.id,
+      });
+    } else {
+      out.line(
+        `${out.c.bold(name)} ${out.c.dim(`(${ev.pipeline.archetype}, ${ev.results.length} trait${ev.results.length === 1 ? '' : 's'})`)}`,
+      );
+      for (const l of formatResultLines(out.c, ev.results)) out.line(l);
+      for (const l of formatVerdict(out.c, ev.readiness)) out.line(l);
+    }
+    return ev.readiness.outcome === 'READY' ? 0 : 1;
+  } finally {
+    await ctx.close();
+  }
+}

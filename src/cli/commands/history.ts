@@ -1,0 +1,49 @@
+// `interlock history <pipeline>`
+import { InterlockError } from '../../core/errors.js';
+import { openContext } from '../../runtime/context.js';
+import { pipelineHistory } from '../../runtime/status.js';
+import { formatDecision } from '../format.js';
+import type { GlobalOptions, Out } from '../output.js';
+
+/** ISO 8601, epoch ms, or HH:MM[:SS] today in local time. */
+export function parseTime(s: string, now = new Date()): number {
+  if (/^\d{10,}$/.test(s)) return Number(s);
+  const hm = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s);
+  if (hm) {
+    const d = new Date(now);
+    d.setHours(Number(hm[1]), Number(hm[2]), Number(hm[3] ?? 0), 0);
+    return d.getTime();
+  }
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new InterlockError('USAGE', `cannot read time '${s}' (use ISO 8601, epoch ms, or HH:MM)`);
+  return t;
+}
+
+export async function history(
+  out: Out,
+  g: GlobalOptions,
+  name: string,
+  o: { limit: string; at?: string; before?: string },
+): Promise<number> {
+  const limit = Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InterlockError('USAGE', `--limit must be a whole number ≥ 1, got '${o.limit}'`);
+  if (o.at && o.before) throw new InterlockError('USAGE', 'give --at or --before, not both');
+  const opts = o.at
+    ? { limit: 1, before: parseTime(o.at) + 1 }
+    : { limit, before: o.before ? parseTime(o.before) : undefined };
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    const records = await pipelineHistory(ctx, name, opts);
+    if (out.json) {
+      out.printJson(records);
+    } else if (records.length === 0) {
+      out.line(o.at ? `no decision for ${name} at or before ${o.at}` : `no decisions recorded for ${name} yet`);
+    } else {
+      for (const d of records) for (const l of formatDecision(out.c, d)) out.line(l);
+    }
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}

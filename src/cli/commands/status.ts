@@ -1,0 +1,115 @@
+// `interlock status [pipeline]`
+import Table from 'cli-table3';
+import { openContext } from '../../runtime/context.js';
+import { type PipelineStatus, pipelineStatus } from '../../runtime/status.js';
+import { formatBlocking, formatDuration, formatTime, formatValue, formatVerdict, stateLabel } from '../format.js';
+import type { GlobalOptions, Out } from '../output.js';
+
+function toJson(s: PipelineStatus) {
+  return {
+    pipeline: s.pipeline.name,
+    archetype: s.pipeline.archetype,
+    source: s.pipeline.source,
+    outcome: s.readiness.outcome,
+    lastEvaluatedAt: s.lastEvaluatedAt ?? null,
+    lastOutcome: s.lastOutcome ?? null,
+    blocking: s.readiness.blocking,
+    note: s.readiness.note,
+    traits: s.readiness.traits.map((t) => ({
+      trait: t.trait,
+      required: t.required,
+      state: t.state,
+      ttlLeftMs: t.ttlLeftMs ?? null,
+      result: t.result ?? null,
+    })),
+  };
+}
+
+function detail(out: Out, s: PipelineStatus, now: number): void {
+  const p = s.pipeline;
+  out.line(
+    `${out.c.bold(p.name)} ${out.c.dim(`(${p.archetype}${p.tier !== undefined ? `, tier ${p.tier}` : ''}, ${p.source})`)}`,
+  );
+  out.line(
+    s.lastEvaluatedAt === undefined
+      ? '  never evaluated'
+      : `  last evaluated ${formatTime(s.lastEvaluatedAt)} (${formatDuration(now - s.lastEvaluatedAt)} ago): ${s.lastOutcome}`,
+  );
+  const width = Math.max(...s.readiness.traits.map((t) => t.trait.length), 5);
+  for (const t of s.readiness.traits) {
+    const ttl =
+      t.state === 'STALE'
+        ? t.result
+          ? 'expired'
+          : 'no result'
+        : t.ttlLeftMs === undefined
+          ? 'no ttl'
+          : `ttl ${formatDuration(t.ttlLeftMs)}`;
+    const why = t.state === 'FAIL' ? (t.result?.reason ?? t.result?.reasonCode ?? '') : formatValue(t.result?.value);
+    const opt = t.required ? '' : out.c.dim(' (optional)');
+    out.line(
+      `  ${stateLabel(out.c, t.state)} ${t.trait.padEnd(width)}${opt}  ${out.c.dim(ttl.padEnd(10))}  ${why}`.trimEnd(),
+    );
+  }
+  for (const l of formatVerdict(out.c, s.readiness)) out.line(l);
+}
+
+export async function status(out: Out, g: GlobalOptions, name?: string): Promise<number> {
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    const now = ctx.clock.now();
+    const list = await pipelineStatus(ctx, name);
+    if (out.json) {
+      out.printJson(name ? toJson(list[0]) : list.map(toJson));
+    } else if (name) {
+      detail(out, list[0], now);
+    } else if (list.length === 0) {
+      out.line('no pipelines defined (add one with `interlock add-pipeline`)');
+    } else {
+      const table = new Table({
+        head: ['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'BLOCKING'],
+        style: { head: [], border: [], compact: true },
+        chars: {
+          top: '',
+          'top-mid': '',
+          'top-left': '',
+          'top-right': '',
+          bottom: '',
+          'bottom-mid': '',
+          'bottom-left': '',
+          'bottom-right': '',
+          left: '',
+          'left-mid': '',
+          mid: '',
+          'mid-mid': '',
+          right: '',
+          'right-mid': '',
+          middle: '  ',
+        },
+      });
+      for (const s of list) {
+        const traits = s.readiness.traits;
+        const passing = traits.filter((t) => t.state === 'PASS').length;
+        const stale = traits.filter((t) => t.state === 'STALE').length;
+        const blocking = s.readiness.blocking.map(formatBlocking).join('; ') || s.readiness.note || '';
+        table.push([
+          s.pipeline.name,
+          stateLabel(out.c, s.readiness.outcome),
+          `${passing}/${traits.length} pass${stale ? `, ${stale} stale` : ''}`,
+          s.lastEvaluatedAt === undefined ? 'never' : `${formatDuration(now - s.lastEvaluatedAt)} ago`,
+          blocking.length > 90 ? `${blocking.slice(0, 89)}…` : blocking,
+        ]);
+      }
+      out.line(
+        table
+          .toString()
+          .split('\n')
+          .map((l) => l.trimEnd().replace(/^ /, ''))
+          .join('\n'),
+      );
+    }
+    return name && list[0].readiness.outcome !== 'READY' ? 1 : 0;
+  } finally {
+    await ctx.close();
+  }
+}

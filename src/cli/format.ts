@@ -1,0 +1,84 @@
+// Human formatting of readiness, trait results, status and history for the terminal.
+import type { BlockingTrait, DecisionRecord, Readiness, TraitResult, TraitState } from '../core/types.js';
+import type { Colors } from './output.js';
+
+/** 2026-11-28 06:02:13Z */
+export function formatTime(ms: number): string {
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** 1.2s, 350ms, 4m05s, 2h10m, 3d4h */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${h % 24}h`;
+}
+
+export function stateLabel(c: Colors, s: TraitState | 'READY' | 'NOT_READY'): string {
+  const pad = s.padEnd(5);
+  switch (s) {
+    case 'PASS':
+    case 'READY':
+      return c.green(pad);
+    case 'FAIL':
+    case 'NOT_READY':
+      return c.red(pad);
+    default:
+      return c.yellow(pad);
+  }
+}
+
+/** key=value pairs of a trait's value, cut to a readable length. */
+export function formatValue(value: Record<string, unknown> | undefined, max = 80): string {
+  if (!value) return '';
+  const s = Object.entries(value)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+function oneLine(s: string, max = 200): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export function formatBlocking(b: BlockingTrait): string {
+  return `${b.trait}: ${oneLine(b.reason)} [${b.reasonCode}]`;
+}
+
+/** One line per trait result: status, name, duration, reason or value. */
+export function formatResultLines(c: Colors, results: readonly TraitResult[]): string[] {
+  const width = Math.max(...results.map((r) => r.trait.length), 5);
+  return results.map((r) => {
+    const detail =
+      r.status === 'PASS'
+        ? c.dim(formatValue(r.value))
+        : `${oneLine(r.reason ?? 'evaluator reported FAIL')} ${c.dim(`[${r.reasonCode ?? 'EVALUATOR_FAIL'}]`)}`;
+    return `  ${stateLabel(c, r.status)} ${r.trait.padEnd(width)}  ${formatDuration(r.durationMs).padStart(6)}  ${detail}`.trimEnd();
+  });
+}
+
+/** The verdict: READY, or NOT_READY with each blocking trait and why. */
+export function formatVerdict(c: Colors, r: Readiness): string[] {
+  if (r.outcome === 'READY') return [c.bold(c.green('READY'))];
+  const lines = [c.bold(c.red('NOT_READY'))];
+  if (r.note) lines.push(`  ${r.note}`);
+  for (const b of r.blocking) lines.push(`  blocked by ${formatBlocking(b)}`);
+  return lines;
+}
+
+export function formatDecision(c: Colors, d: DecisionRecord): string[] {
+  const head = `${formatTime(d.decidedAt)}  ${stateLabel(c, d.outcome)}${d.outcome === 'READY' ? '    ' : ''}  ${c.dim(`${d.source}${d.runId ? ` run ${d.runId}` : ''}  ${d.id}`)}`;
+  const lines = [head];
+  if (d.note) lines.push(`    ${d.note}`);
+  for (const b of d.blocking) lines.push(`    blocked by ${formatBlocking(b)}`);
+  return lines;
+}

@@ -1,0 +1,154 @@
+// Composition root of the CLI: declares every command (their implementations load lazily), maps errors to exit codes.
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { EXIT, exitCodeFor, formatDiagnostic, InterlockError } from '../core/errors.js';
+import { type GlobalOptions, handleEpipe, makeOut, type Out } from './output.js';
+import { VERSION } from './version.js';
+
+const EXIT_HELP = `
+Exit codes:
+  0  success; READY
+  1  blocked: NOT_READY
+  2  usage or config error (unknown pipeline included)
+  3  runtime failure (store unreachable, internal error)
+
+Environment:
+  NO_COLOR   disable colours (colours are only used on a terminal anyway)
+
+Docs: README.md. Config files are validated against schemas/*.schema.json.`;
+
+/** Prints an error (human or JSON) and returns its exit code. */
+function reportError(out: Out, err: unknown): number {
+  const code = exitCodeFor(err);
+  if (err instanceof InterlockError) {
+    const diagnostics = err.context.diagnostics ?? [];
+    if (out.json) {
+      out.printJson({
+        error: { code: err.code, message: err.message, ...(diagnostics.length ? { diagnostics } : {}) },
+      });
+    } else {
+      for (const d of diagnostics) out.err(formatDiagnostic(d));
+      out.err(`interlock: ${err.message}`);
+    }
+    return code;
+  }
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  if (out.json)
+    out.printJson({ error: { code: 'INTERNAL', message: String(err instanceof Error ? err.message : err) } });
+  else out.err(`interlock: internal error: ${message}`);
+  return code;
+}
+
+/** Wraps a command action: builds output, runs it, turns results and errors into the exit code. */
+function action<A extends unknown[]>(
+  program: Command,
+  fn: (out: Out, globals: GlobalOptions, ...args: A) => Promise<number>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const globals = program.opts() as GlobalOptions;
+    const out = makeOut(globals);
+    try {
+      process.exitCode = await fn(out, globals, ...args);
+    } catch (err) {
+      process.exitCode = reportError(out, err);
+    }
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('interlock')
+    .description('Safety gate for data pipelines: evaluate preconditions (traits) and say READY or NOT_READY, and why.')
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <file>', 'interlock.yaml to use (default: search the current directory and its parents)')
+    .option('--json', 'machine-readable JSON output')
+    .option('--no-color', 'disable colours')
+    .addHelpText('after', EXIT_HELP)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('init')
+    .description('create a project: interlock.yaml, starter archetypes, an example pipeline and its evaluators')
+    .argument('<dir>', 'directory to create (or an empty existing one)')
+    .addOption(
+      new Option('--provider <provider>', 'state store')
+        .choices(['sqlite', 'redis'] as const)
+        .default('sqlite' as const),
+    )
+    .option('--force', 'overwrite the files of an existing project')
+    .option('--start-valkey', 'also start a local Valkey container with Docker (for --provider redis)')
+    .action(
+      action(program, async (out, _g, dir: string, opts) => (await import('./commands/init.js')).init(out, dir, opts)),
+    );
+
+  program
+    .command('add-pipeline')
+    .description('write a new pipelines/<name>.yaml for an archetype (validated; never overwrites)')
+    .requiredOption('--name <name>', 'pipeline name ([a-z0-9][a-z0-9._-]*)')
+    .requiredOption('--archetype <archetype>', 'archetype it instantiates')
+    .option('--tier <n>', 'criticality tier (whole number)')
+    .addOption(new Option('--trigger-type <type>', 'what runs the pipeline').choices(['command', 'http'] as const))
+    .option('--trigger-command <command>', 'shell command of a command trigger')
+    .option('--trigger-url <url>', 'URL of an http trigger (POST)')
+    .action(
+      action(program, async (out, g, opts) =>
+        (await import('./commands/add-pipeline.js')).addPipelineCmd(out, g, opts),
+      ),
+    );
+
+  program
+    .command('validate')
+    .description('check the whole project and print every diagnostic (file:line:col)')
+    .action(action(program, async (out, g) => (await import('./commands/validate.js')).validate(out, g)));
+
+  program
+    .command('evaluate')
+    .description("run the pipeline's evaluators now and decide readiness (exit 0 READY, 1 NOT_READY)")
+    .argument('<pipeline>', 'pipeline name')
+    .action(
+      action(program, async (out, g, name: string) => (await import('./commands/evaluate.js')).evaluate(out, g, name)),
+    );
+
+  program
+    .command('status')
+    .description(
+      'cached readiness of all pipelines, or one in detail (stale traits shown; exit 1 if that one is NOT_READY)',
+    )
+    .argument('[pipeline]', 'pipeline name')
+    .action(
+      action(program, async (out, g, name: string | undefined) =>
+        (await import('./commands/status.js')).status(out, g, name),
+      ),
+    );
+
+  program
+    .command('history')
+    .description('past readiness decisions of a pipeline, newest first: why was it blocked, and when')
+    .argument('<pipeline>', 'pipeline name')
+    .option('-n, --limit <n>', 'how many records', '20')
+    .option('--at <time>', 'the decision in force at a time (ISO 8601, epoch ms, or HH:MM today, local time)')
+    .option('--before <time>', 'only decisions before a time')
+    .action(
+      action(program, async (out, g, name: string, opts) =>
+        (await import('./commands/history.js')).history(out, g, name, opts),
+      ),
+    );
+
+  return program;
+}
+
+/** Entry point: `bin/interlock` calls this with process.argv. */
+export async function main(argv: string[]): Promise<void> {
+  handleEpipe();
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; every usage error exits 2.
+      process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    process.exitCode = reportError(makeOut(program.opts() as GlobalOptions), err);
+  }
+}

@@ -1,0 +1,36 @@
+// config: find and load interlock.yaml, archetypes and pipelines → PipelineSpecs + Diagnostics; JSON Schema export.
+
+export {
+  JSON_SCHEMA_FILES,
+  type JsonSchemas,
+  jsonSchemaFileContents,
+  jsonSchemas,
+  writeJsonSchemas,
+} from './json-schema.js';
+export {
+  type ArchetypeDef,
+  assertValid,
+  CONFIG_FILE_NAME,
+  findConfigFile,
+  type LoadedProject,
+  loadProject,
+  type ProjectConfig,
+} from './load.js';
+export {
+  type AlertConfig,
+  type ArchetypeFile,
+  archetypeSchema,
+  type CheckResult,
+  type ConfigIssue,
+  checkSchema,
+  HTTP_METHODS,
+  MESSAGES,
+  nameSchema,
+  type PipelineFile,
+  PROVIDERS,
+  type ProjectFile,
+  pipelineSchema,
+  projectSchema,
+  READINESS_RULES,
+} from './schema.js';
+export { checkYaml, diagnosticAt, formatPath, parseYaml, positionOf, type YamlSource } from './yaml-source.js';

@@ -1,0 +1,637 @@
+// loadProject / findConfigFile / assertValid against real project trees in temp dirs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatDiagnostic, InterlockError } from '../core/errors.js';
+import { assertValid, findConfigFile, type LoadedProject, loadProject } from './load.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SEED = path.join(REPO, 'test', 'fixtures', 'config', 'seed');
+const TEMPLATES = path.join(REPO, 'src', 'runtime', 'templates');
+
+const made: string[] = [];
+afterEach(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tmp(): string {
+  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'interlock-config-')));
+  made.push(d);
+  return d;
+}
+
+/** Writes `files` (path → content) under a fresh temp dir; paths in `exec` get mode 755. */
+function project(files: Record<string, string>, exec: string[] = []): string {
+  const root = tmp();
+  for (const [p, body] of Object.entries(files)) {
+    const abs = path.join(root, p);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, body);
+    fs.chmodSync(abs, exec.includes(p) ? 0o755 : 0o644);
+  }
+  return root;
+}
+
+const EXEC = '#!/bin/sh\necho \'{"status":"PASS"}\'\n';
+const lines = (...ls: string[]) => `${ls.join('\n')}\n`;
+const load = (root: string) => loadProject(path.join(root, 'interlock.yaml'));
+const formatted = (p: LoadedProject) => p.diagnostics.map(formatDiagnostic);
+const errors = (p: LoadedProject) => p.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+const warnings = (p: LoadedProject) => p.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic);
+
+const ARCHETYPE = lines(
+  'name: batch',
+  'requiredTraits:',
+  '  - type: source-freshness',
+  '    defaultConfig: { maxLagSeconds: 300, source: default }',
+  '    defaultTtl: 300',
+  '    defaultTimeout: 30',
+  '  - type: upstream-dependency',
+  'optionalTraits:',
+  '  - type: schema-contract',
+  '    defaultTimeout: 5',
+  '  - type: row-count',
+);
+
+describe('loadProject: the seed examples', () => {
+  it('loads the seed interlock.yaml, archetype and pipeline with no diagnostics', () => {
+    const root = tmp();
+    fs.cpSync(SEED, root, { recursive: true });
+    fs.chmodSync(path.join(root, 'evaluators', 'check-sales-freshness'), 0o755);
+    const p = load(root);
+    expect(formatted(p)).toEqual([]);
+    expect(p.root).toBe(root);
+    expect(p.configFile).toBe(path.join(root, 'interlock.yaml'));
+    expect(p.config).toEqual({
+      provider: 'redis',
+      sqlite: { path: path.join(root, '.interlock', 'state.db') },
+      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:' },
+      server: { addr: ':3000' },
+      archetypeDirs: [path.join(root, 'archetypes')],
+      evaluatorDirs: [path.join(root, 'evaluators')],
+      pipelineDirs: [path.join(root, 'pipelines')],
+      alerts: [
+        { type: 'console' },
+        { type: 'webhook', url: 'http://localhost:8080/alerts' },
+        { type: 'file', path: path.join(root, 'alerts.log') },
+      ],
+    });
+    expect(p.archetypes.get('batch-ingestion')).toMatchObject({
+      file: 'archetypes/batch-ingestion.yaml',
+      readinessRule: { type: 'all-required-pass' },
+      optionalTraits: [{ type: 'schema-contract' }],
+    });
+    expect(p.pipelines.get('daily-sales-rollup')).toEqual({
+      name: 'daily-sales-rollup',
+      archetype: 'batch-ingestion',
+      tier: 2,
+      source: 'pipelines/daily-sales-rollup.yaml',
+      readinessRule: { type: 'all-required-pass' },
+      trigger: { type: 'command', command: 'python scripts/run_pipeline.py' },
+      traits: [
+        {
+          type: 'source-freshness',
+          description: 'Source data is recent enough',
+          required: true,
+          evaluator: path.join(root, 'evaluators', 'check-sales-freshness'),
+          evaluatorRef: './evaluators/check-sales-freshness',
+          config: { maxLagSeconds: 60, source: 'sales_events' },
+          ttlSeconds: 120,
+          timeoutSeconds: 15,
+        },
+        {
+          type: 'upstream-dependency',
+          description: 'Upstream pipelines completed',
+          required: true,
+          config: {},
+          ttlSeconds: 600,
+          timeoutSeconds: 60,
+        },
+      ],
+    });
+    expect(() => assertValid(p)).not.toThrow();
+  });
+
+  it('loads the starter archetypes and example pipeline (runtime templates) clean', () => {
+    const root = tmp();
+    for (const d of ['archetypes', 'pipelines', 'evaluators']) {
+      fs.cpSync(path.join(TEMPLATES, d), path.join(root, d), { recursive: true });
+    }
+    fs.writeFileSync(path.join(root, 'interlock.yaml'), 'provider: memory\n');
+    const p = load(root);
+    expect(formatted(p)).toEqual([]);
+    expect([...p.archetypes.keys()].sort()).toEqual(['batch-ingestion', 'ml-feature-pipeline', 'streaming-enrichment']);
+    expect(p.archetypes.get('batch-ingestion')?.requiredTraits.map((t) => t.type)).toEqual([
+      'source-freshness',
+      'upstream-dependency',
+      'resource-availability',
+    ]);
+    expect(p.archetypes.get('ml-feature-pipeline')?.requiredTraits.map((t) => t.type)).toContain('model-registry');
+    expect(p.archetypes.get('streaming-enrichment')?.requiredTraits.map((t) => t.type)).toContain('enrichment-source');
+    expect(p.pipelines.size).toBeGreaterThan(0);
+  });
+});
+
+describe('loadProject: defaults and paths', () => {
+  it('applies defaults and resolves every path against the directory of interlock.yaml', () => {
+    const root = project({
+      'interlock.yaml': lines('alerts:', '  - type: file', '    path: logs/alerts.log'),
+      'archetypes/batch.yaml': 'name: batch\nrequiredTraits: [{type: t}]\n',
+      'pipelines/p.yaml': lines('name: p', 'archetype: batch', 'trigger:', '  type: http', '  url: http://x/run'),
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([]);
+    expect(p.config).toEqual({
+      provider: 'sqlite',
+      sqlite: { path: path.join(root, '.interlock', 'state.db') },
+      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:' },
+      server: { addr: '127.0.0.1:3000' },
+      archetypeDirs: [path.join(root, 'archetypes')],
+      evaluatorDirs: [path.join(root, 'evaluators')],
+      pipelineDirs: [path.join(root, 'pipelines')],
+      alerts: [{ type: 'file', path: path.join(root, 'logs', 'alerts.log') }],
+    });
+    expect(p.archetypes.get('batch')).toEqual({
+      name: 'batch',
+      requiredTraits: [{ type: 't' }],
+      optionalTraits: [],
+      readinessRule: { type: 'all-required-pass' },
+      file: 'archetypes/batch.yaml',
+    });
+    const spec = p.pipelines.get('p');
+    expect(spec?.trigger).toEqual({ type: 'http', method: 'POST', url: 'http://x/run' });
+    expect(spec?.traits).toEqual([{ type: 't', required: true, config: {}, timeoutSeconds: 30 }]);
+  });
+
+  it('resolves relative paths from the config dir, not from the cwd', () => {
+    const root = project(
+      {
+        'interlock.yaml': lines(
+          'sqlite: { path: state/db.sqlite }',
+          'archetypeDirs: [conf/archetypes]',
+          'pipelineDirs: [conf/pipelines]',
+          'evaluatorDirs: [bin]',
+        ),
+        'conf/archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: t}, {type: u}]\n',
+        'conf/pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          'traits:',
+          '  t: { evaluator: check-t }',
+          '  u: { evaluator: bin/check-u }',
+        ),
+        'bin/check-t': EXEC,
+        'bin/check-u': EXEC,
+        'deep/er/dir/.keep': '',
+      },
+      ['bin/check-t', 'bin/check-u'],
+    );
+    const before = process.cwd();
+    process.chdir(path.join(root, 'deep', 'er', 'dir'));
+    try {
+      const p = loadProject(findConfigFile('.'));
+      expect(formatted(p)).toEqual([]);
+      expect(p.config.sqlite.path).toBe(path.join(root, 'state', 'db.sqlite'));
+      expect(p.config.archetypeDirs).toEqual([path.join(root, 'conf', 'archetypes')]);
+      expect(p.pipelines.get('p')?.traits.map((t) => t.evaluator)).toEqual([
+        path.join(root, 'bin', 'check-t'),
+        path.join(root, 'bin', 'check-u'),
+      ]);
+      expect(p.pipelines.get('p')?.source).toBe('conf/pipelines/p.yaml');
+    } finally {
+      process.chdir(before);
+    }
+  });
+});
+
+describe('loadProject: trait resolution', () => {
+  it('orders required traits by archetype, then the listed optional ones, merging config, ttl and timeout', () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/batch.yaml': ARCHETYPE,
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: batch',
+          'traits:',
+          '  row-count: { evaluator: count, config: { min: 10 } }', // optional, listed first in the file
+          '  source-freshness:',
+          '    evaluator: fresh',
+          '    config: { maxLagSeconds: 60 }',
+          '    ttl: 120',
+        ),
+        'evaluators/count': EXEC,
+        'evaluators/fresh': EXEC,
+      },
+      ['evaluators/count', 'evaluators/fresh'],
+    );
+    const p = load(root);
+    expect(formatted(p)).toEqual([]);
+    const traits = p.pipelines.get('p')?.traits ?? [];
+    expect(traits.map((t) => [t.type, t.required])).toEqual([
+      ['source-freshness', true],
+      ['upstream-dependency', true],
+      ['row-count', false],
+    ]);
+    expect(traits[0]).toMatchObject({
+      config: { maxLagSeconds: 60, source: 'default' },
+      ttlSeconds: 120,
+      timeoutSeconds: 30,
+      evaluator: path.join(root, 'evaluators', 'fresh'),
+      evaluatorRef: 'fresh',
+    });
+    expect(traits[1]).toEqual({ type: 'upstream-dependency', required: true, config: {}, timeoutSeconds: 30 });
+    expect(traits[2]).toMatchObject({ config: { min: 10 }, timeoutSeconds: 30 });
+  });
+
+  it('looks bare evaluator names up in each evaluatorDir in order, else points into the first', () => {
+    const root = project(
+      {
+        'interlock.yaml': 'evaluatorDirs: [first, second]\n',
+        'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}, {type: y}, {type: z}]\n',
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          'traits:',
+          '  x: { evaluator: both }',
+          '  y: { evaluator: only-second }',
+          '  z: { evaluator: nowhere }',
+        ),
+        'first/both': EXEC,
+        'second/both': EXEC,
+        'second/only-second': EXEC,
+      },
+      ['first/both', 'second/both', 'second/only-second'],
+    );
+    const p = load(root);
+    expect(p.pipelines.get('p')?.traits.map((t) => t.evaluator)).toEqual([
+      path.join(root, 'first', 'both'),
+      path.join(root, 'second', 'only-second'),
+      path.join(root, 'first', 'nowhere'),
+    ]);
+    expect(formatted(p)).toEqual([
+      "pipelines/p.yaml:6:19 warning: traits.z.evaluator: evaluator 'nowhere' not found (looked for first/nowhere)",
+    ]);
+  });
+
+  it('copies the archetype readiness rule into the spec', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/a.yaml': lines(
+        'name: a',
+        'requiredTraits: [{type: x}, {type: y}, {type: z}]',
+        'readinessRule: { type: majority-pass, threshold: 0.6 }',
+      ),
+      'pipelines/p.yaml': 'name: p\narchetype: a\n',
+    });
+    const p = load(root);
+    expect(errors(p)).toEqual([]);
+    expect(p.pipelines.get('p')?.readinessRule).toEqual({ type: 'majority-pass', threshold: 0.6 });
+  });
+});
+
+describe('loadProject: positioned structural errors', () => {
+  it("reports a typo'd key at the key with a suggestion", () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/batch.yaml': ARCHETYPE,
+      'pipelines/sales.yaml': lines(
+        'name: sales',
+        'archetype: batch',
+        'traits:',
+        '  source-freshness:',
+        '    config:',
+        '      maxLagSeconds: 60',
+        '    timout: 15',
+      ),
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([
+      "pipelines/sales.yaml:7:5 traits.source-freshness.timout: unknown key 'timout' (did you mean 'timeout'?)",
+    ]);
+    expect(p.pipelines.has('sales')).toBe(false);
+  });
+
+  it('reports a non-positive timeout at the value', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/batch.yaml': ARCHETYPE,
+      'pipelines/sales.yaml': lines(
+        'name: sales',
+        'archetype: batch',
+        'traits:',
+        '  source-freshness:',
+        '    timeout:   -1',
+      ),
+    });
+    expect(formatted(load(root))).toEqual([
+      'pipelines/sales.yaml:5:16 traits.source-freshness.timeout: expected a positive number',
+    ]);
+  });
+
+  it('reports a number written as a string', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/batch.yaml': ARCHETYPE,
+      'pipelines/sales.yaml': lines('name: sales', 'archetype: batch', 'traits:', '  source-freshness: { ttl: "30" }'),
+    });
+    expect(formatted(load(root))).toEqual([
+      'pipelines/sales.yaml:4:28 traits.source-freshness.ttl: expected a positive number',
+    ]);
+  });
+
+  it('reports a YAML syntax error with its line:col', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/batch.yaml': ARCHETYPE,
+      'pipelines/broken.yaml': lines(
+        'name: broken',
+        'archetype: batch',
+        'traits:',
+        '  source-freshness:',
+        '   bad: [1, 2',
+      ),
+    });
+    const p = load(root);
+    expect(p.diagnostics).toHaveLength(1);
+    expect(p.diagnostics[0]).toMatchObject({ file: 'pipelines/broken.yaml', line: 6, col: 1, severity: 'error' });
+    expect(p.pipelines.size).toBe(0);
+  });
+
+  it('reports every error in every file, structural before semantic', () => {
+    const root = project({
+      'interlock.yaml': lines('provider: postgres', 'server:', '  adr: ":3000"'),
+      'archetypes/a.yaml': lines('name: a', 'requiredTraits:', '  - type: x', '    defaultTtl: 0'),
+      'archetypes/b.yaml': lines('name: b', 'requiredTraits: [{type: x}]'),
+      'pipelines/1.yaml': lines('name: one', 'archetype: nope'),
+      'pipelines/2.yaml': lines('name: two', 'archetype: b', 'tier: "1"'),
+      'pipelines/3.yaml': '',
+      'pipelines/4.yaml': lines('name: four', 'archetype: b', 'traits:', '  y: {}'),
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([
+      'interlock.yaml:1:11 provider: expected one of: sqlite, redis, memory',
+      "interlock.yaml:3:3 server.adr: unknown key 'adr' (did you mean 'addr'?)",
+      'archetypes/a.yaml:4:17 requiredTraits.0.defaultTtl: expected a positive number',
+      'pipelines/2.yaml:3:7 tier: expected a non-negative integer',
+      'pipelines/3.yaml:1:1 file is empty (expected a mapping)',
+      "pipelines/1.yaml:2:12 archetype: unknown archetype 'nope' (known: b)",
+      "pipelines/4.yaml:4:3 traits.y: trait 'y' is not declared by archetype 'b' (declared: x)",
+    ]);
+    expect(() => assertValid(p)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: '7 config errors' }),
+    );
+    expect(p.archetypes.has('b')).toBe(true);
+    expect(p.pipelines.size).toBe(0);
+  });
+
+  it('still loads archetypes and pipelines when interlock.yaml has errors elsewhere', () => {
+    const root = project({
+      'interlock.yaml': lines('pipelineDirs: [defs]', 'alerts: [{type: slack}]'),
+      'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+      'defs/p.yaml': 'name: p\narchetype: a\n',
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual(['interlock.yaml:2:17 alerts.0.type: expected one of: console, webhook, file']);
+    expect(p.config.pipelineDirs).toEqual([path.join(root, 'defs')]);
+    expect(p.config.alerts).toEqual([]);
+    expect([...p.pipelines.keys()]).toEqual(['p']);
+  });
+
+  it('says so when interlock.yaml is empty', () => {
+    const root = project({ 'interlock.yaml': '', 'archetypes/.keep': '', 'pipelines/.keep': '' });
+    expect(formatted(load(root))).toEqual(['interlock.yaml:1:1 file is empty (expected a mapping)']);
+  });
+});
+
+describe('loadProject: semantic rules', () => {
+  it('rejects a duplicate archetype name, naming the first file', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/a.yaml': 'name: batch\nrequiredTraits: [{type: x}]\n',
+      'archetypes/b.yml': '# copy\nname:   batch\nrequiredTraits: [{type: y}]\n',
+      'pipelines/.keep': '',
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([
+      "archetypes/b.yml:2:9 name: duplicate archetype name 'batch' (also defined in archetypes/a.yaml:1:7)",
+    ]);
+    expect(p.archetypes.get('batch')?.file).toBe('archetypes/a.yaml');
+  });
+
+  it('rejects a duplicate pipeline name across files and dirs, naming both files', () => {
+    const root = project({
+      'interlock.yaml': 'pipelineDirs: [pipelines, more]\n',
+      'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+      'pipelines/a.yaml': 'name: x\narchetype: a\n',
+      'more/b.yaml': 'archetype: a\nname: x\n',
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([
+      "more/b.yaml:2:7 name: duplicate pipeline name 'x' (also defined in pipelines/a.yaml:1:7)",
+    ]);
+    expect(p.pipelines.get('x')?.source).toBe('pipelines/a.yaml');
+  });
+
+  it('finds a duplicate pipeline name even when the first file has other errors', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+      'pipelines/a.yaml': 'name: x\narchetype: a\ntier: -1\n',
+      'pipelines/b.yaml': 'name: x\narchetype: a\n',
+    });
+    expect(errors(load(root))).toEqual([
+      'pipelines/a.yaml:3:7 tier: expected a non-negative integer',
+      "pipelines/b.yaml:1:7 name: duplicate pipeline name 'x' (also defined in pipelines/a.yaml:1:7)",
+    ]);
+  });
+
+  it('lists the known archetypes for an unknown one', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/1.yaml': 'name: zeta\nrequiredTraits: [{type: x}]\n',
+      'archetypes/2.yaml': 'name: alpha\nrequiredTraits: [{type: x}]\n',
+      'pipelines/p.yaml': 'name: p\narchetype: batch\n',
+    });
+    expect(formatted(load(root))).toEqual([
+      "pipelines/p.yaml:2:12 archetype: unknown archetype 'batch' (known: alpha, zeta)",
+    ]);
+  });
+
+  it('rejects a trait type declared twice in one archetype (required and optional together)', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/a.yaml': lines(
+        'name: a',
+        'requiredTraits:',
+        '  - type: x',
+        '  - type: y',
+        'optionalTraits:',
+        '  - type: x',
+      ),
+      'pipelines/p.yaml': 'name: p\narchetype: a\n',
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([
+      "archetypes/a.yaml:6:11 optionalTraits.0.type: duplicate trait type 'x' (also declared at requiredTraits.0.type, archetypes/a.yaml:3:11)",
+    ]);
+    expect(p.archetypes.has('a')).toBe(false);
+    expect(p.pipelines.has('p')).toBe(false);
+  });
+
+  it('rejects a pipeline trait its archetype does not declare, at the key', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/batch.yaml': ARCHETYPE,
+      'pipelines/p.yaml': lines(
+        'name: p',
+        'archetype: batch',
+        'traits:',
+        '  source-freshnes: {}',
+        '  upstream-dependency: {}',
+      ),
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([
+      "pipelines/p.yaml:4:3 traits.source-freshnes: trait 'source-freshnes' is not declared by archetype 'batch' " +
+        "(declared: source-freshness, upstream-dependency, schema-contract, row-count) (did you mean 'source-freshness'?)",
+    ]);
+    expect(p.pipelines.has('p')).toBe(false);
+  });
+
+  it('does not call an archetype that failed to load "unknown"', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/a.yaml': 'name: batch\nrequiredTraits: []\n',
+      'pipelines/p.yaml': 'name: p\narchetype: batch\ntraits: { whatever: {} }\n',
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual(['archetypes/a.yaml:2:17 requiredTraits: must not be empty']);
+    expect(p.pipelines.size).toBe(0);
+  });
+
+  it('warns about an evaluator that is missing or not executable, and still loads the pipeline', () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}, {type: y}, {type: z}]\n',
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          'traits:',
+          '  x: { evaluator: ./scripts/missing }',
+          '  y: { evaluator: plain }',
+          '  z: { evaluator: ok }',
+        ),
+        'evaluators/plain': EXEC,
+        'evaluators/ok': EXEC,
+      },
+      ['evaluators/ok'],
+    );
+    const p = load(root);
+    expect(warnings(p)).toEqual([
+      "pipelines/p.yaml:4:19 warning: traits.x.evaluator: evaluator './scripts/missing' not found (looked for scripts/missing)",
+      "pipelines/p.yaml:5:19 warning: traits.y.evaluator: evaluator 'plain' is not executable (chmod +x evaluators/plain)",
+    ]);
+    expect(errors(p)).toEqual([]);
+    expect(() => assertValid(p)).not.toThrow();
+    expect(p.pipelines.get('p')?.traits[0]?.evaluator).toBe(path.join(root, 'scripts', 'missing'));
+  });
+
+  it('warns about a configured directory that does not exist', () => {
+    const root = project({
+      'interlock.yaml': lines(
+        'archetypeDirs:',
+        '  - ./archetypes',
+        '  - ./shared/archetypes',
+        'evaluatorDirs: [./bin]',
+      ),
+      'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([
+      "interlock.yaml:3:5 warning: archetypeDirs.1: archetype directory './shared/archetypes' does not exist",
+      "interlock.yaml:1:1 warning: pipelineDirs.0: pipeline directory './pipelines' does not exist",
+      "interlock.yaml:4:17 warning: evaluatorDirs.0: evaluator directory './bin' does not exist",
+    ]);
+    expect(p.archetypes.has('a')).toBe(true);
+  });
+
+  it('warns when a threshold is set for all-required-pass', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/a.yaml':
+        'name: a\nrequiredTraits: [{type: x}]\nreadinessRule:\n  type: all-required-pass\n  threshold: 0.5\n',
+      'pipelines/.keep': '',
+    });
+    expect(formatted(load(root))).toEqual([
+      "archetypes/a.yaml:5:14 warning: readinessRule.threshold: threshold is ignored by readiness rule 'all-required-pass'",
+    ]);
+  });
+});
+
+describe('findConfigFile', () => {
+  it('finds interlock.yaml in a parent directory', () => {
+    const root = project({ 'interlock.yaml': '{}\n', 'a/b/c/.keep': '' });
+    expect(findConfigFile(path.join(root, 'a', 'b', 'c'))).toBe(path.join(root, 'interlock.yaml'));
+    expect(findConfigFile(root)).toBe(path.join(root, 'interlock.yaml'));
+  });
+
+  it('prefers the nearest one', () => {
+    const root = project({ 'interlock.yaml': '{}\n', 'sub/interlock.yaml': '{}\n', 'sub/x/.keep': '' });
+    expect(findConfigFile(path.join(root, 'sub', 'x'))).toBe(path.join(root, 'sub', 'interlock.yaml'));
+  });
+
+  it('resolves an explicit path (file or directory) against startDir', () => {
+    const root = project({ 'conf/other.yaml': '{}\n', 'conf/interlock.yaml': '{}\n' });
+    expect(findConfigFile(root, 'conf/other.yaml')).toBe(path.join(root, 'conf', 'other.yaml'));
+    expect(findConfigFile(root, 'conf')).toBe(path.join(root, 'conf', 'interlock.yaml'));
+    expect(() => findConfigFile(root, 'nope.yaml')).toThrow(expect.objectContaining({ code: 'CONFIG_NOT_FOUND' }));
+  });
+
+  it('throws CONFIG_NOT_FOUND with a hint when there is none', () => {
+    const dir = tmp();
+    let err: unknown;
+    try {
+      findConfigFile(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InterlockError);
+    expect((err as InterlockError).code).toBe('CONFIG_NOT_FOUND');
+    expect((err as InterlockError).message).toBe(
+      `no interlock.yaml found in ${dir} or its parents (use --config FILE or run 'interlock init')`,
+    );
+  });
+});
+
+describe('loadProject: unreadable interlock.yaml', () => {
+  it('throws CONFIG_NOT_FOUND for a missing file and IO_ERROR for a directory', () => {
+    const root = project({ 'dir/interlock.yaml/.keep': '' });
+    expect(() => loadProject(path.join(root, 'interlock.yaml'))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_NOT_FOUND' }),
+    );
+    expect(() => loadProject(path.join(root, 'dir', 'interlock.yaml'))).toThrow(
+      expect.objectContaining({ code: 'IO_ERROR' }),
+    );
+  });
+});
+
+describe('assertValid', () => {
+  it('attaches every diagnostic to CONFIG_INVALID', () => {
+    const root = project({ 'interlock.yaml': 'provider: nope\n', 'archetypes/.keep': '', 'pipelines/.keep': '' });
+    const p = load(root);
+    try {
+      assertValid(p);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InterlockError);
+      const err = e as InterlockError;
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.message).toBe('1 config error');
+      expect(err.context.diagnostics).toEqual(p.diagnostics);
+    }
+  });
+});

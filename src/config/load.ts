@@ -1,0 +1,414 @@
+// Finds interlock.yaml, loads it with every archetype and pipeline file, applies the semantic rules, builds PipelineSpecs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Diagnostic, InterlockError } from '../core/errors.js';
+import type { PipelineSpec, ReadinessRule, TriggerSpec } from '../core/types.js';
+import { type ArchetypeTraitDef, type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
+import {
+  type ArchetypeFile,
+  archetypeSchema,
+  type PipelineFile,
+  type ProjectFile,
+  pipelineSchema,
+  projectSchema,
+} from './schema.js';
+import { didYouMean } from './suggest.js';
+import { checkYaml, diagnosticAt, parseYaml, positionOf, type YamlSource } from './yaml-source.js';
+
+/** The project file name searched for by findConfigFile. */
+export const CONFIG_FILE_NAME = 'interlock.yaml';
+
+/** An archetype as loaded. `file` is relative to the project root. */
+export interface ArchetypeDef {
+  name: string;
+  description?: string;
+  requiredTraits: ArchetypeTraitDef[];
+  optionalTraits: ArchetypeTraitDef[];
+  readinessRule: ReadinessRule;
+  file: string;
+}
+
+/**
+ * interlock.yaml with defaults applied. Every path in it is absolute, resolved against the directory of
+ * interlock.yaml: archetypeDirs, evaluatorDirs, pipelineDirs, sqlite.path and file alerts' path.
+ */
+export type ProjectConfig = ProjectFile;
+
+export interface LoadedProject {
+  /** Absolute directory of interlock.yaml; every relative path in config resolves against it. */
+  root: string;
+  /** Absolute path of interlock.yaml. */
+  configFile: string;
+  config: ProjectConfig;
+  /** Archetypes without errors, by name. */
+  archetypes: Map<string, ArchetypeDef>;
+  /** Pipelines without errors (whose archetype has none either), by name. */
+  pipelines: Map<string, PipelineSpec>;
+  /** Every problem found: structural (per file, in document order) first, then semantic. */
+  diagnostics: Diagnostic[];
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The absolute path of the project's interlock.yaml: `explicit` (resolved against startDir; a directory means its
+ * interlock.yaml), or the first interlock.yaml in startDir and its parents.
+ * @throws InterlockError CONFIG_NOT_FOUND
+ */
+export function findConfigFile(startDir: string, explicit?: string): string {
+  const start = path.resolve(startDir);
+  if (explicit !== undefined) {
+    let p = path.resolve(start, explicit);
+    if (isDir(p)) p = path.join(p, CONFIG_FILE_NAME);
+    if (!isFile(p)) throw new InterlockError('CONFIG_NOT_FOUND', `config file not found: ${p}`, { file: p });
+    return p;
+  }
+  for (let dir = start; ; ) {
+    const candidate = path.join(dir, CONFIG_FILE_NAME);
+    if (isFile(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new InterlockError(
+    'CONFIG_NOT_FOUND',
+    `no ${CONFIG_FILE_NAME} found in ${start} or its parents (use --config FILE or run 'interlock init')`,
+    { dir: start },
+  );
+}
+
+/** Throws CONFIG_INVALID with every diagnostic attached when any has severity 'error'. */
+export function assertValid(p: LoadedProject): void {
+  const n = p.diagnostics.filter((d) => d.severity === 'error').length;
+  if (n === 0) return;
+  throw new InterlockError('CONFIG_INVALID', `${n} config ${n === 1 ? 'error' : 'errors'}`, {
+    file: p.configFile,
+    diagnostics: p.diagnostics,
+  });
+}
+
+interface Loaded<T> {
+  src: YamlSource;
+  value: T | undefined;
+}
+
+/**
+ * Loads interlock.yaml and every archetype and pipeline file it points at. Never throws on bad config: every
+ * problem becomes a diagnostic, and whatever is valid is still returned.
+ * `configFile` should be absolute (findConfigFile returns one); nothing resolves against process.cwd().
+ * @throws InterlockError CONFIG_NOT_FOUND when configFile does not exist, IO_ERROR when it cannot be read.
+ */
+export function loadProject(configFile: string): LoadedProject {
+  const configPath = path.resolve(configFile);
+  let text: string;
+  try {
+    text = fs.readFileSync(configPath, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new InterlockError('CONFIG_NOT_FOUND', `config file not found: ${configPath}`, {
+        file: configPath,
+        cause: err,
+      });
+    }
+    throw new InterlockError('IO_ERROR', `cannot read ${configPath}: ${(err as Error).message}`, {
+      file: configPath,
+      cause: err,
+    });
+  }
+  const root = path.dirname(configPath);
+  const rel = (p: string) => path.relative(root, p).split(path.sep).join('/') || '.';
+  const structural: Diagnostic[] = [];
+  const semantic: Diagnostic[] = [];
+
+  // ---- interlock.yaml
+  const projectSrc = parseYaml(text, rel(configPath));
+  structural.push(...projectSrc.diagnostics);
+  const checked = checkYaml(projectSrc, projectSchema);
+  structural.push(...checked.diagnostics);
+  const file = checked.value ?? salvageProject(projectSrc.data);
+  const config = resolveProjectPaths(file, root);
+
+  // ---- directories and the files in them
+  const listDir = (key: 'archetypeDirs' | 'pipelineDirs' | 'evaluatorDirs', what: string, warnMissing: boolean) => {
+    const files: string[] = [];
+    const seen = new Set<string>();
+    config[key].forEach((dir, i) => {
+      if (seen.has(dir)) return;
+      seen.add(dir);
+      const written = file[key][i] ?? dir;
+      if (!fs.existsSync(dir)) {
+        if (warnMissing) {
+          const message = `${what} directory '${written}' does not exist`;
+          structural.push(diagnosticAt(projectSrc, [key, i], message, { severity: 'warning' }));
+        }
+        return;
+      }
+      if (!isDir(dir)) {
+        structural.push(diagnosticAt(projectSrc, [key, i], `${what} directory '${written}' is not a directory`));
+        return;
+      }
+      if (key === 'evaluatorDirs') return;
+      const names = fs
+        .readdirSync(dir)
+        .filter((n) => /\.ya?ml$/.test(n))
+        .sort();
+      for (const n of names) if (isFile(path.join(dir, n))) files.push(path.join(dir, n));
+    });
+    return files;
+  };
+  const archetypeFiles = listDir('archetypeDirs', 'archetype', true);
+  const pipelineFiles = listDir('pipelineDirs', 'pipeline', true);
+  // Evaluator directories only matter for bare names; warn only when the user configured them.
+  listDir('evaluatorDirs', 'evaluator', projectSrc.data?.evaluatorDirs !== undefined);
+
+  const loadAll = <T>(files: string[], schema: typeof archetypeSchema | typeof pipelineSchema): Loaded<T>[] =>
+    files.map((f) => {
+      let body: string;
+      try {
+        body = fs.readFileSync(f, 'utf8');
+      } catch (err) {
+        const message = `cannot read file: ${(err as Error).message}`;
+        structural.push({ file: rel(f), line: 1, col: 1, path: '', message, severity: 'error' });
+        return { src: parseYaml('', rel(f)), value: undefined };
+      }
+      const src = parseYaml(body, rel(f));
+      const r = checkYaml(src, schema);
+      structural.push(...src.diagnostics, ...r.diagnostics);
+      return { src, value: r.value as T | undefined };
+    });
+  const archetypeDocs = loadAll<ArchetypeFile>(archetypeFiles, archetypeSchema);
+  const pipelineDocs = loadAll<PipelineFile>(pipelineFiles, pipelineSchema);
+
+  // ---- semantic rules: archetypes
+  const where = (src: YamlSource, p: Array<string | number>) => {
+    const { line, col } = positionOf(src, p);
+    return `${src.file}:${line}:${col}`;
+  };
+  /** Structurally valid archetypes; pipelines are checked against these even when they have semantic errors. */
+  const byName = new Map<string, ArchetypeDef>();
+  const archetypes = new Map<string, ArchetypeDef>();
+  const failedArchetypes = new Set<string>();
+  let unnamedFailures = 0;
+  const archetypeFileOf = new Map<string, YamlSource>();
+  for (const { src, value } of archetypeDocs) {
+    // Names are compared as written, so a duplicate is found even when either file has other errors.
+    const name = typeof src.data?.name === 'string' ? src.data.name : undefined;
+    const first = name === undefined ? undefined : archetypeFileOf.get(name);
+    if (name !== undefined && first) {
+      const message = `duplicate archetype name '${name}' (also defined in ${where(first, ['name'])})`;
+      semantic.push(diagnosticAt(src, ['name'], message));
+    } else if (name !== undefined) {
+      archetypeFileOf.set(name, src);
+    }
+    if (!value) {
+      if (name !== undefined) failedArchetypes.add(name);
+      else unnamedFailures++;
+      continue;
+    }
+    if (first) continue;
+    const before = semantic.length;
+    const seen = new Map<string, Array<string | number>>();
+    const traitLists = [
+      ['requiredTraits', value.requiredTraits],
+      ['optionalTraits', value.optionalTraits ?? []],
+    ] as const;
+    for (const [list, defs] of traitLists) {
+      defs.forEach((t, j) => {
+        const prior = seen.get(t.type);
+        if (prior) {
+          const message = `duplicate trait type '${t.type}' (also declared at ${prior.join('.')}, ${where(src, prior)})`;
+          semantic.push(diagnosticAt(src, [list, j, 'type'], message));
+        } else {
+          seen.set(t.type, [list, j, 'type']);
+        }
+      });
+    }
+    if (value.readinessRule.type !== 'majority-pass' && value.readinessRule.threshold !== undefined) {
+      const message = `threshold is ignored by readiness rule '${value.readinessRule.type}'`;
+      semantic.push(diagnosticAt(src, ['readinessRule', 'threshold'], message, { severity: 'warning' }));
+    }
+    const def = toArchetypeDef(value, src.file, seen);
+    byName.set(def.name, def);
+    if (!semantic.slice(before).some((d) => d.severity === 'error')) archetypes.set(def.name, def);
+  }
+
+  // ---- semantic rules: pipelines
+  const locate = makeLocator(root, config.evaluatorDirs);
+  const pipelines = new Map<string, PipelineSpec>();
+  const pipelineFileOf = new Map<string, YamlSource>();
+  for (const { src, value } of pipelineDocs) {
+    const name = typeof src.data?.name === 'string' ? src.data.name : undefined;
+    const first = name === undefined ? undefined : pipelineFileOf.get(name);
+    if (name !== undefined && first) {
+      const message = `duplicate pipeline name '${name}' (also defined in ${where(first, ['name'])})`;
+      semantic.push(diagnosticAt(src, ['name'], message));
+    } else if (name !== undefined) {
+      pipelineFileOf.set(name, src);
+    }
+    if (!value) continue;
+    const before = semantic.length;
+    const archetype = byName.get(value.archetype);
+    if (!archetype) {
+      // An archetype that failed to load was already reported; saying "unknown" too would only mislead.
+      if (failedArchetypes.has(value.archetype)) continue;
+      const known = [...byName.keys()].sort();
+      let message = `unknown archetype '${value.archetype}' (known: ${known.length ? known.join(', ') : 'none'})`;
+      if (unnamedFailures > 0) message += `; ${unnamedFailures} archetype file(s) failed to load`;
+      semantic.push(diagnosticAt(src, ['archetype'], message));
+      continue;
+    }
+    const declared = [...archetype.requiredTraits, ...archetype.optionalTraits].map((t) => t.type);
+    const traits = value.traits ?? {};
+    for (const [type, t] of Object.entries(traits)) {
+      if (!declared.includes(type)) {
+        const message =
+          `trait '${type}' is not declared by archetype '${archetype.name}' (declared: ${declared.join(', ')})` +
+          didYouMean(type, declared);
+        semantic.push(diagnosticAt(src, ['traits', type], message, { atKey: true }));
+        continue;
+      }
+      if (t.evaluator !== undefined) {
+        const problem = evaluatorProblem(t.evaluator, locate(t.evaluator), rel);
+        if (problem) {
+          semantic.push(diagnosticAt(src, ['traits', type, 'evaluator'], problem, { severity: 'warning' }));
+        }
+      }
+    }
+    const failed = semantic.slice(before).some((d) => d.severity === 'error');
+    if (failed || first || !archetypes.has(archetype.name)) continue;
+    pipelines.set(value.name, toPipelineSpec(value, archetype, src.file, locate));
+  }
+
+  return { root, configFile: configPath, config, archetypes, pipelines, diagnostics: [...structural, ...semantic] };
+}
+
+/** When interlock.yaml fails validation, keep every top-level field that is valid on its own and default the rest. */
+function salvageProject(data: Record<string, unknown> | undefined): ProjectFile {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(projectSchema.shape)) {
+    const own = schema.safeParse(data?.[key]);
+    const value = own.success ? own.data : schema.safeParse(undefined).data;
+    if (value !== undefined) out[key] = value;
+  }
+  return out as ProjectFile;
+}
+
+function resolveProjectPaths(file: ProjectFile, root: string): ProjectConfig {
+  const abs = (p: string) => path.resolve(root, p);
+  return {
+    ...file,
+    sqlite: { ...file.sqlite, path: abs(file.sqlite.path) },
+    redis: { ...file.redis },
+    server: { ...file.server },
+    archetypeDirs: file.archetypeDirs.map(abs),
+    evaluatorDirs: file.evaluatorDirs.map(abs),
+    pipelineDirs: file.pipelineDirs.map(abs),
+    alerts: file.alerts.map((a) => (a.type === 'file' ? { ...a, path: abs(a.path) } : { ...a })),
+  };
+}
+
+/** Evaluator reference → absolute path: a path (has '/') against the root, a bare name via evaluatorDirs. */
+function makeLocator(root: string, evaluatorDirs: readonly string[]): (ref: string) => string {
+  return (ref) => {
+    if (ref.includes('/')) return path.resolve(root, ref);
+    for (const dir of evaluatorDirs) {
+      const p = path.join(dir, ref);
+      if (fs.existsSync(p)) return p;
+    }
+    // Not found anywhere: point at the first directory so the runtime reports EVALUATOR_NOT_FOUND there.
+    return path.resolve(evaluatorDirs[0] ?? root, ref);
+  };
+}
+
+function evaluatorProblem(ref: string, abs: string, rel: (p: string) => string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    return `evaluator '${ref}' not found (looked for ${rel(abs)})`;
+  }
+  if (!st.isFile()) return `evaluator '${ref}' is not a file (${rel(abs)})`;
+  try {
+    fs.accessSync(abs, fs.constants.X_OK);
+  } catch {
+    return `evaluator '${ref}' is not executable (chmod +x ${rel(abs)})`;
+  }
+  return undefined;
+}
+
+function toTraitDef(t: ArchetypeFile['requiredTraits'][number]): ArchetypeTraitDef {
+  const d: ArchetypeTraitDef = { type: t.type };
+  if (t.description !== undefined) d.description = t.description;
+  if (t.defaultConfig !== undefined) d.defaultConfig = t.defaultConfig;
+  if (t.defaultTtl !== undefined) d.defaultTtl = t.defaultTtl;
+  if (t.defaultTimeout !== undefined) d.defaultTimeout = t.defaultTimeout;
+  return d;
+}
+
+/** `firstOf` maps each trait type to where it was first declared: later duplicates are dropped. */
+function toArchetypeDef(
+  a: ArchetypeFile,
+  file: string,
+  firstOf: ReadonlyMap<string, ReadonlyArray<string | number>>,
+): ArchetypeDef {
+  const keep = (list: string) => (t: { type: string }, j: number) =>
+    firstOf.get(t.type)?.join('.') === `${list}.${j}.type`;
+  const rule: ReadinessRule = { type: a.readinessRule.type };
+  if (a.readinessRule.threshold !== undefined) rule.threshold = a.readinessRule.threshold;
+  const def: ArchetypeDef = {
+    name: a.name,
+    requiredTraits: a.requiredTraits.filter(keep('requiredTraits')).map(toTraitDef),
+    optionalTraits: (a.optionalTraits ?? []).filter(keep('optionalTraits')).map(toTraitDef),
+    readinessRule: rule,
+    file,
+  };
+  if (a.description !== undefined) def.description = a.description;
+  return def;
+}
+
+function toPipelineSpec(
+  p: PipelineFile,
+  archetype: ArchetypeDef,
+  source: string,
+  locate: (ref: string) => string,
+): PipelineSpec {
+  const traits: Record<string, PipelineTraitDef> = {};
+  for (const [type, t] of Object.entries(p.traits ?? {})) {
+    const d: PipelineTraitDef = {};
+    if (t.evaluator !== undefined) d.evaluator = t.evaluator;
+    if (t.config !== undefined) d.config = t.config;
+    if (t.ttl !== undefined) d.ttl = t.ttl;
+    if (t.timeout !== undefined) d.timeout = t.timeout;
+    traits[type] = d;
+  }
+  const spec: PipelineSpec = {
+    name: p.name,
+    archetype: p.archetype,
+    traits: resolveTraits(archetype.requiredTraits, archetype.optionalTraits, traits, locate),
+    readinessRule: { ...archetype.readinessRule },
+    source,
+  };
+  if (p.tier !== undefined) spec.tier = p.tier;
+  if (p.description !== undefined) spec.description = p.description;
+  if (p.trigger !== undefined) spec.trigger = dropUndefined(p.trigger) as TriggerSpec;
+  return spec;
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,192 @@
+// Zod schemas: defaults, strictness and the exact human messages.
+import { describe, expect, it } from 'vitest';
+import { archetypeSchema, checkSchema, MESSAGES, pipelineSchema, projectSchema } from './schema.js';
+import { closest, editDistance } from './suggest.js';
+
+const issues = (schema: Parameters<typeof checkSchema>[0], data: unknown) => {
+  const r = checkSchema(schema, data);
+  return r.issues.map((i) => `${i.path.join('.')}: ${i.message}${i.atKey ? ' [key]' : ''}`);
+};
+
+describe('project schema', () => {
+  it('applies every default to an empty mapping', () => {
+    const r = checkSchema(projectSchema, {});
+    expect(r.ok).toBe(true);
+    expect(r.ok && r.value).toEqual({
+      provider: 'sqlite',
+      sqlite: { path: '.interlock/state.db' },
+      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:' },
+      server: { addr: '127.0.0.1:3000' },
+      archetypeDirs: ['./archetypes'],
+      evaluatorDirs: ['./evaluators'],
+      pipelineDirs: ['./pipelines'],
+      alerts: [],
+    });
+  });
+
+  it('does not share default arrays between parses', () => {
+    const a = checkSchema(projectSchema, {});
+    const b = checkSchema(projectSchema, {});
+    if (!a.ok || !b.ok) throw new Error('expected valid');
+    a.value.archetypeDirs.push('x');
+    a.value.alerts.push({ type: 'console' });
+    expect(b.value.archetypeDirs).toEqual(['./archetypes']);
+    expect(b.value.alerts).toEqual([]);
+  });
+
+  it('accepts every documented field', () => {
+    const r = checkSchema(projectSchema, {
+      provider: 'redis',
+      redis: { addr: 'r:6379', keyPrefix: 'p:', password: 's', db: 0, tls: true, url: 'rediss://r', cluster: ['a:1'] },
+      server: { addr: ':3000', authToken: 't', allowCommandRegistration: false, allowedHosts: ['localhost'] },
+      alerts: [
+        { type: 'console' },
+        { type: 'webhook', url: 'https://h/x', timeout: 2.5, retries: 0 },
+        { type: 'file', path: 'a.log' },
+      ],
+      evaluatorConcurrency: 4,
+    });
+    expect(r.issues).toEqual([]);
+  });
+
+  it('words enum, URL, integer and discriminator problems', () => {
+    expect(
+      issues(projectSchema, {
+        provider: 'mysql',
+        redis: { db: 1.5 },
+        alerts: [{ type: 'slack' }, { url: 'http://x' }, { type: 'webhook', url: 'ftp://x', retries: -1 }],
+        evaluatorConcurrency: 0,
+      }),
+    ).toEqual([
+      'provider: expected one of: sqlite, redis, memory',
+      'redis.db: expected a non-negative integer',
+      'alerts.0.type: expected one of: console, webhook, file',
+      'alerts.1.type: required',
+      'alerts.2.url: expected an http(s) URL',
+      'alerts.2.retries: expected a non-negative integer',
+      'evaluatorConcurrency: expected a positive integer',
+    ]);
+  });
+});
+
+describe('archetype schema', () => {
+  const ok = { name: 'batch', requiredTraits: [{ type: 'fresh' }] };
+
+  it('defaults the readiness rule', () => {
+    const r = checkSchema(archetypeSchema, ok);
+    expect(r.ok && r.value.readinessRule).toEqual({ type: 'all-required-pass' });
+  });
+
+  it('names the supported readiness rules', () => {
+    expect(issues(archetypeSchema, { ...ok, readinessRule: { type: 'any-pass' } })).toEqual([
+      "readinessRule.type: unsupported readiness rule 'any-pass' (supported: all-required-pass, majority-pass)",
+    ]);
+  });
+
+  it('bounds the majority threshold to (0, 1]', () => {
+    for (const threshold of [0, 1.01, -0.5, '0.5']) {
+      expect(issues(archetypeSchema, { ...ok, readinessRule: { type: 'majority-pass', threshold } })).toEqual([
+        `readinessRule.threshold: ${MESSAGES.threshold}`,
+      ]);
+    }
+    expect(checkSchema(archetypeSchema, { ...ok, readinessRule: { type: 'majority-pass', threshold: 1 } }).ok).toBe(
+      true,
+    );
+  });
+
+  it('requires a non-empty requiredTraits list and valid names', () => {
+    expect(issues(archetypeSchema, { name: 'Batch', requiredTraits: [] })).toEqual([
+      'name: must match [a-z0-9][a-z0-9._-]* (at most 128 characters)',
+      'requiredTraits: must not be empty',
+    ]);
+    expect(issues(archetypeSchema, { name: 'a'.repeat(129) })).toEqual([
+      'name: must match [a-z0-9][a-z0-9._-]* (at most 128 characters)',
+      'requiredTraits: required',
+    ]);
+    expect(checkSchema(archetypeSchema, { name: 'a'.repeat(128), requiredTraits: [{ type: 'x' }] }).ok).toBe(true);
+  });
+
+  it('rejects numbers written as strings and non-positive durations', () => {
+    expect(
+      issues(archetypeSchema, { ...ok, requiredTraits: [{ type: 'a', defaultTtl: '30', defaultTimeout: 0 }] }),
+    ).toEqual([
+      `requiredTraits.0.defaultTtl: ${MESSAGES.positiveNumber}`,
+      `requiredTraits.0.defaultTimeout: ${MESSAGES.positiveNumber}`,
+    ]);
+  });
+
+  it('requires defaultConfig to be a mapping', () => {
+    expect(issues(archetypeSchema, { ...ok, requiredTraits: [{ type: 'a', defaultConfig: [1] }] })).toEqual([
+      'requiredTraits.0.defaultConfig: expected a mapping, got a list',
+    ]);
+  });
+});
+
+describe('pipeline schema', () => {
+  const ok = { name: 'p', archetype: 'a' };
+
+  it('reports each unknown key at the key, with a hint only when one is close', () => {
+    expect(issues(pipelineSchema, { ...ok, traits: { t: { timout: 5, zzzzzz: 1 } }, tirgger: {} })).toEqual([
+      "traits.t.timout: unknown key 'timout' (did you mean 'timeout'?) [key]",
+      "traits.t.zzzzzz: unknown key 'zzzzzz' [key]",
+      "tirgger: unknown key 'tirgger' (did you mean 'trigger'?) [key]",
+    ]);
+  });
+
+  it('says exactly "expected a positive number" for ttl/timeout', () => {
+    for (const bad of [-1, 0, '30', null, true, Number.POSITIVE_INFINITY]) {
+      expect(issues(pipelineSchema, { ...ok, traits: { t: { timeout: bad } } })).toEqual([
+        'traits.t.timeout: expected a positive number',
+      ]);
+    }
+  });
+
+  it('says "required" for a missing field', () => {
+    expect(issues(pipelineSchema, { name: 'p' })).toEqual(['archetype: required']);
+    expect(issues(pipelineSchema, { ...ok, trigger: { type: 'command' } })).toEqual(['trigger.command: required']);
+  });
+
+  it('checks trait keys against the name pattern, pointing at the key', () => {
+    expect(issues(pipelineSchema, { ...ok, traits: { Bad: {} } })).toEqual([
+      'traits.Bad: must match [a-z0-9][a-z0-9._-]* (at most 128 characters) [key]',
+    ]);
+  });
+
+  it('defaults the http method and accepts env references in URLs', () => {
+    const r = checkSchema(pipelineSchema, {
+      ...ok,
+      trigger: { type: 'http', url: `\${BASE}/run`, headers: { A: 'b' } },
+    });
+    expect(r.ok && r.value.trigger).toEqual({ type: 'http', method: 'POST', url: `\${BASE}/run`, headers: { A: 'b' } });
+  });
+
+  it('words trigger problems', () => {
+    expect(
+      issues(pipelineSchema, { ...ok, tier: -1, trigger: { type: 'http', method: 'get', url: '', headers: { n: 5 } } }),
+    ).toEqual([
+      'tier: expected a non-negative integer',
+      'trigger.method: expected one of: GET, POST, PUT, PATCH, DELETE',
+      'trigger.url: must not be empty',
+      'trigger.headers.n: expected a string, got a number (5)',
+    ]);
+    expect(issues(pipelineSchema, { ...ok, trigger: { type: 'cron' } })).toEqual([
+      'trigger.type: expected one of: command, http',
+    ]);
+  });
+});
+
+describe('suggestions', () => {
+  it('measures edits, transpositions included', () => {
+    expect(editDistance('timout', 'timeout')).toBe(1);
+    expect(editDistance('tiemout', 'timeout')).toBe(1);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+  });
+
+  it('suggests only within two edits', () => {
+    expect(closest('evalutor', ['evaluator', 'config'])).toBe('evaluator');
+    expect(closest('xyz', ['evaluator', 'config'])).toBeUndefined();
+    expect(closest('y', ['x'])).toBeUndefined();
+    expect(closest('adr', ['addr'])).toBe('addr');
+  });
+});

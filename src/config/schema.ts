@@ -1,0 +1,289 @@
+// Zod schemas for interlock.yaml, archetype and pipeline files, and the human messages their issues turn into.
+import { z } from 'zod';
+import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
+import { didYouMean } from './suggest.js';
+
+/** Messages tests and docs rely on, word for word. */
+export const MESSAGES = {
+  required: 'required',
+  positiveNumber: 'expected a positive number',
+  positiveInteger: 'expected a positive integer',
+  nonNegativeInteger: 'expected a non-negative integer',
+  name: `must match ${NAME_PATTERN.source.replace(/^\^/, '').replace(/\$$/, '')} (at most ${NAME_MAX} characters)`,
+  httpUrl: 'expected an http(s) URL',
+  threshold: 'expected a number greater than 0 and at most 1',
+  nonEmpty: 'must not be empty',
+} as const;
+
+/** `unknown key 'x'`, with a hint when a known key is within two edits. */
+export function unknownKeyMessage(key: string, known: readonly string[]): string {
+  return `unknown key '${key}'${didYouMean(key, known)}`;
+}
+
+// A schema-level message applies only when a value is present; a missing value falls through to `required`.
+const whenPresent =
+  (message: string) =>
+  (iss: { input?: unknown }): string | undefined =>
+    iss.input === undefined ? undefined : message;
+
+/** z.strictObject whose unknown-key issue carries one message per key (joined by '\n'), with did-you-mean hints. */
+function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? iss.keys.map((k) => unknownKeyMessage(k, known)).join('\n') : undefined,
+  });
+}
+
+const positiveNumber = () =>
+  z.number({ error: whenPresent(MESSAGES.positiveNumber) }).positive({ error: MESSAGES.positiveNumber });
+const positiveInt = () =>
+  z
+    .number({ error: whenPresent(MESSAGES.positiveInteger) })
+    .int({ error: MESSAGES.positiveInteger })
+    .positive({ error: MESSAGES.positiveInteger });
+const nonNegativeInt = () =>
+  z
+    .number({ error: whenPresent(MESSAGES.nonNegativeInteger) })
+    .int({ error: MESSAGES.nonNegativeInteger })
+    .min(0, { error: MESSAGES.nonNegativeInteger });
+const nonEmptyString = () => z.string().min(1, { error: MESSAGES.nonEmpty });
+const stringList = () => z.array(nonEmptyString());
+const configObject = () => z.record(z.string(), z.unknown());
+
+/** A pipeline, archetype or trait-type name (see core/names). */
+export const nameSchema = z
+  .string({ error: whenPresent(MESSAGES.name) })
+  .max(NAME_MAX, { error: MESSAGES.name })
+  .regex(NAME_PATTERN, { error: MESSAGES.name });
+
+// ---------------------------------------------------------------- interlock.yaml
+
+export const PROVIDERS = ['sqlite', 'redis', 'memory'] as const;
+
+const alertSchema = z.discriminatedUnion('type', [
+  strict({ type: z.literal('console') }).describe('Print alerts to stderr.'),
+  strict({
+    type: z.literal('webhook'),
+    url: z
+      .url({ protocol: /^https?$/, error: whenPresent(MESSAGES.httpUrl) })
+      .describe('http(s) URL to POST alerts to.'),
+    timeout: positiveNumber().optional().describe('Seconds to wait for the webhook.'),
+    retries: nonNegativeInt().optional().describe('Retries after a failed delivery.'),
+  }).describe('POST alerts as JSON to a URL.'),
+  strict({
+    type: z.literal('file'),
+    path: nonEmptyString().describe('File to append alerts to (JSON lines), relative to interlock.yaml.'),
+  }).describe('Append alerts to a file.'),
+]);
+
+export const projectSchema = strict({
+  provider: z.enum(PROVIDERS).default('sqlite').describe('Where state lives.'),
+  sqlite: strict({
+    path: nonEmptyString().default('.interlock/state.db').describe('Database file, relative to interlock.yaml.'),
+  }).prefault({}),
+  redis: strict({
+    addr: nonEmptyString().default('localhost:6379').describe('host:port'),
+    keyPrefix: z.string().default('interlock:'),
+    password: z.string().optional(),
+    db: nonNegativeInt().optional(),
+    tls: z.boolean().optional(),
+    url: nonEmptyString().optional().describe('redis:// or rediss:// URL; overrides addr/password/db/tls.'),
+    cluster: stringList().optional().describe('Cluster seed nodes as host:port.'),
+  }).prefault({}),
+  server: strict({
+    addr: nonEmptyString().default('127.0.0.1:3000').describe('host:port (":3000" = all interfaces).'),
+    authToken: z.string().optional().describe('Bearer token the HTTP API requires.'),
+    allowCommandRegistration: z
+      .boolean()
+      .optional()
+      .describe('Allow pipelines with command triggers to be registered over HTTP.'),
+    allowedHosts: z.array(z.string()).optional().describe('Host header values the HTTP API accepts.'),
+  }).prefault({}),
+  archetypeDirs: stringList().default(['./archetypes']).describe('Directories of archetype YAML files.'),
+  evaluatorDirs: stringList().default(['./evaluators']).describe('Directories searched for bare evaluator names.'),
+  pipelineDirs: stringList().default(['./pipelines']).describe('Directories of pipeline YAML files.'),
+  alerts: z.array(alertSchema).default([]).describe('Where alerts go.'),
+  evaluatorConcurrency: positiveInt().optional().describe('Most evaluators run at once.'),
+}).describe('Interlock project configuration (interlock.yaml).');
+
+// ---------------------------------------------------------------- archetypes
+
+export const READINESS_RULES = ['all-required-pass', 'majority-pass'] as const;
+
+const traitDefSchema = strict({
+  type: nameSchema.describe('Trait type, e.g. source-freshness.'),
+  description: z.string().optional(),
+  defaultConfig: configObject().optional().describe('Config passed to the evaluator (pipelines override per key).'),
+  defaultTtl: positiveNumber().optional().describe('Seconds a result stays valid.'),
+  defaultTimeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+});
+
+const readinessRuleSchema = strict({
+  type: z.enum(READINESS_RULES, {
+    error: (iss) =>
+      iss.input === undefined
+        ? undefined
+        : `unsupported readiness rule '${String(iss.input)}' (supported: ${READINESS_RULES.join(', ')})`,
+  }),
+  threshold: z
+    .number({ error: whenPresent(MESSAGES.threshold) })
+    .gt(0, { error: MESSAGES.threshold })
+    .lte(1, { error: MESSAGES.threshold })
+    .optional()
+    .describe('majority-pass: fraction of traits that must pass, in (0, 1].'),
+});
+
+export const archetypeSchema = strict({
+  name: nameSchema,
+  description: z.string().optional(),
+  requiredTraits: z.array(traitDefSchema).min(1, { error: MESSAGES.nonEmpty }),
+  optionalTraits: z.array(traitDefSchema).optional(),
+  readinessRule: readinessRuleSchema.default({ type: 'all-required-pass' }),
+}).describe('Interlock archetype: a reusable set of safety traits.');
+
+// ---------------------------------------------------------------- pipelines
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+const pipelineTraitSchema = strict({
+  evaluator: nonEmptyString()
+    .optional()
+    .describe('Executable: a path (contains "/") relative to interlock.yaml, or a name looked up in evaluatorDirs.'),
+  config: configObject().optional().describe('Merged over the archetype defaultConfig (shallow; pipeline wins).'),
+  ttl: positiveNumber().optional().describe('Seconds a result stays valid.'),
+  timeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+});
+
+const triggerSchema = z.discriminatedUnion('type', [
+  strict({
+    type: z.literal('command'),
+    command: nonEmptyString().describe('Shell command to run.'),
+    timeout: positiveNumber().optional(),
+    maxRunSeconds: positiveNumber().optional(),
+  }),
+  strict({
+    type: z.literal('http'),
+    method: z.enum(HTTP_METHODS).default('POST'),
+    url: nonEmptyString().describe(`May contain \${VAR} references.`),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().optional(),
+    timeout: positiveNumber().optional(),
+    async: z.boolean().optional(),
+    maxRunSeconds: positiveNumber().optional(),
+  }),
+]);
+
+export const pipelineSchema = strict({
+  name: nameSchema,
+  archetype: nameSchema,
+  tier: nonNegativeInt().optional(),
+  description: z.string().optional(),
+  traits: z.record(nameSchema, pipelineTraitSchema).optional().describe('Per-trait settings, keyed by trait type.'),
+  trigger: triggerSchema.optional(),
+}).describe('Interlock pipeline.');
+
+/** interlock.yaml after defaults (paths still as written). */
+export type ProjectFile = z.output<typeof projectSchema>;
+export type AlertConfig = ProjectFile['alerts'][number];
+export type ArchetypeFile = z.output<typeof archetypeSchema>;
+export type PipelineFile = z.output<typeof pipelineSchema>;
+
+// ---------------------------------------------------------------- issues → human messages
+
+/** One structural problem: where (path into the document) and what. `atKey`: point at the key, not its value. */
+export interface ConfigIssue {
+  path: Array<string | number>;
+  message: string;
+  atKey: boolean;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'an empty value';
+  if (Array.isArray(v)) return 'a list';
+  switch (typeof v) {
+    case 'string':
+      return `a string ("${v.length > 40 ? `${v.slice(0, 40)}…` : v}")`;
+    case 'number':
+      return Number.isFinite(v) ? `a number (${v})` : `${v}`;
+    case 'boolean':
+      return `a boolean (${v})`;
+    case 'object':
+      return 'a mapping';
+    default:
+      return typeof v;
+  }
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'a boolean (true or false)',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+};
+
+/** The fallback error map: plain messages for issues no schema worded itself. */
+const errorMap: z.core.$ZodErrorMap = (iss) => {
+  switch (iss.code) {
+    case 'invalid_type':
+      if (iss.input === undefined) return MESSAGES.required;
+      return `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describeValue(iss.input)}`;
+    case 'invalid_value':
+      return iss.values.length === 1
+        ? `expected '${String(iss.values[0])}'`
+        : `expected one of: ${iss.values.map(String).join(', ')}`;
+    case 'invalid_union': {
+      const options = 'options' in iss && Array.isArray(iss.options) ? (iss.options as unknown[]) : undefined;
+      if (iss.discriminator !== undefined && options) {
+        const input = iss.input as Record<string, unknown> | undefined;
+        const got = input && typeof input === 'object' ? input[iss.discriminator] : undefined;
+        if (got === undefined) return MESSAGES.required;
+        return `expected one of: ${options.map(String).join(', ')}`;
+      }
+      return 'does not match any allowed form';
+    }
+    case 'unrecognized_keys':
+      return iss.keys.map((k) => unknownKeyMessage(k, [])).join('\n');
+    case 'invalid_key':
+      return iss.issues[0]?.message ?? 'invalid key';
+    case 'too_small':
+      if (iss.origin === 'array' || iss.origin === 'string') return MESSAGES.nonEmpty;
+      return `expected a number ${iss.inclusive ? '≥' : '>'} ${String(iss.minimum)}`;
+    case 'too_big':
+      if (iss.origin === 'string') return `at most ${String(iss.maximum)} characters`;
+      if (iss.origin === 'array') return `at most ${String(iss.maximum)} items`;
+      return `expected a number ${iss.inclusive ? '≤' : '<'} ${String(iss.maximum)}`;
+    case 'invalid_format':
+      if (iss.format === 'url') return MESSAGES.httpUrl;
+      return iss.pattern ? `must match ${iss.pattern}` : `invalid ${iss.format}`;
+    default:
+      return undefined;
+  }
+};
+
+export type CheckResult<T> = { ok: true; value: T; issues: [] } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * Validates `data` against one of the config schemas and turns every zod issue into a ConfigIssue with a human
+ * message: one per unknown key (pointing at the key), record-key problems pointing at the key.
+ */
+export function checkSchema<S extends z.ZodType>(schema: S, data: unknown): CheckResult<z.output<S>> {
+  const r = schema.safeParse(data, { error: errorMap });
+  if (r.success) return { ok: true, value: r.data, issues: [] };
+  const issues: ConfigIssue[] = [];
+  for (const iss of r.error.issues) {
+    const path = iss.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    if (iss.code === 'unrecognized_keys') {
+      const messages = iss.message.split('\n');
+      iss.keys.forEach((key, i) => {
+        issues.push({ path: [...path, key], message: messages[i] ?? unknownKeyMessage(key, []), atKey: true });
+      });
+    } else {
+      issues.push({ path, message: iss.message, atKey: iss.code === 'invalid_key' });
+    }
+  }
+  return { ok: false, issues };
+}

@@ -1,0 +1,63 @@
+// Use-case: evaluate a pipeline's readiness now: run its evaluators, decide, record the decision.
+import { ulid } from '../core/ids.js';
+import type { DecisionRecord, DecisionSource, PipelineSpec, Readiness, TraitResult } from '../core/types.js';
+import { decideReadiness } from '../engine/index.js';
+import type { Context } from './context.js';
+import { getPipeline } from './context.js';
+
+export interface EvaluateOptions {
+  source: DecisionSource;
+  /** Called as each trait's result comes in (progress display). */
+  onResult?: (r: TraitResult) => void;
+  runId?: string;
+}
+
+export interface Evaluation {
+  pipeline: PipelineSpec;
+  results: TraitResult[];
+  readiness: Readiness;
+  decision: DecisionRecord;
+}
+
+/** Builds the durable decision record of a readiness decision. */
+export function decisionRecord(readiness: Readiness, source: DecisionSource, runId?: string): DecisionRecord {
+  const d: DecisionRecord = {
+    id: ulid(readiness.decidedAt),
+    pipeline: readiness.pipeline,
+    source,
+    rule: readiness.rule,
+    outcome: readiness.outcome,
+    traits: readiness.traits.map((v) => {
+      const t: DecisionRecord['traits'][number] = { trait: v.trait, required: v.required, status: v.state };
+      const r = v.result;
+      if (r?.value !== undefined) t.value = r.value;
+      if (r?.reason !== undefined) t.reason = r.reason;
+      if (r?.reasonCode !== undefined) t.reasonCode = r.reasonCode;
+      if (r?.durationMs !== undefined) t.durationMs = r.durationMs;
+      return t;
+    }),
+    blocking: readiness.blocking,
+    decidedAt: readiness.decidedAt,
+  };
+  if (readiness.note !== undefined) d.note = readiness.note;
+  if (runId !== undefined) d.runId = runId;
+  return d;
+}
+
+/**
+ * Runs every trait's evaluator (in parallel, under the pool's cap), decides readiness from these fresh results,
+ * and stores results + readiness + decision in one atomic write. A store failure throws: the caller must not
+ * treat an unrecorded evaluation as READY.
+ */
+export async function evaluatePipeline(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
+  const pipeline = await getPipeline(ctx, name);
+  const results = await ctx.pool.evaluateAll(
+    pipeline.traits,
+    { projectDir: ctx.project.root, pipeline: pipeline.name, clock: ctx.clock },
+    opts.onResult,
+  );
+  const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, ctx.clock.now());
+  const decision = decisionRecord(readiness, opts.source, opts.runId);
+  await ctx.store.saveEvaluation({ results, readiness, decision });
+  return { pipeline, results, readiness, decision };
+}

@@ -1,0 +1,8 @@
+// runtime: the use-cases both adapters (CLI, HTTP API) call, and the context they run in.
+
+export * from './add-pipeline.js';
+export * from './context.js';
+export * from './evaluate.js';
+export * from './scaffold.js';
+export * from './status.js';
+export * from './validate.js';

@@ -1,0 +1,110 @@
+// The import rules of STYLE.md as data: walks src/**/*.ts and fails on a forbidden import or a cycle.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+/** module → modules it may import (besides itself). Unlisted modules may import nothing of ours. */
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  engine: ['core'],
+  config: ['core', 'engine'],
+  proc: ['core'],
+  evaluator: ['core', 'proc'],
+  store: ['core'],
+  observability: ['core'],
+  runtime: ['core', 'engine', 'config', 'proc', 'evaluator', 'store', 'observability'],
+  api: ['core', 'runtime', 'observability'],
+  cli: ['core', 'runtime', 'observability'],
+};
+/** Packages a module must never import (engine is pure: no I/O, no node:*). */
+const FORBIDDEN_PACKAGES: Record<string, RegExp> = {
+  engine: /^(node:|fs$|path$|child_process$|better-sqlite3$|ioredis$)/,
+  core: /^(node:(?!crypto$)|better-sqlite3$|ioredis$)/,
+};
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) return n === 'templates' ? [] : walk(p);
+    return p.endsWith('.ts') && !p.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+const files = walk(SRC);
+const moduleOf = (file: string) => relative(SRC, file).split('/')[0].replace(/\.ts$/, '');
+const importsOf = (file: string) =>
+  [
+    ...readFileSync(file, 'utf8').matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"\n]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    ),
+  ].map((m) => m[1] ?? m[2]);
+
+describe('architecture', () => {
+  it('every module imports only what STYLE.md allows', () => {
+    const violations: string[] = [];
+    for (const f of files) {
+      const mod = moduleOf(f);
+      for (const spec of importsOf(f)) {
+        if (spec.startsWith('.')) {
+          const target = moduleOf(resolve(dirname(f), spec));
+          if (target !== mod && !(ALLOWED[mod] ?? []).includes(target))
+            violations.push(`${relative(SRC, f)} → ${target} (${spec})`);
+          // Only the CLI composition root may import a concrete store.
+          if (/store\/(sqlite|redis|memory|postgres)/.test(resolve(dirname(f), spec)) && mod !== 'store') {
+            violations.push(`${relative(SRC, f)} imports a concrete store (${spec})`);
+          }
+        } else if (FORBIDDEN_PACKAGES[mod]?.test(spec)) {
+          violations.push(`${relative(SRC, f)} imports ${spec}`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('nothing imports cli', () => {
+    const offenders = files.filter(
+      (f) =>
+        moduleOf(f) !== 'cli' &&
+        importsOf(f).some((s) => s.startsWith('.') && moduleOf(resolve(dirname(f), s)) === 'cli'),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('there are no import cycles', () => {
+    const graph = new Map<string, string[]>();
+    for (const f of files) {
+      graph.set(
+        f,
+        importsOf(f)
+          .filter((s) => s.startsWith('.'))
+          .map((s) => resolve(dirname(f), s).replace(/\.js$/, '.ts')),
+      );
+    }
+    const state = new Map<string, 1 | 2>();
+    const cycles: string[] = [];
+    const visit = (n: string, stack: string[]) => {
+      if (state.get(n) === 2) return;
+      if (state.get(n) === 1) {
+        cycles.push([...stack.slice(stack.indexOf(n)), n].map((p) => relative(SRC, p)).join(' → '));
+        return;
+      }
+      state.set(n, 1);
+      for (const m of graph.get(n) ?? []) visit(m, [...stack, n]);
+      state.set(n, 2);
+    };
+    for (const f of files) visit(f, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it('the engine reads no clock', () => {
+    const bad = files.filter(
+      (f) =>
+        moduleOf(f) === 'engine' &&
+        /Date\.now\(|new Date\(|performance\.now|setTimeout|process\./.test(readFileSync(f, 'utf8')),
+    );
+    expect(bad).toEqual([]);
+  });
+});
