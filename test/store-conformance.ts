@@ -1,6 +1,8 @@
 // The store conformance suite: the meaning of the store port. Every backend runs it unchanged.
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DecisionRecord, PipelineSpec, Readiness, TraitResult } from '../src/core/types.js';
+import type { DecisionRecord, PipelineSpec, Readiness, RunState, RunStatus, TraitResult } from '../src/core/types.js';
+import { newRun, transition } from '../src/engine/run-state.js';
 import type { Store } from '../src/store/types.js';
 
 export interface ConformanceOptions {
@@ -206,6 +208,144 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         }
       });
     }
+
+    describe('runs', () => {
+      const run = (pipeline: string, runId: string, now = T0): RunState =>
+        newRun({ runId, pipeline, source: 'test', now, deadlineAt: now + 60_000 });
+      const step = (r: RunState, to: RunStatus, now = T0 + 1): RunState => {
+        const t = transition(r, to, now);
+        if (!t.ok) throw new Error(t.reason);
+        return t.run;
+      };
+
+      it('createRun takes the lock; a second run of the same pipeline is refused with the active run', async () => {
+        const a = run('p', 'r1');
+        expect(await store.createRun(a)).toEqual({ ok: true });
+        expect(await store.getRun('r1')).toEqual(a);
+        expect(await store.getActiveRun('p')).toEqual(a);
+        const second = await store.createRun(run('p', 'r2'));
+        expect(second).toEqual({ ok: false, active: a });
+        expect(await store.getRun('r2')).toBeUndefined();
+        expect(await store.createRun(run('other', 'r3'))).toEqual({ ok: true });
+      });
+
+      it('casRun applies only on the expected version, and a terminal state releases the lock', async () => {
+        const a = run('p', 'r1');
+        await store.createRun(a);
+        const trig = step(a, 'TRIGGERING');
+        expect(await store.casRun(trig, 1)).toEqual({ ok: true });
+        // A stale writer (still at version 1) loses and sees the current run.
+        expect(await store.casRun(step(a, 'CANCELLED'), 1)).toEqual({ ok: false, current: trig });
+        // next.version must be expected + 1.
+        expect((await store.casRun({ ...trig, version: 7 }, 2)).ok).toBe(false);
+        expect(await store.getActiveRun('p')).toEqual(trig);
+        const done = step(trig, 'COMPLETED', T0 + 2);
+        expect(await store.casRun(done, 2)).toEqual({ ok: true });
+        expect(await store.getRun('r1')).toEqual(done);
+        expect(await store.getActiveRun('p')).toBeUndefined();
+        expect(await store.createRun(run('p', 'r2', T0 + 3))).toEqual({ ok: true });
+        expect((await store.casRun(step(run('x', 'nope'), 'TRIGGERING'), 1)).ok).toBe(false);
+      });
+
+      it('lists runs newest first and the transitions as events', async () => {
+        const a = run('p', 'r1', T0);
+        await store.createRun(a);
+        await store.casRun(step(a, 'BLOCKED', T0 + 5), 1);
+        const b = run('p', 'r2', T0 + 10);
+        await store.createRun(b);
+        const bt = step(b, 'TRIGGERING', T0 + 11);
+        await store.casRun(bt, 1);
+        await store.casRun(step(bt, 'RUNNING', T0 + 12), 2);
+        expect((await store.listRuns('p')).map((r) => [r.runId, r.status, r.version])).toEqual([
+          ['r2', 'RUNNING', 3],
+          ['r1', 'BLOCKED', 2],
+        ]);
+        expect((await store.listRuns('p', { limit: 1 })).map((r) => r.runId)).toEqual(['r2']);
+        expect((await store.listRuns('p', { before: T0 + 10 })).map((r) => r.runId)).toEqual(['r1']);
+        expect((await store.listRunEvents('p')).map((e) => [e.runId, e.from, e.to, e.version])).toEqual([
+          ['r2', 'TRIGGERING', 'RUNNING', 3],
+          ['r2', 'PENDING', 'TRIGGERING', 2],
+          ['r2', null, 'PENDING', 1],
+          ['r1', 'PENDING', 'BLOCKED', 2],
+          ['r1', null, 'PENDING', 1],
+        ]);
+        expect(await store.listRunEvents('p', { limit: 2, before: T0 + 11 })).toHaveLength(2);
+        expect(await store.listRuns('other')).toEqual([]);
+      });
+
+      it('concurrent createRun: exactly one winner', async () => {
+        const others = opts.reopen ? await Promise.all([1, 2, 3].map(() => opts.reopen!())) : [];
+        const handles = [store, ...others];
+        try {
+          const results = await Promise.all(
+            Array.from({ length: 12 }, (_, i) => handles[i % handles.length].createRun(run('p', `c${i}`))),
+          );
+          expect(results.filter((r) => r.ok)).toHaveLength(1);
+          const active = await store.getActiveRun('p');
+          for (const r of results) if (!r.ok) expect(r.active.runId).toBe(active?.runId);
+        } finally {
+          for (const h of others) await h.close();
+        }
+      });
+
+      it('concurrent CAS on one version: exactly one winner', async () => {
+        const a = run('p', 'r1');
+        await store.createRun(a);
+        const others = opts.reopen ? await Promise.all([1, 2, 3].map(() => opts.reopen!())) : [];
+        const handles = [store, ...others];
+        try {
+          const targets: RunStatus[] = ['TRIGGERING', 'CANCELLED', 'BLOCKED', 'FAILED', 'TIMED_OUT', 'TRIGGERING'];
+          const results = await Promise.all(targets.map((to, i) => handles[i % handles.length].casRun(step(a, to), 1)));
+          expect(results.filter((r) => r.ok)).toHaveLength(1);
+          expect((await store.getRun('r1'))?.version).toBe(2);
+          expect(await store.listRunEvents('p')).toHaveLength(2);
+        } finally {
+          for (const h of others) await h.close();
+        }
+      });
+
+      it('version = number of recorded transitions, whatever CAS attempts are made (property)', async () => {
+        const statuses: RunStatus[] = ['PENDING', 'TRIGGERING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'BLOCKED'];
+        let n = 0;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.record({ to: fc.constantFrom(...statuses), stale: fc.boolean() }), { maxLength: 8 }),
+            async (attempts) => {
+              const id = `prop${n++}`;
+              const a = run(`pp${n}`, id);
+              await store.createRun(a);
+              let current = a;
+              let applied = 0;
+              for (const { to, stale } of attempts) {
+                const t = transition(current, to, T0 + applied + 1);
+                if (!t.ok) continue; // the engine refuses illegal transitions before the store sees them
+                const expected = stale ? current.version - 1 : current.version;
+                const r = await store.casRun(t.run, expected);
+                if (r.ok) {
+                  expect(stale).toBe(false);
+                  current = t.run;
+                  applied++;
+                }
+              }
+              const stored = await store.getRun(id);
+              expect(stored?.version).toBe(1 + applied);
+              expect((await store.listRunEvents(a.pipeline)).filter((e) => e.runId === id)).toHaveLength(1 + applied);
+            },
+          ),
+          { numRuns: 40 },
+        );
+      });
+    });
+
+    describe('alert claims', () => {
+      it('fires on a new or changed fingerprint, and repeats only after repeatAfter', async () => {
+        expect(await store.claimAlert('k', 'A', T0, 1000)).toEqual({ fire: true });
+        expect(await store.claimAlert('k', 'A', T0 + 999, 1000)).toEqual({ fire: false, previous: 'A' });
+        expect(await store.claimAlert('k', 'A', T0 + 1000, 1000)).toEqual({ fire: true, previous: 'A' });
+        expect(await store.claimAlert('k', 'B', T0 + 1001, 1000)).toEqual({ fire: true, previous: 'A' });
+        expect(await store.claimAlert('other', 'B', T0 + 1001, 1000)).toEqual({ fire: true });
+      });
+    });
 
     it('close() twice is fine', async () => {
       await store.close();

@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './names.js';
 export * from './types.js';
+export * from './run-status.js';

@@ -148,3 +148,92 @@ export interface DecisionRecord {
   decidedAt: number;
   runId?: string;
 }
+
+/** Run lifecycle states. Terminal: COMPLETED, FAILED, CANCELLED, TIMED_OUT, BLOCKED. */
+export type RunStatus = 'PENDING' | 'TRIGGERING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT' | 'BLOCKED';
+
+/** What a trigger call produced. Secrets are already redacted. */
+export interface TriggerOutcome {
+  type: 'command' | 'http';
+  /** true = the target accepted/finished; false = it failed (see fields). */
+  ok: boolean;
+  /** The run should stay RUNNING until a completion callback (an accepted async http trigger). */
+  async: boolean;
+  durationMs: number;
+  /** command: exit code / signal. */
+  exitCode?: number | null;
+  signal?: string | null;
+  timedOut?: boolean;
+  stdoutTail?: string;
+  stderrTail?: string;
+  /** http: method, url (template form, secrets redacted), response status and the first 512 bytes of the body. */
+  method?: string;
+  url?: string;
+  httpStatus?: number;
+  bodyExcerpt?: string;
+  /** Why it failed, for humans. */
+  error?: string;
+}
+
+/** One run of a pipeline. `version` counts successful transitions + 1 (a new run is version 1). */
+export interface RunState {
+  runId: string;
+  pipeline: string;
+  status: RunStatus;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  triggeredAt?: number;
+  finishedAt?: number;
+  /** Where the run was started from. */
+  source: DecisionSource;
+  /** The decision that allowed or blocked it. */
+  decisionId?: string;
+  /** Human reason for the current state (blocked by…, trigger failed…, timed out…). */
+  reason?: string;
+  trigger?: TriggerOutcome;
+  /** Completion callback metadata. */
+  metadata?: Record<string, unknown>;
+  /** After this epoch ms a non-terminal run is overdue and becomes TIMED_OUT when next touched. */
+  deadlineAt: number;
+}
+
+/** A transition as recorded in a pipeline's history. */
+export interface RunEvent {
+  runId: string;
+  pipeline: string;
+  from: RunStatus | null;
+  to: RunStatus;
+  version: number;
+  at: number;
+  reason?: string;
+}
+
+/** STAMP unsafe-control-action categories (Leveson), as alerts name them. */
+export type UcaCategory =
+  | 'not-provided' // a needed control action was not provided
+  | 'provided-unsafe' // providing the action when unsafe (a blocked trigger: prevented)
+  | 'wrong-timing' // provided too early, too late, or out of order
+  | 'wrong-duration'; // stopped too soon or applied too long
+
+export type AlertKind =
+  | 'TRAIT_FAILED'
+  | 'PIPELINE_BLOCKED'
+  | 'PIPELINE_READY'
+  | 'TRIGGER_FAILED'
+  | 'RUN_FAILED'
+  | 'RUN_TIMED_OUT'
+  | 'RUN_STUCK';
+
+export interface Alert {
+  level: 'info' | 'warning' | 'error' | 'critical';
+  kind: AlertKind;
+  pipeline: string;
+  runId?: string;
+  trait?: string;
+  message: string;
+  details?: Record<string, unknown>;
+  /** epoch ms */
+  timestamp: number;
+  uca: { category: UcaCategory; description: string };
+}

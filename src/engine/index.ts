@@ -2,3 +2,4 @@
 export * from './readiness.js';
 export * from './resolve-traits.js';
 export * from './trait-state.js';
+export * from './run-state.js';

@@ -2,7 +2,8 @@
 import { InterlockError } from '../core/errors.js';
 import type { Store } from './types.js';
 
-export type { EvaluationWrite, ListOptions, Store } from './types.js';
+export type { AlertClaim, CasResult, CreateRunResult, EvaluationWrite, ListOptions, Store } from './types.js';
+export { runEvent } from './types.js';
 
 export interface StoreConfig {
   provider: 'sqlite' | 'redis' | 'memory';

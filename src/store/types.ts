@@ -1,5 +1,5 @@
 // The store port: everything Interlock persists, behind one interface that every backend implements.
-import type { DecisionRecord, PipelineSpec, Readiness, TraitResult } from '../core/types.js';
+import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../core/types.js';
 
 /** One evaluation, written atomically: latest trait results, the readiness, and its decision record. */
 export interface EvaluationWrite {
@@ -42,6 +42,46 @@ export interface Store {
   /** Decision records, newest first. */
   listDecisions(pipeline: string, opts?: ListOptions): Promise<DecisionRecord[]>;
 
+  /**
+   * Creates a PENDING run (version 1) and takes the pipeline's active-run lock, atomically.
+   * Refused while another non-terminal run holds the lock: then `active` is that run.
+   */
+  createRun(run: RunState): Promise<CreateRunResult>;
+  /**
+   * Compare-and-swap: stores `next` only if the stored run's version is `expectedVersion` (and next.version is
+   * expectedVersion + 1). A terminal `next` releases the pipeline's lock. The transition event is appended in the
+   * same atomic step. On a lost race, `current` is the stored run.
+   */
+  casRun(next: RunState, expectedVersion: number): Promise<CasResult>;
+  getRun(runId: string): Promise<RunState | undefined>;
+  /** The run holding the pipeline's lock, if any. */
+  getActiveRun(pipeline: string): Promise<RunState | undefined>;
+  /** Runs of a pipeline, newest first (by creation; ties by runId). `before` filters on createdAt. */
+  listRuns(pipeline: string, opts?: ListOptions): Promise<RunState[]>;
+  /** Run transitions of a pipeline, newest first. `before` filters on `at`. */
+  listRunEvents(pipeline: string, opts?: ListOptions): Promise<RunEvent[]>;
+
+  /**
+   * Alert de-duplication, atomic across processes: records `fingerprint` for `key` and says whether to send.
+   * fire = the fingerprint differs from the stored one, or the stored one was sent at least `repeatAfterMs` ago.
+   * `previous` is the fingerprint stored before this call.
+   */
+  claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim>;
+
   /** Idempotent. */
   close(): Promise<void>;
+}
+
+export type CreateRunResult = { ok: true } | { ok: false; active: RunState };
+export type CasResult = { ok: true } | { ok: false; current?: RunState };
+export interface AlertClaim {
+  fire: boolean;
+  previous?: string;
+}
+
+/** The event a transition to `next` appends (from = null for a new run). */
+export function runEvent(next: RunState, from: RunState['status'] | null): RunEvent {
+  const e: RunEvent = { runId: next.runId, pipeline: next.pipeline, from, to: next.status, version: next.version, at: next.updatedAt };
+  if (next.reason !== undefined) e.reason = next.reason;
+  return e;
 }

@@ -1,6 +1,15 @@
 // In-memory store: the reference implementation of the store port (tests, and `provider: memory`).
-import type { DecisionRecord, PipelineSpec, Readiness, TraitResult } from '../../core/types.js';
-import type { EvaluationWrite, ListOptions, Store } from '../types.js';
+import { isTerminal } from '../../core/run-status.js';
+import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
+import {
+  type AlertClaim,
+  type CasResult,
+  type CreateRunResult,
+  type EvaluationWrite,
+  type ListOptions,
+  runEvent,
+  type Store,
+} from '../types.js';
 
 // Deep copies keep callers from mutating stored state, as a real backend would.
 const copy = <T>(v: T): T => structuredClone(v);
@@ -11,6 +20,10 @@ export class MemoryStore implements Store {
   private traits = new Map<string, Map<string, TraitResult>>();
   private readiness = new Map<string, Readiness>();
   private decisions = new Map<string, DecisionRecord[]>();
+  private runs = new Map<string, RunState>();
+  private active = new Map<string, string>();
+  private events: RunEvent[] = [];
+  private alerts = new Map<string, { fingerprint: string; sentAt: number }>();
 
   async putPipeline(spec: PipelineSpec): Promise<void> {
     this.pipelines.set(spec.name, copy(spec));
@@ -53,5 +66,53 @@ export class MemoryStore implements Store {
       .sort((a, b) => b.decidedAt - a.decidedAt || (a.id < b.id ? 1 : -1));
     return all.slice(0, opts.limit ?? all.length).map(copy);
   }
+
+  async createRun(run: RunState): Promise<CreateRunResult> {
+    const activeId = this.active.get(run.pipeline);
+    if (activeId !== undefined) return { ok: false, active: copy(this.runs.get(activeId) as RunState) };
+    this.runs.set(run.runId, copy(run));
+    this.active.set(run.pipeline, run.runId);
+    this.events.push(runEvent(run, null));
+    return { ok: true };
+  }
+  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+    const current = this.runs.get(next.runId);
+    if (!current || current.version !== expectedVersion || next.version !== expectedVersion + 1) {
+      return current ? { ok: false, current: copy(current) } : { ok: false };
+    }
+    this.runs.set(next.runId, copy(next));
+    if (isTerminal(next.status) && this.active.get(next.pipeline) === next.runId) this.active.delete(next.pipeline);
+    this.events.push(runEvent(next, current.status));
+    return { ok: true };
+  }
+  async getRun(runId: string): Promise<RunState | undefined> {
+    const r = this.runs.get(runId);
+    return r && copy(r);
+  }
+  async getActiveRun(pipeline: string): Promise<RunState | undefined> {
+    const id = this.active.get(pipeline);
+    return id === undefined ? undefined : copy(this.runs.get(id) as RunState);
+  }
+  async listRuns(pipeline: string, opts: ListOptions = {}): Promise<RunState[]> {
+    const all = [...this.runs.values()]
+      .filter((r) => r.pipeline === pipeline && (opts.before === undefined || r.createdAt < opts.before))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : -1));
+    return all.slice(0, opts.limit ?? all.length).map(copy);
+  }
+  async listRunEvents(pipeline: string, opts: ListOptions = {}): Promise<RunEvent[]> {
+    const all = this.events
+      .map((e, seq) => ({ e, seq }))
+      .filter(({ e }) => e.pipeline === pipeline && (opts.before === undefined || e.at < opts.before))
+      .sort((a, b) => b.e.at - a.e.at || b.seq - a.seq)
+      .map(({ e }) => e);
+    return all.slice(0, opts.limit ?? all.length).map(copy);
+  }
+  async claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
+    const prev = this.alerts.get(key);
+    const fire = !prev || prev.fingerprint !== fingerprint || now - prev.sentAt >= repeatAfterMs;
+    if (fire) this.alerts.set(key, { fingerprint, sentAt: now });
+    return prev ? { fire, previous: prev.fingerprint } : { fire };
+  }
+
   async close(): Promise<void> {}
 }

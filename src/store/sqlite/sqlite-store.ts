@@ -4,8 +4,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { InterlockError } from '../../core/errors.js';
-import type { DecisionRecord, PipelineSpec, Readiness, TraitResult } from '../../core/types.js';
-import type { EvaluationWrite, ListOptions, Store } from '../types.js';
+import { isTerminal } from '../../core/run-status.js';
+import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
+import {
+  type AlertClaim,
+  type CasResult,
+  type CreateRunResult,
+  type EvaluationWrite,
+  type ListOptions,
+  runEvent,
+  type Store,
+} from '../types.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -89,6 +98,29 @@ export class SqliteStore implements Store {
           'SELECT record FROM decisions WHERE pipeline = ? AND decided_at < ? ORDER BY decided_at DESC, seq DESC LIMIT ?',
         )
         .pluck(),
+      getActiveId: db.prepare('SELECT run_id FROM active_runs WHERE pipeline = ?').pluck(),
+      insertActive: db.prepare('INSERT INTO active_runs (pipeline, run_id) VALUES (?, ?)'),
+      releaseActive: db.prepare('DELETE FROM active_runs WHERE pipeline = ? AND run_id = ?'),
+      insertRun: db.prepare(
+        'INSERT INTO runs (run_id, pipeline, status, version, created_at, updated_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      casRun: db.prepare(
+        'UPDATE runs SET status = ?, version = ?, updated_at = ?, record = ? WHERE run_id = ? AND version = ?',
+      ),
+      getRun: db.prepare('SELECT record FROM runs WHERE run_id = ?').pluck(),
+      listRuns: db
+        .prepare(
+          'SELECT record FROM runs WHERE pipeline = ? AND created_at < ? ORDER BY created_at DESC, run_id DESC LIMIT ?',
+        )
+        .pluck(),
+      insertEvent: db.prepare('INSERT INTO run_events (run_id, pipeline, at, event) VALUES (?, ?, ?, ?)'),
+      listEvents: db
+        .prepare('SELECT event FROM run_events WHERE pipeline = ? AND at < ? ORDER BY at DESC, seq DESC LIMIT ?')
+        .pluck(),
+      getAlert: db.prepare('SELECT fingerprint, sent_at AS sentAt FROM alert_state WHERE key = ?'),
+      putAlert: db.prepare(
+        'INSERT INTO alert_state (key, fingerprint, sent_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint, sent_at = excluded.sent_at',
+      ),
     };
   }
 
@@ -153,6 +185,77 @@ export class SqliteStore implements Store {
     );
     return rows.map((r) => parse<DecisionRecord>(r, 'decision record'));
   }
+
+  private insertEvent(e: RunEvent): void {
+    this.stmts.insertEvent.run(e.runId, e.pipeline, e.at, JSON.stringify(e));
+  }
+
+  async createRun(run: RunState): Promise<CreateRunResult> {
+    const s = this.stmts;
+    const tx = this.db.transaction((): CreateRunResult => {
+      const activeId = s.getActiveId.get(run.pipeline) as string | undefined;
+      if (activeId !== undefined) {
+        const active = s.getRun.get(activeId) as string | undefined;
+        if (active === undefined) throw new InterlockError('STORE_CORRUPT', `active run ${activeId} of ${run.pipeline} has no record`);
+        return { ok: false, active: parse<RunState>(active, 'run') };
+      }
+      s.insertRun.run(run.runId, run.pipeline, run.status, run.version, run.createdAt, run.updatedAt, JSON.stringify(run));
+      s.insertActive.run(run.pipeline, run.runId);
+      this.insertEvent(runEvent(run, null));
+      return { ok: true };
+    });
+    return this.guard('createRun', () => tx.immediate());
+  }
+
+  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+    const s = this.stmts;
+    const tx = this.db.transaction((): CasResult => {
+      const row = s.getRun.get(next.runId) as string | undefined;
+      if (row === undefined) return { ok: false };
+      const current = parse<RunState>(row, 'run');
+      if (current.version !== expectedVersion || next.version !== expectedVersion + 1) return { ok: false, current };
+      const changed = s.casRun.run(next.status, next.version, next.updatedAt, JSON.stringify(next), next.runId, expectedVersion).changes;
+      if (changed !== 1) return { ok: false, current };
+      if (isTerminal(next.status)) s.releaseActive.run(next.pipeline, next.runId);
+      this.insertEvent(runEvent(next, current.status));
+      return { ok: true };
+    });
+    return this.guard('casRun', () => tx.immediate());
+  }
+
+  async getRun(runId: string): Promise<RunState | undefined> {
+    const row = this.guard('getRun', () => this.stmts.getRun.get(runId) as string | undefined);
+    return row === undefined ? undefined : parse<RunState>(row, 'run');
+  }
+  async getActiveRun(pipeline: string): Promise<RunState | undefined> {
+    const id = this.guard('getActiveRun', () => this.stmts.getActiveId.get(pipeline) as string | undefined);
+    return id === undefined ? undefined : this.getRun(id);
+  }
+  async listRuns(pipeline: string, opts: ListOptions = {}): Promise<RunState[]> {
+    const rows = this.guard(
+      'listRuns',
+      () => this.stmts.listRuns.all(pipeline, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? -1) as string[],
+    );
+    return rows.map((r) => parse<RunState>(r, 'run'));
+  }
+  async listRunEvents(pipeline: string, opts: ListOptions = {}): Promise<RunEvent[]> {
+    const rows = this.guard(
+      'listRunEvents',
+      () => this.stmts.listEvents.all(pipeline, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? -1) as string[],
+    );
+    return rows.map((r) => parse<RunEvent>(r, 'run event'));
+  }
+  async claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
+    const s = this.stmts;
+    const tx = this.db.transaction((): AlertClaim => {
+      const prev = s.getAlert.get(key) as { fingerprint: string; sentAt: number } | undefined;
+      const fire = !prev || prev.fingerprint !== fingerprint || now - prev.sentAt >= repeatAfterMs;
+      if (fire) s.putAlert.run(key, fingerprint, now);
+      return prev ? { fire, previous: prev.fingerprint } : { fire };
+    });
+    return this.guard('claimAlert', () => tx.immediate());
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
