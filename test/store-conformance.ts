@@ -305,7 +305,16 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
       });
 
       it('version = number of recorded transitions, whatever CAS attempts are made (property)', async () => {
-        const statuses: RunStatus[] = ['PENDING', 'TRIGGERING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'BLOCKED'];
+        const statuses: RunStatus[] = [
+          'PENDING',
+          'TRIGGERING',
+          'RUNNING',
+          'COMPLETED',
+          'FAILED',
+          'CANCELLED',
+          'TIMED_OUT',
+          'BLOCKED',
+        ];
         let n = 0;
         await fc.assert(
           fc.asyncProperty(

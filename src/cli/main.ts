@@ -6,10 +6,10 @@ import { VERSION } from './version.js';
 
 const EXIT_HELP = `
 Exit codes:
-  0  success; READY
-  1  blocked: NOT_READY
-  2  usage or config error (unknown pipeline included)
-  3  runtime failure (store unreachable, internal error)
+  0  success; READY; triggered
+  1  blocked: NOT_READY, another run active, or a refused (conflicting) completion/cancel
+  2  usage or config error (unknown pipeline or run included)
+  3  runtime failure (store unreachable, internal error) or the trigger failed
 
 Environment:
   NO_COLOR   disable colours (colours are only used on a terminal anyway)
@@ -110,6 +110,49 @@ export function buildProgram(): Command {
     );
 
   program
+    .command('run')
+    .description('evaluate afresh and, only if READY, fire the trigger (one run at a time per pipeline)')
+    .argument('<pipeline>', 'pipeline name')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 triggered (COMPLETED, or RUNNING for an async http trigger); 1 blocked (NOT_READY, or another\nrun is active); 2 usage/config; 3 runtime failure or the trigger failed.',
+    )
+    .action(action(program, async (out, g, name: string) => (await import('./commands/run.js')).run(out, g, name)));
+
+  program
+    .command('complete')
+    .description('completion callback: mark a triggered run success (COMPLETED) or failed (FAILED); idempotent')
+    .argument('<runId>', 'run id (printed by `run`; INTERLOCK_RUN_ID / X-Interlock-Run-Id at the target)')
+    .requiredOption('--status <status>', 'success | failed')
+    .option('--metadata <json>', 'JSON object kept on the run (e.g. {"rows_processed":150000})')
+    .action(
+      action(program, async (out, g, runId: string, o) =>
+        (await import('./commands/run.js')).complete(out, g, runId, o),
+      ),
+    );
+
+  program
+    .command('cancel')
+    .description("cancel a run that has not ended (frees the pipeline's lock)")
+    .argument('<runId>', 'run id')
+    .option('--reason <text>', 'why (kept on the run)')
+    .action(
+      action(program, async (out, g, runId: string, o) => (await import('./commands/run.js')).cancel(out, g, runId, o)),
+    );
+
+  program
+    .command('runs')
+    .description('recent runs of a pipeline, newest first; or one run in detail with --id')
+    .argument('[pipeline]', 'pipeline name')
+    .option('--id <runId>', 'show this run in detail')
+    .option('-n, --limit <n>', 'how many runs', '20')
+    .action(
+      action(program, async (out, g, name: string | undefined, o) =>
+        (await import('./commands/run.js')).runs(out, g, name, o),
+      ),
+    );
+
+  program
     .command('status')
     .description(
       'cached readiness of all pipelines, or one in detail (stale traits shown; exit 1 if that one is NOT_READY)',
@@ -123,7 +166,9 @@ export function buildProgram(): Command {
 
   program
     .command('history')
-    .description('past readiness decisions of a pipeline, newest first: why was it blocked, and when')
+    .description(
+      'past readiness decisions and run transitions of a pipeline, newest first: why was it blocked, and when',
+    )
     .argument('<pipeline>', 'pipeline name')
     .option('-n, --limit <n>', 'how many records', '20')
     .option('--at <time>', 'the decision in force at a time (ISO 8601, epoch ms, or HH:MM today, local time)')

@@ -8,6 +8,7 @@ export {
   writeJsonSchemas,
 } from './json-schema.js';
 export {
+  type AlertsConfig,
   type ArchetypeDef,
   assertValid,
   CONFIG_FILE_NAME,
@@ -17,6 +18,7 @@ export {
   type ProjectConfig,
 } from './load.js';
 export {
+  ALERT_DEFAULTS,
   type AlertConfig,
   type ArchetypeFile,
   archetypeSchema,

@@ -103,10 +103,12 @@ describe('JSON Schema export', () => {
     const { project, archetype } = jsonSchemas();
     const props = project.properties as Record<string, Json>;
     expect(props.provider?.enum).toEqual(['sqlite', 'redis', 'memory']);
-    const alertTypes = (((props.alerts as Json).items as Json).oneOf as Json[]).map(
-      (s) => (s.properties as Record<string, Json>).type?.const,
-    );
-    expect(alertTypes).toEqual(['console', 'webhook', 'file']);
+    // alerts: oneOf [a list of sinks, { repeatAfter, sinks }], both listing the same sink types.
+    const [list, mapping] = (props.alerts as Json).oneOf as Json[];
+    const sinkTypes = (sinks: Json) =>
+      ((sinks.items as Json).oneOf as Json[]).map((s) => (s.properties as Record<string, Json>).type?.const);
+    expect(sinkTypes(list)).toEqual(['console', 'webhook', 'file']);
+    expect(sinkTypes((mapping.properties as Record<string, Json>).sinks)).toEqual(['console', 'webhook', 'file']);
     const rule = (archetype.properties as Record<string, Json>).readinessRule as Json;
     expect(((rule.properties as Record<string, Json>).type as Json).enum).toEqual([
       'all-required-pass',
@@ -137,6 +139,24 @@ describe('JSON Schema export', () => {
     ['unknown project key', 'project', { pipelineDir: ['x'] }, false],
     ['alert without type', 'project', { alerts: [{ url: 'http://x' }] }, false],
     ['webhook without url', 'project', { alerts: [{ type: 'webhook' }] }, false],
+    [
+      'alerts mapping',
+      'project',
+      {
+        alerts: {
+          repeatAfter: 600,
+          sinks: [{ type: 'webhook', url: 'http://h/x', timeout: 1, retries: 0, headers: { 'X-Token': 't' } }],
+        },
+      },
+      true,
+    ],
+    ['empty alerts mapping', 'project', { alerts: {} }, true],
+    ['negative repeatAfter', 'project', { alerts: { repeatAfter: -1 } }, false],
+    ['unknown key in alerts mapping', 'project', { alerts: { repeatAftr: 5 } }, false],
+    ['webhook without url in mapping', 'project', { alerts: { sinks: [{ type: 'webhook' }] } }, false],
+    ['alerts as a string', 'project', { alerts: 'console' }, false],
+    ['bad header name', 'project', { alerts: [{ type: 'webhook', url: 'http://h', headers: { 'a b': 'x' } }] }, false],
+    ['fractional retries', 'project', { alerts: [{ type: 'webhook', url: 'http://h', retries: 0.5 }] }, false],
     ['zero concurrency', 'project', { evaluatorConcurrency: 0 }, false],
     ['fractional concurrency', 'project', { evaluatorConcurrency: 1.5 }, false],
     ['minimal archetype', 'archetype', { name: 'a', requiredTraits: [{ type: 't' }] }, true],

@@ -1,8 +1,9 @@
 // loadProject / findConfigFile / assertValid against real project trees in temp dirs.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatDiagnostic, InterlockError } from '../core/errors.js';
 import { assertValid, findConfigFile, type LoadedProject, loadProject } from './load.js';
@@ -72,11 +73,14 @@ describe('loadProject: the seed examples', () => {
       archetypeDirs: [path.join(root, 'archetypes')],
       evaluatorDirs: [path.join(root, 'evaluators')],
       pipelineDirs: [path.join(root, 'pipelines')],
-      alerts: [
-        { type: 'console' },
-        { type: 'webhook', url: 'http://localhost:8080/alerts' },
-        { type: 'file', path: path.join(root, 'alerts.log') },
-      ],
+      alerts: {
+        repeatAfterSeconds: 3600,
+        sinks: [
+          { type: 'console' },
+          { type: 'webhook', url: 'http://localhost:8080/alerts', timeout: 2, retries: 2 },
+          { type: 'file', path: path.join(root, 'alerts.log') },
+        ],
+      },
     });
     expect(p.archetypes.get('batch-ingestion')).toMatchObject({
       file: 'archetypes/batch-ingestion.yaml',
@@ -138,6 +142,7 @@ describe('loadProject: defaults and paths', () => {
   it('applies defaults and resolves every path against the directory of interlock.yaml', () => {
     const root = project({
       'interlock.yaml': lines('alerts:', '  - type: file', '    path: logs/alerts.log'),
+      'logs/.keep': '',
       'archetypes/batch.yaml': 'name: batch\nrequiredTraits: [{type: t}]\n',
       'pipelines/p.yaml': lines('name: p', 'archetype: batch', 'trigger:', '  type: http', '  url: http://x/run'),
     });
@@ -151,7 +156,7 @@ describe('loadProject: defaults and paths', () => {
       archetypeDirs: [path.join(root, 'archetypes')],
       evaluatorDirs: [path.join(root, 'evaluators')],
       pipelineDirs: [path.join(root, 'pipelines')],
-      alerts: [{ type: 'file', path: path.join(root, 'logs', 'alerts.log') }],
+      alerts: { repeatAfterSeconds: 3600, sinks: [{ type: 'file', path: path.join(root, 'logs', 'alerts.log') }] },
     });
     expect(p.archetypes.get('batch')).toEqual({
       name: 'batch',
@@ -396,7 +401,7 @@ describe('loadProject: positioned structural errors', () => {
     const p = load(root);
     expect(formatted(p)).toEqual(['interlock.yaml:2:17 alerts.0.type: expected one of: console, webhook, file']);
     expect(p.config.pipelineDirs).toEqual([path.join(root, 'defs')]);
-    expect(p.config.alerts).toEqual([]);
+    expect(p.config.alerts).toEqual({ repeatAfterSeconds: 3600, sinks: [] });
     expect([...p.pipelines.keys()]).toEqual(['p']);
   });
 
@@ -571,6 +576,211 @@ describe('loadProject: semantic rules', () => {
     ]);
   });
 });
+
+describe('loadProject: alerts', () => {
+  const base = { 'archetypes/.keep': '', 'pipelines/.keep': '' };
+
+  it('normalises the mapping form, resolving file paths and keeping webhook settings', () => {
+    const root = project({
+      ...base,
+      'interlock.yaml': lines(
+        'alerts:',
+        '  repeatAfter: 600',
+        '  sinks:',
+        '    - type: console',
+        '    - type: webhook',
+        '      url: https://hooks.example.com/T000/B000/secret',
+        '      timeout: 0.5',
+        '      retries: 0',
+        '      headers: { Authorization: Bearer abc, X-Team: data }',
+        '    - type: file',
+        '      path: logs/alerts.jsonl',
+      ),
+      'logs/.keep': '',
+    });
+    const p = load(root);
+    expect(formatted(p)).toEqual([]);
+    expect(p.config.alerts).toEqual({
+      repeatAfterSeconds: 600,
+      sinks: [
+        { type: 'console' },
+        {
+          type: 'webhook',
+          url: 'https://hooks.example.com/T000/B000/secret',
+          timeout: 0.5,
+          retries: 0,
+          headers: { Authorization: 'Bearer abc', 'X-Team': 'data' },
+        },
+        { type: 'file', path: path.join(root, 'logs', 'alerts.jsonl') },
+      ],
+    });
+  });
+
+  it('defaults repeatAfter to 3600 seconds, sinks to none, and allows 0 (repeat every time)', () => {
+    const cases: Array<[string, { repeatAfterSeconds: number; sinks: unknown[] }]> = [
+      ['{}\n', { repeatAfterSeconds: 3600, sinks: [] }],
+      ['alerts: []\n', { repeatAfterSeconds: 3600, sinks: [] }],
+      ['alerts: {}\n', { repeatAfterSeconds: 3600, sinks: [] }],
+      ['alerts: { sinks: [{ type: console }] }\n', { repeatAfterSeconds: 3600, sinks: [{ type: 'console' }] }],
+      ['alerts: { repeatAfter: 0 }\n', { repeatAfterSeconds: 0, sinks: [] }],
+      ['alerts: [{ type: console }]\n', { repeatAfterSeconds: 3600, sinks: [{ type: 'console' }] }],
+    ];
+    for (const [yaml, expected] of cases) {
+      const p = load(project({ ...base, 'interlock.yaml': yaml }));
+      expect(formatted(p), yaml).toEqual([]);
+      expect(p.config.alerts, yaml).toEqual(expected);
+    }
+  });
+
+  it('reports structural problems in either form at file:line:col with clear messages', () => {
+    const listForm = project({
+      ...base,
+      'interlock.yaml': lines(
+        'alerts:',
+        '  - type: slack',
+        '  - type: webhook',
+        '    retries: 1',
+        '  - type: webhook',
+        '    url: ftp://x',
+        '    headers: { "Bad Header": x }',
+        '  - url: http://x',
+      ),
+    });
+    expect(formatted(load(listForm))).toEqual([
+      'interlock.yaml:2:11 alerts.0.type: expected one of: console, webhook, file',
+      'interlock.yaml:3:5 alerts.1.url: required',
+      'interlock.yaml:6:10 alerts.2.url: expected an http(s) URL',
+      "interlock.yaml:7:16 alerts.2.headers.Bad Header: expected an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
+      'interlock.yaml:8:5 alerts.3.type: required',
+    ]);
+
+    const mapForm = project({
+      ...base,
+      'interlock.yaml': lines(
+        'alerts:',
+        '  repeatAftr: 60',
+        '  sinks:',
+        '    - type: webhook',
+        '    - type: file',
+        '      path: ""',
+      ),
+    });
+    expect(formatted(load(mapForm))).toEqual([
+      "interlock.yaml:2:3 alerts.repeatAftr: unknown key 'repeatAftr' (did you mean 'repeatAfter'?)",
+      'interlock.yaml:4:7 alerts.sinks.0.url: required',
+      'interlock.yaml:6:13 alerts.sinks.1.path: must not be empty',
+    ]);
+
+    const negative = project({ ...base, 'interlock.yaml': 'alerts: { repeatAfter: -5 }\n' });
+    expect(formatted(load(negative))).toEqual([
+      'interlock.yaml:1:24 alerts.repeatAfter: expected a non-negative number',
+    ]);
+
+    const scalar = project({ ...base, 'interlock.yaml': 'alerts: console\n' });
+    expect(formatted(load(scalar))).toEqual([
+      'interlock.yaml:1:9 alerts: expected a list of alert sinks, or a mapping with sinks (and repeatAfter), got a string ("console")',
+    ]);
+  });
+
+  it('rejects a file sink whose directory is missing, that is a directory, or whose parent is a file', () => {
+    const root = project({
+      ...base,
+      'interlock.yaml': lines(
+        'alerts:',
+        '  sinks:',
+        '    - type: file',
+        '      path: missing/alerts.log',
+        '    - type: file',
+        '      path: ./logs',
+        '    - type: file',
+        '      path: plain/alerts.log',
+      ),
+      'logs/.keep': '',
+      plain: 'a file, not a directory\n',
+    });
+    const p = load(root);
+    expect(errors(p)).toEqual([
+      "interlock.yaml:4:13 alerts.sinks.0.path: alert file 'missing/alerts.log' is not writable: directory 'missing' does not exist (ENOENT)",
+      "interlock.yaml:6:13 alerts.sinks.1.path: alert file './logs' is not writable: it is a directory (EISDIR)",
+      "interlock.yaml:8:13 alerts.sinks.2.path: alert file 'plain/alerts.log' is not writable: ENOTDIR",
+    ]);
+    expect(() => assertValid(p)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(fs.existsSync(path.join(root, 'missing'))).toBe(false);
+  });
+
+  it('accepts a writable existing file and a file that can be created, without creating or changing either', () => {
+    const root = project({
+      ...base,
+      'interlock.yaml': lines('alerts:', '  - { type: file, path: old.log }', '  - { type: file, path: new.log }'),
+      'old.log': 'line\n',
+    });
+    const before = fs.statSync(path.join(root, 'old.log'));
+    expect(formatted(load(root))).toEqual([]);
+    expect(fs.existsSync(path.join(root, 'new.log'))).toBe(false);
+    const after = fs.statSync(path.join(root, 'old.log'));
+    expect([after.size, after.mtimeMs]).toEqual([before.size, before.mtimeMs]);
+  });
+
+  it('rejects a read-only alert file and a read-only directory with EACCES', () => {
+    const root = project({
+      ...base,
+      'interlock.yaml': lines(
+        'alerts:',
+        '  - type: file',
+        '    path: ro.log',
+        '  - type: file',
+        '    path: ro-dir/alerts.log',
+      ),
+      'ro.log': '',
+      'ro-dir/.keep': '',
+    });
+    fs.chmodSync(path.join(root, 'ro.log'), 0o444);
+    fs.chmodSync(path.join(root, 'ro-dir'), 0o555);
+    try {
+      expect(loadUnprivileged(root)).toEqual([
+        "interlock.yaml:3:11 alerts.0.path: alert file 'ro.log' is not writable: EACCES",
+        "interlock.yaml:5:11 alerts.1.path: alert file 'ro-dir/alerts.log' is not writable: cannot create it in directory 'ro-dir' (EACCES)",
+      ]);
+    } finally {
+      fs.chmodSync(path.join(root, 'ro-dir'), 0o755);
+    }
+  });
+
+  it.skipIf(process.platform !== 'linux')('rejects a FIFO nobody reads instead of hanging on it', () => {
+    const root = project({ ...base, 'interlock.yaml': 'alerts: [{ type: file, path: pipe }]\n' });
+    expect(spawnSync('mkfifo', [path.join(root, 'pipe')]).status).toBe(0);
+    expect(formatted(load(root))).toEqual([
+      "interlock.yaml:1:30 alerts.0.path: alert file 'pipe' is not writable: ENXIO",
+    ]);
+  });
+});
+
+/**
+ * Diagnostics as an unprivileged user gets them. Root may write anywhere, so under root the loader runs in a child
+ * process as nobody (uid 65534) — the permission check itself is what is under test, so it must not be faked.
+ */
+function loadUnprivileged(root: string): string[] {
+  if (process.getuid?.() !== 0) return formatted(load(root));
+  fs.chmodSync(root, 0o755);
+  const script = path.join(root, 'load-as-nobody.mts');
+  const url = (p: string) => JSON.stringify(pathToFileURL(path.join(REPO, p)).href);
+  fs.writeFileSync(
+    script,
+    `import { loadProject } from ${url('src/config/load.ts')};\n` +
+      `import { formatDiagnostic } from ${url('src/core/errors.ts')};\n` +
+      'console.log(JSON.stringify(loadProject(process.argv[2]).diagnostics.map(formatDiagnostic)));\n',
+  );
+  fs.chmodSync(script, 0o644);
+  const tsx = path.join(REPO, 'node_modules', '.bin', 'tsx');
+  const r = spawnSync(tsx, [script, path.join(root, 'interlock.yaml')], {
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`loader as nobody failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}
 
 describe('findConfigFile', () => {
   it('finds interlock.yaml in a parent directory', () => {

@@ -5,6 +5,8 @@ import { type Diagnostic, InterlockError } from '../core/errors.js';
 import type { PipelineSpec, ReadinessRule, TriggerSpec } from '../core/types.js';
 import { type ArchetypeTraitDef, type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
 import {
+  ALERT_DEFAULTS,
+  type AlertConfig,
   type ArchetypeFile,
   archetypeSchema,
   type PipelineFile,
@@ -28,11 +30,19 @@ export interface ArchetypeDef {
   file: string;
 }
 
+/** The `alerts` block, whichever way it was written (a list of sinks, or { repeatAfter, sinks }). */
+export interface AlertsConfig {
+  /** Seconds before an unchanged alert condition is sent again; 0 = every time. */
+  repeatAfterSeconds: number;
+  /** In config order. A file sink's path is absolute. */
+  sinks: AlertConfig[];
+}
+
 /**
  * interlock.yaml with defaults applied. Every path in it is absolute, resolved against the directory of
  * interlock.yaml: archetypeDirs, evaluatorDirs, pipelineDirs, sqlite.path and file alerts' path.
  */
-export type ProjectConfig = ProjectFile;
+export type ProjectConfig = Omit<ProjectFile, 'alerts'> & { alerts: AlertsConfig };
 
 export interface LoadedProject {
   /** Absolute directory of interlock.yaml; every relative path in config resolves against it. */
@@ -194,6 +204,19 @@ export function loadProject(configFile: string): LoadedProject {
   const archetypeDocs = loadAll<ArchetypeFile>(archetypeFiles, archetypeSchema);
   const pipelineDocs = loadAll<PipelineFile>(pipelineFiles, pipelineSchema);
 
+  // ---- semantic rules: interlock.yaml
+  // A file sink that cannot be written would lose every alert silently at run time: say so at load.
+  const sinksAt: Array<string | number> = Array.isArray(file.alerts) ? ['alerts'] : ['alerts', 'sinks'];
+  const writtenSinks = Array.isArray(file.alerts) ? file.alerts : file.alerts.sinks;
+  config.alerts.sinks.forEach((sink, i) => {
+    const written = writtenSinks[i];
+    if (sink.type !== 'file' || written?.type !== 'file') return;
+    const problem = alertFileProblem(sink.path, written.path);
+    if (problem) {
+      semantic.push(diagnosticAt(projectSrc, [...sinksAt, i, 'path'], `alert file '${written.path}' ${problem}`));
+    }
+  });
+
   // ---- semantic rules: archetypes
   const where = (src: YamlSource, p: Array<string | number>) => {
     const { line, col } = positionOf(src, p);
@@ -318,8 +341,60 @@ function resolveProjectPaths(file: ProjectFile, root: string): ProjectConfig {
     archetypeDirs: file.archetypeDirs.map(abs),
     evaluatorDirs: file.evaluatorDirs.map(abs),
     pipelineDirs: file.pipelineDirs.map(abs),
-    alerts: file.alerts.map((a) => (a.type === 'file' ? { ...a, path: abs(a.path) } : { ...a })),
+    alerts: normaliseAlerts(file.alerts, abs),
   };
+}
+
+function normaliseAlerts(alerts: ProjectFile['alerts'], abs: (p: string) => string): AlertsConfig {
+  const [repeatAfterSeconds, sinks] = Array.isArray(alerts)
+    ? [ALERT_DEFAULTS.repeatAfter, alerts]
+    : [alerts.repeatAfter, alerts.sinks];
+  return {
+    repeatAfterSeconds,
+    sinks: sinks.map((a) => (a.type === 'file' ? { ...a, path: abs(a.path) } : structuredClone(a))),
+  };
+}
+
+/**
+ * Why a file sink could not append to `abs`, or undefined when it can: an existing file must open for appending
+ * (without creating or changing it), a missing one needs a writable directory. The message ends in the errno code.
+ */
+function alertFileProblem(abs: string, written: string): string | undefined {
+  const { O_WRONLY, O_APPEND, O_NONBLOCK, W_OK, X_OK } = fs.constants;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return `is not writable: ${code}`;
+    const dir = path.dirname(abs);
+    const shownDir = path.dirname(written);
+    let dst: fs.Stats;
+    try {
+      dst = fs.statSync(dir);
+    } catch (e) {
+      const c = (e as NodeJS.ErrnoException).code;
+      return c === 'ENOENT'
+        ? `is not writable: directory '${shownDir}' does not exist (ENOENT)`
+        : `is not writable: directory '${shownDir}': ${c}`;
+    }
+    if (!dst.isDirectory()) return `is not writable: '${shownDir}' is not a directory (ENOTDIR)`;
+    try {
+      fs.accessSync(dir, W_OK | X_OK);
+    } catch (e) {
+      return `is not writable: cannot create it in directory '${shownDir}' (${(e as NodeJS.ErrnoException).code})`;
+    }
+    return undefined;
+  }
+  if (st.isDirectory()) return 'is not writable: it is a directory (EISDIR)';
+  // Opening is the real test (root passes access(2) everywhere; a read-only mount does not). O_NONBLOCK: a FIFO
+  // with no reader fails with ENXIO instead of hanging the loader.
+  try {
+    fs.closeSync(fs.openSync(abs, O_WRONLY | O_APPEND | O_NONBLOCK));
+  } catch (err) {
+    return `is not writable: ${(err as NodeJS.ErrnoException).code}`;
+  }
+  return undefined;
 }
 
 /** Evaluator reference → absolute path: a path (has '/') against the root, a bare name via evaluatorDirs. */

@@ -29,6 +29,7 @@ describe('project schema', () => {
     const b = checkSchema(projectSchema, {});
     if (!a.ok || !b.ok) throw new Error('expected valid');
     a.value.archetypeDirs.push('x');
+    if (!Array.isArray(a.value.alerts)) throw new Error('expected the list form');
     a.value.alerts.push({ type: 'console' });
     expect(b.value.archetypeDirs).toEqual(['./archetypes']);
     expect(b.value.alerts).toEqual([]);
@@ -41,12 +42,14 @@ describe('project schema', () => {
       server: { addr: ':3000', authToken: 't', allowCommandRegistration: false, allowedHosts: ['localhost'] },
       alerts: [
         { type: 'console' },
-        { type: 'webhook', url: 'https://h/x', timeout: 2.5, retries: 0 },
+        { type: 'webhook', url: 'https://h/x', timeout: 2.5, retries: 0, headers: { Authorization: 'Bearer t' } },
         { type: 'file', path: 'a.log' },
       ],
       evaluatorConcurrency: 4,
     });
     expect(r.issues).toEqual([]);
+    const mapping = checkSchema(projectSchema, { alerts: { repeatAfter: 90.5, sinks: [{ type: 'console' }] } });
+    expect(mapping.issues).toEqual([]);
   });
 
   it('words enum, URL, integer and discriminator problems', () => {
@@ -66,6 +69,57 @@ describe('project schema', () => {
       'alerts.2.retries: expected a non-negative integer',
       'evaluatorConcurrency: expected a positive integer',
     ]);
+  });
+});
+
+describe('project schema: alerts', () => {
+  const alertsOf = (alerts: unknown) => {
+    const r = checkSchema(projectSchema, { alerts });
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    return r.value.alerts;
+  };
+
+  it('takes either a list of sinks or a mapping, defaulting webhook timeout/retries and repeatAfter', () => {
+    const webhook = { type: 'webhook', url: 'http://h/a' };
+    expect(alertsOf([webhook])).toEqual([{ ...webhook, timeout: 2, retries: 2 }]);
+    expect(alertsOf({ sinks: [webhook] })).toEqual({
+      repeatAfter: 3600,
+      sinks: [{ ...webhook, timeout: 2, retries: 2 }],
+    });
+    expect(alertsOf({})).toEqual({ repeatAfter: 3600, sinks: [] });
+    expect(alertsOf({ repeatAfter: 0 })).toEqual({ repeatAfter: 0, sinks: [] });
+  });
+
+  it('words problems inside the mapping form at their own paths', () => {
+    expect(
+      issues(projectSchema, {
+        alerts: {
+          repeatAfter: '1h',
+          sinks: [
+            { type: 'webhook', url: 'http://h', timeout: 0, retries: 1.5, headers: { 'X-A': 'a\nb', 'X-B': '€' } },
+          ],
+          sink: [],
+        },
+      }),
+    ).toEqual([
+      'alerts.repeatAfter: expected a non-negative number',
+      'alerts.sinks.0.timeout: expected a positive number',
+      'alerts.sinks.0.retries: expected a non-negative integer',
+      `alerts.sinks.0.headers.X-A: ${MESSAGES.headerValue}`,
+      `alerts.sinks.0.headers.X-B: ${MESSAGES.headerValue}`,
+      "alerts.sink: unknown key 'sink' (did you mean 'sinks'?) [key]",
+    ]);
+  });
+
+  it('says what alerts may be when it is neither a list nor a mapping', () => {
+    expect(issues(projectSchema, { alerts: null })).toEqual([`alerts: ${MESSAGES.alerts}, got an empty value`]);
+    expect(issues(projectSchema, { alerts: 3 })).toEqual([`alerts: ${MESSAGES.alerts}, got a number (3)`]);
+  });
+
+  it('rejects header names that are not HTTP tokens, at the key', () => {
+    expect(
+      issues(projectSchema, { alerts: [{ type: 'webhook', url: 'http://h', headers: { 'a b': 'x', 'ok-1': 'y' } }] }),
+    ).toEqual([`alerts.0.headers.a b: ${MESSAGES.headerName} [key]`]);
   });
 });
 

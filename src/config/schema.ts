@@ -9,10 +9,14 @@ export const MESSAGES = {
   positiveNumber: 'expected a positive number',
   positiveInteger: 'expected a positive integer',
   nonNegativeInteger: 'expected a non-negative integer',
+  nonNegativeNumber: 'expected a non-negative number',
   name: `must match ${NAME_PATTERN.source.replace(/^\^/, '').replace(/\$$/, '')} (at most ${NAME_MAX} characters)`,
   httpUrl: 'expected an http(s) URL',
   threshold: 'expected a number greater than 0 and at most 1',
   nonEmpty: 'must not be empty',
+  alerts: 'expected a list of alert sinks, or a mapping with sinks (and repeatAfter)',
+  headerName: "expected an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
+  headerValue: 'expected one line of printable text (Latin-1, no control characters)',
 } as const;
 
 /** `unknown key 'x'`, with a hint when a known key is within two edits. */
@@ -47,6 +51,8 @@ const nonNegativeInt = () =>
     .number({ error: whenPresent(MESSAGES.nonNegativeInteger) })
     .int({ error: MESSAGES.nonNegativeInteger })
     .min(0, { error: MESSAGES.nonNegativeInteger });
+const nonNegativeNumber = () =>
+  z.number({ error: whenPresent(MESSAGES.nonNegativeNumber) }).min(0, { error: MESSAGES.nonNegativeNumber });
 const nonEmptyString = () => z.string().min(1, { error: MESSAGES.nonEmpty });
 const stringList = () => z.array(nonEmptyString());
 const configObject = () => z.record(z.string(), z.unknown());
@@ -61,21 +67,58 @@ export const nameSchema = z
 
 export const PROVIDERS = ['sqlite', 'redis', 'memory'] as const;
 
-const alertSchema = z.discriminatedUnion('type', [
+/** Defaults of the `alerts` block, in seconds / counts as written in interlock.yaml. */
+export const ALERT_DEFAULTS = { repeatAfter: 3600, webhookTimeout: 2, webhookRetries: 2 } as const;
+
+// RFC 9110 token characters; a bad name would otherwise fail on every send, long after `validate` said OK.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const alertSinkSchema = z.discriminatedUnion('type', [
   strict({ type: z.literal('console') }).describe('Print alerts to stderr.'),
   strict({
     type: z.literal('webhook'),
     url: z
       .url({ protocol: /^https?$/, error: whenPresent(MESSAGES.httpUrl) })
       .describe('http(s) URL to POST alerts to.'),
-    timeout: positiveNumber().optional().describe('Seconds to wait for the webhook.'),
-    retries: nonNegativeInt().optional().describe('Retries after a failed delivery.'),
+    timeout: positiveNumber()
+      .default(ALERT_DEFAULTS.webhookTimeout)
+      .describe('Seconds to wait for each delivery attempt.'),
+    retries: nonNegativeInt()
+      .default(ALERT_DEFAULTS.webhookRetries)
+      .describe(
+        'Retries after a network error, timeout, 5xx, 408 or 429, backing off from 250 ms; other statuses fail at once.',
+      ),
+    headers: z
+      .record(
+        z.string().regex(HEADER_NAME, { error: MESSAGES.headerName }),
+        // What fetch can send: a Latin-1 ByteString; a line break would be header injection.
+        z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, { error: MESSAGES.headerValue }),
+      )
+      .optional()
+      .describe('Extra request headers, e.g. Authorization.'),
   }).describe('POST alerts as JSON to a URL.'),
   strict({
     type: z.literal('file'),
     path: nonEmptyString().describe('File to append alerts to (JSON lines), relative to interlock.yaml.'),
   }).describe('Append alerts to a file.'),
 ]);
+
+const alertSinksSchema = z.array(alertSinkSchema);
+
+// Two spellings: the seed's bare list of sinks, or a mapping that also sets the repeat interval. The loader
+// normalises both to { repeatAfterSeconds, sinks }. xor (JSON Schema oneOf): a list and a mapping never both match.
+const alertsSchema = z.xor(
+  [
+    alertSinksSchema.describe(`Alert sinks (repeatAfter ${ALERT_DEFAULTS.repeatAfter} seconds).`),
+    strict({
+      repeatAfter: nonNegativeNumber()
+        .default(ALERT_DEFAULTS.repeatAfter)
+        .describe('Seconds before an unchanged alert condition is sent again (0: every time).'),
+      sinks: alertSinksSchema.default([]),
+    }),
+  ],
+  { error: (iss) => (iss.input === undefined ? undefined : `${MESSAGES.alerts}, got ${describeValue(iss.input)}`) },
+);
 
 export const projectSchema = strict({
   provider: z.enum(PROVIDERS).default('sqlite').describe('Where state lives.'),
@@ -103,7 +146,7 @@ export const projectSchema = strict({
   archetypeDirs: stringList().default(['./archetypes']).describe('Directories of archetype YAML files.'),
   evaluatorDirs: stringList().default(['./evaluators']).describe('Directories searched for bare evaluator names.'),
   pipelineDirs: stringList().default(['./pipelines']).describe('Directories of pipeline YAML files.'),
-  alerts: z.array(alertSchema).default([]).describe('Where alerts go.'),
+  alerts: alertsSchema.default([]).describe('Where alerts go: a list of sinks, or { repeatAfter, sinks }.'),
   evaluatorConcurrency: positiveInt().optional().describe('Most evaluators run at once.'),
 }).describe('Interlock project configuration (interlock.yaml).');
 
@@ -185,7 +228,8 @@ export const pipelineSchema = strict({
 
 /** interlock.yaml after defaults (paths still as written). */
 export type ProjectFile = z.output<typeof projectSchema>;
-export type AlertConfig = ProjectFile['alerts'][number];
+/** One alert sink after defaults (a file sink's path still as written). */
+export type AlertConfig = z.output<typeof alertSinkSchema>;
 export type ArchetypeFile = z.output<typeof archetypeSchema>;
 export type PipelineFile = z.output<typeof pipelineSchema>;
 
@@ -274,9 +318,12 @@ export function checkSchema<S extends z.ZodType>(schema: S, data: unknown): Chec
   const r = schema.safeParse(data, { error: errorMap });
   if (r.success) return { ok: true, value: r.data, issues: [] };
   const issues: ConfigIssue[] = [];
-  for (const iss of r.error.issues) {
-    const path = iss.path.map((p) => (typeof p === 'number' ? p : String(p)));
-    if (iss.code === 'unrecognized_keys') {
+  const add = (iss: z.core.$ZodIssue, prefix: PropertyKey[]) => {
+    const path = [...prefix, ...iss.path].map((p) => (typeof p === 'number' ? p : String(p)));
+    const branch = matchingBranch(iss);
+    if (branch) {
+      for (const inner of branch) add(inner, path);
+    } else if (iss.code === 'unrecognized_keys') {
       const messages = iss.message.split('\n');
       iss.keys.forEach((key, i) => {
         issues.push({ path: [...path, key], message: messages[i] ?? unknownKeyMessage(key, []), atKey: true });
@@ -284,6 +331,19 @@ export function checkSchema<S extends z.ZodType>(schema: S, data: unknown): Chec
     } else {
       issues.push({ path, message: iss.message, atKey: iss.code === 'invalid_key' });
     }
-  }
+  };
+  for (const iss of r.error.issues) add(iss, []);
   return { ok: false, issues };
+}
+
+/**
+ * For a failed plain union (alerts: a list or a mapping), the issues of the one option whose shape the input has:
+ * every other option failed on the type of the value itself. Reporting that option's issues, each at its own path,
+ * says "alerts.0.type: expected one of: …" instead of "does not match any allowed form".
+ */
+function matchingBranch(iss: z.core.$ZodIssue): z.core.$ZodIssue[] | undefined {
+  if (iss.code !== 'invalid_union' || iss.errors.length === 0) return undefined;
+  const wrongType = (b: z.core.$ZodIssue[]) => b.length === 1 && b[0].code === 'invalid_type' && b[0].path.length === 0;
+  const candidates = iss.errors.filter((b) => !wrongType(b));
+  return candidates.length === 1 ? candidates[0] : undefined;
 }

@@ -6,7 +6,11 @@ export type ErrorCode =
   | 'CONFIG_INVALID' // a config file failed validation (diagnostics attached)
   | 'CONFIG_NOT_FOUND' // no interlock.yaml found
   | 'PIPELINE_NOT_FOUND'
+  | 'RUN_NOT_FOUND'
   | 'ARCHETYPE_NOT_FOUND'
+  | 'NO_TRIGGER' // run asked of a pipeline without a trigger
+  | 'TRIGGER_ENV_MISSING' // a trigger references an unset environment variable
+  | 'CONFLICT' // refused: the run's state does not allow it (conflicting completion, cancel of an ended run)
   | 'ALREADY_EXISTS' // refusing to overwrite
   | 'STORE_UNAVAILABLE' // store cannot be opened or reached
   | 'STORE_CORRUPT' // store holds something unreadable
@@ -56,7 +60,11 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   CONFIG_INVALID: EXIT.USAGE,
   CONFIG_NOT_FOUND: EXIT.USAGE,
   PIPELINE_NOT_FOUND: EXIT.USAGE,
+  RUN_NOT_FOUND: EXIT.USAGE,
   ARCHETYPE_NOT_FOUND: EXIT.USAGE,
+  NO_TRIGGER: EXIT.USAGE,
+  TRIGGER_ENV_MISSING: EXIT.USAGE,
+  CONFLICT: EXIT.BLOCKED,
   ALREADY_EXISTS: EXIT.USAGE,
   STORE_UNAVAILABLE: EXIT.RUNTIME,
   STORE_CORRUPT: EXIT.RUNTIME,
@@ -69,7 +77,11 @@ const HTTP_BY_CODE: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
   CONFIG_NOT_FOUND: 500,
   PIPELINE_NOT_FOUND: 404,
+  RUN_NOT_FOUND: 404,
   ARCHETYPE_NOT_FOUND: 400,
+  NO_TRIGGER: 400,
+  TRIGGER_ENV_MISSING: 400,
+  CONFLICT: 409,
   ALREADY_EXISTS: 409,
   STORE_UNAVAILABLE: 503,
   STORE_CORRUPT: 500,

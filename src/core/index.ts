@@ -4,5 +4,5 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './names.js';
-export * from './types.js';
 export * from './run-status.js';
+export * from './types.js';

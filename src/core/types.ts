@@ -150,7 +150,15 @@ export interface DecisionRecord {
 }
 
 /** Run lifecycle states. Terminal: COMPLETED, FAILED, CANCELLED, TIMED_OUT, BLOCKED. */
-export type RunStatus = 'PENDING' | 'TRIGGERING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT' | 'BLOCKED';
+export type RunStatus =
+  | 'PENDING'
+  | 'TRIGGERING'
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'TIMED_OUT'
+  | 'BLOCKED';
 
 /** What a trigger call produced. Secrets are already redacted. */
 export interface TriggerOutcome {

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunState, RunStatus } from '../core/types.js';
 import {
-  TRANSITIONS,
   afterTrigger,
   decideCancel,
   decideCompletion,
@@ -10,11 +9,21 @@ import {
   isTerminal,
   newRun,
   pendingDeadline,
+  TRANSITIONS,
   transition,
 } from './run-state.js';
 
 const T0 = 1_700_000_000_000;
-const ALL: RunStatus[] = ['PENDING', 'TRIGGERING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'BLOCKED'];
+const ALL: RunStatus[] = [
+  'PENDING',
+  'TRIGGERING',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMED_OUT',
+  'BLOCKED',
+];
 const base = newRun({ runId: 'r', pipeline: 'p', source: 'test', now: T0, deadlineAt: T0 + 1000 });
 const at = (status: RunStatus, version = 2): RunState => ({ ...base, status, version });
 
@@ -28,7 +37,10 @@ describe('run state machine', () => {
     expect(trig).toMatchObject({ ok: true, run: { status: 'TRIGGERING', version: 2, triggeredAt: T0 + 1 } });
     if (!trig.ok) return;
     const done = transition(trig.run, 'COMPLETED', T0 + 2, { reason: 'ok' });
-    expect(done).toMatchObject({ ok: true, run: { status: 'COMPLETED', version: 3, finishedAt: T0 + 2, reason: 'ok' } });
+    expect(done).toMatchObject({
+      ok: true,
+      run: { status: 'COMPLETED', version: 3, finishedAt: T0 + 2, reason: 'ok' },
+    });
   });
 
   it('terminal states go nowhere; illegal transitions are refused without change (property)', () => {

@@ -33,7 +33,13 @@ export function pendingDeadline(traits: readonly ResolvedTrait[], now: number): 
   return now + traits.reduce((ms, t) => ms + t.timeoutSeconds * 1000, 0) + PENDING_SLACK_MS;
 }
 
-export function newRun(f: { runId: string; pipeline: string; source: RunState['source']; now: number; deadlineAt: number }): RunState {
+export function newRun(f: {
+  runId: string;
+  pipeline: string;
+  source: RunState['source'];
+  now: number;
+  deadlineAt: number;
+}): RunState {
   return {
     runId: f.runId,
     pipeline: f.pipeline,
@@ -96,7 +102,8 @@ export function decideCompletion(run: RunState, status: 'success' | 'failed'): C
   const to: RunStatus = status === 'success' ? 'COMPLETED' : 'FAILED';
   if (run.status === to) return { kind: 'noop', reason: `run ${run.runId} is already ${to}` };
   if (run.status === 'TRIGGERING' || run.status === 'RUNNING') return { kind: 'apply', to };
-  if (run.status === 'PENDING') return { kind: 'conflict', reason: `run ${run.runId} has not been triggered (PENDING)` };
+  if (run.status === 'PENDING')
+    return { kind: 'conflict', reason: `run ${run.runId} has not been triggered (PENDING)` };
   return { kind: 'conflict', reason: `run ${run.runId} is already ${run.status}; refusing to mark it ${to}` };
 }
 

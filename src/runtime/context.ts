@@ -1,5 +1,6 @@
 // The runtime context: a loaded project, its store and evaluator pool, opened once per command or server.
 
+import { AlertDispatcher, createSinks } from '../alert/index.js';
 import type { LoadedProject } from '../config/index.js';
 import { assertValid, findConfigFile, loadProject } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
@@ -18,6 +19,8 @@ export interface OpenOptions {
   clock?: Clock;
   /** Use this store instead of the configured one (tests). */
   store?: Store;
+  /** Where operational warnings go (default: stderr). */
+  warn?: (message: string) => void;
 }
 
 /** Everything a use-case needs. Create with `openContext`, release with `close`. */
@@ -26,6 +29,11 @@ export interface Context {
   store: Store;
   clock: Clock;
   pool: EvaluatorPool;
+  alerts: AlertDispatcher;
+  /** An unchanged alert condition repeats after this long. */
+  repeatAfterMs: number;
+  /** Operational warnings (alert delivery failures, skipped alerting). */
+  warn(message: string): void;
   close(): Promise<void>;
 }
 
@@ -35,11 +43,18 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   assertValid(project);
   const store = opts.store ?? (await createStore(project.config));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
+  const alerts = new AlertDispatcher(createSinks(project.config.alerts.sinks), {
+    onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
+  });
   return {
     project,
     store,
     clock: opts.clock ?? systemClock,
     pool,
+    alerts,
+    repeatAfterMs: project.config.alerts.repeatAfterSeconds * 1000,
+    warn,
     close: () => store.close(),
   };
 }

@@ -2,8 +2,10 @@
 import { ulid } from '../core/ids.js';
 import type { DecisionRecord, DecisionSource, PipelineSpec, Readiness, TraitResult } from '../core/types.js';
 import { decideReadiness } from '../engine/index.js';
+import { alertOnEvaluation, sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
+import { expireOverdueRun } from './touch.js';
 
 export interface EvaluateOptions {
   source: DecisionSource;
@@ -60,4 +62,16 @@ export async function evaluatePipeline(ctx: Context, name: string, opts: Evaluat
   const decision = decisionRecord(readiness, opts.source, opts.runId);
   await ctx.store.saveEvaluation({ results, readiness, decision });
   return { pipeline, results, readiness, decision };
+}
+
+/**
+ * The `evaluate` use-case as the adapters call it: times out the pipeline's overdue run (a touch), evaluates,
+ * then raises alerts on changes. Alerting never changes the outcome.
+ */
+export async function evaluateWithAlerts(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
+  const pipeline = await getPipeline(ctx, name);
+  await sendAlerts(ctx, await expireOverdueRun(ctx, pipeline.name));
+  const ev = await evaluatePipeline(ctx, name, opts);
+  await alertOnEvaluation(ctx, ev);
+  return ev;
 }

@@ -1,8 +1,12 @@
 // runtime: the use-cases both adapters (CLI, HTTP API) call, and the context they run in.
 
 export * from './add-pipeline.js';
+export * from './alerting.js';
+export * from './complete.js';
 export * from './context.js';
 export * from './evaluate.js';
+export * from './run.js';
 export * from './scaffold.js';
 export * from './status.js';
+export * from './touch.js';
 export * from './validate.js';

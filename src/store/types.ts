@@ -81,7 +81,14 @@ export interface AlertClaim {
 
 /** The event a transition to `next` appends (from = null for a new run). */
 export function runEvent(next: RunState, from: RunState['status'] | null): RunEvent {
-  const e: RunEvent = { runId: next.runId, pipeline: next.pipeline, from, to: next.status, version: next.version, at: next.updatedAt };
+  const e: RunEvent = {
+    runId: next.runId,
+    pipeline: next.pipeline,
+    from,
+    to: next.status,
+    version: next.version,
+    at: next.updatedAt,
+  };
   if (next.reason !== undefined) e.reason = next.reason;
   return e;
 }

@@ -1,7 +1,7 @@
 // `interlock evaluate <pipeline>`
 import type { TraitResult } from '../../core/types.js';
 import { getPipeline, openContext } from '../../runtime/context.js';
-import { evaluatePipeline } from '../../runtime/evaluate.js';
+import { evaluateWithAlerts } from '../../runtime/evaluate.js';
 import { formatDuration, formatResultLines, formatVerdict } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
 
@@ -40,7 +40,7 @@ export async function evaluate(out: Out, g: GlobalOptions, name: string): Promis
       out,
       spec.traits.map((t) => t.type),
     );
-    const ev = await evaluatePipeline(ctx, name, { source: 'cli', onResult: p.onResult }).finally(p.stop);
+    const ev = await evaluateWithAlerts(ctx, name, { source: 'cli', onResult: p.onResult }).finally(p.stop);
     if (out.json) {
       out.printJson({
         pipeline: name,

@@ -1,8 +1,8 @@
 // `interlock history <pipeline>`
 import { InterlockError } from '../../core/errors.js';
 import { openContext } from '../../runtime/context.js';
-import { pipelineHistory } from '../../runtime/status.js';
-import { formatDecision } from '../format.js';
+import { pipelineDecisions, pipelineHistory } from '../../runtime/status.js';
+import { formatDecision, formatTime } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
 
 /** ISO 8601, epoch ms, or HH:MM[:SS] today in local time. */
@@ -34,13 +34,28 @@ export async function history(
     : { limit, before: o.before ? parseTime(o.before) : undefined };
   const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
   try {
-    const records = await pipelineHistory(ctx, name, opts);
+    if (o.at) {
+      const records = await pipelineDecisions(ctx, name, opts);
+      if (out.json) out.printJson(records);
+      else if (records.length === 0) out.line(`no decision for ${name} at or before ${o.at}`);
+      else for (const d of records) for (const l of formatDecision(out.c, d)) out.line(l);
+      return 0;
+    }
+    const entries = await pipelineHistory(ctx, name, opts);
     if (out.json) {
-      out.printJson(records);
-    } else if (records.length === 0) {
-      out.line(o.at ? `no decision for ${name} at or before ${o.at}` : `no decisions recorded for ${name} yet`);
+      out.printJson(entries);
+    } else if (entries.length === 0) {
+      out.line(`nothing recorded for ${name} yet`);
     } else {
-      for (const d of records) for (const l of formatDecision(out.c, d)) out.line(l);
+      for (const e of entries) {
+        if (e.type === 'decision') for (const l of formatDecision(out.c, e)) out.line(l);
+        else {
+          const ev = e;
+          out.line(
+            `${formatTime(ev.at)}  ${out.c.cyan('RUN')}        ${ev.runId} ${ev.from ?? 'new'} → ${ev.to}${ev.reason ? `  ${out.c.dim(ev.reason)}` : ''}`,
+          );
+        }
+      }
     }
     return 0;
   } finally {

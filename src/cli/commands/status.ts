@@ -15,6 +15,8 @@ function toJson(s: PipelineStatus) {
     lastOutcome: s.lastOutcome ?? null,
     blocking: s.readiness.blocking,
     note: s.readiness.note,
+    activeRun: s.activeRun ?? null,
+    lastRun: s.lastRun ?? null,
     traits: s.readiness.traits.map((t) => ({
       trait: t.trait,
       required: t.required,
@@ -52,6 +54,18 @@ function detail(out: Out, s: PipelineStatus, now: number): void {
     );
   }
   for (const l of formatVerdict(out.c, s.readiness)) out.line(l);
+  const a = s.activeRun;
+  if (a) {
+    out.line(
+      out.c.yellow(
+        `active run ${a.runId}: ${a.status} for ${formatDuration(now - a.createdAt)} (holds the lock; times out at ${formatTime(a.deadlineAt)})`,
+      ),
+    );
+  } else if (s.lastRun) {
+    out.line(
+      out.c.dim(`last run ${s.lastRun.runId}: ${s.lastRun.status} ${formatDuration(now - s.lastRun.updatedAt)} ago`),
+    );
+  }
 }
 
 export async function status(out: Out, g: GlobalOptions, name?: string): Promise<number> {
@@ -67,7 +81,7 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
       out.line('no pipelines defined (add one with `interlock add-pipeline`)');
     } else {
       const table = new Table({
-        head: ['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'BLOCKING'],
+        head: ['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'RUN', 'BLOCKING'],
         style: { head: [], border: [], compact: true },
         chars: {
           top: '',
@@ -97,6 +111,7 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
           stateLabel(out.c, s.readiness.outcome),
           `${passing}/${traits.length} pass${stale ? `, ${stale} stale` : ''}`,
           s.lastEvaluatedAt === undefined ? 'never' : `${formatDuration(now - s.lastEvaluatedAt)} ago`,
+          s.activeRun ? s.activeRun.status : (s.lastRun?.status ?? '-'),
           blocking.length > 90 ? `${blocking.slice(0, 89)}…` : blocking,
         ]);
       }

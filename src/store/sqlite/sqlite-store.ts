@@ -196,10 +196,19 @@ export class SqliteStore implements Store {
       const activeId = s.getActiveId.get(run.pipeline) as string | undefined;
       if (activeId !== undefined) {
         const active = s.getRun.get(activeId) as string | undefined;
-        if (active === undefined) throw new InterlockError('STORE_CORRUPT', `active run ${activeId} of ${run.pipeline} has no record`);
+        if (active === undefined)
+          throw new InterlockError('STORE_CORRUPT', `active run ${activeId} of ${run.pipeline} has no record`);
         return { ok: false, active: parse<RunState>(active, 'run') };
       }
-      s.insertRun.run(run.runId, run.pipeline, run.status, run.version, run.createdAt, run.updatedAt, JSON.stringify(run));
+      s.insertRun.run(
+        run.runId,
+        run.pipeline,
+        run.status,
+        run.version,
+        run.createdAt,
+        run.updatedAt,
+        JSON.stringify(run),
+      );
       s.insertActive.run(run.pipeline, run.runId);
       this.insertEvent(runEvent(run, null));
       return { ok: true };
@@ -214,7 +223,14 @@ export class SqliteStore implements Store {
       if (row === undefined) return { ok: false };
       const current = parse<RunState>(row, 'run');
       if (current.version !== expectedVersion || next.version !== expectedVersion + 1) return { ok: false, current };
-      const changed = s.casRun.run(next.status, next.version, next.updatedAt, JSON.stringify(next), next.runId, expectedVersion).changes;
+      const changed = s.casRun.run(
+        next.status,
+        next.version,
+        next.updatedAt,
+        JSON.stringify(next),
+        next.runId,
+        expectedVersion,
+      ).changes;
       if (changed !== 1) return { ok: false, current };
       if (isTerminal(next.status)) s.releaseActive.run(next.pipeline, next.runId);
       this.insertEvent(runEvent(next, current.status));

@@ -1,0 +1,165 @@
+// `interlock run <pipeline>`, `complete`, `cancel`, `runs`
+import { InterlockError } from '../../core/errors.js';
+import type { RunState } from '../../core/types.js';
+import { cancelRun, completeRun, getRunState, listRuns } from '../../runtime/complete.js';
+import { getPipeline, openContext } from '../../runtime/context.js';
+import { runPipeline } from '../../runtime/run.js';
+import { formatDuration, formatResultLines, formatTime, formatVerdict, stateLabel } from '../format.js';
+import type { GlobalOptions, Out } from '../output.js';
+
+function runLine(out: Out, r: RunState, now: number): string {
+  const age = formatDuration(now - r.createdAt);
+  const trig = r.trigger
+    ? r.trigger.type === 'http'
+      ? `http ${r.trigger.httpStatus ?? '-'}`
+      : `exit ${r.trigger.exitCode ?? r.trigger.signal ?? '-'}`
+    : '';
+  return `${r.runId}  ${stateLabel(out.c, r.status as never).padEnd(10)}  ${formatTime(r.createdAt)} (${age} ago)  ${trig}  ${out.c.dim(r.reason ?? '')}`.trimEnd();
+}
+
+function describeRun(out: Out, r: RunState, now: number): string[] {
+  const lines = [
+    `run ${r.runId}  ${r.status}  (v${r.version}, ${r.source}, started ${formatTime(r.createdAt)}, ${formatDuration(now - r.createdAt)} ago)`,
+  ];
+  if (r.reason) lines.push(`  ${r.reason}`);
+  const t = r.trigger;
+  if (t) {
+    if (t.type === 'command') {
+      lines.push(
+        `  trigger: command, ${t.ok ? 'succeeded' : 'failed'}${t.exitCode !== undefined && t.exitCode !== null ? `, exit ${t.exitCode}` : ''}${t.signal ? `, ${t.signal}` : ''}, ${formatDuration(t.durationMs)}`,
+      );
+      if (t.stdoutTail) lines.push(`  stdout: ${t.stdoutTail.trimEnd().split('\n').slice(-5).join('\n          ')}`);
+      if (t.stderrTail) lines.push(`  stderr: ${t.stderrTail.trimEnd().split('\n').slice(-5).join('\n          ')}`);
+    } else {
+      lines.push(
+        `  trigger: http ${t.method ?? ''} ${t.url ?? ''} → ${t.httpStatus ?? 'no response'}, ${formatDuration(t.durationMs)}`,
+      );
+      if (t.bodyExcerpt && !t.ok) lines.push(`  response: ${t.bodyExcerpt.replace(/\s+/g, ' ').slice(0, 200)}`);
+    }
+    if (t.error) lines.push(`  error: ${t.error}`);
+  }
+  if (r.metadata) lines.push(`  metadata: ${JSON.stringify(r.metadata)}`);
+  return lines;
+}
+
+export async function run(out: Out, g: GlobalOptions, name: string): Promise<number> {
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    await getPipeline(ctx, name);
+    const r = await runPipeline(ctx, name, { source: 'cli' });
+    const now = ctx.clock.now();
+    if (r.kind === 'already-running') {
+      const a = r.active;
+      if (out.json) out.printJson({ result: r.kind, run: a });
+      else {
+        out.err(
+          `interlock: already running: ${a.runId} (${a.status} for ${formatDuration(now - a.createdAt)}; finish it with 'interlock complete', or 'interlock cancel ${a.runId}')`,
+        );
+      }
+      return 1;
+    }
+    const code = r.kind === 'triggered' ? 0 : r.kind === 'blocked' ? 1 : r.kind === 'superseded' ? 1 : 3;
+    if (out.json) {
+      out.printJson({ result: r.kind, run: r.run, readiness: r.evaluation?.readiness });
+      return code;
+    }
+    if (r.evaluation) {
+      out.line(`${out.c.bold(name)} ${out.c.dim(`(${r.evaluation.pipeline.archetype})`)}`);
+      for (const l of formatResultLines(out.c, r.evaluation.results)) out.line(l);
+      for (const l of formatVerdict(out.c, r.evaluation.readiness)) out.line(l);
+    }
+    if (r.kind === 'blocked') out.line(`run ${r.run.runId} BLOCKED: the trigger was not fired`);
+    else for (const l of describeRun(out, r.run, now)) out.line(l);
+    if (r.kind === 'triggered' && r.run.status === 'RUNNING') {
+      out.line(out.c.dim(`  waiting for completion: interlock complete ${r.run.runId} --status success|failed`));
+    }
+    return code;
+  } finally {
+    await ctx.close();
+  }
+}
+
+function parseMetadata(s: string | undefined): Record<string, unknown> | undefined {
+  if (s === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(s);
+  } catch (e) {
+    throw new InterlockError('USAGE', `--metadata is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new InterlockError('USAGE', '--metadata must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+export async function complete(
+  out: Out,
+  g: GlobalOptions,
+  runId: string,
+  o: { status: string; metadata?: string },
+): Promise<number> {
+  if (o.status !== 'success' && o.status !== 'failed') {
+    throw new InterlockError('USAGE', `--status must be success or failed, got '${o.status}'`);
+  }
+  const metadata = parseMetadata(o.metadata);
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    const c = await completeRun(ctx, runId, o.status, metadata);
+    if (out.json) out.printJson(c);
+    else
+      out.line(
+        c.changed
+          ? `run ${runId} is now ${c.run.status}`
+          : `run ${runId} was already ${c.run.status} (nothing changed)`,
+      );
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+export async function cancel(out: Out, g: GlobalOptions, runId: string, o: { reason?: string }): Promise<number> {
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    const c = await cancelRun(ctx, runId, o.reason);
+    if (out.json) out.printJson(c);
+    else
+      out.line(
+        c.changed ? `run ${runId} cancelled (the pipeline's lock is free)` : `run ${runId} was already CANCELLED`,
+      );
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+export async function runs(
+  out: Out,
+  g: GlobalOptions,
+  name: string | undefined,
+  o: { limit: string; id?: string },
+): Promise<number> {
+  if (!name && !o.id)
+    throw new InterlockError('USAGE', "give a pipeline ('interlock runs <pipeline>') or a run id (--id <runId>)");
+  const limit = Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InterlockError('USAGE', `--limit must be a whole number ≥ 1, got '${o.limit}'`);
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    const now = ctx.clock.now();
+    if (o.id) {
+      const r = await getRunState(ctx, o.id);
+      if (name && r.pipeline !== name) throw new InterlockError('RUN_NOT_FOUND', `run ${o.id} is not a run of ${name}`);
+      if (out.json) out.printJson(r);
+      else for (const l of describeRun(out, r, now)) out.line(l);
+      return 0;
+    }
+    const list = await listRuns(ctx, name as string, { limit });
+    if (out.json) out.printJson(list);
+    else if (list.length === 0) out.line(`no runs of ${name} yet (start one with 'interlock run ${name}')`);
+    else for (const r of list) out.line(runLine(out, r, now));
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,254 @@
+// Command triggers as real `sh -c` processes: exit codes, signals, timeouts that kill the group, env, cwd, output tails.
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CommandTriggerSpec } from '../core/types.js';
+import { runProcess } from '../proc/spawn.js';
+import { fireTrigger, type TriggerContext } from './index.js';
+
+const FAKE_BIN = fileURLToPath(new URL('../../test/fixtures/triggers/bin', import.meta.url));
+const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'interlock-trigger-test-')));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const RUN_ID = '01JCOMMANDTRIGGERTEST00001';
+const cmd = (command: string, timeout?: number): CommandTriggerSpec =>
+  timeout === undefined ? { type: 'command', command } : { type: 'command', command, timeout };
+const ctx = (extra: Partial<TriggerContext> = {}): TriggerContext => ({
+  projectDir: tmp,
+  pipeline: 'daily-sales-rollup',
+  runId: RUN_ID,
+  env: { PATH: process.env.PATH },
+  ...extra,
+});
+
+let seq = 0;
+const tmpFile = (name: string): string => join(tmp, `${name}-${++seq}`);
+const readPids = (file: string): number[] => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+
+/** Alive = exists and is not a zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function expectAllDead(pids: number[], withinMs = 1000): Promise<void> {
+  expect(pids.length).toBeGreaterThan(0);
+  const deadline = performance.now() + withinMs;
+  while (pids.some(isAlive) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(pids.filter(isAlive)).toEqual([]);
+}
+
+describe('command trigger', () => {
+  it('exit 0 → ok, finished (not async), with the output tails', async () => {
+    const out = await fireTrigger(cmd('echo started; echo note >&2'), ctx());
+    expect(out).toMatchObject({
+      type: 'command',
+      ok: true,
+      async: false,
+      exitCode: 0,
+      signal: null,
+      timedOut: false,
+      stdoutTail: 'started\n',
+      stderrTail: 'note\n',
+    });
+    expect(out.error).toBeUndefined();
+    expect(out.durationMs).toBeGreaterThan(0);
+  });
+
+  it('exit 3 → FAILED "exit code 3", stderr kept', async () => {
+    const out = await fireTrigger(cmd('echo "cannot reach warehouse" >&2; exit 3'), ctx());
+    expect(out).toMatchObject({ ok: false, async: false, exitCode: 3, error: 'exit code 3' });
+    expect(out.stderrTail).toContain('cannot reach warehouse');
+  });
+
+  it('killed by a signal → FAILED "killed by SIGTERM"', async () => {
+    const out = await fireTrigger(cmd('kill -TERM $$; sleep 5'), ctx());
+    expect(out).toMatchObject({
+      ok: false,
+      exitCode: null,
+      signal: 'SIGTERM',
+      timedOut: false,
+      error: 'killed by SIGTERM',
+    });
+  });
+
+  it('command not found → exit code 127 said plainly', async () => {
+    const out = await fireTrigger(cmd('interlock-no-such-command --flag'), ctx());
+    expect(out).toMatchObject({ ok: false, exitCode: 127, error: 'exit code 127 (command not found)' });
+    expect(out.stderrTail).toMatch(/not found/);
+  });
+
+  it('timeout kills the whole group, grandchildren included, within timeout + 250 ms', async () => {
+    const pidFile = tmpFile('pids');
+    const t0 = performance.now();
+    const out = await fireTrigger(cmd(`sleep 30 & echo "$$ $!" > ${pidFile}; sleep 30`, 0.3), ctx());
+    const wall = performance.now() - t0;
+    expect(out).toMatchObject({ ok: false, timedOut: true });
+    expect(out.error).toMatch(/^timed out after 0\.3s \(process group killed/);
+    expect(wall).toBeLessThan(300 + 250);
+    const pids = readPids(pidFile);
+    expect(pids).toHaveLength(2);
+    await expectAllDead(pids);
+  });
+
+  it('sees INTERLOCK_RUN_ID, INTERLOCK_PIPELINE and ctx.env; runs in projectDir', async () => {
+    const out = await fireTrigger(
+      cmd('printf "%s|%s|%s|%s" "$INTERLOCK_RUN_ID" "$INTERLOCK_PIPELINE" "$WAREHOUSE" "$(pwd)"'),
+      ctx({ env: { PATH: process.env.PATH, WAREHOUSE: 'snowflake', INTERLOCK_RUN_ID: 'overridden?' } }),
+    );
+    expect(out.ok).toBe(true);
+    expect(out.stdoutTail).toBe(`${RUN_ID}|daily-sales-rollup|snowflake|${tmp}`);
+  });
+
+  it('defaults env to process.env', async () => {
+    const name = `INTERLOCK_TRIGGER_TEST_${process.pid}`;
+    process.env[name] = 'from-process-env';
+    try {
+      const out = await fireTrigger(cmd(`printf %s "$${name}"`), { projectDir: tmp, pipeline: 'p', runId: RUN_ID });
+      expect(out.stdoutTail).toBe('from-process-env');
+    } finally {
+      delete process.env[name];
+    }
+  });
+
+  it('a missing projectDir is a FAILED outcome that names it', async () => {
+    const out = await fireTrigger(cmd('true'), ctx({ projectDir: join(tmp, 'gone') }));
+    expect(out.ok).toBe(false);
+    expect(out.error).toBe(`cannot start command: project directory ${join(tmp, 'gone')} does not exist`);
+  });
+
+  it('5 MB of stdout: the command keeps running to exit 0 and only a 4 KiB tail is kept', async () => {
+    const marker = tmpFile('finished');
+    const out = await fireTrigger(
+      cmd(`head -c 5242880 /dev/zero | tr '\\0' x; echo; echo LAST-LINE; touch ${marker}`, 30),
+      ctx(),
+    );
+    expect(out).toMatchObject({ ok: true, exitCode: 0, timedOut: false });
+    expect(Buffer.byteLength(out.stdoutTail!)).toBe(4096);
+    expect(out.stdoutTail!.endsWith('x\nLAST-LINE\n')).toBe(true);
+    // It really ran to the end (an evaluator-style cap would have killed it mid-stream).
+    expect(readFileSync(marker, 'utf8')).toBe('');
+  });
+
+  it('ctx.signal aborts it: the group is killed and the outcome says aborted', async () => {
+    const pidFile = tmpFile('pids');
+    const ac = new AbortController();
+    const pending = fireTrigger(cmd(`sleep 30 & echo "$$ $!" > ${pidFile}; sleep 30`), ctx({ signal: ac.signal }));
+    await new Promise((r) => setTimeout(r, 150));
+    const t0 = performance.now();
+    ac.abort();
+    const out = await pending;
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(out).toMatchObject({ ok: false, timedOut: false });
+    expect(out.error).toMatch(/^aborted: Interlock stopped the command \(killed by SIG(TERM|KILL)\)$/);
+    await expectAllDead(readPids(pidFile));
+  });
+
+  it('an already-aborted signal starts nothing', async () => {
+    const marker = tmpFile('ran');
+    const out = await fireTrigger(cmd(`touch ${marker}`), ctx({ signal: AbortSignal.abort() }));
+    expect(out).toMatchObject({ ok: false, error: 'aborted before the command started' });
+    expect(() => readFileSync(marker)).toThrow();
+  });
+
+  it('redacts the values of secret-looking env vars from both tails, even across the tail cut', async () => {
+    const secret = 'sk-live-0123456789abcdef';
+    const out = await fireTrigger(
+      cmd(
+        `echo "using $MY_API_TOKEN"; echo "db=$DB_PASSWORD" >&2; printf %s "$MY_API_TOKEN"; head -c 4080 /dev/zero | tr '\\0' y; exit 1`,
+      ),
+      ctx({ env: { PATH: process.env.PATH, MY_API_TOKEN: secret, DB_PASSWORD: 'pa55word!', SHORT_KEY: 'abc' } }),
+    );
+    expect(out.ok).toBe(false);
+    expect(out.stderrTail).toBe('db=***\n');
+    const serialized = JSON.stringify(out);
+    expect(serialized).not.toContain(secret);
+    expect(serialized).not.toContain(secret.slice(-12));
+    expect(out.stdoutTail!.endsWith('y')).toBe(true);
+  });
+
+  it('the seed Lambda-via-CLI command invokes aws with the seed argv, but its /dev/stdout outfile fails under Node', async () => {
+    const log = tmpFile('aws-argv');
+    const out = await fireTrigger(
+      cmd('aws lambda invoke --function-name my-pipeline-fn /dev/stdout'),
+      ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log } }),
+    );
+    // The function was invoked, with exactly the seed's arguments and the run id in its environment…
+    expect(readFileSync(log, 'utf8')).toBe(
+      ['lambda', 'invoke', '--function-name', 'my-pipeline-fn', '/dev/stdout', `-- run=${RUN_ID}`, ''].join('\n'),
+    );
+    // …then the CLI could not open /dev/stdout (a socket): the outcome is FAILED, and says why.
+    expect(out).toMatchObject({ ok: false, exitCode: 255 });
+    expect(out.error).toMatch(/^exit code 255 \(hint: \/dev\/stdout and \/dev\/stderr cannot be opened by path/);
+    expect(out.stderrTail).toContain("No such device or address: '/dev/stdout'");
+  });
+
+  it('the Lambda-via-CLI command with a file outfile succeeds and its payload can be echoed with cat', async () => {
+    const log = tmpFile('aws-argv');
+    const out = await fireTrigger(
+      cmd(
+        'aws lambda invoke --function-name my-pipeline-fn "lambda-$INTERLOCK_RUN_ID.json" && cat "lambda-$INTERLOCK_RUN_ID.json"',
+      ),
+      ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log } }),
+    );
+    expect(out).toMatchObject({ ok: true, exitCode: 0 });
+    expect(readFileSync(log, 'utf8')).toContain(`my-pipeline-fn\nlambda-${RUN_ID}.json\n-- run=${RUN_ID}\n`);
+    expect(out.stdoutTail).toContain('"StatusCode": 200');
+    expect(out.stdoutTail!.endsWith('{"function":"my-pipeline-fn","ok":true}')).toBe(true);
+    expect(readFileSync(join(tmp, `lambda-${RUN_ID}.json`), 'utf8')).toBe('{"function":"my-pipeline-fn","ok":true}');
+  });
+
+  it('an aws CLI usage error fails the trigger with its exit code', async () => {
+    const out = await fireTrigger(
+      cmd('aws lambda invoke my-pipeline-fn'),
+      ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}` } }),
+    );
+    expect(out).toMatchObject({ ok: false, exitCode: 252, error: 'exit code 252' });
+    expect(out.stderrTail).toContain('required: --function-name');
+  });
+});
+
+describe("runProcess stdoutMode 'tail' and signal (the options command triggers use)", () => {
+  const base = { file: '/bin/sh', cwd: tmp, env: { PATH: process.env.PATH }, timeoutMs: 10_000 };
+
+  it('keeps the last maxStdoutBytes, flags the drop, and does not kill', async () => {
+    const r = await runProcess({
+      ...base,
+      args: ['-c', 'seq 1 100000; echo END'],
+      maxStdoutBytes: 12,
+      stdoutMode: 'tail',
+    });
+    expect(r).toMatchObject({
+      exitCode: 0,
+      signal: null,
+      stdout: '99999\n100000\nEND\n'.slice(-12),
+      stdoutOverflow: true,
+    });
+  });
+
+  it('does not flag output that fits', async () => {
+    const r = await runProcess({ ...base, args: ['-c', 'printf 12345'], maxStdoutBytes: 5, stdoutMode: 'tail' });
+    expect(r).toMatchObject({ stdout: '12345', stdoutOverflow: false });
+    expect(r.aborted).toBeUndefined();
+  });
+
+  it('an abort kills the group and sets aborted', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const r = await runProcess({ ...base, args: ['-c', 'sleep 30'], maxStdoutBytes: 10, signal: ac.signal });
+    expect(r).toMatchObject({ aborted: true, timedOut: false, signal: 'SIGTERM' });
+    expect(r.durationMs).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,40 @@
+// What a trigger call needs besides its spec, and the variables Interlock itself provides.
+
+/** Where and for which run a trigger fires. */
+export interface TriggerContext {
+  /** Command working directory. */
+  projectDir: string;
+  pipeline: string;
+  /** Commands get INTERLOCK_RUN_ID; http requests get the X-Interlock-Run-Id header and `${INTERLOCK_RUN_ID}`. */
+  runId: string;
+  /** Base environment and the source of `${VAR}` expansion. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Aborting kills the command's process group or aborts the request (server shutdown). */
+  signal?: AbortSignal;
+}
+
+/** Always provided by Interlock, so never reported missing. */
+export const PROVIDED_VARS: readonly string[] = ['INTERLOCK_RUN_ID', 'INTERLOCK_PIPELINE'];
+
+/** ctx.env (or process.env) plus the variables Interlock provides. */
+export function triggerEnv(ctx: TriggerContext): NodeJS.ProcessEnv {
+  return { ...(ctx.env ?? process.env), INTERLOCK_RUN_ID: ctx.runId, INTERLOCK_PIPELINE: ctx.pipeline };
+}
+
+/** setTimeout's (and AbortSignal.timeout's) largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A spec timeout in seconds → ms, falling back to `defaultSeconds` when absent or not a positive number. */
+export function timeoutMs(seconds: number | undefined, defaultSeconds: number): number {
+  const s = typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds : defaultSeconds;
+  return Math.min(Math.round(s * 1000), MAX_TIMER_MS);
+}
+
+/** "30s", "1.5s": a timeout as users wrote it. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,45 @@
+// The actuator's entry points: fire a trigger (never throws), list the variables it lacks, describe it.
+import { performance } from 'node:perf_hooks';
+import type { TriggerOutcome, TriggerSpec } from '../core/types.js';
+import { fireCommandTrigger } from './command.js';
+import { errMessage, PROVIDED_VARS, type TriggerContext, triggerEnv } from './context.js';
+import { fireHttpTrigger, httpTriggerVars } from './http.js';
+import { redact, redactUrlUserinfo, secretEnvValues } from './redact.js';
+import { isMissing } from './template.js';
+
+/**
+ * Fires `spec` and reports what happened. Never throws: every failure is an outcome with `ok: false` and a
+ * human `error`, with secrets already redacted.
+ */
+export async function fireTrigger(spec: TriggerSpec, ctx: TriggerContext): Promise<TriggerOutcome> {
+  const start = performance.now();
+  try {
+    if (spec.type === 'command') return await fireCommandTrigger(spec, ctx);
+    if (spec.type === 'http') return await fireHttpTrigger(spec, ctx);
+    const type = (spec as { type?: unknown }).type;
+    return { type: 'command', ok: false, async: false, durationMs: 0, error: `unknown trigger type ${String(type)}` };
+  } catch (err) {
+    // Not expected: the trigger functions turn failures into outcomes. Still a result, never an exception.
+    const type = spec?.type === 'http' ? 'http' : 'command';
+    const error = redact(`internal error: ${errMessage(err)}`, secretEnvValues(triggerEnv(ctx)));
+    return { type, ok: false, async: false, durationMs: performance.now() - start, error };
+  }
+}
+
+/**
+ * Variables a trigger references that are unset or empty in `env`, so a run can be refused before it starts.
+ * INTERLOCK_RUN_ID and INTERLOCK_PIPELINE are always provided and never listed. Only http triggers are
+ * expanded by Interlock; a command's `$VAR`s belong to `sh` (which may set them itself), so none are listed.
+ */
+export function missingTriggerVars(spec: TriggerSpec, env: NodeJS.ProcessEnv): string[] {
+  if (spec.type !== 'http') return [];
+  return httpTriggerVars(spec).filter((n) => !PROVIDED_VARS.includes(n) && isMissing(env, n));
+}
+
+/** One line for humans, in template form: "command: python scripts/run.py", "http POST https://…/dagRuns". */
+export function describeTrigger(spec: TriggerSpec): string {
+  if (spec.type === 'command') return `command: ${spec.command}`;
+  if (spec.type === 'http')
+    return `http ${(spec.method ?? 'POST').trim().toUpperCase()} ${redactUrlUserinfo(spec.url)}`;
+  return `unknown trigger type ${String((spec as { type?: unknown }).type)}`;
+}
