@@ -356,6 +356,13 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
       });
     });
 
+    it('ping resolves while open and rejects with STORE_UNAVAILABLE after close', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      store = await opts.open();
+    });
+
     it('close() twice is fine', async () => {
       await store.close();
       await store.close();

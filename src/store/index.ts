@@ -1,5 +1,6 @@
 // store: the port, and createStore() which picks a backend by config and imports it lazily.
 import { InterlockError } from '../core/errors.js';
+import type { RedisStoreOptions } from './redis/index.js';
 import type { Store } from './types.js';
 
 export type { AlertClaim, CasResult, CreateRunResult, EvaluationWrite, ListOptions, Store } from './types.js';
@@ -8,7 +9,8 @@ export { runEvent } from './types.js';
 export interface StoreConfig {
   provider: 'sqlite' | 'redis' | 'memory';
   sqlite?: { path: string };
-  redis?: { addr?: string };
+  /** addr (host:port), url, password, db, tls, keyPrefix, cluster seeds, connectTimeoutMs: see RedisStoreOptions. */
+  redis?: RedisStoreOptions;
 }
 
 /** Opens the configured store. Backends load lazily so the CLI starts fast. */
@@ -23,11 +25,10 @@ export async function createStore(cfg: StoreConfig): Promise<Store> {
       if (!cfg.sqlite?.path) throw new InterlockError('CONFIG_INVALID', 'sqlite.path is not set');
       return new SqliteStore({ path: cfg.sqlite.path });
     }
-    case 'redis':
-      throw new InterlockError(
-        'STORE_UNAVAILABLE',
-        "the redis provider is not available in this version; use 'provider: sqlite' (the default)",
-      );
+    case 'redis': {
+      const { RedisStore } = await import('./redis/index.js');
+      return RedisStore.connect(cfg.redis ?? {});
+    }
     default:
       throw new InterlockError('CONFIG_INVALID', `unknown provider '${String((cfg as StoreConfig).provider)}'`);
   }

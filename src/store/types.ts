@@ -68,6 +68,12 @@ export interface Store {
    */
   claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim>;
 
+  /**
+   * Health check: resolves when the backend answers a trivial query, rejects (STORE_UNAVAILABLE) when it does not,
+   * including after close(). Cheap enough to call on every health request.
+   */
+  ping(): Promise<void>;
+
   /** Idempotent. */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 // In-memory store: the reference implementation of the store port (tests, and `provider: memory`).
+import { InterlockError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import {
@@ -24,6 +25,7 @@ export class MemoryStore implements Store {
   private active = new Map<string, string>();
   private events: RunEvent[] = [];
   private alerts = new Map<string, { fingerprint: string; sentAt: number }>();
+  private closed = false;
 
   async putPipeline(spec: PipelineSpec): Promise<void> {
     this.pipelines.set(spec.name, copy(spec));
@@ -114,5 +116,11 @@ export class MemoryStore implements Store {
     return prev ? { fire, previous: prev.fingerprint } : { fire };
   }
 
-  async close(): Promise<void> {}
+  async ping(): Promise<void> {
+    if (this.closed) throw new InterlockError('STORE_UNAVAILABLE', 'memory store is closed');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 }

@@ -117,6 +117,7 @@ export class SqliteStore implements Store {
       listEvents: db
         .prepare('SELECT event FROM run_events WHERE pipeline = ? AND at < ? ORDER BY at DESC, seq DESC LIMIT ?')
         .pluck(),
+      ping: db.prepare('SELECT 1'),
       getAlert: db.prepare('SELECT fingerprint, sent_at AS sentAt FROM alert_state WHERE key = ?'),
       putAlert: db.prepare(
         'INSERT INTO alert_state (key, fingerprint, sent_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint, sent_at = excluded.sent_at',
@@ -270,6 +271,10 @@ export class SqliteStore implements Store {
       return prev ? { fire, previous: prev.fingerprint } : { fire };
     });
     return this.guard('claimAlert', () => tx.immediate());
+  }
+
+  async ping(): Promise<void> {
+    this.guard('ping', () => this.stmts.ping.get());
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,98 @@
+// Redis key layout: every key of one pipeline shares the hash tag {<pipeline>}, so each script touches one slot.
+import { InterlockError } from '../../core/errors.js';
+
+/*
+ * Layout (P = keyPrefix, default 'interlock:'; <p> = encodePart(pipeline); <t> = encodePart(trait)):
+ *
+ *   P pipelines                    hash    name -> PipelineSpec JSON (registered pipelines)
+ *   P run-index                    hash    runId -> pipeline name (for getRun(runId))
+ *   P{<p>}:traits                  set     trait names that have (or had) a latest result
+ *   P{<p>}:trait:<t>               string  TraitResult JSON, with native expiry (PX) when expiresAt is set
+ *   P{<p>}:readiness               string  Readiness JSON of the latest evaluation
+ *   P{<p>}:seq                     string  counter ordering decisions and run events (ties in one ms)
+ *   P{<p>}:decisions               zset    seq (16 digits) scored by decidedAt
+ *   P{<p>}:decision-data           hash    seq -> DecisionRecord JSON
+ *   P{<p>}:runs                    zset    runId scored by createdAt (ties: runId, newest = greatest)
+ *   P{<p>}:run-data                hash    runId -> RunState JSON
+ *   P{<p>}:active                  string  runId holding the pipeline's active-run lock
+ *   P{<p>}:events                  zset    seq scored by at
+ *   P{<p>}:event-data              hash    seq -> RunEvent JSON
+ *   P{<a>}:alert:<k>               hash    fp, sentAt — <a> = the alert key's part before the first \u0000
+ *                                          (its pipeline), <k> = the whole alert key, encoded
+ *
+ * encodePart keeps [A-Za-z0-9._-] and writes every other UTF-16 unit as %XXXX, so an encoded name never holds
+ * '{', '}' or ':' (it cannot leave its braces or fake a key suffix) and distinct names stay distinct ('a:b',
+ * 'a}x' and 'a' cannot collide). The empty name encodes as '%' so the hash tag is never the empty '{}', which
+ * Redis would ignore.
+ */
+
+const PLAIN = /^[A-Za-z0-9._-]+$/;
+const UNSAFE_UNIT = /[^A-Za-z0-9._-]/g;
+
+/** Injective, brace-free and colon-free encoding of a name used inside a key. */
+export function encodePart(name: string): string {
+  if (name === '') return '%';
+  if (PLAIN.test(name)) return name;
+  return name.replace(UNSAFE_UNIT, (ch) => `%${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The keys of one pipeline. All share the hash tag, so every script and MGET over them is single-slot. */
+export interface PipelineKeys {
+  tag: string;
+  traits: string;
+  trait(name: string): string;
+  readiness: string;
+  seq: string;
+  decisions: string;
+  decisionData: string;
+  runs: string;
+  runData: string;
+  active: string;
+  events: string;
+  eventData: string;
+}
+
+/** Checks a key prefix: braces would change the hash tag and break single-slot scripts on a cluster. */
+export function checkKeyPrefix(prefix: string): string {
+  if (/[{}]/.test(prefix)) {
+    throw new InterlockError('CONFIG_INVALID', `redis.keyPrefix '${prefix}' must not contain '{' or '}'`);
+  }
+  return prefix;
+}
+
+export class KeyLayout {
+  readonly pipelines: string;
+  readonly runIndex: string;
+
+  constructor(readonly prefix: string) {
+    checkKeyPrefix(prefix);
+    this.pipelines = `${prefix}pipelines`;
+    this.runIndex = `${prefix}run-index`;
+  }
+
+  pipeline(name: string): PipelineKeys {
+    const tag = `{${encodePart(name)}}`;
+    const base = `${this.prefix}${tag}:`;
+    return {
+      tag,
+      traits: `${base}traits`,
+      trait: (trait) => `${base}trait:${encodePart(trait)}`,
+      readiness: `${base}readiness`,
+      seq: `${base}seq`,
+      decisions: `${base}decisions`,
+      decisionData: `${base}decision-data`,
+      runs: `${base}runs`,
+      runData: `${base}run-data`,
+      active: `${base}active`,
+      events: `${base}events`,
+      eventData: `${base}event-data`,
+    };
+  }
+
+  /** Alert keys are `<pipeline>\u0000…`: tagged by that pipeline so they live in its slot. */
+  alert(key: string): string {
+    const cut = key.indexOf('\u0000');
+    const owner = cut === -1 ? key : key.slice(0, cut);
+    return `${this.prefix}{${encodePart(owner)}}:alert:${encodePart(key)}`;
+  }
+}

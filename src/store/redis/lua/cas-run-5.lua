@@ -1,0 +1,40 @@
+--[[
+  cas-run: compare-and-swap of one run. Stores the next state only if the stored version is the expected one
+  and the next version is expected + 1; a terminal next state releases the pipeline's lock (if this run holds
+  it); the transition event is appended in the same step. Every key is in the pipeline's hash slot.
+
+  KEYS[1] run-data    hash    runId -> RunState JSON
+  KEYS[2] active      string  runId holding the pipeline's lock
+  KEYS[3] seq         string  per-pipeline counter (orders events within one millisecond)
+  KEYS[4] events      zset    event seq scored by `at`
+  KEYS[5] event-data  hash    event seq -> RunEvent JSON
+
+  ARGV[1] runId
+  ARGV[2] expected version
+  ARGV[3] next version
+  ARGV[4] next RunState JSON
+  ARGV[5] '1' when the next status is terminal (the caller knows the terminal set: src/core/run-status.ts)
+  ARGV[6] the RunEvent JSON WITHOUT its `from` field; the script adds "from" = the stored run's status
+  ARGV[7] the event's `at`, epoch ms
+
+  Returns (codes: src/store/redis/codes.ts)
+    { 1 }                 OK: stored, event appended, lock released when terminal
+    { -1 }                NOT_FOUND: no such run in this pipeline
+    { -2, currentJSON }   STALE: the stored version is not the expected one (or next != expected + 1)
+    { -4, runId }         CORRUPT: the stored run is not valid JSON
+]]
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return { -1 } end
+local decoded, current = pcall(cjson.decode, raw)
+if not decoded or type(current) ~= 'table' or type(current.status) ~= 'string' then return { -4, ARGV[1] } end
+
+local expected = tonumber(ARGV[2])
+if current.version ~= expected or tonumber(ARGV[3]) ~= expected + 1 then return { -2, raw } end
+
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+if ARGV[5] == '1' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+local seq = string.format('%016d', redis.call('INCR', KEYS[3]))
+local event = '{"from":' .. cjson.encode(current.status) .. ',' .. string.sub(ARGV[6], 2)
+redis.call('ZADD', KEYS[4], ARGV[7], seq)
+redis.call('HSET', KEYS[5], seq, event)
+return { 1 }

@@ -1,0 +1,40 @@
+--[[
+  create-run: stores a new PENDING run and takes its pipeline's active-run lock, atomically.
+  Every key is in the pipeline's hash slot ({<pipeline>}).
+
+  KEYS[1] run-data    hash    runId -> RunState JSON
+  KEYS[2] runs        zset    runId scored by createdAt
+  KEYS[3] active      string  runId holding the pipeline's lock
+  KEYS[4] seq         string  per-pipeline counter (orders events within one millisecond)
+  KEYS[5] events      zset    event seq scored by `at`
+  KEYS[6] event-data  hash    event seq -> RunEvent JSON
+
+  ARGV[1] runId
+  ARGV[2] RunState JSON (version 1)
+  ARGV[3] createdAt, epoch ms
+  ARGV[4] RunEvent JSON of the creation (from = null)
+  ARGV[5] the event's `at`, epoch ms
+
+  Returns (codes: src/store/redis/codes.ts)
+    { 1 }                   OK: created, the lock is taken
+    { 0, activeRunJSON, known }
+                            REFUSED: a run holds the lock; known = 1 when a run with ARGV[1]'s id is stored
+                            here (so the caller must keep its run-index entry), else 0
+    { -3 }                  EXISTS: a run with this id is already stored
+    { -4, activeRunId }     CORRUPT: the lock names a run that has no record
+]]
+local active = redis.call('GET', KEYS[3])
+if active then
+  local run = redis.call('HGET', KEYS[1], active)
+  if not run then return { -4, active } end
+  return { 0, run, redis.call('HEXISTS', KEYS[1], ARGV[1]) }
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return { -3 } end
+
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[1])
+local seq = string.format('%016d', redis.call('INCR', KEYS[4]))
+redis.call('ZADD', KEYS[5], ARGV[5], seq)
+redis.call('HSET', KEYS[6], seq, ARGV[4])
+return { 1 }

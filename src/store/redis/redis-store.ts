@@ -1,0 +1,335 @@
+// Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
+import { InterlockError } from '../../core/errors.js';
+import { isTerminal } from '../../core/run-status.js';
+import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
+import {
+  type AlertClaim,
+  type CasResult,
+  type CreateRunResult,
+  type EvaluationWrite,
+  type ListOptions,
+  runEvent,
+  type Store,
+} from '../types.js';
+import { CODE, readReply, throwIfError } from './codes.js';
+import { errorText, openClient, type RedisClient, type RedisConnectionOptions } from './connection.js';
+import { KeyLayout, type PipelineKeys } from './keys.js';
+import { Scripts } from './scripts.js';
+
+/*
+ * What is atomic, and what is not (and why that is safe):
+ *
+ * - saveEvaluation, createRun, casRun and claimAlert are each ONE Lua script whose keys share one hash slot
+ *   ({<pipeline>}), so each is all-or-nothing on a single server and on a cluster.
+ * - getRun(runId) needs runId -> pipeline, which lives in one global hash (P run-index) outside the pipeline's
+ *   slot. createRun writes that entry BEFORE the create script: a crash between the two, or a refused create,
+ *   leaves an entry pointing at a pipeline that has no such run, and getRun reads the pipeline's run-data, finds
+ *   nothing and answers undefined. A refused create deletes its own entry again (best effort; a leftover is
+ *   harmless). Nothing ever reads the index without checking run-data. Before writing the entry, createRun
+ *   refuses (ALREADY_EXISTS) a runId the index maps to ANOTHER pipeline that really stores it; two concurrent
+ *   creates of one runId in two pipelines could both pass that check, but run ids are unique by construction
+ *   (the same pipeline is covered by the script itself).
+ * - casRun uses next.pipeline to find the run; a run never changes pipeline, so a next naming another pipeline
+ *   finds no run and is refused, as for an unknown runId.
+ * - Registered pipelines (P pipelines) are single-key commands: atomic on their own.
+ * - Reads of several keys (getTraitResults: SMEMBERS then MGET; getActiveRun: GET then HGET; getRun) are not
+ *   snapshots. Each record read is itself whole, records are only replaced, never half-written, and run records
+ *   are never deleted, so a read sees either the old or the new value of each. The list reads (decisions, runs,
+ *   events) are one read-only script each, so a page is consistent.
+ * - A write whose reply is lost (connection dropped, commandTimeoutMs passed) fails with STORE_UNAVAILABLE and
+ *   may or may not have been applied. The client never re-sends it on its own (autoResendUnfulfilledCommands is
+ *   off): a second createRun/casRun would turn the first one's success into a refusal.
+ */
+
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  /** Prepended to every key; default 'interlock:'. Must not contain '{' or '}'. */
+  keyPrefix?: string;
+}
+
+export const DEFAULT_KEY_PREFIX = 'interlock:';
+
+/** A store over Redis (standalone or cluster). Open it with `RedisStore.connect()`. */
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  private closed = false;
+  private readonly scripts: Scripts;
+
+  private constructor(
+    private readonly client: RedisClient,
+    readonly keys: KeyLayout,
+    /** Where it is connected (password redacted), for messages. */
+    readonly target: string,
+  ) {
+    this.scripts = new Scripts(client);
+  }
+
+  /**
+   * Connects, or rejects within `connectTimeoutMs` (default 5000) with STORE_UNAVAILABLE
+   * "cannot reach redis at <addr>: <reason>". Never hangs.
+   */
+  static async connect(opts: RedisStoreOptions = {}): Promise<RedisStore> {
+    const keys = new KeyLayout(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    const { client, target } = await openClient(opts);
+    return new RedisStore(client, keys, target);
+  }
+
+  /** The underlying client, for tests and diagnostics. */
+  get redis(): RedisClient {
+    return this.client;
+  }
+
+  /** Runs a driver call, turning driver errors into InterlockErrors (below the port). */
+  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new InterlockError('STORE_UNAVAILABLE', 'redis store is closed');
+    try {
+      return await fn();
+    } catch (cause) {
+      if (cause instanceof InterlockError) throw cause;
+      const reason = errorText(cause);
+      if (/^WRONGTYPE/.test(reason)) {
+        throw new InterlockError('STORE_CORRUPT', `redis ${what}: a key holds an unexpected type (${reason})`, {
+          cause,
+        });
+      }
+      throw new InterlockError('STORE_UNAVAILABLE', `redis ${what} failed at ${this.target}: ${plainReason(reason)}`, {
+        cause,
+        addr: this.target,
+      });
+    }
+  }
+
+  private p(pipeline: string): PipelineKeys {
+    return this.keys.pipeline(pipeline);
+  }
+
+  // ---------------------------------------------------------------- pipelines
+
+  async putPipeline(spec: PipelineSpec): Promise<void> {
+    await this.guard('putPipeline', () => this.client.hset(this.keys.pipelines, spec.name, JSON.stringify(spec)));
+  }
+  async getPipeline(name: string): Promise<PipelineSpec | undefined> {
+    const raw = await this.guard('getPipeline', () => this.client.hget(this.keys.pipelines, name));
+    return raw === null ? undefined : parse<PipelineSpec>(raw, 'pipeline');
+  }
+  async listPipelines(): Promise<PipelineSpec[]> {
+    const all = await this.guard('listPipelines', () => this.client.hgetall(this.keys.pipelines));
+    return Object.keys(all)
+      .sort((a, b) => a.localeCompare(b))
+      .map((name) => parse<PipelineSpec>(all[name], 'pipeline'));
+  }
+  async deletePipeline(name: string): Promise<boolean> {
+    return (await this.guard('deletePipeline', () => this.client.hdel(this.keys.pipelines, name))) > 0;
+  }
+
+  // ---------------------------------------------------------------- evaluations
+
+  async saveEvaluation(w: EvaluationWrite): Promise<void> {
+    // Everything goes under the readiness' pipeline (as in the reference store), so it is one hash slot.
+    const k = this.p(w.readiness.pipeline);
+    // "now" for the TTL is the evaluation's own time, not this host's clock: a result lives expiresAt - decidedAt
+    // ms in Redis, whatever the clock skew between hosts (and under a test's fake clock).
+    const now = w.readiness.decidedAt;
+    const keys = [k.traits, k.readiness, k.seq, k.decisions, k.decisionData];
+    const args: Array<string | number> = [
+      JSON.stringify(w.readiness),
+      w.decision.decidedAt,
+      JSON.stringify(w.decision),
+    ];
+    for (const r of w.results) {
+      keys.push(k.trait(r.trait));
+      args.push(r.trait, JSON.stringify(r), ttlMs(r.expiresAt, now));
+    }
+    const reply = readReply(
+      'save-evaluation',
+      await this.guard('saveEvaluation', () => this.scripts.run('save-evaluation', keys, args)),
+    );
+    throwIfError(reply, `evaluation of ${w.readiness.pipeline}`, { pipeline: w.readiness.pipeline });
+  }
+  async getTraitResults(pipeline: string): Promise<TraitResult[]> {
+    const k = this.p(pipeline);
+    const values = await this.guard('getTraitResults', async (): Promise<Array<string | null>> => {
+      const names = (await this.client.smembers(k.traits)).sort((a, b) => a.localeCompare(b));
+      // One MGET: all trait keys share the pipeline's hash tag. Expired results come back null (STALE).
+      return names.length === 0 ? [] : this.client.mget(names.map((n) => k.trait(n)));
+    });
+    return values.filter((v): v is string => v !== null).map((v) => parse<TraitResult>(v, 'trait result'));
+  }
+  async getTraitResult(pipeline: string, trait: string): Promise<TraitResult | undefined> {
+    const raw = await this.guard('getTraitResult', () => this.client.get(this.p(pipeline).trait(trait)));
+    return raw === null ? undefined : parse<TraitResult>(raw, 'trait result');
+  }
+  async getReadiness(pipeline: string): Promise<Readiness | undefined> {
+    const raw = await this.guard('getReadiness', () => this.client.get(this.p(pipeline).readiness));
+    return raw === null ? undefined : parse<Readiness>(raw, 'readiness');
+  }
+  async listDecisions(pipeline: string, opts: ListOptions = {}): Promise<DecisionRecord[]> {
+    const k = this.p(pipeline);
+    return this.list<DecisionRecord>('listDecisions', k.decisions, k.decisionData, opts, 'decision record');
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  async createRun(run: RunState): Promise<CreateRunResult> {
+    const k = this.p(run.pipeline);
+    const index = this.keys.runIndex;
+    const reply = await this.guard('createRun', async () => {
+      // Cross-slot, so not in the script: the index entry goes first; a dangling one is harmless (see top).
+      const owner = await this.client.hget(index, run.runId);
+      if (owner !== null && owner !== run.pipeline && (await this.client.hexists(this.p(owner).runData, run.runId))) {
+        throw new InterlockError('ALREADY_EXISTS', `run ${run.runId} already exists (pipeline ${owner})`, {
+          pipeline: owner,
+        });
+      }
+      await this.client.hset(index, run.runId, run.pipeline);
+      const ev = runEvent(run, null);
+      return readReply(
+        'create-run',
+        await this.scripts.run(
+          'create-run',
+          [k.runData, k.runs, k.active, k.seq, k.events, k.eventData],
+          [run.runId, JSON.stringify(run), run.createdAt, JSON.stringify(ev), ev.at],
+        ),
+      );
+    });
+    throwIfError(reply, `run ${run.runId}`, { pipeline: run.pipeline, runId: run.runId });
+    if (reply.code === CODE.OK) return { ok: true };
+    // REFUSED. When this runId is not stored, its index entry is dangling: tidy it (a failure changes nothing).
+    if (reply.extra === 0) await this.client.hdel(index, run.runId).catch(() => undefined);
+    return { ok: false, active: parse<RunState>(reply.payload ?? '', 'run') };
+  }
+
+  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+    const k = this.p(next.pipeline);
+    // The event's `from` is the stored status, known only inside the script: send the event without it.
+    const { from: _from, ...eventWithoutFrom } = runEvent(next, null);
+    const reply = readReply(
+      'cas-run',
+      await this.guard('casRun', () =>
+        this.scripts.run(
+          'cas-run',
+          [k.runData, k.active, k.seq, k.events, k.eventData],
+          [
+            next.runId,
+            expectedVersion,
+            next.version,
+            JSON.stringify(next),
+            isTerminal(next.status) ? '1' : '0',
+            JSON.stringify(eventWithoutFrom),
+            next.updatedAt,
+          ],
+        ),
+      ),
+    );
+    throwIfError(reply, `run ${next.runId}`, { pipeline: next.pipeline, runId: next.runId });
+    if (reply.code === CODE.OK) return { ok: true };
+    if (reply.code === CODE.STALE) return { ok: false, current: parse<RunState>(reply.payload ?? '', 'run') };
+    return { ok: false };
+  }
+
+  async getRun(runId: string): Promise<RunState | undefined> {
+    const raw = await this.guard('getRun', async () => {
+      const pipeline = await this.client.hget(this.keys.runIndex, runId);
+      return pipeline === null ? null : this.client.hget(this.p(pipeline).runData, runId);
+    });
+    return raw === null ? undefined : parse<RunState>(raw, 'run');
+  }
+  async getActiveRun(pipeline: string): Promise<RunState | undefined> {
+    const k = this.p(pipeline);
+    const raw = await this.guard('getActiveRun', async () => {
+      const id = await this.client.get(k.active);
+      if (id === null) return null;
+      const run = await this.client.hget(k.runData, id);
+      if (run === null) throw new InterlockError('STORE_CORRUPT', `active run ${id} of ${pipeline} has no record`);
+      return run;
+    });
+    return raw === null ? undefined : parse<RunState>(raw, 'run');
+  }
+  async listRuns(pipeline: string, opts: ListOptions = {}): Promise<RunState[]> {
+    const k = this.p(pipeline);
+    return this.list<RunState>('listRuns', k.runs, k.runData, opts, 'run');
+  }
+  async listRunEvents(pipeline: string, opts: ListOptions = {}): Promise<RunEvent[]> {
+    const k = this.p(pipeline);
+    return this.list<RunEvent>('listRunEvents', k.events, k.eventData, opts, 'run event');
+  }
+
+  // ---------------------------------------------------------------- alerts
+
+  async claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
+    const raw = await this.guard('claimAlert', () =>
+      this.scripts.run('claim-alert', [this.keys.alert(key)], [fingerprint, now, repeatAfterMs]),
+    );
+    if (!Array.isArray(raw) || (raw[0] !== 0 && raw[0] !== 1)) {
+      throw new InterlockError('INTERNAL', 'redis script claim-alert returned an unexpected reply', { reply: raw });
+    }
+    const fire = raw[0] === 1;
+    return raw[1] === undefined || raw[1] === null ? { fire } : { fire, previous: String(raw[1]) };
+  }
+
+  async ping(): Promise<void> {
+    await this.guard('ping', () => this.client.ping());
+  }
+
+  /** Quits politely when connected, then drops the connection and stops reconnecting. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const client = this.client;
+    const ended = new Promise<void>((resolve) => {
+      if (client.status === 'end') resolve();
+      else client.once('end', () => resolve());
+    });
+    if (client.status === 'ready')
+      await within(
+        1000,
+        client.quit().catch(() => undefined),
+      );
+    client.disconnect();
+    // Resolve once the socket is really gone, so a closed store holds no handle; bounded, never a hang.
+    await within(1000, ended);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** One page of an index (newest first) with its records, read by one read-only script. */
+  private async list<T>(what: string, index: string, data: string, opts: ListOptions, kind: string): Promise<T[]> {
+    const max = opts.before === undefined ? '+inf' : `(${opts.before}`;
+    const limit = opts.limit === undefined ? -1 : Math.max(0, Math.floor(opts.limit));
+    const raw = await this.guard(what, () => this.scripts.run('list', [index, data], [max, limit]));
+    if (!Array.isArray(raw)) throw new InterlockError('INTERNAL', `redis ${what} returned an unexpected reply`);
+    return raw.map((v) => parse<T>(String(v), kind));
+  }
+}
+
+/** ioredis' words for "down" and "no reply", said plainly; anything else is passed on as is. */
+function plainReason(reason: string): string {
+  if (/Stream isn't writeable|enableOfflineQueue|Connection is closed|isn't ready|MaxRetriesPerRequest/i.test(reason)) {
+    return `not connected (${reason}); reconnecting in the background`;
+  }
+  if (/Command timed out/i.test(reason)) {
+    return `no reply in time (${reason}); a write may or may not have been applied`;
+  }
+  return reason;
+}
+
+/** Waits for `p`, at most `ms`. */
+async function within(ms: number, p: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Time to live of a result for the save-evaluation script: 0 = none, < 0 = already expired. */
+function ttlMs(expiresAt: number | undefined, now: number): number {
+  if (expiresAt === undefined) return 0;
+  const left = Math.ceil(expiresAt - now);
+  return left > 0 ? left : -1;
+}
+
+function parse<T>(json: string, what: string): T {
+  try {
+    return JSON.parse(json) as T;
+  } catch (cause) {
+    throw new InterlockError('STORE_CORRUPT', `stored ${what} is not valid JSON`, { cause });
+  }
+}
