@@ -133,15 +133,28 @@ export const projectSchema = strict({
     tls: z.boolean().optional(),
     url: nonEmptyString().optional().describe('redis:// or rediss:// URL; overrides addr/password/db/tls.'),
     cluster: stringList().optional().describe('Cluster seed nodes as host:port.'),
+    connectTimeout: positiveNumber()
+      .default(5)
+      .describe('Seconds to wait for Redis at start before failing (exit 3); also the per-command timeout.'),
   }).prefault({}),
   server: strict({
     addr: nonEmptyString().default('127.0.0.1:3000').describe('host:port (":3000" = all interfaces).'),
-    authToken: z.string().optional().describe('Bearer token the HTTP API requires.'),
+    authToken: z
+      .string()
+      .optional()
+      .describe('Bearer token the HTTP API requires (INTERLOCK_API_TOKEN overrides it). Required off loopback.'),
     allowCommandRegistration: z
       .boolean()
       .optional()
-      .describe('Allow pipelines with command triggers to be registered over HTTP.'),
-    allowedHosts: z.array(z.string()).optional().describe('Host header values the HTTP API accepts.'),
+      .describe(
+        `Trust pipelines registered over HTTP like YAML ones: allow command triggers, evaluators outside evaluatorDirs and \${VAR} expansion in their http triggers.`,
+      ),
+    allowedHosts: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Loopback/private hosts that http triggers of pipelines registered over HTTP may target (refused otherwise).',
+      ),
   }).prefault({}),
   archetypeDirs: stringList().default(['./archetypes']).describe('Directories of archetype YAML files.'),
   evaluatorDirs: stringList().default(['./evaluators']).describe('Directories searched for bare evaluator names.'),

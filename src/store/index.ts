@@ -10,7 +10,7 @@ export interface StoreConfig {
   provider: 'sqlite' | 'redis' | 'memory';
   sqlite?: { path: string };
   /** addr (host:port), url, password, db, tls, keyPrefix, cluster seeds, connectTimeoutMs: see RedisStoreOptions. */
-  redis?: RedisStoreOptions;
+  redis?: RedisStoreOptions & { connectTimeout?: number };
 }
 
 /** Opens the configured store. Backends load lazily so the CLI starts fast. */
@@ -27,7 +27,9 @@ export async function createStore(cfg: StoreConfig): Promise<Store> {
     }
     case 'redis': {
       const { RedisStore } = await import('./redis/index.js');
-      return RedisStore.connect(cfg.redis ?? {});
+      const { connectTimeout, ...opts } = cfg.redis ?? {};
+      const ms = connectTimeout !== undefined ? connectTimeout * 1000 : undefined;
+      return RedisStore.connect({ ...opts, connectTimeoutMs: opts.connectTimeoutMs ?? ms, commandTimeoutMs: opts.commandTimeoutMs ?? ms });
     }
     default:
       throw new InterlockError('CONFIG_INVALID', `unknown provider '${String((cfg as StoreConfig).provider)}'`);

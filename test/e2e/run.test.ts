@@ -120,7 +120,7 @@ describe('interlock run (command trigger)', () => {
     const runs = json(await cli(['runs', 'p', '--json'], { cwd: root }));
     expect(runs.filter((x: { status: string }) => x.status === 'PENDING')).toEqual([]);
     expect(runs.map((x: { status: string }) => x.status)).toEqual(['COMPLETED']);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('async http trigger, completion and cancel', () => {

@@ -1,0 +1,105 @@
+// End-to-end on Redis: the quick start on `--provider redis`, the 20-process run race, and failing closed when
+// Redis is unreachable at start or lost mid-evaluation. Real redis-server processes, stopped by pid.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
+import { freePort, type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
+import { json, show, useTempDirs } from './support.js';
+
+const tmp = useTempDirs('interlock-redis-e2e-');
+let redis: RedisServer;
+
+beforeAll(async () => {
+  requireRedis();
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.destroy();
+});
+
+/** A project on Redis with pipeline `p` (trait `a` using `evaluator`) and an optional trigger. */
+function project(opts: { addr?: string; evaluator?: string; trigger?: string; prefix?: string } = {}): string {
+  const root = tmp();
+  copyFixtureEvaluators(root);
+  writeFiles(root, {
+    'interlock.yaml': `provider: redis\nredis:\n  addr: ${opts.addr ?? redis.addr}\n  keyPrefix: "${opts.prefix ?? `t${Math.random().toString(36).slice(2)}:`}"\n  connectTimeout: 1\n`,
+    'archetypes/gate.yaml': 'name: gate\nrequiredTraits:\n  - type: a\n',
+    'pipelines/p.yaml': `name: p\narchetype: gate\ntraits:\n  a:\n    evaluator: ${opts.evaluator ?? 'pass'}\n${opts.trigger ?? ''}`,
+  });
+  return root;
+}
+
+describe('on Redis', () => {
+  it('the quick start works with `init --provider redis`', async () => {
+    const dir = tmp();
+    const init = await cli(['init', 'demo', '--provider', 'redis'], { cwd: dir });
+    expect(init.code, show(init)).toBe(0);
+    const root = join(dir, 'demo');
+    const cfg = readFileSync(join(root, 'interlock.yaml'), 'utf8');
+    expect(cfg).toContain('provider: redis');
+    writeFileSync(join(root, 'interlock.yaml'), cfg.replace('localhost:6379', redis.addr));
+    const ev = await cli(['evaluate', 'example'], { cwd: root });
+    expect(ev.code, show(ev)).toBe(0);
+    expect(ev.stdout).toContain('READY');
+    const st = json(await cli(['status', 'example', '--json'], { cwd: root }));
+    expect(st.outcome).toBe('READY');
+    const run = await cli(['run', 'example', '--json'], { cwd: root });
+    expect(run.code, show(run)).toBe(0);
+    expect(json(run).run.status).toBe('COMPLETED');
+    expect(json(await cli(['history', 'example', '--json'], { cwd: root })).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('20 concurrent `interlock run` processes fire the trigger exactly once', async () => {
+    const root = project({ trigger: 'trigger:\n  type: command\n  command: "echo $INTERLOCK_RUN_ID >> fired.log; sleep 6"\n' });
+    const results = await Promise.all(Array.from({ length: 20 }, () => cli(['run', 'p'], { cwd: root })));
+    const codes = results.map((r) => r.code);
+    expect(codes.filter((c) => c === 0), results.map(show).join('\n')).toHaveLength(1);
+    expect(codes.filter((c) => c === 1)).toHaveLength(19);
+    expect(readFileSync(join(root, 'fired.log'), 'utf8').trim().split('\n')).toHaveLength(1);
+    const runs = json(await cli(['runs', 'p', '--json'], { cwd: root }));
+    expect(runs.map((r: { status: string }) => r.status)).toEqual(['COMPLETED']);
+  }, 120_000);
+
+  it('Redis unreachable at start → exit 3 with "cannot reach redis at <addr>" within the connect timeout', async () => {
+    const port = await freePort();
+    const root = project({ addr: `127.0.0.1:${port}` });
+    const t0 = Date.now();
+    const r = await cli(['evaluate', 'p'], { cwd: root });
+    const ms = Date.now() - t0;
+    expect(r.code, show(r)).toBe(3);
+    expect(r.stderr).toContain(`cannot reach redis at 127.0.0.1:${port}`);
+    expect(r.stdout).not.toContain('READY');
+    expect(ms).toBeLessThan(4000); // connectTimeout 1 s + node start-up
+  });
+
+  it('Redis lost mid-evaluation → fails closed: exit 3, no READY stored, no trigger; recovers after restart', async () => {
+    const own = await startRedis();
+    try {
+      const prefix = 'lost:';
+      const root = project({
+        addr: own.addr,
+        prefix,
+        evaluator: 'sleep-then-pass',
+        trigger: 'trigger:\n  type: command\n  command: "echo fired >> fired.log"\n',
+      });
+      writeFiles(root, { 'evaluators/sleep-then-pass': '#!/bin/sh\nsleep 1.5\necho \'{"status":"PASS"}\'\n' });
+      const running = cli(['run', 'p'], { cwd: root });
+      await new Promise((r) => setTimeout(r, 700));
+      await own.stop();
+      const r = await running;
+      expect(r.code, show(r)).toBe(3);
+      expect(r.stdout).not.toMatch(/^READY/m);
+      expect(existsSync(join(root, 'fired.log'))).toBe(false);
+
+      await own.restart();
+      // Nothing READY was stored; a fresh evaluation works again.
+      const st = json(await cli(['status', 'p', '--json'], { cwd: root }));
+      expect(st.outcome).toBe('NOT_READY');
+      const ev = await cli(['evaluate', 'p'], { cwd: root });
+      expect(ev.code, show(ev)).toBe(0);
+    } finally {
+      await own.destroy();
+    }
+  }, 30_000);
+});
