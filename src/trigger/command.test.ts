@@ -1,12 +1,12 @@
 // Command triggers as real `sh -c` processes: exit codes, signals, timeouts that kill the group, env, cwd, output tails.
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { CommandTriggerSpec } from '../core/types.js';
-import { runProcess } from '../proc/spawn.js';
+import { OUTPUT_DIR_PREFIX, runProcess } from '../proc/spawn.js';
 import { fireTrigger, type TriggerContext } from './index.js';
 
 const FAKE_BIN = fileURLToPath(new URL('../../test/fixtures/triggers/bin', import.meta.url));
@@ -50,7 +50,22 @@ async function expectAllDead(pids: number[], withinMs = 1000): Promise<void> {
   expect(pids.filter(isAlive)).toEqual([]);
 }
 
+/** Bytes this process's threads have read so far (per thread: /proc/self/io also counts reaped children). */
+const bytesRead = (): number =>
+  readdirSync('/proc/self/task').reduce(
+    (sum, tid) => sum + Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/self/task/${tid}/io`, 'utf8'))?.[1] ?? 0),
+    0,
+  );
+
+/** Output dirs this process created in the temp dir and did not remove. */
+const leftoverOutputDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(OUTPUT_DIR_PREFIX));
+
+const SEED_LAMBDA_RESPONSE = '\n{\n    "StatusCode": 200,\n    "ExecutedVersion": "$LATEST"\n}\n';
+
 describe('command trigger', () => {
+  // Stdout and stderr are files in a private temp dir: every outcome (ok, failed, timed out, aborted) removes it.
+  afterEach(() => expect(leftoverOutputDirs()).toEqual([]));
+
   it('exit 0 → ok, finished (not async), with the output tails', async () => {
     const out = await fireTrigger(cmd('echo started; echo note >&2'), ctx());
     expect(out).toMatchObject({
@@ -129,8 +144,9 @@ describe('command trigger', () => {
     expect(out.error).toBe(`cannot start command: project directory ${join(tmp, 'gone')} does not exist`);
   });
 
-  it('5 MB of stdout: the command keeps running to exit 0 and only a 4 KiB tail is kept', async () => {
+  it('5 MB of stdout: the command keeps running to exit 0 and only a 4 KiB tail is kept (and read)', async () => {
     const marker = tmpFile('finished');
+    const before = bytesRead();
     const out = await fireTrigger(
       cmd(`head -c 5242880 /dev/zero | tr '\\0' x; echo; echo LAST-LINE; touch ${marker}`, 30),
       ctx(),
@@ -140,6 +156,59 @@ describe('command trigger', () => {
     expect(out.stdoutTail!.endsWith('x\nLAST-LINE\n')).toBe(true);
     // It really ran to the end (an evaluator-style cap would have killed it mid-stream).
     expect(readFileSync(marker, 'utf8')).toBe('');
+    // Memory stays bounded: the output file is read from its end, never whole.
+    expect(bytesRead() - before).toBeLessThan(1024 * 1024);
+  });
+
+  it('5 MB written through /dev/stdout and /dev/stderr by path: exit 0, only the tails', async () => {
+    const out = await fireTrigger(
+      cmd(
+        `head -c 5242880 /dev/zero | tr '\\0' x > /dev/stdout; echo OUT-END; head -c 5242880 /dev/zero | tr '\\0' y > /dev/stderr; echo ERR-END >&2`,
+        30,
+      ),
+      ctx(),
+    );
+    expect(out).toMatchObject({ ok: true, exitCode: 0, timedOut: false });
+    expect(out.stdoutTail).toBe(`${'x'.repeat(4096 - 8)}OUT-END\n`);
+    expect(out.stderrTail).toBe(`${'y'.repeat(4096 - 8)}ERR-END\n`);
+  });
+
+  it('/dev/stdout and /dev/stderr can be opened by path: `echo hi > /dev/stderr` lands in stderrTail', async () => {
+    const out = await fireTrigger(cmd('echo hi > /dev/stderr; echo out > /dev/stdout; echo fd >> /dev/fd/1'), ctx());
+    expect(out).toMatchObject({ ok: true, exitCode: 0, stdoutTail: 'out\nfd\n', stderrTail: 'hi\n' });
+  });
+
+  it('a grandchild keeping stdout open does not delay the outcome, and is killed with the group', async () => {
+    const pidFile = tmpFile('pids');
+    const t0 = performance.now();
+    const out = await fireTrigger(cmd(`sleep 30 & echo "$$ $!" > ${pidFile}; echo started`), ctx());
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(out).toMatchObject({ ok: true, exitCode: 0, stdoutTail: 'started\n' });
+    await expectAllDead(readPids(pidFile));
+  });
+
+  it('the output files live in a private 0700 temp dir, removed once the outcome is in', async () => {
+    const out = await fireTrigger(cmd('f=$(readlink /proc/$$/fd/1); echo "$f"; stat -c %a "$(dirname "$f")"'), ctx());
+    expect(out.ok).toBe(true);
+    const [file, mode] = out.stdoutTail!.trim().split('\n');
+    expect(file).toMatch(new RegExp(`^${tmpdir()}/${OUTPUT_DIR_PREFIX}[^/]+/stdout$`));
+    expect(mode).toBe('700');
+    expect(existsSync(join(file!, '..'))).toBe(false);
+  });
+
+  it('no usable temp dir → FAILED "cannot capture command output", and the command does not run', async () => {
+    const marker = tmpFile('ran');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(tmp, 'no-such-tmp');
+    try {
+      const out = await fireTrigger(cmd(`touch ${marker}`), ctx());
+      expect(out.ok).toBe(false);
+      expect(out.error).toMatch(/^cannot capture command output: ENOENT: no such file or directory, mkdtemp /);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('ctx.signal aborts it: the group is killed and the outcome says aborted', async () => {
@@ -179,20 +248,59 @@ describe('command trigger', () => {
     expect(out.stdoutTail!.endsWith('y')).toBe(true);
   });
 
-  it('the seed Lambda-via-CLI command invokes aws with the seed argv, but its /dev/stdout outfile fails under Node', async () => {
+  it('redacts secrets the command writes through /dev/stdout and /dev/stderr by path', async () => {
+    const secret = 'AKIAFAKESECRET0123456789';
+    const out = await fireTrigger(
+      cmd(
+        'echo "key=$AWS_SECRET_ACCESS_KEY" > /dev/stdout; echo "{\\"k\\":\\"$AWS_SECRET_ACCESS_KEY\\"}" > /dev/stderr',
+      ),
+      ctx({ env: { PATH: process.env.PATH, AWS_SECRET_ACCESS_KEY: secret } }),
+    );
+    expect(out).toMatchObject({ ok: true, stdoutTail: 'key=***\n', stderrTail: '{"k":"***"}\n' });
+    expect(JSON.stringify(out)).not.toContain(secret);
+  });
+
+  it('the seed Lambda-via-CLI command, exactly as written, succeeds and shows the payload and the response', async () => {
     const log = tmpFile('aws-argv');
     const out = await fireTrigger(
       cmd('aws lambda invoke --function-name my-pipeline-fn /dev/stdout'),
       ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log } }),
     );
-    // The function was invoked, with exactly the seed's arguments and the run id in its environment…
+    // The function was invoked once, with exactly the seed's arguments and the run id in its environment…
     expect(readFileSync(log, 'utf8')).toBe(
       ['lambda', 'invoke', '--function-name', 'my-pipeline-fn', '/dev/stdout', `-- run=${RUN_ID}`, ''].join('\n'),
     );
-    // …then the CLI could not open /dev/stdout (a socket): the outcome is FAILED, and says why.
-    expect(out).toMatchObject({ ok: false, exitCode: 255 });
-    expect(out.error).toMatch(/^exit code 255 \(hint: \/dev\/stdout and \/dev\/stderr cannot be opened by path/);
-    expect(out.stderrTail).toContain("No such device or address: '/dev/stdout'");
+    // …then the CLI opened /dev/stdout by path (a real file now) for the payload and printed the response after it.
+    expect(out).toMatchObject({ ok: true, exitCode: 0, signal: null, timedOut: false, stderrTail: '' });
+    expect(out.error).toBeUndefined();
+    expect(out.stdoutTail).toBe(`{"function":"my-pipeline-fn","ok":true}${SEED_LAMBDA_RESPONSE}`);
+  });
+
+  it('the fake aws is faithful: under the default socketpair stdio its /dev/stdout outfile fails with 255', async () => {
+    // What the command trigger used to get (and the real CLI does): the call happens, the outfile open fails.
+    const log = tmpFile('aws-argv');
+    const r = await runProcess({
+      file: '/bin/sh',
+      args: ['-c', 'aws lambda invoke --function-name my-pipeline-fn /dev/stdout'],
+      cwd: tmp,
+      env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log },
+      timeoutMs: 10_000,
+      maxStdoutBytes: 4096,
+    });
+    expect(r).toMatchObject({ exitCode: 255, stdout: '' });
+    expect(r.stderrTail).toBe("\n[Errno 6] No such device or address: '/dev/stdout'\n");
+    expect(readFileSync(log, 'utf8')).toContain('my-pipeline-fn\n/dev/stdout\n');
+  });
+
+  it('an aws outfile that cannot be opened fails the trigger with exit code 255, after the call', async () => {
+    const log = tmpFile('aws-argv');
+    const out = await fireTrigger(
+      cmd('aws lambda invoke --function-name my-pipeline-fn no-such-dir/out.json'),
+      ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log } }),
+    );
+    expect(out).toMatchObject({ ok: false, exitCode: 255, error: 'exit code 255', stdoutTail: '' });
+    expect(out.stderrTail).toBe("\n[Errno 2] Directory nonexistent: 'no-such-dir/out.json'\n");
+    expect(readFileSync(log, 'utf8')).toContain('my-pipeline-fn\nno-such-dir/out.json\n');
   });
 
   it('the Lambda-via-CLI command with a file outfile succeeds and its payload can be echoed with cat', async () => {
