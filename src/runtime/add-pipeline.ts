@@ -1,5 +1,5 @@
 // Use-case: `interlock add-pipeline` — write a validated pipelines/<name>.yaml, never overwriting.
-import { existsSync, linkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { assertValid, findConfigFile, loadProject } from '../config/index.js';
@@ -94,6 +94,7 @@ export function addPipeline(o: AddPipelineOptions): AddPipelineResult {
   // Write beside the target, then hard-link into place: link() fails if the target exists, so nothing is overwritten.
   const tmp = `${file}.${process.pid}.tmp`;
   try {
+    mkdirSync(dir, { recursive: true });
     writeFileSync(tmp, text, { flag: 'wx' });
     linkSync(tmp, file);
   } catch (cause) {

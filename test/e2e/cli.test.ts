@@ -454,6 +454,15 @@ describe.concurrent('validate', () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 describe.concurrent('add-pipeline', () => {
+  it('creates the pipelines directory when it does not exist yet', async (ctx) => {
+    const demo = await initDemo(ctx);
+    rmSync(join(demo, 'pipelines'), { recursive: true, force: true });
+    const r = await cli(['add-pipeline', '--name', 'fresh', '--archetype', 'batch-ingestion'], { cwd: demo });
+    expect(r.code, show(r)).toBe(0);
+    expect(existsSync(join(demo, 'pipelines', 'fresh.yaml'))).toBe(true);
+    expect((await cli(['validate'], { cwd: demo })).code).toBe(0);
+  });
+
   it('writes pipelines/<name>.yaml with evaluators filled in, stays valid, never overwrites', async (ctx) => {
     const demo = await initDemo(ctx);
     const r = await cli(['add-pipeline', '--name', 'sales', '--archetype', 'batch-ingestion'], { cwd: demo });
