@@ -19,7 +19,8 @@ const ALLOWED: Record<string, string[]> = {
   observability: ['core'],
   runtime: ['core', 'engine', 'config', 'proc', 'evaluator', 'store', 'trigger', 'alert', 'observability'],
   api: ['core', 'runtime', 'observability'],
-  cli: ['core', 'runtime', 'observability'],
+  // The CLI is the composition root: `serve` starts the HTTP API (loaded lazily, only by that command).
+  cli: ['core', 'runtime', 'observability', 'api'],
 };
 /** Packages a module must never import (engine is pure: no I/O, no node:*). */
 const FORBIDDEN_PACKAGES: Record<string, RegExp> = {

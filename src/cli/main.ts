@@ -179,6 +179,15 @@ export function buildProgram(): Command {
       ),
     );
 
+  program
+    .command('serve')
+    .description(
+      'start the HTTP API (default 127.0.0.1:3000; see README "HTTP API"); stops gracefully on SIGTERM/SIGINT',
+    )
+    .option('--addr <host:port>', 'listen address (overrides server.addr; ":3000" = all interfaces)')
+    .option('--insecure', 'allow listening on a non-loopback address without an API token')
+    .action(action(program, async (out, g, opts) => (await import('./commands/serve.js')).serve(out, g, opts)));
+
   return program;
 }
 

@@ -18,6 +18,11 @@ export {
   type ProjectConfig,
 } from './load.js';
 export {
+  checkPipelineDocument,
+  type DocumentProblem,
+  type PipelineDocumentCheck,
+} from './pipeline-rules.js';
+export {
   ALERT_DEFAULTS,
   type AlertConfig,
   type ArchetypeFile,

@@ -68,7 +68,7 @@ describe('loadProject: the seed examples', () => {
     expect(p.config).toEqual({
       provider: 'redis',
       sqlite: { path: path.join(root, '.interlock', 'state.db') },
-      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:' },
+      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
       server: { addr: ':3000' },
       archetypeDirs: [path.join(root, 'archetypes')],
       evaluatorDirs: [path.join(root, 'evaluators')],
@@ -151,7 +151,7 @@ describe('loadProject: defaults and paths', () => {
     expect(p.config).toEqual({
       provider: 'sqlite',
       sqlite: { path: path.join(root, '.interlock', 'state.db') },
-      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:' },
+      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
       server: { addr: '127.0.0.1:3000' },
       archetypeDirs: [path.join(root, 'archetypes')],
       evaluatorDirs: [path.join(root, 'evaluators')],

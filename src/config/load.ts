@@ -2,8 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
-import type { PipelineSpec, ReadinessRule, TriggerSpec } from '../core/types.js';
-import { type ArchetypeTraitDef, type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
+import type { PipelineSpec, ReadinessRule } from '../core/types.js';
+import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
+import { makeLocator, pipelineTraitProblems, toPipelineSpec, unknownArchetypeMessage } from './pipeline-rules.js';
 import {
   ALERT_DEFAULTS,
   type AlertConfig,
@@ -14,7 +15,6 @@ import {
   pipelineSchema,
   projectSchema,
 } from './schema.js';
-import { didYouMean } from './suggest.js';
 import { checkYaml, diagnosticAt, parseYaml, positionOf, type YamlSource } from './yaml-source.js';
 
 /** The project file name searched for by findConfigFile. */
@@ -289,28 +289,13 @@ export function loadProject(configFile: string): LoadedProject {
     if (!archetype) {
       // An archetype that failed to load was already reported; saying "unknown" too would only mislead.
       if (failedArchetypes.has(value.archetype)) continue;
-      const known = [...byName.keys()].sort();
-      let message = `unknown archetype '${value.archetype}' (known: ${known.length ? known.join(', ') : 'none'})`;
+      let message = unknownArchetypeMessage(value.archetype, [...byName.keys()]);
       if (unnamedFailures > 0) message += `; ${unnamedFailures} archetype file(s) failed to load`;
       semantic.push(diagnosticAt(src, ['archetype'], message));
       continue;
     }
-    const declared = [...archetype.requiredTraits, ...archetype.optionalTraits].map((t) => t.type);
-    const traits = value.traits ?? {};
-    for (const [type, t] of Object.entries(traits)) {
-      if (!declared.includes(type)) {
-        const message =
-          `trait '${type}' is not declared by archetype '${archetype.name}' (declared: ${declared.join(', ')})` +
-          didYouMean(type, declared);
-        semantic.push(diagnosticAt(src, ['traits', type], message, { atKey: true }));
-        continue;
-      }
-      if (t.evaluator !== undefined) {
-        const problem = evaluatorProblem(t.evaluator, locate(t.evaluator), rel);
-        if (problem) {
-          semantic.push(diagnosticAt(src, ['traits', type, 'evaluator'], problem, { severity: 'warning' }));
-        }
-      }
+    for (const p of pipelineTraitProblems(value, archetype, locate, rel)) {
+      semantic.push(diagnosticAt(src, p.path, p.message, { severity: p.severity, atKey: p.atKey ?? false }));
     }
     const failed = semantic.slice(before).some((d) => d.severity === 'error');
     if (failed || first || !archetypes.has(archetype.name)) continue;
@@ -397,35 +382,6 @@ function alertFileProblem(abs: string, written: string): string | undefined {
   return undefined;
 }
 
-/** Evaluator reference → absolute path: a path (has '/') against the root, a bare name via evaluatorDirs. */
-function makeLocator(root: string, evaluatorDirs: readonly string[]): (ref: string) => string {
-  return (ref) => {
-    if (ref.includes('/')) return path.resolve(root, ref);
-    for (const dir of evaluatorDirs) {
-      const p = path.join(dir, ref);
-      if (fs.existsSync(p)) return p;
-    }
-    // Not found anywhere: point at the first directory so the runtime reports EVALUATOR_NOT_FOUND there.
-    return path.resolve(evaluatorDirs[0] ?? root, ref);
-  };
-}
-
-function evaluatorProblem(ref: string, abs: string, rel: (p: string) => string): string | undefined {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(abs);
-  } catch {
-    return `evaluator '${ref}' not found (looked for ${rel(abs)})`;
-  }
-  if (!st.isFile()) return `evaluator '${ref}' is not a file (${rel(abs)})`;
-  try {
-    fs.accessSync(abs, fs.constants.X_OK);
-  } catch {
-    return `evaluator '${ref}' is not executable (chmod +x ${rel(abs)})`;
-  }
-  return undefined;
-}
-
 function toTraitDef(t: ArchetypeFile['requiredTraits'][number]): ArchetypeTraitDef {
   const d: ArchetypeTraitDef = { type: t.type };
   if (t.description !== undefined) d.description = t.description;
@@ -454,36 +410,4 @@ function toArchetypeDef(
   };
   if (a.description !== undefined) def.description = a.description;
   return def;
-}
-
-function toPipelineSpec(
-  p: PipelineFile,
-  archetype: ArchetypeDef,
-  source: string,
-  locate: (ref: string) => string,
-): PipelineSpec {
-  const traits: Record<string, PipelineTraitDef> = {};
-  for (const [type, t] of Object.entries(p.traits ?? {})) {
-    const d: PipelineTraitDef = {};
-    if (t.evaluator !== undefined) d.evaluator = t.evaluator;
-    if (t.config !== undefined) d.config = t.config;
-    if (t.ttl !== undefined) d.ttl = t.ttl;
-    if (t.timeout !== undefined) d.timeout = t.timeout;
-    traits[type] = d;
-  }
-  const spec: PipelineSpec = {
-    name: p.name,
-    archetype: p.archetype,
-    traits: resolveTraits(archetype.requiredTraits, archetype.optionalTraits, traits, locate),
-    readinessRule: { ...archetype.readinessRule },
-    source,
-  };
-  if (p.tier !== undefined) spec.tier = p.tier;
-  if (p.description !== undefined) spec.description = p.description;
-  if (p.trigger !== undefined) spec.trigger = dropUndefined(p.trigger) as TriggerSpec;
-  return spec;
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

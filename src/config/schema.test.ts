@@ -15,7 +15,7 @@ describe('project schema', () => {
     expect(r.ok && r.value).toEqual({
       provider: 'sqlite',
       sqlite: { path: '.interlock/state.db' },
-      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:' },
+      redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
       server: { addr: '127.0.0.1:3000' },
       archetypeDirs: ['./archetypes'],
       evaluatorDirs: ['./evaluators'],

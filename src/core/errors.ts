@@ -10,10 +10,20 @@ export type ErrorCode =
   | 'ARCHETYPE_NOT_FOUND'
   | 'NO_TRIGGER' // run asked of a pipeline without a trigger
   | 'TRIGGER_ENV_MISSING' // a trigger references an unset environment variable
+  | 'TRAIT_NOT_FOUND' // a trait the pipeline does not have, or one with no stored result
+  | 'NOT_FOUND' // HTTP: no such route
   | 'CONFLICT' // refused: the run's state does not allow it (conflicting completion, cancel of an ended run)
+  | 'ALREADY_RUNNING' // another run of the pipeline holds its lock (context: runId of the active run)
+  | 'NOT_READY' // a run was refused because the pipeline is NOT_READY (context: blocking traits)
   | 'ALREADY_EXISTS' // refusing to overwrite
+  | 'INVALID_REQUEST' // HTTP: malformed JSON, wrong types, unknown keys (context: problems)
+  | 'UNSUPPORTED_MEDIA_TYPE' // HTTP: a body that is not application/json
+  | 'PAYLOAD_TOO_LARGE' // HTTP: request body over the limit
+  | 'UNAUTHORIZED' // HTTP: missing or wrong bearer token
+  | 'FORBIDDEN' // refused by policy (e.g. registering a command trigger over HTTP)
   | 'STORE_UNAVAILABLE' // store cannot be opened or reached
   | 'STORE_CORRUPT' // store holds something unreadable
+  | 'SHUTTING_DOWN' // the server is stopping and refused to start new work
   | 'IO_ERROR'
   | 'INTERNAL';
 
@@ -64,10 +74,20 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   ARCHETYPE_NOT_FOUND: EXIT.USAGE,
   NO_TRIGGER: EXIT.USAGE,
   TRIGGER_ENV_MISSING: EXIT.USAGE,
+  TRAIT_NOT_FOUND: EXIT.USAGE,
+  NOT_FOUND: EXIT.USAGE,
   CONFLICT: EXIT.BLOCKED,
+  ALREADY_RUNNING: EXIT.BLOCKED,
+  NOT_READY: EXIT.BLOCKED,
   ALREADY_EXISTS: EXIT.USAGE,
+  INVALID_REQUEST: EXIT.USAGE,
+  UNSUPPORTED_MEDIA_TYPE: EXIT.USAGE,
+  PAYLOAD_TOO_LARGE: EXIT.USAGE,
+  UNAUTHORIZED: EXIT.USAGE,
+  FORBIDDEN: EXIT.USAGE,
   STORE_UNAVAILABLE: EXIT.RUNTIME,
   STORE_CORRUPT: EXIT.RUNTIME,
+  SHUTTING_DOWN: EXIT.RUNTIME,
   IO_ERROR: EXIT.RUNTIME,
   INTERNAL: EXIT.RUNTIME,
 };
@@ -81,10 +101,20 @@ const HTTP_BY_CODE: Record<ErrorCode, number> = {
   ARCHETYPE_NOT_FOUND: 400,
   NO_TRIGGER: 400,
   TRIGGER_ENV_MISSING: 400,
+  TRAIT_NOT_FOUND: 404,
+  NOT_FOUND: 404,
   CONFLICT: 409,
+  ALREADY_RUNNING: 409,
+  NOT_READY: 412,
   ALREADY_EXISTS: 409,
+  INVALID_REQUEST: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   STORE_UNAVAILABLE: 503,
   STORE_CORRUPT: 500,
+  SHUTTING_DOWN: 503,
   IO_ERROR: 500,
   INTERNAL: 500,
 };

@@ -204,6 +204,26 @@ describe('evaluateTrait: failures are results', () => {
     expect(r.durationMs).toBeLessThanOrEqual(300 + 250);
   });
 
+  it('an aborted signal (server shutdown) kills the evaluator: FAIL with the abort reason, never PASS', async () => {
+    const pidFile = newPidFile();
+    const controller = new AbortController();
+    const t0 = performance.now();
+    const pending = evaluateTrait(
+      trait(fx('slow'), { timeoutSeconds: 30 }),
+      ctx({ signal: controller.signal, env: { ...process.env, FIXTURE_PID_FILE: pidFile } }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort(new Error('aborted by shutdown'));
+    const r = await pending;
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_ERROR' });
+    expect(r.reason).toContain('aborted: aborted by shutdown');
+    await expectAllDead(readPids(pidFile));
+    // Already aborted: nothing is started at all.
+    const again = await evaluateTrait(trait(fx('pass')), ctx({ signal: controller.signal }));
+    expect(again).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_ERROR' });
+  });
+
   it('EVALUATOR_TIMEOUT with a grandchild holding stdout: fast, and nothing survives', async () => {
     const pidFile = newPidFile();
     const t0 = performance.now();

@@ -21,6 +21,8 @@ export interface EvalContext {
   env?: NodeJS.ProcessEnv;
   /** Stdout cap per evaluator. Default 1 MiB. */
   maxStdoutBytes?: number;
+  /** Aborting kills running evaluators' process groups (server shutdown); their results are FAILs. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -52,6 +54,14 @@ function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Why a signal was aborted, for humans ("aborted by shutdown"); the DOMException default says little. */
+function abortReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  if (typeof r === 'string') return r;
+  if (r instanceof Error && r.name !== 'AbortError') return r.message;
+  return 'the evaluation was cancelled';
+}
+
 /** Checks the evaluator path before spawning so the common mistakes get precise reason codes. */
 async function checkExecutable(file: string, shown: string): Promise<Outcome | undefined> {
   try {
@@ -74,7 +84,10 @@ async function checkExecutable(file: string, shown: string): Promise<Outcome | u
 }
 
 /** Maps a finished process to an outcome. Order matters: a killed process's exit status is not its own. */
-function interpret(proc: ProcessResult, trait: ResolvedTrait, shown: string): Outcome {
+function interpret(proc: ProcessResult, trait: ResolvedTrait, shown: string, signal?: AbortSignal): Outcome {
+  if (proc.aborted) {
+    return fail('EVALUATOR_ERROR', `evaluator ${shown} aborted: ${abortReason(signal)}`, proc);
+  }
   if (proc.spawnError) {
     const e = proc.spawnError;
     if (e.code === 'EACCES')
@@ -138,8 +151,9 @@ async function run(trait: ResolvedTrait, ctx: EvalContext): Promise<Outcome> {
     stdin: JSON.stringify(trait.config ?? {}),
     timeoutMs: trait.timeoutSeconds * 1000,
     maxStdoutBytes: ctx.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
-  return interpret(proc, trait, shown);
+  return interpret(proc, trait, shown, ctx.signal);
 }
 
 function toResult(trait: ResolvedTrait, ctx: EvalContext, o: Outcome): TraitResult {

@@ -12,6 +12,8 @@ export interface EvaluateOptions {
   /** Called as each trait's result comes in (progress display). */
   onResult?: (r: TraitResult) => void;
   runId?: string;
+  /** Aborts running evaluators (server shutdown): their results are FAILs, so the outcome is NOT_READY. */
+  signal?: AbortSignal;
 }
 
 export interface Evaluation {
@@ -55,7 +57,12 @@ export async function evaluatePipeline(ctx: Context, name: string, opts: Evaluat
   const pipeline = await getPipeline(ctx, name);
   const results = await ctx.pool.evaluateAll(
     pipeline.traits,
-    { projectDir: ctx.project.root, pipeline: pipeline.name, clock: ctx.clock },
+    {
+      projectDir: ctx.project.root,
+      pipeline: pipeline.name,
+      clock: ctx.clock,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
     opts.onResult,
   );
   const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, ctx.clock.now());
@@ -72,6 +79,17 @@ export async function evaluateWithAlerts(ctx: Context, name: string, opts: Evalu
   const pipeline = await getPipeline(ctx, name);
   await sendAlerts(ctx, await expireOverdueRun(ctx, pipeline.name));
   const ev = await evaluatePipeline(ctx, name, opts);
-  await alertOnEvaluation(ctx, ev);
+  // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
+  if (!opts.signal?.aborted) await alertOnEvaluation(ctx, ev);
   return ev;
+}
+
+/** The JSON shape of an evaluation, as `evaluate --json` prints it and `POST /api/pipelines/{id}/evaluate` returns. */
+export function evaluationView(ev: Evaluation) {
+  return {
+    pipeline: ev.pipeline.name,
+    outcome: ev.readiness.outcome,
+    readiness: ev.readiness,
+    decisionId: ev.decision.id,
+  };
 }

@@ -29,15 +29,30 @@ export type RunResult =
   /** Another run holds the pipeline's lock. */
   | { kind: 'already-running'; active: RunState }
   /** Someone else moved this run on (cancelled, timed out) before the trigger: nothing fired. */
-  | { kind: 'superseded'; run: RunState; evaluation?: Evaluation };
+  | { kind: 'superseded'; run: RunState; evaluation?: Evaluation }
+  /** `signal` was aborted (server shutdown) after a READY evaluation, before the trigger: nothing fired (FAILED). */
+  | { kind: 'aborted'; run: RunState; evaluation: Evaluation };
 
 export interface RunOptions {
   source: DecisionSource;
   onResult?: (r: TraitResult) => void;
-  /** Called once the lock is won (the API answers 202 here). */
+  /** Called once the lock is won (the run is PENDING; evaluation follows). */
   onLocked?: (run: RunState) => void;
-  /** Aborts the trigger (server shutdown). */
+  /**
+   * Called once the run is TRIGGERING (READY, and the compare-and-swap won), just before the trigger fires: the
+   * API answers 202 here and lets the trigger finish in the background.
+   */
+  onTriggering?: (run: RunState, evaluation: Evaluation) => void;
+  /** Aborts the evaluators and the trigger (server shutdown); the run still ends in a recorded state. */
   signal?: AbortSignal;
+}
+
+/** Why `signal` was aborted, for run reasons ("aborted by shutdown"). */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  if (typeof r === 'string') return r;
+  if (r instanceof Error && r.name !== 'AbortError') return r.message;
+  return 'aborted';
 }
 
 /** `run <pipeline>`: see RunResult for the outcomes. Store failures throw (exit 3) and never fire a trigger. */
@@ -83,6 +98,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
         source: opts.source,
         runId: run.runId,
         onResult: opts.onResult,
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (err) {
       await moveRun(ctx, run, 'FAILED', { reason: `evaluation failed: ${(err as Error).message}` }).catch(
@@ -90,14 +106,24 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       );
       throw err;
     }
-    await alertOnEvaluation(ctx, evaluation, run.runId);
+    // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
+    if (!opts.signal?.aborted) await alertOnEvaluation(ctx, evaluation, run.runId);
     const decisionId = evaluation.decision.id;
 
     if (evaluation.readiness.outcome !== 'READY') {
-      const reason = `blocked: ${evaluation.readiness.blocking.map((b) => `${b.trait} (${b.reasonCode})`).join(', ') || evaluation.readiness.note}`;
+      let reason = `blocked: ${evaluation.readiness.blocking.map((b) => `${b.trait} (${b.reasonCode})`).join(', ') || evaluation.readiness.note}`;
+      if (opts.signal?.aborted) reason = `${abortReason(opts.signal)}; ${reason}`;
       const blocked = await moveRun(ctx, run, 'BLOCKED', { reason, decisionId });
       if (!blocked) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
       return { kind: 'blocked', run: blocked, evaluation };
+    }
+
+    if (opts.signal?.aborted) {
+      // Shutting down: a trigger started now would only be killed again. Nothing fires; the run ends recorded.
+      const reason = `${abortReason(opts.signal)} before the trigger fired`;
+      const failed = await moveRun(ctx, run, 'FAILED', { reason, decisionId });
+      if (!failed) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
+      return { kind: 'aborted', run: failed, evaluation };
     }
 
     const maxRunSeconds = trigger.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS;
@@ -106,6 +132,11 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       deadlineAt: ctx.clock.now() + maxRunSeconds * 1000,
     });
     if (!triggering) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
+    try {
+      opts.onTriggering?.(triggering, evaluation);
+    } catch {
+      // A listener must not stop a trigger the run has already committed to.
+    }
     await pauseAt('after-triggering', run.runId);
 
     const outcome: TriggerOutcome = await fireTrigger(trigger, {
@@ -119,6 +150,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     const next = afterTrigger(outcome);
     const patch: TransitionPatch = { trigger: outcome };
     if (next.reason !== undefined) patch.reason = next.reason;
+    if (!outcome.ok && opts.signal?.aborted) patch.reason = `${abortReason(opts.signal)}; ${next.reason ?? ''}`;
     const after = await moveRun(ctx, triggering, next.to, patch);
     if (!after) {
       // Cancelled or timed out while the trigger was in flight: the trigger DID fire; say so loudly.

@@ -1,6 +1,15 @@
 // Use-case: cached readiness of one or all pipelines, recomputed at `now` from stored results (so TTLs show live).
-import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState } from '../core/types.js';
-import { decideReadiness } from '../engine/index.js';
+import { InterlockError } from '../core/errors.js';
+import type {
+  DecisionRecord,
+  PipelineSpec,
+  Readiness,
+  RunEvent,
+  RunState,
+  TraitResult,
+  TraitState,
+} from '../core/types.js';
+import { decideReadiness, traitState } from '../engine/index.js';
 import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { allPipelines, getPipeline } from './context.js';
@@ -44,6 +53,66 @@ export async function pipelineStatus(ctx: Context, name?: string): Promise<Pipel
   const now = ctx.clock.now();
   const pipelines = name ? [await getPipeline(ctx, name)] : await allPipelines(ctx);
   return Promise.all(pipelines.map((p) => statusOf(ctx, p, now)));
+}
+
+/** The JSON shape of a pipeline's status, as `status --json` prints it and `GET …/readiness` returns. */
+export function statusView(s: PipelineStatus) {
+  return {
+    pipeline: s.pipeline.name,
+    archetype: s.pipeline.archetype,
+    source: s.pipeline.source,
+    outcome: s.readiness.outcome,
+    lastEvaluatedAt: s.lastEvaluatedAt ?? null,
+    lastOutcome: s.lastOutcome ?? null,
+    blocking: s.readiness.blocking,
+    note: s.readiness.note,
+    activeRun: s.activeRun ?? null,
+    lastRun: s.lastRun ?? null,
+    traits: s.readiness.traits.map((t) => ({
+      trait: t.trait,
+      required: t.required,
+      state: t.state,
+      ttlLeftMs: t.ttlLeftMs ?? null,
+      result: t.result ?? null,
+    })),
+  };
+}
+
+/** A stored trait result with its state at the time it was read (an expired result is STALE). */
+export type TraitResultView = TraitResult & { state: TraitState; required: boolean };
+
+/** The latest stored result of each of the pipeline's traits that has one, in the pipeline's trait order. */
+export async function traitResults(ctx: Context, name: string): Promise<TraitResultView[]> {
+  const p = await getPipeline(ctx, name);
+  const now = ctx.clock.now();
+  const stored = new Map((await ctx.store.getTraitResults(p.name)).map((r) => [r.trait, r]));
+  const out: TraitResultView[] = [];
+  for (const t of p.traits) {
+    const r = stored.get(t.type);
+    if (r) out.push({ ...r, state: traitState(r, now), required: t.required });
+  }
+  return out;
+}
+
+/** One trait's latest result; TRAIT_NOT_FOUND when the pipeline has no such trait or it has no result yet. */
+export async function traitResult(ctx: Context, name: string, trait: string): Promise<TraitResultView> {
+  const p = await getPipeline(ctx, name);
+  const t = p.traits.find((x) => x.type === trait);
+  if (!t) {
+    const known = p.traits.map((x) => x.type).join(', ') || 'none';
+    throw new InterlockError('TRAIT_NOT_FOUND', `pipeline '${p.name}' has no trait '${trait}' (traits: ${known})`, {
+      pipeline: p.name,
+      trait,
+    });
+  }
+  const r = await ctx.store.getTraitResult(p.name, trait);
+  if (!r) {
+    throw new InterlockError('TRAIT_NOT_FOUND', `no result for trait '${trait}' of '${p.name}' yet (evaluate it)`, {
+      pipeline: p.name,
+      trait,
+    });
+  }
+  return { ...r, state: traitState(r, ctx.clock.now()), required: t.required };
 }
 
 export interface HistoryOptions {

@@ -29,7 +29,11 @@ export async function createStore(cfg: StoreConfig): Promise<Store> {
       const { RedisStore } = await import('./redis/index.js');
       const { connectTimeout, ...opts } = cfg.redis ?? {};
       const ms = connectTimeout !== undefined ? connectTimeout * 1000 : undefined;
-      return RedisStore.connect({ ...opts, connectTimeoutMs: opts.connectTimeoutMs ?? ms, commandTimeoutMs: opts.commandTimeoutMs ?? ms });
+      return RedisStore.connect({
+        ...opts,
+        connectTimeoutMs: opts.connectTimeoutMs ?? ms,
+        commandTimeoutMs: opts.commandTimeoutMs ?? ms,
+      });
     }
     default:
       throw new InterlockError('CONFIG_INVALID', `unknown provider '${String((cfg as StoreConfig).provider)}'`);

@@ -51,10 +51,15 @@ describe('on Redis', () => {
   });
 
   it('20 concurrent `interlock run` processes fire the trigger exactly once', async () => {
-    const root = project({ trigger: 'trigger:\n  type: command\n  command: "echo $INTERLOCK_RUN_ID >> fired.log; sleep 6"\n' });
+    const root = project({
+      trigger: 'trigger:\n  type: command\n  command: "echo $INTERLOCK_RUN_ID >> fired.log; sleep 6"\n',
+    });
     const results = await Promise.all(Array.from({ length: 20 }, () => cli(['run', 'p'], { cwd: root })));
     const codes = results.map((r) => r.code);
-    expect(codes.filter((c) => c === 0), results.map(show).join('\n')).toHaveLength(1);
+    expect(
+      codes.filter((c) => c === 0),
+      results.map(show).join('\n'),
+    ).toHaveLength(1);
     expect(codes.filter((c) => c === 1)).toHaveLength(19);
     expect(readFileSync(join(root, 'fired.log'), 'utf8').trim().split('\n')).toHaveLength(1);
     const runs = json(await cli(['runs', 'p', '--json'], { cwd: root }));

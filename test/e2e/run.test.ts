@@ -200,7 +200,7 @@ describe('async http trigger, completion and cancel', () => {
     expect(alerts(root).map((a) => a.kind)).toContain('RUN_FAILED');
   });
 
-  it('an unset ${VAR} in the trigger → exit 2 before any run exists or any request is sent', async () => {
+  it('an unset $VAR in the trigger → exit 2 before any run exists or any request is sent', async () => {
     const t = await target();
     const root = project(
       `trigger:\n  type: http\n  url: ${t.url}\n  headers:\n    Authorization: "Bearer \${INTERLOCK_TEST_UNSET_TOKEN}"\n`,

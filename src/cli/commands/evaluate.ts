@@ -1,7 +1,7 @@
 // `interlock evaluate <pipeline>`
 import type { TraitResult } from '../../core/types.js';
 import { getPipeline, openContext } from '../../runtime/context.js';
-import { evaluateWithAlerts } from '../../runtime/evaluate.js';
+import { evaluateWithAlerts, evaluationView } from '../../runtime/evaluate.js';
 import { formatDuration, formatResultLines, formatVerdict } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
 
@@ -42,12 +42,7 @@ export async function evaluate(out: Out, g: GlobalOptions, name: string): Promis
     );
     const ev = await evaluateWithAlerts(ctx, name, { source: 'cli', onResult: p.onResult }).finally(p.stop);
     if (out.json) {
-      out.printJson({
-        pipeline: name,
-        outcome: ev.readiness.outcome,
-        readiness: ev.readiness,
-        decisionId: ev.decision.id,
-      });
+      out.printJson(evaluationView(ev));
     } else {
       out.line(
         `${out.c.bold(name)} ${out.c.dim(`(${ev.pipeline.archetype}, ${ev.results.length} trait${ev.results.length === 1 ? '' : 's'})`)}`,

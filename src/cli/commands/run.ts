@@ -17,7 +17,7 @@ function runLine(out: Out, r: RunState, now: number): string {
   return `${r.runId}  ${stateLabel(out.c, r.status as never).padEnd(10)}  ${formatTime(r.createdAt)} (${age} ago)  ${trig}  ${out.c.dim(r.reason ?? '')}`.trimEnd();
 }
 
-function describeRun(out: Out, r: RunState, now: number): string[] {
+function describeRun(r: RunState, now: number): string[] {
   const lines = [
     `run ${r.runId}  ${r.status}  (v${r.version}, ${r.source}, started ${formatTime(r.createdAt)}, ${formatDuration(now - r.createdAt)} ago)`,
   ];
@@ -69,7 +69,7 @@ export async function run(out: Out, g: GlobalOptions, name: string): Promise<num
       for (const l of formatVerdict(out.c, r.evaluation.readiness)) out.line(l);
     }
     if (r.kind === 'blocked') out.line(`run ${r.run.runId} BLOCKED: the trigger was not fired`);
-    else for (const l of describeRun(out, r.run, now)) out.line(l);
+    else for (const l of describeRun(r.run, now)) out.line(l);
     if (r.kind === 'triggered' && r.run.status === 'RUNNING') {
       out.line(out.c.dim(`  waiting for completion: interlock complete ${r.run.runId} --status success|failed`));
     }
@@ -151,7 +151,7 @@ export async function runs(
       const r = await getRunState(ctx, o.id);
       if (name && r.pipeline !== name) throw new InterlockError('RUN_NOT_FOUND', `run ${o.id} is not a run of ${name}`);
       if (out.json) out.printJson(r);
-      else for (const l of describeRun(out, r, now)) out.line(l);
+      else for (const l of describeRun(r, now)) out.line(l);
       return 0;
     }
     const list = await listRuns(ctx, name as string, { limit });

@@ -1,31 +1,9 @@
 // `interlock status [pipeline]`
 import Table from 'cli-table3';
 import { openContext } from '../../runtime/context.js';
-import { type PipelineStatus, pipelineStatus } from '../../runtime/status.js';
+import { type PipelineStatus, pipelineStatus, statusView } from '../../runtime/status.js';
 import { formatBlocking, formatDuration, formatTime, formatValue, formatVerdict, stateLabel } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
-
-function toJson(s: PipelineStatus) {
-  return {
-    pipeline: s.pipeline.name,
-    archetype: s.pipeline.archetype,
-    source: s.pipeline.source,
-    outcome: s.readiness.outcome,
-    lastEvaluatedAt: s.lastEvaluatedAt ?? null,
-    lastOutcome: s.lastOutcome ?? null,
-    blocking: s.readiness.blocking,
-    note: s.readiness.note,
-    activeRun: s.activeRun ?? null,
-    lastRun: s.lastRun ?? null,
-    traits: s.readiness.traits.map((t) => ({
-      trait: t.trait,
-      required: t.required,
-      state: t.state,
-      ttlLeftMs: t.ttlLeftMs ?? null,
-      result: t.result ?? null,
-    })),
-  };
-}
 
 function detail(out: Out, s: PipelineStatus, now: number): void {
   const p = s.pipeline;
@@ -74,7 +52,7 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
     const now = ctx.clock.now();
     const list = await pipelineStatus(ctx, name);
     if (out.json) {
-      out.printJson(name ? toJson(list[0]) : list.map(toJson));
+      out.printJson(name ? statusView(list[0]) : list.map(statusView));
     } else if (name) {
       detail(out, list[0], now);
     } else if (list.length === 0) {

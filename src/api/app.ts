@@ -1,0 +1,240 @@
+// The HTTP API as a hono app: thin adapters from routes to the runtime use-cases; errors as JSON; OpenAPI 3.1.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { InterlockError } from '../core/errors.js';
+import {
+  allPipelines,
+  type Context,
+  cancelRun,
+  completeRun,
+  evaluateWithAlerts,
+  evaluationView,
+  getPipeline,
+  getRunState,
+  listRuns,
+  pipelineHistory,
+  pipelineStatus,
+  pipelineView,
+  type RegistrationPolicy,
+  registerPipeline,
+  runRefusal,
+  type ServerTasks,
+  startRun,
+  statusView,
+  traitResult,
+  traitResults,
+  unregisterPipeline,
+  validatePipelineDocument,
+} from '../runtime/index.js';
+import { bearerAuth } from './auth.js';
+import { bodyLimit } from './body-limit.js';
+import { sendError, zodProblems } from './errors.js';
+import {
+  cancelRoute,
+  completeRoute,
+  deletePipelineRoute,
+  evaluateRoute,
+  getPipelineRoute,
+  getRunRoute,
+  healthRoute,
+  historyRoute,
+  listPipelinesRoute,
+  listRunsRoute,
+  readinessRoute,
+  registerPipelineRoute,
+  runRoute,
+  traitRoute,
+  traitsRoute,
+} from './routes.js';
+
+export interface ApiOptions {
+  ctx: Context;
+  /** In-flight work; shutdown aborts and drains it. */
+  tasks: ServerTasks;
+  /** When set, every route except /api/health needs `Authorization: Bearer <token>`. */
+  token?: string;
+  maxBodyBytes: number;
+  policy: RegistrationPolicy;
+  /** Shown in the OpenAPI document. */
+  version: string;
+  /** Where 5xx details go (default ctx.warn). */
+  log?: (message: string) => void;
+}
+
+/** Default and largest page of runs / history. */
+const DEFAULT_LIMIT = 20;
+/** How long the health check waits for the store. */
+const PING_TIMEOUT_MS = 2000;
+
+function invalid(target: string, error: Parameters<typeof zodProblems>[0]): InterlockError {
+  const problems = zodProblems(error);
+  const first = problems[0];
+  const what = target === 'json' ? 'request body' : target === 'param' ? 'path' : target;
+  return new InterlockError(
+    'INVALID_REQUEST',
+    `invalid ${what}${first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : ''}`,
+    { problems },
+  );
+}
+
+/** `before` as the API accepts it (epoch ms or ISO 8601; already validated) → epoch ms. */
+function epochOf(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  return /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InterlockError('STORE_UNAVAILABLE', `no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Builds the app. Every use-case runs as tracked work, so shutdown can abort and wait for it. */
+export function createApi(o: ApiOptions): OpenAPIHono {
+  const { ctx, tasks } = o;
+  const log = o.log ?? ((m: string) => ctx.warn(m));
+  const work = <T>(fn: (signal: AbortSignal) => Promise<T>) => tasks.track(fn);
+
+  const app = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) throw invalid(result.target, result.error);
+    },
+  });
+
+  app.onError((err, c) => sendError(c, err, log));
+  app.notFound((c) => {
+    const path = c.req.path.length > 200 ? `${c.req.path.slice(0, 200)}…` : c.req.path;
+    return sendError(c, new InterlockError('NOT_FOUND', `no route for ${c.req.method} ${path}`), log);
+  });
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
+  if (o.token !== undefined) app.use('*', bearerAuth(o.token));
+  app.use('*', bodyLimit(o.maxBodyBytes));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'server.authToken or INTERLOCK_API_TOKEN; required by every route but /api/health when set',
+  });
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Interlock HTTP API',
+      version: o.version,
+      description:
+        'Safety gate for data pipelines. Errors are {"error":{"code","message","details"?}}. Registration rules and ' +
+        'precedence: README, "HTTP API".',
+    },
+  });
+
+  app.openapi(healthRoute, async (c) => {
+    try {
+      await withTimeout(ctx.store.ping(), PING_TIMEOUT_MS);
+      return c.json({ status: 'ok' as const }, 200);
+    } catch (err) {
+      log(`health check: store unavailable: ${err instanceof Error ? err.message : String(err)}`);
+      return c.json({ status: 'degraded' as const }, 503);
+    }
+  });
+
+  app.openapi(listPipelinesRoute, async (c) => {
+    const list = await work(() => allPipelines(ctx));
+    return c.json(list.map(pipelineView), 200);
+  });
+
+  app.openapi(
+    registerPipelineRoute,
+    async (c) => {
+      const r = await work(() => registerPipeline(ctx, c.req.valid('json'), o.policy));
+      c.header('Location', `/api/pipelines/${encodeURIComponent(r.pipeline.name)}`);
+      return c.json({ ...r, pipeline: pipelineView(r.pipeline) }, r.created ? 201 : 200);
+    },
+    (result, c) => {
+      if (result.success) return undefined;
+      // Word the problems exactly as the YAML loader does (same schema, same messages).
+      const reject = async (): Promise<never> => {
+        if (result.target === 'json') {
+          // No body (or one the validator read as {}): judge the empty document, as the validator did.
+          const doc: unknown = await c.req.json().catch(() => ({}));
+          validatePipelineDocument(ctx, doc);
+        }
+        throw invalid(result.target, result.error);
+      };
+      return reject();
+    },
+  );
+
+  app.openapi(getPipelineRoute, async (c) => {
+    const p = await work(() => getPipeline(ctx, c.req.valid('param').id));
+    return c.json(pipelineView(p), 200);
+  });
+
+  app.openapi(deletePipelineRoute, async (c) => {
+    const p = await work(() => unregisterPipeline(ctx, c.req.valid('param').id));
+    return c.json(pipelineView(p), 200);
+  });
+
+  app.openapi(evaluateRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const ev = await work((signal) => evaluateWithAlerts(ctx, id, { source: 'api', signal }));
+    return c.json(evaluationView(ev), 200);
+  });
+
+  app.openapi(readinessRoute, async (c) => {
+    const [s] = await work(() => pipelineStatus(ctx, c.req.valid('param').id));
+    return c.json(statusView(s as NonNullable<typeof s>), 200);
+  });
+
+  app.openapi(traitsRoute, async (c) => {
+    return c.json(await work(() => traitResults(ctx, c.req.valid('param').id)), 200);
+  });
+
+  app.openapi(traitRoute, async (c) => {
+    const { id, type } = c.req.valid('param');
+    return c.json(await work(() => traitResult(ctx, id, type)), 200);
+  });
+
+  app.openapi(runRoute, async (c) => {
+    const started = await startRun(ctx, tasks, c.req.valid('param').id, 'api');
+    if (started.kind === 'finished') throw runRefusal(started.result);
+    c.header('Location', `/api/runs/${started.run.runId}`);
+    return c.json({ run: started.run, readiness: started.evaluation.readiness }, 202);
+  });
+
+  app.openapi(listRunsRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before) };
+    return c.json(await work(() => listRuns(ctx, id, opts)), 200);
+  });
+
+  app.openapi(historyRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before) };
+    return c.json(await work(() => pipelineHistory(ctx, id, opts)), 200);
+  });
+
+  app.openapi(getRunRoute, async (c) => {
+    return c.json(await work(() => getRunState(ctx, c.req.valid('param').runId)), 200);
+  });
+
+  app.openapi(completeRoute, async (c) => {
+    const { runId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    return c.json(await work(() => completeRun(ctx, runId, body.status, body.metadata)), 200);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const { runId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    return c.json(await work(() => cancelRun(ctx, runId, body.reason ?? 'cancelled via the API')), 200);
+  });
+
+  return app;
+}

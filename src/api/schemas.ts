@@ -1,0 +1,311 @@
+// Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
+import { z } from '@hono/zod-openapi';
+import { pipelineDocumentSchema } from '../runtime/index.js';
+
+// ---------------------------------------------------------------- shared pieces
+
+const epochMs = z.number().int().openapi({ description: 'epoch milliseconds' });
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'PIPELINE_NOT_FOUND' }),
+      message: z.string(),
+      details: jsonObject.optional().openapi({
+        description:
+          'Depends on the code: problems (400/403), runId and run (409), blocking traits (412), pipeline, trait…',
+      }),
+    }),
+  })
+  .openapi('Error');
+
+export const HealthSchema = z.object({ status: z.enum(['ok', 'degraded']) }).openapi('Health');
+
+const runStatus = z.enum([
+  'PENDING',
+  'TRIGGERING',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMED_OUT',
+  'BLOCKED',
+]);
+const source = z.enum(['cli', 'api', 'run', 'watcher', 'test']);
+const traitState = z.enum(['PASS', 'FAIL', 'STALE']);
+const outcome = z.enum(['READY', 'NOT_READY']);
+const reasonCode = z.enum([
+  'EVALUATOR_FAIL',
+  'EVALUATOR_OUTPUT_INVALID',
+  'EVALUATOR_OUTPUT_TOO_LARGE',
+  'EVALUATOR_ERROR',
+  'EVALUATOR_TIMEOUT',
+  'EVALUATOR_NOT_FOUND',
+  'EVALUATOR_NOT_EXECUTABLE',
+  'NO_EVALUATOR',
+  'STALE',
+  'INTERNAL',
+]);
+
+export const TriggerOutcomeSchema = z
+  .object({
+    type: z.enum(['command', 'http']),
+    ok: z.boolean(),
+    async: z.boolean(),
+    durationMs: z.number(),
+    exitCode: z.number().int().nullable().optional(),
+    signal: z.string().nullable().optional(),
+    timedOut: z.boolean().optional(),
+    stdoutTail: z.string().optional(),
+    stderrTail: z.string().optional(),
+    method: z.string().optional(),
+    url: z.string().optional(),
+    httpStatus: z.number().int().optional(),
+    bodyExcerpt: z.string().optional(),
+    error: z.string().optional(),
+  })
+  .openapi('TriggerOutcome');
+
+export const RunSchema = z
+  .object({
+    runId: z.string(),
+    pipeline: z.string(),
+    status: runStatus,
+    version: z.number().int().openapi({ description: 'successful transitions + 1' }),
+    createdAt: epochMs,
+    updatedAt: epochMs,
+    triggeredAt: epochMs.optional(),
+    finishedAt: epochMs.optional(),
+    source,
+    decisionId: z.string().optional(),
+    reason: z.string().optional(),
+    trigger: TriggerOutcomeSchema.optional(),
+    metadata: jsonObject.optional(),
+    deadlineAt: epochMs,
+  })
+  .openapi('Run');
+
+export const RunChangeSchema = z
+  .object({ run: RunSchema, changed: z.boolean().openapi({ description: 'false: nothing changed (no-op)' }) })
+  .openapi('RunChange');
+
+export const TraitResultSchema = z
+  .object({
+    pipeline: z.string(),
+    trait: z.string(),
+    status: z.enum(['PASS', 'FAIL']),
+    value: jsonObject.optional(),
+    reason: z.string().optional(),
+    reasonCode: reasonCode.optional(),
+    durationMs: z.number(),
+    exitCode: z.number().int().nullable().optional(),
+    signal: z.string().nullable().optional(),
+    evaluatedAt: epochMs,
+    expiresAt: epochMs.optional(),
+  })
+  .openapi('TraitResult');
+
+export const TraitResultViewSchema = TraitResultSchema.extend({
+  state: traitState.openapi({ description: 'at the time of the request: an expired result is STALE' }),
+  required: z.boolean(),
+}).openapi('TraitResultView');
+
+const blocking = z
+  .object({ trait: z.string(), state: traitState, reasonCode, reason: z.string() })
+  .openapi('BlockingTrait');
+const rule = z
+  .object({ type: z.enum(['all-required-pass', 'majority-pass']), threshold: z.number().optional() })
+  .openapi('ReadinessRule');
+
+export const ReadinessSchema = z
+  .object({
+    pipeline: z.string(),
+    outcome,
+    rule,
+    traits: z.array(
+      z.object({
+        trait: z.string(),
+        required: z.boolean(),
+        state: traitState,
+        result: TraitResultSchema.optional(),
+        ttlLeftMs: z.number().optional(),
+      }),
+    ),
+    blocking: z.array(blocking),
+    note: z.string().optional(),
+    decidedAt: epochMs,
+  })
+  .openapi('Readiness');
+
+export const EvaluationSchema = z
+  .object({ pipeline: z.string(), outcome, readiness: ReadinessSchema, decisionId: z.string() })
+  .openapi('Evaluation');
+
+export const StatusSchema = z
+  .object({
+    pipeline: z.string(),
+    archetype: z.string(),
+    source: z.string(),
+    outcome,
+    lastEvaluatedAt: epochMs.nullable(),
+    lastOutcome: outcome.nullable(),
+    blocking: z.array(blocking),
+    note: z.string().optional(),
+    activeRun: RunSchema.nullable(),
+    lastRun: RunSchema.nullable(),
+    traits: z.array(
+      z.object({
+        trait: z.string(),
+        required: z.boolean(),
+        state: traitState,
+        ttlLeftMs: z.number().nullable(),
+        result: TraitResultSchema.nullable(),
+      }),
+    ),
+  })
+  .openapi('PipelineReadiness');
+
+const triggerView = z.union([
+  z.object({
+    type: z.literal('command'),
+    command: z.string(),
+    timeout: z.number().optional(),
+    maxRunSeconds: z.number().optional(),
+  }),
+  z.object({
+    type: z.literal('http'),
+    method: z.string().optional(),
+    url: z.string(),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().optional(),
+    timeout: z.number().optional(),
+    async: z.boolean().optional(),
+    maxRunSeconds: z.number().optional(),
+  }),
+]);
+
+export const PipelineSchema = z
+  .object({
+    name: z.string(),
+    archetype: z.string(),
+    tier: z.number().int().optional(),
+    description: z.string().optional(),
+    traits: z.array(
+      z.object({
+        type: z.string(),
+        description: z.string().optional(),
+        required: z.boolean(),
+        evaluator: z.string().optional().openapi({ description: 'absolute path on the server' }),
+        evaluatorRef: z.string().optional(),
+        config: jsonObject,
+        ttlSeconds: z.number().optional(),
+        timeoutSeconds: z.number(),
+      }),
+    ),
+    readinessRule: rule,
+    trigger: triggerView.optional().openapi({ description: 'literal credentials are masked (***)' }),
+    source: z.string().openapi({ description: "the YAML file, or 'api'" }),
+    origin: z.enum(['yaml', 'api']),
+  })
+  .openapi('Pipeline');
+
+export const RegistrationSchema = z
+  .object({
+    pipeline: PipelineSchema,
+    created: z.boolean().openapi({ description: 'false: the same document was already registered' }),
+    warnings: z.array(z.object({ path: z.string(), message: z.string() })),
+  })
+  .openapi('Registration');
+
+const decisionTrait = z.object({
+  trait: z.string(),
+  required: z.boolean(),
+  status: traitState,
+  value: jsonObject.optional(),
+  reason: z.string().optional(),
+  reasonCode: reasonCode.optional(),
+  durationMs: z.number().optional(),
+});
+
+export const HistoryEntrySchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      type: z.literal('decision'),
+      id: z.string(),
+      pipeline: z.string(),
+      source,
+      rule,
+      outcome,
+      traits: z.array(decisionTrait),
+      blocking: z.array(blocking),
+      note: z.string().optional(),
+      decidedAt: epochMs,
+      runId: z.string().optional(),
+    }),
+    z.object({
+      type: z.literal('run'),
+      runId: z.string(),
+      pipeline: z.string(),
+      from: runStatus.nullable(),
+      to: runStatus,
+      version: z.number().int(),
+      at: epochMs,
+      reason: z.string().optional(),
+    }),
+  ])
+  .openapi('HistoryEntry');
+
+export const RunAcceptedSchema = z
+  .object({
+    run: RunSchema.openapi({ description: 'TRIGGERING: the trigger is firing; poll GET /api/runs/{runId}' }),
+    readiness: ReadinessSchema,
+  })
+  .openapi('RunAccepted');
+
+// ---------------------------------------------------------------- requests
+
+export const PipelineParams = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'daily-sales-rollup' }),
+});
+export const TraitParams = PipelineParams.extend({
+  type: z.string().openapi({ param: { name: 'type', in: 'path' }, example: 'source-freshness' }),
+});
+export const RunParams = z.object({
+  runId: z.string().openapi({ param: { name: 'runId', in: 'path' }, example: '01JD2Q1X9K3V8P6T4R2N0M5B7C' }),
+});
+
+const limit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .optional()
+  .openapi({ param: { name: 'limit', in: 'query' }, example: 20 });
+const before = z
+  .union([z.string().regex(/^\d{1,16}$/), z.iso.datetime({ offset: true })])
+  .optional()
+  .openapi({
+    param: { name: 'before', in: 'query' },
+    description: 'only entries strictly before this time: epoch ms or ISO 8601',
+  });
+
+export const ListQuery = z.object({ limit, before });
+
+export const CompleteBody = z
+  .strictObject({
+    status: z.enum(['success', 'failed']),
+    metadata: jsonObject.optional().openapi({ description: 'kept on the run (at most 64 KiB as JSON)' }),
+  })
+  .openapi('CompletionCallback', { example: { status: 'success', metadata: { rows_processed: 150000 } } });
+
+export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).openapi('CancelRequest');
+
+/**
+ * The pipeline document: the same zod schema the YAML loader validates pipeline files with. Cloned because it may
+ * have been built before @hono/zod-openapi extended zod (the CLI loads config first), and only later-built schemas
+ * have `.openapi()`.
+ */
+export const PipelineDocument = pipelineDocumentSchema.clone().openapi('PipelineDocument', {
+  description: 'A pipeline document, the same shape as a pipeline YAML file.',
+});

@@ -1,0 +1,136 @@
+// The listening HTTP server around the app: bounded request intake, JSON for malformed HTTP, graceful shutdown.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { InterlockError } from '../core/errors.js';
+import { type Context, formatUrl, type ServerSettings, ServerTasks } from '../runtime/index.js';
+import { createApi } from './app.js';
+
+export interface RunningServer {
+  /** `http://host:port` with the real port (when 0 was asked for). */
+  url: string;
+  host: string;
+  port: number;
+  tasks: ServerTasks;
+  /**
+   * Graceful shutdown: stops accepting connections, aborts in-flight evaluators and triggers, waits (at most
+   * settings.shutdownTimeoutMs) for in-flight requests and run-state writes, then closes every connection.
+   * Idempotent. The caller closes the store afterwards.
+   */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  version: string;
+  /** Where warnings and 5xx details go (default ctx.warn). */
+  log?: (message: string) => void;
+}
+
+/** A JSON error written straight to a socket, for requests too malformed to reach the app. */
+function rawJsonError(socket: Socket, status: number, reason: string, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Starts the API on settings.host:settings.port. @throws InterlockError IO_ERROR when it cannot listen. */
+export async function startServer(ctx: Context, settings: ServerSettings, opts: StartOptions): Promise<RunningServer> {
+  const log = opts.log ?? ((m: string) => ctx.warn(m));
+  const tasks = new ServerTasks();
+  const app = createApi({
+    ctx,
+    tasks,
+    maxBodyBytes: settings.maxBodyBytes,
+    policy: { allowCommandRegistration: settings.allowCommandRegistration, allowedHosts: settings.allowedHosts },
+    version: opts.version,
+    log,
+    ...(settings.token !== undefined ? { token: settings.token } : {}),
+  });
+  const listener = getRequestListener(app.fetch, {
+    // Only reached when a request cannot even be turned into a Request (e.g. an unusable Host header).
+    errorHandler: () =>
+      new Response(JSON.stringify({ error: { code: 'INVALID_REQUEST', message: 'malformed request' } }), {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+      }),
+  });
+
+  let active = 0;
+  let idle: (() => void) | undefined;
+  const server: Server = createServer(
+    {
+      // Bounds on how long a client may take to send its request (a slow client cannot hold a slot forever).
+      headersTimeout: 20_000,
+      requestTimeout: 60_000,
+      keepAliveTimeout: 5_000,
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      active++;
+      res.once('close', () => {
+        active--;
+        if (active === 0) idle?.();
+      });
+      void listener(req, res);
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      rawJsonError(socket, 431, 'Request Header Fields Too Large', 'INVALID_REQUEST', 'request headers too large');
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      rawJsonError(socket, 408, 'Request Timeout', 'INVALID_REQUEST', 'request not received in time');
+    } else {
+      rawJsonError(socket, 400, 'Bad Request', 'INVALID_REQUEST', 'malformed HTTP request');
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        new InterlockError(
+          'IO_ERROR',
+          `cannot listen on ${formatUrl(settings.host, settings.port)}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`,
+          { cause: err },
+        ),
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(settings.port, settings.host);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      const deadline = Date.now() + settings.shutdownTimeoutMs;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Aborts evaluators and triggers; their runs record a final state (FAILED "aborted by shutdown", BLOCKED).
+      const drained = await tasks.drain(settings.shutdownTimeoutMs);
+      if (!drained) log(`shutdown: in-flight work did not finish within ${settings.shutdownTimeoutMs} ms`);
+      if (active > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+          idle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      server.closeAllConnections();
+      await closed;
+    })();
+    return closing;
+  };
+
+  return { url: formatUrl(settings.host, port), host: settings.host, port, tasks, close };
+}

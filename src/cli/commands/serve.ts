@@ -1,0 +1,50 @@
+// `interlock serve`: run the HTTP API until SIGTERM/SIGINT, then shut down gracefully (exit 0).
+import { openContext } from '../../runtime/context.js';
+import { type ServeFlags, serverSettings } from '../../runtime/server-settings.js';
+import type { GlobalOptions, Out } from '../output.js';
+import { VERSION } from '../version.js';
+
+/** After shutdown, anything still holding the event loop (a stray socket) gets this long before we exit anyway. */
+const EXIT_GRACE_MS = 2000;
+
+export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Promise<number> {
+  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  try {
+    const settings = serverSettings(ctx.project.config, flags, process.env);
+    // hono loads only here, so other commands start without it.
+    const { startServer } = await import('../../api/index.js');
+    const server = await startServer(ctx, settings, { version: VERSION });
+    out.err(`listening on ${server.url}`);
+    if (settings.insecure) {
+      out.err(
+        `interlock: warning: no API token and listening on ${server.url}: anyone who can reach it can register pipelines and trigger runs`,
+      );
+    } else if (settings.token === undefined) {
+      out.err(
+        'interlock: no API token set (loopback only); set server.authToken or INTERLOCK_API_TOKEN to require one',
+      );
+    }
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const on = (s: NodeJS.Signals) => {
+        process.off('SIGTERM', on);
+        process.off('SIGINT', on);
+        // Later signals while draining only say so: the drain is bounded anyway.
+        const again = () => out.err('interlock: already shutting down (at most 10 s)');
+        process.on('SIGTERM', again);
+        process.on('SIGINT', again);
+        resolve(s);
+      };
+      process.on('SIGTERM', on);
+      process.on('SIGINT', on);
+    });
+    out.err(
+      `${signal}: shutting down (finishing in-flight requests and runs, at most ${settings.shutdownTimeoutMs / 1000} s)`,
+    );
+    await server.close();
+    out.err('stopped');
+    setTimeout(() => process.exit(process.exitCode ?? 0), EXIT_GRACE_MS).unref();
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,155 @@
+// The semantic rules of a pipeline document (archetype known, traits declared, evaluators present) and its
+// resolution into a PipelineSpec — shared by YAML files (load.ts) and documents registered over the HTTP API.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PipelineSpec, TriggerSpec } from '../core/types.js';
+import { type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
+import type { ArchetypeDef, LoadedProject } from './load.js';
+import { checkSchema, type PipelineFile, pipelineSchema } from './schema.js';
+import { didYouMean } from './suggest.js';
+import { formatPath } from './yaml-source.js';
+
+/** A semantic problem of one pipeline document, at a path into it. */
+export interface RuleProblem {
+  path: Array<string | number>;
+  message: string;
+  severity: 'error' | 'warning';
+  /** Point at the key rather than its value. */
+  atKey?: boolean;
+}
+
+/** Evaluator reference → absolute path: a path (has '/') against the root, a bare name via evaluatorDirs. */
+export function makeLocator(root: string, evaluatorDirs: readonly string[]): (ref: string) => string {
+  return (ref) => {
+    if (ref.includes('/')) return path.resolve(root, ref);
+    for (const dir of evaluatorDirs) {
+      const p = path.join(dir, ref);
+      if (fs.existsSync(p)) return p;
+    }
+    // Not found anywhere: point at the first directory so the runtime reports EVALUATOR_NOT_FOUND there.
+    return path.resolve(evaluatorDirs[0] ?? root, ref);
+  };
+}
+
+/** Why an evaluator cannot run (not found, not a file, not executable), or undefined. */
+export function evaluatorProblem(ref: string, abs: string, rel: (p: string) => string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    return `evaluator '${ref}' not found (looked for ${rel(abs)})`;
+  }
+  if (!st.isFile()) return `evaluator '${ref}' is not a file (${rel(abs)})`;
+  try {
+    fs.accessSync(abs, fs.constants.X_OK);
+  } catch {
+    return `evaluator '${ref}' is not executable (chmod +x ${rel(abs)})`;
+  }
+  return undefined;
+}
+
+/** `unknown archetype 'x' (known: a, b)`. */
+export function unknownArchetypeMessage(name: string, known: readonly string[]): string {
+  const sorted = [...known].sort();
+  return `unknown archetype '${name}' (known: ${sorted.length ? sorted.join(', ') : 'none'})`;
+}
+
+/**
+ * The trait rules of a structurally valid pipeline against its archetype: every trait it configures must be
+ * declared by the archetype (error); an evaluator that is missing or not executable is a warning (it evaluates FAIL).
+ */
+export function pipelineTraitProblems(
+  value: PipelineFile,
+  archetype: ArchetypeDef,
+  locate: (ref: string) => string,
+  rel: (p: string) => string,
+): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  const declared = [...archetype.requiredTraits, ...archetype.optionalTraits].map((t) => t.type);
+  for (const [type, t] of Object.entries(value.traits ?? {})) {
+    if (!declared.includes(type)) {
+      const message =
+        `trait '${type}' is not declared by archetype '${archetype.name}' (declared: ${declared.join(', ')})` +
+        didYouMean(type, declared);
+      out.push({ path: ['traits', type], message, severity: 'error', atKey: true });
+      continue;
+    }
+    if (t.evaluator !== undefined) {
+      const problem = evaluatorProblem(t.evaluator, locate(t.evaluator), rel);
+      if (problem) out.push({ path: ['traits', type, 'evaluator'], message: problem, severity: 'warning' });
+    }
+  }
+  return out;
+}
+
+/** A structurally and semantically valid pipeline document → its PipelineSpec (traits resolved). */
+export function toPipelineSpec(
+  p: PipelineFile,
+  archetype: ArchetypeDef,
+  source: string,
+  locate: (ref: string) => string,
+): PipelineSpec {
+  const traits: Record<string, PipelineTraitDef> = {};
+  for (const [type, t] of Object.entries(p.traits ?? {})) {
+    const d: PipelineTraitDef = {};
+    if (t.evaluator !== undefined) d.evaluator = t.evaluator;
+    if (t.config !== undefined) d.config = t.config;
+    if (t.ttl !== undefined) d.ttl = t.ttl;
+    if (t.timeout !== undefined) d.timeout = t.timeout;
+    traits[type] = d;
+  }
+  const spec: PipelineSpec = {
+    name: p.name,
+    archetype: p.archetype,
+    traits: resolveTraits(archetype.requiredTraits, archetype.optionalTraits, traits, locate),
+    readinessRule: { ...archetype.readinessRule },
+    source,
+  };
+  if (p.tier !== undefined) spec.tier = p.tier;
+  if (p.description !== undefined) spec.description = p.description;
+  if (p.trigger !== undefined) spec.trigger = dropUndefined(p.trigger) as TriggerSpec;
+  return spec;
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A problem of a pipeline document that did not come from a file: a dotted path ('' = the document) and a message. */
+export interface DocumentProblem {
+  path: string;
+  message: string;
+}
+
+export type PipelineDocumentCheck =
+  | { ok: true; spec: PipelineSpec; document: PipelineFile; warnings: DocumentProblem[] }
+  | { ok: false; problems: DocumentProblem[] };
+
+/**
+ * Validates a pipeline document given as data (JSON over the HTTP API) exactly like a pipeline YAML file of
+ * `project`: the structural schema first (every issue), then the semantic rules against the project's archetypes.
+ * `source` is recorded on the spec ('api').
+ */
+export function checkPipelineDocument(project: LoadedProject, data: unknown, source: string): PipelineDocumentCheck {
+  const checked = checkSchema(pipelineSchema, data);
+  if (!checked.ok) {
+    return { ok: false, problems: checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+  }
+  const value = checked.value;
+  const archetype = project.archetypes.get(value.archetype);
+  if (!archetype) {
+    const message = unknownArchetypeMessage(value.archetype, [...project.archetypes.keys()]);
+    return { ok: false, problems: [{ path: 'archetype', message }] };
+  }
+  const locate = makeLocator(project.root, project.config.evaluatorDirs);
+  const rel = (p: string) => path.relative(project.root, p).split(path.sep).join('/') || '.';
+  const found = pipelineTraitProblems(value, archetype, locate, rel).map((p) => ({
+    path: formatPath(p.path),
+    message: p.message,
+    severity: p.severity,
+  }));
+  const errors = found.filter((p) => p.severity === 'error').map(({ path: at, message }) => ({ path: at, message }));
+  if (errors.length) return { ok: false, problems: errors };
+  const warnings = found.map(({ path: at, message }) => ({ path: at, message }));
+  return { ok: true, spec: toPipelineSpec(value, archetype, source, locate), document: value, warnings };
+}

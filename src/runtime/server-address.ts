@@ -1,0 +1,96 @@
+// Network addresses for the HTTP server: parsing `server.addr`, and which hosts are loopback or private.
+import { BlockList, isIP } from 'node:net';
+import { InterlockError } from '../core/errors.js';
+
+/** Where the server listens. `host` has no brackets (IPv6 as `::1`). */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Parses `host:port`, `[v6]:port` or `:port` (all interfaces, 0.0.0.0). Port 0 asks for a free port.
+ * @throws InterlockError USAGE with what was wrong.
+ */
+export function parseListenAddress(addr: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(addr.trim());
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || !Number.isInteger(port) || port > 65535) {
+    throw new InterlockError(
+      'USAGE',
+      `invalid listen address '${addr}' (expected host:port, [ipv6]:port or :port, e.g. 127.0.0.1:3000)`,
+    );
+  }
+  const host = m[1] ?? m[2] ?? '';
+  if (m[1] !== undefined && isIP(m[1]) !== 6) {
+    throw new InterlockError('USAGE', `invalid listen address '${addr}': '${m[1]}' is not an IPv6 address`);
+  }
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+/** `http://host:port` for humans and clients (IPv6 in brackets). */
+export function formatUrl(host: string, port: number): string {
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
+/** Strips the brackets of `[v6]`, a trailing dot, and lower-cases: the form every check below compares. */
+export function normaliseHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h;
+}
+
+function isLocalhostName(h: string): boolean {
+  return h === 'localhost' || h.endsWith('.localhost');
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** True for 127.0.0.0/8, ::1 (and IPv4-mapped forms) and localhost names: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = normaliseHost(host);
+  if (isLocalhostName(h)) return true;
+  const v = isIP(h);
+  return v === 4 ? LOOPBACK.check(h, 'ipv4') : v === 6 ? LOOPBACK.check(h, 'ipv6') : false;
+}
+
+// Not public unicast: loopback, private (RFC 1918, ULA), link-local (cloud metadata lives at 169.254.169.254),
+// shared CGNAT space, "this network", multicast and reserved. IPv4 rules also match IPv4-mapped IPv6 addresses.
+const NON_PUBLIC = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
+}
+
+/**
+ * True when `host` (a URL hostname) is loopback, private, link-local or otherwise not a public address:
+ * 127/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, 0/8, 100.64/10, multicast, and
+ * `localhost` / `*.localhost`. Other names are not resolved (a public name pointing at a private address passes).
+ */
+export function isPrivateHost(host: string): boolean {
+  const h = normaliseHost(host);
+  if (h === '' || isLocalhostName(h)) return true;
+  const v = isIP(h);
+  return v === 4 ? NON_PUBLIC.check(h, 'ipv4') : v === 6 ? NON_PUBLIC.check(h, 'ipv6') : false;
+}

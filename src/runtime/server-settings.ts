@@ -1,0 +1,67 @@
+// Settings of `interlock serve`: where to listen, the API token, and the refusal to listen off loopback unprotected.
+import type { ProjectConfig } from '../config/index.js';
+import { InterlockError } from '../core/errors.js';
+import { formatUrl, isLoopbackHost, type ListenAddress, parseListenAddress } from './server-address.js';
+
+/** Request bodies larger than this are refused with 413. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** How long shutdown waits for in-flight requests and run-state writes. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Environment variable that sets (and overrides server.authToken) the API token. */
+export const TOKEN_ENV = 'INTERLOCK_API_TOKEN';
+
+export interface ServeFlags {
+  /** `--addr host:port`; overrides server.addr. */
+  addr?: string;
+  /** `--insecure`: allow a non-loopback address without a token. */
+  insecure?: boolean;
+}
+
+export interface ServerSettings extends ListenAddress {
+  /** Every route except /api/health needs `Authorization: Bearer <token>` when set. */
+  token?: string;
+  /** Listening off loopback without a token, because --insecure said so. */
+  insecure: boolean;
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  /** Registration policy for POST /api/pipelines. */
+  allowCommandRegistration: boolean;
+  allowedHosts: string[];
+}
+
+/**
+ * Resolves the server settings from interlock.yaml, flags and environment. Refuses (USAGE, exit 2) to listen on a
+ * non-loopback address without a token unless --insecure.
+ */
+export function serverSettings(config: ProjectConfig, flags: ServeFlags, env: NodeJS.ProcessEnv): ServerSettings {
+  const addr = parseListenAddress(flags.addr ?? config.server.addr);
+  if (config.server.authToken !== undefined && config.server.authToken.trim() === '') {
+    throw new InterlockError('USAGE', 'server.authToken is empty: set a token, or remove the key');
+  }
+  const fromEnv = env[TOKEN_ENV];
+  const token = fromEnv !== undefined && fromEnv !== '' ? fromEnv : config.server.authToken;
+  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) {
+    throw new InterlockError(
+      'USAGE',
+      'the API token must be printable ASCII without spaces (it is sent as Authorization: Bearer <token>)',
+    );
+  }
+  const loopback = isLoopbackHost(addr.host);
+  if (!loopback && token === undefined && !flags.insecure) {
+    throw new InterlockError(
+      'USAGE',
+      `refusing to listen on ${formatUrl(addr.host, addr.port)} (not a loopback address) without an API token: ` +
+        `set server.authToken in interlock.yaml or ${TOKEN_ENV}, or pass --insecure to accept unauthenticated requests from the network`,
+    );
+  }
+  const s: ServerSettings = {
+    ...addr,
+    insecure: !loopback && token === undefined,
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    allowCommandRegistration: config.server.allowCommandRegistration ?? false,
+    allowedHosts: config.server.allowedHosts ?? [],
+  };
+  if (token !== undefined) s.token = token;
+  return s;
+}

@@ -1,0 +1,59 @@
+// Health and store outages through a real server: 503 {"status":"degraded"} while the store is unreachable, 503
+// STORE_UNAVAILABLE (without driver detail) from the routes that need it, and recovery without a restart.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { api, expectErrorShape, makeProject, outageStore, useServers } from './support.js';
+
+const { dir, start } = useServers('interlock-api-health-');
+
+async function flakyServer() {
+  const root = makeProject(dir());
+  const flaky = outageStore(new SqliteStore({ path: join(root, '.interlock', 'state.db') }));
+  const s = await start(root, { store: flaky.store });
+  return { s, flaky };
+}
+
+describe('health and store outages', () => {
+  it('store down → health 503 degraded and routes 503 STORE_UNAVAILABLE; back up → 200 again by itself', async () => {
+    const { s, flaky } = await flakyServer();
+    expect((await api(s.url, 'GET', '/api/health')).body).toEqual({ status: 'ok' });
+
+    flaky.down = true;
+    const h = await api(s.url, 'GET', '/api/health');
+    expect(h.status).toBe(503);
+    expect(h.body).toEqual({ status: 'degraded' });
+    for (const [method, path] of [
+      ['GET', '/api/pipelines/p/runs'],
+      ['GET', '/api/pipelines/p/readiness'],
+      ['POST', '/api/pipelines/p/evaluate'],
+      ['POST', '/api/pipelines/p/run'],
+      ['GET', '/api/runs/01ABC'],
+      ['GET', '/api/pipelines'],
+    ] as const) {
+      const r = await api(s.url, method, path);
+      expect(r.status, `${method} ${path}: ${r.text}`).toBe(503);
+      expectErrorShape(r);
+      expect(r.body.error).toEqual({ code: 'STORE_UNAVAILABLE', message: 'the store is unavailable' });
+      expect(r.text).not.toContain('ECONNREFUSED'); // the driver detail goes to the log only
+    }
+    expect(s.logs.some((l) => l.includes('ECONNREFUSED'))).toBe(true);
+    // A run refused for an outage leaves nothing behind and fires nothing.
+    flaky.down = false;
+    expect((await api(s.url, 'GET', '/api/health')).body).toEqual({ status: 'ok' });
+    expect((await api(s.url, 'GET', '/api/pipelines/p/runs')).body).toEqual([]);
+    expect((await api(s.url, 'POST', '/api/pipelines/p/evaluate')).status).toBe(200);
+  });
+
+  it('a store that does not answer: health says degraded within its 2 s timeout', async () => {
+    const { s, flaky } = await flakyServer();
+    flaky.hang = true;
+    const t0 = Date.now();
+    const h = await api(s.url, 'GET', '/api/health');
+    expect(h.status).toBe(503);
+    expect(h.body).toEqual({ status: 'degraded' });
+    expect(Date.now() - t0).toBeLessThan(4000);
+    flaky.hang = false;
+    expect((await api(s.url, 'GET', '/api/health')).status).toBe(200);
+  });
+});
