@@ -195,12 +195,22 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   handleEpipe();
   const program = buildProgram();
+  // With --json, usage errors come back as JSON on stdout like every other error, not as commander's text.
+  const wantsJson = argv.includes('--json');
+  if (wantsJson) {
+    const silence = { writeErr: () => {}, outputError: () => {} };
+    program.configureOutput(silence);
+    for (const c of program.commands) c.configureOutput(silence);
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; every usage error exits 2.
       process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (wantsJson && err.exitCode !== 0) {
+        makeOut({ json: true }).printJson({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } });
+      }
       return;
     }
     process.exitCode = reportError(makeOut(program.opts() as GlobalOptions), err);

@@ -587,6 +587,19 @@ describe.concurrent('usage errors, help and version', () => {
     }
   });
 
+  it('usage errors under --json come back as a JSON error on stdout, exit 2', async (ctx) => {
+    const dir = tmp(ctx);
+    for (const args of [
+      ['evaluate', '--json'],
+      ['status', '--json', '--bogus'],
+      ['--json', 'frobnicate'],
+    ]) {
+      const r = await cli(args, { cwd: dir });
+      expect(r.code, `${args.join(' ')}\n${show(r)}`).toBe(2);
+      expect(json(r).error, args.join(' ')).toMatchObject({ code: 'USAGE', message: expect.any(String) });
+    }
+  });
+
   it('--help lists the exit codes; --version prints the package version', async (ctx) => {
     const dir = tmp(ctx);
     const h = await cli(['--help'], { cwd: dir });

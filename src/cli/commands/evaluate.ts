@@ -3,6 +3,7 @@ import type { TraitResult } from '../../core/types.js';
 import { getPipeline, openContext } from '../../runtime/context.js';
 import { evaluateWithAlerts, evaluationView } from '../../runtime/evaluate.js';
 import { formatDuration, formatResultLines, formatVerdict } from '../format.js';
+import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
 
 /** Live per-trait progress on a terminal, shown only once evaluation has taken more than a second. */
@@ -40,7 +41,15 @@ export async function evaluate(out: Out, g: GlobalOptions, name: string): Promis
       out,
       spec.traits.map((t) => t.type),
     );
-    const ev = await evaluateWithAlerts(ctx, name, { source: 'cli', onResult: p.onResult }).finally(p.stop);
+    const intr = onInterrupt(out.err);
+    const ev = await evaluateWithAlerts(ctx, name, {
+      source: 'cli',
+      onResult: p.onResult,
+      signal: intr.signal,
+    }).finally(() => {
+      p.stop();
+      intr.dispose();
+    });
     if (out.json) {
       out.printJson(evaluationView(ev));
     } else {
@@ -50,7 +59,7 @@ export async function evaluate(out: Out, g: GlobalOptions, name: string): Promis
       for (const l of formatResultLines(out.c, ev.results)) out.line(l);
       for (const l of formatVerdict(out.c, ev.readiness)) out.line(l);
     }
-    return ev.readiness.outcome === 'READY' ? 0 : 1;
+    return intr.exitCode() ?? (ev.readiness.outcome === 'READY' ? 0 : 1);
   } finally {
     await ctx.close();
   }

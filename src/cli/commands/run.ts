@@ -5,6 +5,7 @@ import { cancelRun, completeRun, getRunState, listRuns } from '../../runtime/com
 import { getPipeline, openContext } from '../../runtime/context.js';
 import { runPipeline } from '../../runtime/run.js';
 import { formatDuration, formatResultLines, formatTime, formatVerdict, stateLabel } from '../format.js';
+import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
 
 function runLine(out: Out, r: RunState, now: number): string {
@@ -46,7 +47,8 @@ export async function run(out: Out, g: GlobalOptions, name: string): Promise<num
   const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
   try {
     await getPipeline(ctx, name);
-    const r = await runPipeline(ctx, name, { source: 'cli' });
+    const intr = onInterrupt(out.err);
+    const r = await runPipeline(ctx, name, { source: 'cli', signal: intr.signal }).finally(intr.dispose);
     const now = ctx.clock.now();
     if (r.kind === 'already-running') {
       const a = r.active;
@@ -58,7 +60,8 @@ export async function run(out: Out, g: GlobalOptions, name: string): Promise<num
       }
       return 1;
     }
-    const code = r.kind === 'triggered' ? 0 : r.kind === 'blocked' ? 1 : r.kind === 'superseded' ? 1 : 3;
+    const code =
+      intr.exitCode() ?? (r.kind === 'triggered' ? 0 : r.kind === 'blocked' || r.kind === 'superseded' ? 1 : 3);
     if (out.json) {
       out.printJson({ result: r.kind, run: r.run, readiness: r.evaluation?.readiness });
       return code;
