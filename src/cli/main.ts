@@ -10,6 +10,7 @@ Exit codes:
   1  blocked: NOT_READY, another run active, or a refused (conflicting) completion/cancel
   2  usage or config error (unknown pipeline or run included)
   3  runtime failure (store unreachable, internal error) or the trigger failed
+  130/143  interrupted (SIGINT/SIGTERM): evaluators and trigger killed, the outcome recorded
 
 Environment:
   NO_COLOR   disable colours (colours are only used on a terminal anyway)
