@@ -69,6 +69,20 @@ const EXIT_AFTER_KILL_MS = 100;
 /** setTimeout's largest delay; longer ones fire immediately. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** The result of a process that could not be started. */
+function spawnFailure(err: unknown, start: number): ProcessResult {
+  return {
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    stderrTail: '',
+    timedOut: false,
+    stdoutOverflow: false,
+    spawnError: err as NodeJS.ErrnoException,
+    durationMs: performance.now() - start,
+  };
+}
+
 /** Sends `signal` to the process group led by `pid`. The group may already be gone: that is fine. */
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
@@ -213,16 +227,7 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
         files = openOutputFiles();
       } catch (err) {
         // No temp space (ENOSPC, EACCES on the temp dir…): the process cannot start as asked.
-        resolve({
-          exitCode: null,
-          signal: null,
-          stdout: '',
-          stderrTail: '',
-          timedOut: false,
-          stdoutOverflow: false,
-          spawnError: err as NodeJS.ErrnoException,
-          durationMs: performance.now() - start,
-        });
+        resolve(spawnFailure(err, start));
         return;
       }
     }
@@ -242,16 +247,7 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
     } catch (err) {
       if (files) closeOutputFiles(files);
       // Synchronous spawn failures (bad arguments, EMFILE…) are results too.
-      resolve({
-        exitCode: null,
-        signal: null,
-        stdout: '',
-        stderrTail: '',
-        timedOut: false,
-        stdoutOverflow: false,
-        spawnError: err as NodeJS.ErrnoException,
-        durationMs: performance.now() - start,
-      });
+      resolve(spawnFailure(err, start));
       return;
     }
 

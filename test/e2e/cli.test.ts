@@ -1,7 +1,6 @@
 // End-to-end: the BUILT CLI's commands as a user runs them — init, the README quick start, status, history,
 // validate, add-pipeline, usage errors, config discovery, EPIPE, colours, and failing closed on store errors.
 
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -744,34 +743,45 @@ describe.concurrent('output plumbing', () => {
   });
 
   // A real pseudo-terminal through util-linux `script`: colours appear without FORCE_COLOR, and NO_COLOR still wins.
-  it.skipIf(spawnSync('script', ['--version']).status !== 0)(
-    'on a real terminal: colours, unless NO_COLOR',
-    async (ctx) => {
-      const demo = await initDemo(ctx);
-      expect((await cli(['evaluate', 'example'], { cwd: demo })).code).toBe(0);
-      const cmd = `"${process.execPath}" "${BIN}" status example`;
-      const tty = await sh(`script -qec '${cmd}' /dev/null`, {
-        cwd: demo,
-        env: { NO_COLOR: undefined, FORCE_COLOR: undefined },
-      });
-      expect(tty.code, show(tty)).toBe(0);
-      expect(stripAnsi(tty.stdout)).toMatch(/example \(batch-ingestion/);
-      expect(tty.stdout).toMatch(ANSI);
-      const ttyNo = await sh(`script -qec '${cmd}' /dev/null`, {
-        cwd: demo,
-        env: { NO_COLOR: '1', FORCE_COLOR: undefined },
-      });
-      expect(ttyNo.code, show(ttyNo)).toBe(0);
-      expect(ttyNo.stdout).toMatch(/example \(batch-ingestion/);
-      expect(ttyNo.stdout).not.toMatch(ANSI);
-      const ttyFlag = await sh(`script -qec '${cmd} --no-color' /dev/null`, {
-        cwd: demo,
-        env: { NO_COLOR: undefined, FORCE_COLOR: undefined },
-      });
-      expect(ttyFlag.stdout).toMatch(/example \(batch-ingestion/);
-      expect(ttyFlag.stdout).not.toMatch(ANSI);
-    },
-  );
+  it('on a real terminal: colours, unless NO_COLOR', async (ctx) => {
+    const demo = await initDemo(ctx);
+    expect((await cli(['evaluate', 'example'], { cwd: demo })).code).toBe(0);
+    const cmd = `"${process.execPath}" "${BIN}" status example`;
+    const tty = await sh(`script -qec '${cmd}' /dev/null`, {
+      cwd: demo,
+      env: { NO_COLOR: undefined, FORCE_COLOR: undefined },
+    });
+    expect(tty.code, show(tty)).toBe(0);
+    expect(stripAnsi(tty.stdout)).toMatch(/example \(batch-ingestion/);
+    expect(tty.stdout).toMatch(ANSI);
+    const ttyNo = await sh(`script -qec '${cmd}' /dev/null`, {
+      cwd: demo,
+      env: { NO_COLOR: '1', FORCE_COLOR: undefined },
+    });
+    expect(ttyNo.code, show(ttyNo)).toBe(0);
+    expect(ttyNo.stdout).toMatch(/example \(batch-ingestion/);
+    expect(ttyNo.stdout).not.toMatch(ANSI);
+    const ttyFlag = await sh(`script -qec '${cmd} --no-color' /dev/null`, {
+      cwd: demo,
+      env: { NO_COLOR: undefined, FORCE_COLOR: undefined },
+    });
+    expect(ttyFlag.stdout).toMatch(/example \(batch-ingestion/);
+    expect(ttyFlag.stdout).not.toMatch(ANSI);
+  });
+
+  it('on a real terminal, an evaluation over a second shows live per-trait progress; piped, it does not', async (ctx) => {
+    const demo = await initDemo(ctx);
+    writeFiles(demo, {
+      'evaluators/check-upstream-dependency': '#!/bin/sh\nsleep 1.8\necho \'{"status":"PASS"}\'\n',
+    });
+    const cmd = `"${process.execPath}" "${BIN}" evaluate example`;
+    const tty = await sh(`script -qec '${cmd}' /dev/null`, { cwd: demo, env: { NO_COLOR: '1' } });
+    expect(tty.code, show(tty)).toBe(0);
+    expect(tty.stdout).toMatch(/evaluating: 2\/3 done, .*waiting on upstream-dependency/);
+    const piped = await cli(['evaluate', 'example'], { cwd: demo });
+    expect(piped.code, show(piped)).toBe(0);
+    expect(piped.stdout + piped.stderr).not.toContain('evaluating:');
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
