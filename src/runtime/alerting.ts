@@ -65,13 +65,17 @@ export async function sendAlerts(ctx: Context, alerts: Alert[]): Promise<void> {
   if (alerts.length) await ctx.alerts.dispatch(alerts);
 }
 
-/** evaluationAlerts + sendAlerts, swallowing store errors: alerting must not turn a decision into a failure. */
-export async function alertOnEvaluation(ctx: Context, ev: Evaluation, runId?: string): Promise<void> {
-  let alerts: Alert[] = [];
+/** evaluationAlerts, swallowing store errors: alerting must not turn a decision into a failure. */
+export async function collectEvaluationAlerts(ctx: Context, ev: Evaluation, runId?: string): Promise<Alert[]> {
   try {
-    alerts = await evaluationAlerts(ctx, ev, runId);
+    return await evaluationAlerts(ctx, ev, runId);
   } catch (err) {
     ctx.warn(`alerting skipped: ${(err as Error).message}`);
+    return [];
   }
-  await sendAlerts(ctx, alerts);
+}
+
+/** collectEvaluationAlerts + sendAlerts. */
+export async function alertOnEvaluation(ctx: Context, ev: Evaluation, runId?: string): Promise<void> {
+  await sendAlerts(ctx, await collectEvaluationAlerts(ctx, ev, runId));
 }

@@ -12,7 +12,7 @@ import {
   type TransitionPatch,
 } from '../engine/index.js';
 import { fireTrigger, missingTriggerVars } from '../trigger/index.js';
-import { alertOnEvaluation, sendAlerts } from './alerting.js';
+import { collectEvaluationAlerts, sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { type Evaluation, evaluatePipeline } from './evaluate.js';
@@ -107,7 +107,8 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       throw err;
     }
     // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
-    if (!opts.signal?.aborted) await alertOnEvaluation(ctx, evaluation, run.runId);
+    // Alerts are sent after the trigger (in `finally`): a slow webhook must never delay the control action.
+    if (!opts.signal?.aborted) pending.push(...(await collectEvaluationAlerts(ctx, evaluation, run.runId)));
     const decisionId = evaluation.decision.id;
 
     if (evaluation.readiness.outcome !== 'READY') {

@@ -277,6 +277,32 @@ describe('crash safety: SIGKILL at each point of a run', () => {
   }
 });
 
+it('a hanging alert webhook never delays the trigger nor changes the exit code', async () => {
+  const sockets: import('node:net').Socket[] = [];
+  const hang = createServer(() => {}); // accepts, never answers
+  hang.on('connection', (s) => sockets.push(s));
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/alerts`;
+    const root = project('trigger:\n  type: command\n  command: "date +%s%3N > fired.at"\n', {
+      evaluator: 'fail',
+      alerts: `  - type: webhook\n    url: ${url}\n    timeout: 1\n    retries: 1\n`,
+    });
+    // A failing evaluation first, so the next run's evaluation raises PIPELINE_READY/TRAIT alerts to send.
+    expect((await cli(['evaluate', 'p'], { cwd: root })).code).toBe(1);
+    writeFileSync(join(root, 'evaluators', 'fail'), '#!/bin/sh\necho \'{"status":"PASS"}\'\n');
+    const t0 = Date.now();
+    const r = await cli(['run', 'p'], { cwd: root });
+    expect(r.code, show(r)).toBe(0);
+    const firedAt = Number(readFileSync(join(root, 'fired.at'), 'utf8'));
+    expect(firedAt - t0).toBeLessThan(1000); // the webhook (1 s timeout × 2 attempts) came after the trigger
+    expect(r.stderr).toContain('alert sink');
+  } finally {
+    for (const s of sockets) s.destroy();
+    hang.close();
+  }
+});
+
 it('alert file lines are JSON with the documented fields', async () => {
   const root = project(RECORD, { evaluator: 'fail' });
   await cli(['evaluate', 'p'], { cwd: root });
