@@ -66,6 +66,10 @@ function build(opts: RedisConnectionOptions): RedisClient {
     // and running createRun/casRun/saveEvaluation twice would turn a success into a refusal or a duplicate.
     // Such a command is rejected (MaxRetriesPerRequest or commandTimeout) and the caller sees STORE_UNAVAILABLE.
     autoResendUnfulfilledCommands: false,
+    // disconnect() ends the socket and waits this long for its 'close' before destroying it. A socket that already
+    // closed (connection refused, Redis gone) never closes again, and ioredis' default 2 s timer then kept a failed
+    // CLI alive 2 s after its error.
+    disconnectTimeout: 100,
   } satisfies RedisOptions;
   const auth = {
     ...(opts.password !== undefined ? { password: opts.password } : {}),

@@ -2,6 +2,7 @@
 import { InterlockError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
+import { parseRecord } from '../records.js';
 import {
   type AlertClaim,
   type CasResult,
@@ -326,10 +327,7 @@ function ttlMs(expiresAt: number | undefined, now: number): number {
   return left > 0 ? left : -1;
 }
 
+/** A stored record, checked: STORE_CORRUPT when it is not what this store writes. */
 function parse<T>(json: string, what: string): T {
-  try {
-    return JSON.parse(json) as T;
-  } catch (cause) {
-    throw new InterlockError('STORE_CORRUPT', `stored ${what} is not valid JSON`, { cause });
-  }
+  return parseRecord<T>(json, what);
 }

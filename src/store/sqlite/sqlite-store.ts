@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { InterlockError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
+import { parseRecord } from '../records.js';
 import {
   type AlertClaim,
   type CasResult,
@@ -25,12 +26,9 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** A stored record, checked: STORE_CORRUPT when it is not what this store writes. */
 function parse<T>(json: string, what: string): T {
-  try {
-    return JSON.parse(json) as T;
-  } catch (cause) {
-    throw new InterlockError('STORE_CORRUPT', `stored ${what} is not valid JSON`, { cause });
-  }
+  return parseRecord<T>(json, what);
 }
 
 /** Applies pending migrations in one IMMEDIATE transaction, so concurrent openers agree on the schema. */

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { InterlockError } from '../core/errors.js';
+import { parseRecord } from './records.js';
+
+const corrupt = (json: string, kind: string) => {
+  try {
+    parseRecord(json, kind);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InterlockError);
+    return (e as InterlockError).code === 'STORE_CORRUPT'
+      ? (e as InterlockError).message
+      : `code ${(e as InterlockError).code}`;
+  }
+  return 'accepted';
+};
+
+describe('parseRecord', () => {
+  const result = { pipeline: 'p', trait: 'a', status: 'PASS', durationMs: 1, evaluatedAt: 1000 };
+
+  it('returns a well-formed record as stored (extra fields kept)', () => {
+    expect(parseRecord(JSON.stringify({ ...result, expiresAt: 2000, value: { x: 1 } }), 'trait result')).toEqual({
+      ...result,
+      expiresAt: 2000,
+      value: { x: 1 },
+    });
+    expect(parseRecord('{"anything":1}', 'decision record')).toEqual({ anything: 1 });
+  });
+
+  it('STORE_CORRUPT for anything that is not a JSON object', () => {
+    for (const bad of ['{"status":"PASS",', 'null', '[]', '42', '"PASS"', '']) {
+      expect(corrupt(bad, 'trait result'), bad).toMatch(/^stored trait result is not (valid JSON|a JSON object)$/);
+    }
+  });
+
+  it('STORE_CORRUPT when a field decisions depend on has the wrong type (a forged PASS that would never expire)', () => {
+    expect(corrupt(JSON.stringify({ ...result, expiresAt: 'never' }), 'trait result')).toBe(
+      "stored trait result has an invalid 'expiresAt' (expected a number)",
+    );
+    expect(corrupt(JSON.stringify({ ...result, evaluatedAt: 'x' }), 'trait result')).toContain("'evaluatedAt'");
+    expect(corrupt(JSON.stringify({ status: 'PASS' }), 'trait result')).toContain("'pipeline'");
+    const run = { runId: 'r', pipeline: 'p', status: 'PENDING', version: 1, deadlineAt: 5 };
+    expect(corrupt(JSON.stringify(run), 'run')).toBe('accepted');
+    expect(corrupt(JSON.stringify({ ...run, version: '1' }), 'run')).toContain("'version'");
+  });
+});

@@ -1,0 +1,52 @@
+// Reading stored records back: anything that is not what a store writes (a hand edit, bit rot, another program) is
+// STORE_CORRUPT — never a value the engine could read as a fresh PASS or a run it could move.
+import { InterlockError } from '../core/errors.js';
+
+type Field = [name: string, ok: (v: unknown) => boolean, expected: string, optional?: boolean];
+
+const text = (v: unknown) => typeof v === 'string';
+const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+/** Fields a decision or a transition reads, per record kind (others are only shown, never decided on). */
+const FIELDS: Record<string, Field[]> = {
+  'trait result': [
+    ['pipeline', text, 'a string'],
+    ['trait', text, 'a string'],
+    ['status', text, 'a string'],
+    ['evaluatedAt', finite, 'a number'],
+    // A non-numeric expiry would never compare as past: the result would stay valid forever.
+    ['expiresAt', finite, 'a number', true],
+  ],
+  run: [
+    ['runId', text, 'a string'],
+    ['pipeline', text, 'a string'],
+    ['status', text, 'a string'],
+    ['version', finite, 'a number'],
+    ['deadlineAt', finite, 'a number'],
+  ],
+};
+
+/**
+ * Parses a stored record of `kind` ('trait result', 'run', 'readiness', …). STORE_CORRUPT when it is not JSON, not
+ * a JSON object, or a field decisions depend on has the wrong type.
+ */
+export function parseRecord<T>(json: string, kind: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (cause) {
+    throw new InterlockError('STORE_CORRUPT', `stored ${kind} is not valid JSON`, { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InterlockError('STORE_CORRUPT', `stored ${kind} is not a JSON object`);
+  }
+  const record = value as Record<string, unknown>;
+  for (const [name, ok, expected, optional] of FIELDS[kind] ?? []) {
+    const v = record[name];
+    if (optional && v === undefined) continue;
+    if (!ok(v)) {
+      throw new InterlockError('STORE_CORRUPT', `stored ${kind} has an invalid '${name}' (expected ${expected})`);
+    }
+  }
+  return value as T;
+}
