@@ -101,9 +101,15 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (err) {
-      await moveRun(ctx, run, 'FAILED', { reason: `evaluation failed: ${(err as Error).message}` }).catch(
-        () => undefined,
-      );
+      const recorded = await moveRun(ctx, run, 'FAILED', {
+        reason: `evaluation failed: ${(err as Error).message}`,
+      }).catch(() => undefined);
+      if (!recorded) {
+        // The store is gone too: the run stays PENDING and keeps the lock until its deadline or a cancel. Say so.
+        ctx.warn(
+          `run ${run.runId} could not be marked FAILED and stays PENDING (holding the lock) until ${new Date(run.deadlineAt).toISOString()} or 'interlock cancel ${run.runId}'; nothing was triggered`,
+        );
+      }
       throw err;
     }
     // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.

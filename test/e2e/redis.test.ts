@@ -96,6 +96,7 @@ describe('on Redis', () => {
       expect(r.code, show(r)).toBe(3);
       expect(r.stdout).not.toMatch(/^READY/m);
       expect(existsSync(join(root, 'fired.log'))).toBe(false);
+      expect(r.stderr).toMatch(/stays PENDING .*nothing was triggered/);
 
       await own.restart();
       // Nothing READY was stored; a fresh evaluation works again.
