@@ -1,0 +1,71 @@
+// The benchmark suite must keep working: `npm run bench -- --quick --only imports,version --out <tmp>` runs the real
+// thing (built CLI, floors, JSON results) in a few seconds, writes where --out says and never over the committed
+// bench/results/latest.json.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REPO, tempDir } from './helpers/cli.js';
+
+const LATEST = join(REPO, 'bench', 'results', 'latest.json');
+
+function npmBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'bench', '--', ...args], {
+      cwd: REPO,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  it('--quick --only imports,version --out FILE: results with machine info and every figure field', async () => {
+    const t = tempDir('interlock-bench-smoke-');
+    cleanups.push(t.cleanup);
+    const out = join(t.dir, 'results.json');
+    const latestBefore = existsSync(LATEST) ? statSync(LATEST).mtimeMs : undefined;
+
+    const r = await npmBench(['--quick', '--only', 'imports,version', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| what +\| measured +\| floor +\| ratio +\| target +\| result +\|/);
+
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    expect(res).toMatchObject({ schema: 1, quick: true, cases: ['imports', 'version'] });
+    expect(res.command).toContain('--quick');
+    expect(typeof res.machine.cpuModel).toBe('string');
+    expect(res.machine.cores).toBeGreaterThan(0);
+    expect(res.machine.node).toBe(process.version);
+    expect(Number.isNaN(Date.parse(res.machine.date))).toBe(false);
+    expect(typeof res.method).toBe('string');
+    expect(res.seconds).toBeGreaterThan(0);
+
+    const byId = Object.fromEntries(res.figures.map((f: { id: string }) => [f.id, f]));
+    expect(Object.keys(byId)).toEqual(['imports', 'version']);
+    for (const f of res.figures) {
+      for (const k of ['what', 'measured', 'floor', 'target']) expect(typeof f[k], `${f.id}.${k}`).toBe('string');
+      expect(typeof f.met).toBe('boolean');
+      expect(typeof f.numbers).toBe('object');
+    }
+    const v = byId.version;
+    expect(v.numbers.candidateMs).toBeGreaterThan(0);
+    expect(v.numbers.floorMs).toBeGreaterThan(0);
+    expect(v.ratio).toBeCloseTo(v.numbers.candidateMs / v.numbers.floorMs, 1);
+    expect(res.missed).toEqual(res.figures.filter((f: { met: boolean }) => !f.met).map((f: { id: string }) => f.id));
+    // --version must not load commander or anything heavier (checked for real by the trace, not by the clock).
+    expect(byId.imports.numbers['--versionLoads']).toBe('none');
+
+    expect(existsSync(LATEST) ? statSync(LATEST).mtimeMs : undefined).toBe(latestBefore);
+  }, 60_000);
+});
