@@ -109,9 +109,10 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   });
 
   app.use('*', async (c, next) => {
-    await next();
+    // Set before next(): headers added after the handler force a response rebuild (off node-server's fast path).
     c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
+    await next();
   });
   if (o.token !== undefined) app.use('*', bearerAuth(o.token));
   app.use('*', bodyLimit(o.maxBodyBytes));

@@ -1,8 +1,15 @@
 // `interlock status [pipeline]`
-import Table from 'cli-table3';
 import { openContext } from '../../runtime/context.js';
 import { type PipelineStatus, pipelineStatus, statusView } from '../../runtime/status.js';
-import { formatBlocking, formatDuration, formatTime, formatValue, formatVerdict, stateLabel } from '../format.js';
+import {
+  formatBlocking,
+  formatColumns,
+  formatDuration,
+  formatTime,
+  formatValue,
+  formatVerdict,
+  stateLabel,
+} from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
 
 function detail(out: Out, s: PipelineStatus, now: number): void {
@@ -58,48 +65,23 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
     } else if (list.length === 0) {
       out.line('no pipelines defined (add one with `interlock add-pipeline`)');
     } else {
-      const table = new Table({
-        head: ['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'RUN', 'BLOCKING'],
-        style: { head: [], border: [], compact: true },
-        chars: {
-          top: '',
-          'top-mid': '',
-          'top-left': '',
-          'top-right': '',
-          bottom: '',
-          'bottom-mid': '',
-          'bottom-left': '',
-          'bottom-right': '',
-          left: '',
-          'left-mid': '',
-          mid: '',
-          'mid-mid': '',
-          right: '',
-          'right-mid': '',
-          middle: '  ',
-        },
-      });
-      for (const s of list) {
+      const rows = list.map((s) => {
         const traits = s.readiness.traits;
         const passing = traits.filter((t) => t.state === 'PASS').length;
         const stale = traits.filter((t) => t.state === 'STALE').length;
         const blocking = s.readiness.blocking.map(formatBlocking).join('; ') || s.readiness.note || '';
-        table.push([
+        return [
           s.pipeline.name,
           stateLabel(out.c, s.readiness.outcome),
           `${passing}/${traits.length} pass${stale ? `, ${stale} stale` : ''}`,
           s.lastEvaluatedAt === undefined ? 'never' : `${formatDuration(now - s.lastEvaluatedAt)} ago`,
           s.activeRun ? s.activeRun.status : (s.lastRun?.status ?? '-'),
           blocking.length > 90 ? `${blocking.slice(0, 89)}…` : blocking,
-        ]);
+        ];
+      });
+      for (const l of formatColumns(['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'RUN', 'BLOCKING'], rows)) {
+        out.line(l);
       }
-      out.line(
-        table
-          .toString()
-          .split('\n')
-          .map((l) => l.trimEnd().replace(/^ /, ''))
-          .join('\n'),
-      );
     }
     return name && list[0].readiness.outcome !== 'READY' ? 1 : 0;
   } finally {
