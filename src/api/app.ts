@@ -91,6 +91,9 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Builds the app. Every use-case runs as tracked work, so shutdown can abort and wait for it. */
+/** Lists longer than this are streamed. */
+const STREAM_LIST_OVER = 500;
+
 export function createApi(o: ApiOptions): OpenAPIHono {
   const { ctx, tasks } = o;
   const log = o.log ?? ((m: string) => ctx.warn(m));
@@ -145,7 +148,21 @@ export function createApi(o: ApiOptions): OpenAPIHono {
 
   app.openapi(listPipelinesRoute, async (c) => {
     const list = await work(() => allPipelines(ctx));
-    return c.json(list.map(pipelineView), 200);
+    if (list.length <= STREAM_LIST_OVER) return c.json(list.map(pipelineView), 200);
+    // A long list streams in chunks, so the whole serialized array never sits in memory at once (10k pipelines).
+    const encoder = new TextEncoder();
+    let i = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const end = Math.min(i + 200, list.length);
+        let chunk = i === 0 ? '[' : '';
+        for (; i < end; i++) chunk += (i === 0 ? '' : ',') + JSON.stringify(pipelineView(list[i]));
+        if (i === list.length) chunk += ']';
+        controller.enqueue(encoder.encode(chunk));
+        if (i === list.length) controller.close();
+      },
+    });
+    return c.body(stream, 200, { 'Content-Type': 'application/json' }) as never;
   });
 
   app.openapi(
