@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectAllDead } from '../../test/helpers/proc.js';
 import { FakeClock } from '../core/clock.js';
 import type { ResolvedTrait, TraitResult } from '../core/types.js';
 import { type EvalContext, EvaluatorPool, evaluateTrait, MAX_REASON_CHARS } from './runner.js';
@@ -30,27 +31,6 @@ function ctx(over: Partial<EvalContext> = {}): EvalContext {
 let pidFileSeq = 0;
 const newPidFile = (): string => join(tmp, `pids-${++pidFileSeq}`);
 const readPids = (file: string): number[] => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'; // zombies are dead
-  } catch {
-    return false;
-  }
-}
-
-async function expectAllDead(pids: number[], withinMs = 1000): Promise<void> {
-  expect(pids.length).toBeGreaterThan(0);
-  const deadline = performance.now() + withinMs;
-  while (pids.some(isAlive) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  expect(pids.filter(isAlive)).toEqual([]);
-}
 
 describe('evaluateTrait: answers', () => {
   it('PASS with a value: no reasonCode, exit 0, stamped by the clock', async () => {

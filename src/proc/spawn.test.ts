@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { expectAllDead } from '../../test/helpers/proc.js';
 import { OUTPUT_DIR_PREFIX, type RunProcessOptions, runProcess } from './spawn.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/evaluators/', import.meta.url));
@@ -18,29 +19,6 @@ const readPids = (file: string): number[] => readFileSync(file, 'utf8').trim().s
 
 function run(file: string, extra: Partial<RunProcessOptions> = {}) {
   return runProcess({ file, cwd: tmp, env: process.env, timeoutMs: 5000, maxStdoutBytes: 1024 * 1024, ...extra });
-}
-
-/** Alive = exists and is not a zombie (a reaped-later zombie has already been killed). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Polls briefly: a killed process disappears asynchronously. */
-async function expectAllDead(pids: number[], withinMs = 1000): Promise<void> {
-  expect(pids.length).toBeGreaterThan(0);
-  const deadline = performance.now() + withinMs;
-  while (pids.some(isAlive) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  expect(pids.filter(isAlive)).toEqual([]);
 }
 
 describe('runProcess', () => {

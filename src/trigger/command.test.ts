@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { expectAllDead } from '../../test/helpers/proc.js';
 import type { CommandTriggerSpec } from '../core/types.js';
 import { OUTPUT_DIR_PREFIX, runProcess } from '../proc/spawn.js';
 import { fireTrigger, type TriggerContext } from './index.js';
@@ -27,28 +28,6 @@ const ctx = (extra: Partial<TriggerContext> = {}): TriggerContext => ({
 let seq = 0;
 const tmpFile = (name: string): string => join(tmp, `${name}-${++seq}`);
 const readPids = (file: string): number[] => readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
-
-/** Alive = exists and is not a zombie. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function expectAllDead(pids: number[], withinMs = 1000): Promise<void> {
-  expect(pids.length).toBeGreaterThan(0);
-  const deadline = performance.now() + withinMs;
-  while (pids.some(isAlive) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  expect(pids.filter(isAlive)).toEqual([]);
-}
 
 /** Bytes this process's threads have read so far (per thread: /proc/self/io also counts reaped children). */
 const bytesRead = (): number =>

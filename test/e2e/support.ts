@@ -1,6 +1,5 @@
 // Shared helpers of the CLI end-to-end tests: temp dirs cleaned after each test, raw spawns, pid checks, JSON output.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, type TestContext } from 'vitest';
 import { BIN, type CliResult, cli, tempDir } from '../helpers/cli.js';
@@ -58,27 +57,9 @@ export function show(r: CliResult): string {
   return `exit ${r.code} signal ${r.signal}\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
 }
 
-/**
- * True while `pid` is a live process. A zombie (exited, not yet reaped — common for orphans in containers
- * whose init does not reap) counts as dead.
- */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  try {
-    // Format: "pid (comm) S ..."; comm may contain spaces or parens, so read after the last ')'.
-    const text = readFileSync(stat, 'utf8');
-    const state = text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false; // gone between the two checks
-  }
-}
+import { isAlive } from '../helpers/proc.js';
+
+export { isAlive };
 
 /** Polls until `pid` is dead or `ms` have passed; returns whether it died. */
 export async function waitDead(pid: number, ms = 1000): Promise<boolean> {
