@@ -200,6 +200,38 @@ describe('async http trigger, completion and cancel', () => {
     expect(alerts(root).map((a) => a.kind)).toContain('RUN_FAILED');
   });
 
+  it('a secret never leaks: not in the run record, the alert file, history or output, even when the target echoes it', async () => {
+    const secret = 'tok-9f8e7d6c5b4a';
+    const requests: string[] = [];
+    server = createServer((req, res) => {
+      requests.push(String(req.headers.authorization));
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`denied for ${req.headers.authorization}`);
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook?key=\${INTERLOCK_TEST_SECRET}`;
+    const root = project(
+      `trigger:\n  type: http\n  url: "${url}"\n  headers:\n    Authorization: "Bearer \${INTERLOCK_TEST_SECRET}"\n  body: '{"k":"\${INTERLOCK_TEST_SECRET}"}'\n`,
+    );
+    const env = { INTERLOCK_TEST_SECRET: secret };
+    const r = await cli(['run', 'p', '--json'], { cwd: root, env });
+    expect(r.code, show(r)).toBe(3);
+    expect(requests).toEqual([`Bearer ${secret}`]); // the real value was sent…
+    const everything = [
+      r.stdout,
+      r.stderr,
+      (await cli(['runs', 'p', '--json'], { cwd: root, env })).stdout,
+      (await cli(['history', 'p', '--json'], { cwd: root, env })).stdout,
+      (await cli(['runs', '--id', json(r).run.runId], { cwd: root, env })).stdout,
+      existsSync(join(root, 'alerts.log')) ? readFileSync(join(root, 'alerts.log'), 'utf8') : '',
+    ].join('\n');
+    expect(everything).toContain('***'); // …and masked wherever it was echoed back
+    expect(everything).not.toContain(secret); // …and stored or printed nowhere
+    for (const f of ['state.db', 'state.db-wal']) {
+      const p = join(root, '.interlock', f);
+      if (existsSync(p)) expect(readFileSync(p).includes(secret), f).toBe(false);
+    }
+  });
+
   it('an unset $VAR in the trigger → exit 2 before any run exists or any request is sent', async () => {
     const t = await target();
     const root = project(
