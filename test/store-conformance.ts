@@ -1,6 +1,7 @@
 // The store conformance suite: the meaning of the store port. Every backend runs it unchanged.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RUN_STATUSES } from '../src/core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunState, RunStatus, TraitResult } from '../src/core/types.js';
 import { newRun, transition } from '../src/engine/run-state.js';
 import type { Store } from '../src/store/types.js';
@@ -305,16 +306,7 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
       });
 
       it('version = number of recorded transitions, whatever CAS attempts are made (property)', async () => {
-        const statuses: RunStatus[] = [
-          'PENDING',
-          'TRIGGERING',
-          'RUNNING',
-          'COMPLETED',
-          'FAILED',
-          'CANCELLED',
-          'TIMED_OUT',
-          'BLOCKED',
-        ];
+        const statuses = RUN_STATUSES;
         let n = 0;
         await fc.assert(
           fc.asyncProperty(

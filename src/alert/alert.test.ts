@@ -19,7 +19,6 @@ describe('ucaFor and default levels', () => {
       ['TRIGGER_FAILED', 'not-provided', 'error'],
       ['RUN_FAILED', 'wrong-duration', 'error'],
       ['RUN_TIMED_OUT', 'wrong-duration', 'error'],
-      ['RUN_STUCK', 'wrong-timing', 'warning'],
     ];
     for (const [kind, category, level] of table) {
       expect(ucaFor(kind).category, kind).toBe(category);
@@ -35,7 +34,6 @@ describe('ucaFor and default levels', () => {
       'TRIGGER_FAILED',
       'RUN_FAILED',
       'RUN_TIMED_OUT',
-      'RUN_STUCK',
     ];
     const descriptions = kinds.map((k) => ucaFor(k).description);
     expect(new Set(descriptions).size).toBe(kinds.length);

@@ -1,12 +1,12 @@
 // Alert construction, and the JSON payload every machine-readable sink (webhook, file) emits.
-import type { Alert, AlertKind, UcaCategory } from '../core/types.js';
+import type { Alert, AlertKind } from '../core/types.js';
 import { defaultLevel, ucaFor } from './uca.js';
 
 /** What a use-case knows when it raises an alert; the rest (level, uca, timestamp) follows from kind and `now`. */
 export interface AlertFields {
   pipeline: string;
   message: string;
-  /** Default: by kind (PIPELINE_READY info; TRAIT_FAILED, PIPELINE_BLOCKED, RUN_STUCK warning; others error). */
+  /** Default: by kind (PIPELINE_READY info; TRAIT_FAILED, PIPELINE_BLOCKED warning; others error). */
   level?: Alert['level'];
   runId?: string;
   trait?: string;
@@ -36,7 +36,7 @@ export function makeAlert(kind: AlertKind, f: AlertFields, now: number): Alert {
  * {
  *   "level": "warning",                 // "info" | "warning" | "error" | "critical"
  *   "kind": "PIPELINE_BLOCKED",         // TRAIT_FAILED | PIPELINE_BLOCKED | PIPELINE_READY | TRIGGER_FAILED |
- *                                       //   RUN_FAILED | RUN_TIMED_OUT | RUN_STUCK
+ *                                       //   RUN_FAILED | RUN_TIMED_OUT
  *   "pipeline": "daily-sales-rollup",
  *   "runId": "01JD…",                   // only when the alert concerns a run
  *   "trait": "source-freshness",        // only when it concerns one trait
@@ -49,18 +49,12 @@ export function makeAlert(kind: AlertKind, f: AlertFields, now: number): Alert {
  * ```
  * Keys appear in this order; absent optional fields are omitted, never null.
  */
-export interface AlertPayload {
-  level: Alert['level'];
-  kind: AlertKind;
-  pipeline: string;
-  runId?: string;
-  trait?: string;
-  message: string;
-  details?: Record<string, unknown>;
+export type AlertPayload = Omit<Alert, 'timestamp'> & {
+  /** ISO 8601 */
   timestamp: string;
+  /** epoch ms */
   timestampMs: number;
-  uca: { category: UcaCategory; description: string };
-}
+};
 
 /** The payload of `alert` (see AlertPayload). */
 export function alertPayload(alert: Alert): AlertPayload {

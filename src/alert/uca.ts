@@ -39,11 +39,6 @@ const KINDS: Record<AlertKind, KindInfo> = {
     description: 'The run was applied too long: it passed its maximum run time without completing.',
     level: 'error',
   },
-  RUN_STUCK: {
-    category: 'wrong-timing',
-    description: 'A run holds the pipeline past its expected time, delaying the runs that should follow it.',
-    level: 'warning',
-  },
 };
 
 /** The unsafe-control-action category of an alert kind, with a one-sentence description for humans. */

@@ -1,5 +1,6 @@
 // Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
 import { z } from '@hono/zod-openapi';
+import { RUN_STATUSES } from '../core/run-status.js';
 import { pipelineDocumentSchema } from '../runtime/index.js';
 
 // ---------------------------------------------------------------- shared pieces
@@ -22,16 +23,7 @@ export const ErrorSchema = z
 
 export const HealthSchema = z.object({ status: z.enum(['ok', 'degraded']) }).openapi('Health');
 
-const runStatus = z.enum([
-  'PENDING',
-  'TRIGGERING',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMED_OUT',
-  'BLOCKED',
-]);
+const runStatus = z.enum(RUN_STATUSES);
 const source = z.enum(['cli', 'api', 'run', 'watcher', 'test']);
 const traitState = z.enum(['PASS', 'FAIL', 'STALE']);
 const outcome = z.enum(['READY', 'NOT_READY']);

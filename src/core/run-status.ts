@@ -1,5 +1,17 @@
-// Which run states are terminal: shared by the engine (transitions) and every store (lock release).
+// Every run state, and which are terminal: shared by the engine (transitions), every store (lock release) and the API.
 import type { RunStatus } from './types.js';
+
+/** All run states; `RunStatus` is derived from this list. */
+export const RUN_STATUSES = [
+  'PENDING',
+  'TRIGGERING',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMED_OUT',
+  'BLOCKED',
+] as const;
 
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'BLOCKED'];
 

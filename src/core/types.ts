@@ -1,4 +1,5 @@
 // Domain types shared by every layer: resolved pipeline specs, trait results, readiness and decision records.
+import type { RUN_STATUSES } from './run-status.js';
 
 /** What an evaluator (or the runner on its behalf) reports. Only 'PASS' ever passes. */
 export type EvalStatus = 'PASS' | 'FAIL';
@@ -149,16 +150,8 @@ export interface DecisionRecord {
   runId?: string;
 }
 
-/** Run lifecycle states. Terminal: COMPLETED, FAILED, CANCELLED, TIMED_OUT, BLOCKED. */
-export type RunStatus =
-  | 'PENDING'
-  | 'TRIGGERING'
-  | 'RUNNING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELLED'
-  | 'TIMED_OUT'
-  | 'BLOCKED';
+/** Run lifecycle states (listed in core/run-status.ts). Terminal: COMPLETED, FAILED, CANCELLED, TIMED_OUT, BLOCKED. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What a trigger call produced. Secrets are already redacted. */
 export interface TriggerOutcome {
@@ -230,8 +223,7 @@ export type AlertKind =
   | 'PIPELINE_READY'
   | 'TRIGGER_FAILED'
   | 'RUN_FAILED'
-  | 'RUN_TIMED_OUT'
-  | 'RUN_STUCK';
+  | 'RUN_TIMED_OUT';
 
 export interface Alert {
   level: 'info' | 'warning' | 'error' | 'critical';

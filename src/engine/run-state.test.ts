@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { RUN_STATUSES } from '../core/run-status.js';
 import type { RunState, RunStatus } from '../core/types.js';
 import {
   afterTrigger,
@@ -14,16 +15,7 @@ import {
 } from './run-state.js';
 
 const T0 = 1_700_000_000_000;
-const ALL: RunStatus[] = [
-  'PENDING',
-  'TRIGGERING',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMED_OUT',
-  'BLOCKED',
-];
+const ALL = RUN_STATUSES;
 const base = newRun({ runId: 'r', pipeline: 'p', source: 'test', now: T0, deadlineAt: T0 + 1000 });
 const at = (status: RunStatus, version = 2): RunState => ({ ...base, status, version });
 

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tempDir } from '../helpers/cli.js';
+import { isAlive } from '../helpers/proc.js';
 import { api, expectErrorShape, makeProject, raw, serveProcess, useCleanups, waitForRun } from './support.js';
 
 const cleanup = useCleanups();
@@ -20,22 +21,6 @@ async function serve(root: string, args: string[] = [], env: NodeJS.ProcessEnv =
     if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   });
   return p;
-}
-
-/** True while `pid` runs (a zombie counts as dead: containers' init may not reap orphans). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
