@@ -13,7 +13,7 @@ import { decideReadiness, traitState } from '../engine/index.js';
 import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { allPipelines, getPipeline } from './context.js';
-import { expireOverdueRun } from './touch.js';
+import { touchActiveRun } from './touch.js';
 
 export interface PipelineStatus {
   pipeline: PipelineSpec;
@@ -30,11 +30,11 @@ export interface PipelineStatus {
 }
 
 async function statusOf(ctx: Context, pipeline: PipelineSpec, now: number): Promise<PipelineStatus> {
-  await sendAlerts(ctx, await expireOverdueRun(ctx, pipeline.name));
-  const [results, last, active, runs] = await Promise.all([
+  const { alerts, active } = await touchActiveRun(ctx, pipeline.name);
+  await sendAlerts(ctx, alerts);
+  const [results, last, runs] = await Promise.all([
     ctx.store.getTraitResults(pipeline.name),
     ctx.store.getReadiness(pipeline.name),
-    ctx.store.getActiveRun(pipeline.name),
     ctx.store.listRuns(pipeline.name, { limit: 1 }),
   ]);
   const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, now);

@@ -21,28 +21,42 @@ export async function moveRun(
   return r.ok ? t.run : undefined;
 }
 
+/** The pipeline's lock after a touch: alerts to send, and the run still holding the lock (if any). */
+export interface Touch {
+  alerts: Alert[];
+  active?: RunState;
+}
+
 /**
- * Turns the pipeline's active run TIMED_OUT if it is past its deadline ("the next time anything touches that
- * pipeline"), which frees the lock, and alerts. Returns the alerts to send (the caller sends them).
+ * Reads the pipeline's active run and turns it TIMED_OUT if it is past its deadline ("the next time anything touches
+ * that pipeline"), which frees the lock, with a RUN_TIMED_OUT alert for the caller to send.
  */
-export async function expireOverdueRun(ctx: Context, pipeline: string): Promise<Alert[]> {
+export async function touchActiveRun(ctx: Context, pipeline: string): Promise<Touch> {
   const active = await ctx.store.getActiveRun(pipeline);
   const now = ctx.clock.now();
-  if (!active || !isOverdue(active, now)) return [];
+  if (!active || !isOverdue(active, now)) return active ? { alerts: [], active } : { alerts: [] };
   const age = Math.round((now - (active.triggeredAt ?? active.createdAt)) / 1000);
   const reason = `still ${active.status} ${age}s after ${active.triggeredAt ? 'triggering' : 'starting'}; past its deadline`;
   const moved = await moveRun(ctx, active, 'TIMED_OUT', { reason });
-  if (!moved) return [];
-  return [
-    makeAlert(
-      'RUN_TIMED_OUT',
-      {
-        pipeline,
-        runId: active.runId,
-        message: `run ${active.runId} timed out: ${reason}`,
-        details: { previousStatus: active.status, ageSeconds: age },
-      },
-      now,
-    ),
-  ];
+  if (!moved) {
+    // Another process moved it first: report whatever holds the lock now.
+    const current = await ctx.store.getActiveRun(pipeline);
+    return current ? { alerts: [], active: current } : { alerts: [] };
+  }
+  const alert = makeAlert(
+    'RUN_TIMED_OUT',
+    {
+      pipeline,
+      runId: active.runId,
+      message: `run ${active.runId} timed out: ${reason}`,
+      details: { previousStatus: active.status, ageSeconds: age },
+    },
+    now,
+  );
+  return { alerts: [alert] };
+}
+
+/** touchActiveRun, for callers that only need the alerts. */
+export async function expireOverdueRun(ctx: Context, pipeline: string): Promise<Alert[]> {
+  return (await touchActiveRun(ctx, pipeline)).alerts;
 }
