@@ -53,8 +53,11 @@ export function decisionRecord(readiness: Readiness, source: DecisionSource, run
  * and stores results + readiness + decision in one atomic write. A store failure throws: the caller must not
  * treat an unrecorded evaluation as READY.
  */
-export async function evaluatePipeline(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
-  const pipeline = await getPipeline(ctx, name);
+export async function evaluatePipeline(
+  ctx: Context,
+  pipeline: PipelineSpec,
+  opts: EvaluateOptions,
+): Promise<Evaluation> {
   const results = await ctx.pool.evaluateAll(
     pipeline.traits,
     {
@@ -78,7 +81,7 @@ export async function evaluatePipeline(ctx: Context, name: string, opts: Evaluat
 export async function evaluateWithAlerts(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
   const pipeline = await getPipeline(ctx, name);
   await sendAlerts(ctx, await expireOverdueRun(ctx, pipeline.name));
-  const ev = await evaluatePipeline(ctx, name, opts);
+  const ev = await evaluatePipeline(ctx, pipeline, opts);
   // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
   if (!opts.signal?.aborted) await alertOnEvaluation(ctx, ev);
   return ev;

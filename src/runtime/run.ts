@@ -94,7 +94,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     // Fresh evidence: evaluate now, immediately before the compare-and-swap.
     let evaluation: Evaluation;
     try {
-      evaluation = await evaluatePipeline(ctx, name, {
+      evaluation = await evaluatePipeline(ctx, pipeline, {
         source: opts.source,
         runId: run.runId,
         onResult: opts.onResult,
