@@ -25,6 +25,7 @@ import {
   unregisterPipeline,
   validatePipelineDocument,
 } from '../runtime/index.js';
+import { allowedMethods } from './allow.js';
 import { bearerAuth } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import { sendError, zodProblems } from './errors.js';
@@ -39,6 +40,8 @@ import {
   historyRoute,
   listPipelinesRoute,
   listRunsRoute,
+  openApiRoute,
+  ROUTES,
   readinessRoute,
   registerPipelineRoute,
   runRoute,
@@ -108,6 +111,12 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   app.onError((err, c) => sendError(c, err, log));
   app.notFound((c) => {
     const path = c.req.path.length > 200 ? `${c.req.path.slice(0, 200)}…` : c.req.path;
+    const allowed = allowedMethods(ROUTES, c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      const message = `${c.req.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`;
+      return sendError(c, new InterlockError('METHOD_NOT_ALLOWED', message), log);
+    }
     return sendError(c, new InterlockError('NOT_FOUND', `no route for ${c.req.method} ${path}`), log);
   });
 
@@ -123,17 +132,28 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'server.authToken or INTERLOCK_API_TOKEN; required by every route but /api/health when set',
+    description:
+      'server.authToken, or INTERLOCK_API_TOKEN (which wins). When the server has a token, every operation but ' +
+      'getHealth needs it; without one, calls are anonymous (serve allows that only on a loopback address).',
   });
-  app.doc31('/api/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Interlock HTTP API',
-      version: o.version,
-      description:
-        'Safety gate for data pipelines. Errors are {"error":{"code","message","details"?}}. Registration rules and ' +
-        'precedence: README, "HTTP API".',
-    },
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(openApiRoute, (c) => {
+    // Built on first use, once every route is registered; the routes do not change afterwards.
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'Interlock HTTP API',
+        version: o.version,
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+        description:
+          'Safety gate for data pipelines. Errors are {"error":{"code","message","details"?}}. A bearer token is ' +
+          'needed by every operation but getHealth when the server has one (server.authToken or ' +
+          'INTERLOCK_API_TOKEN); without one, calls are anonymous. A known path asked with another method answers 405 ' +
+          'with Allow. Registration rules and precedence: README, "HTTP API".',
+      },
+      servers: [{ url: '/', description: 'the server that serves this document' }],
+    });
+    return c.json(document as never, 200);
   });
 
   app.openapi(healthRoute, async (c) => {

@@ -46,9 +46,14 @@ describe('errorResponse', () => {
       code: 'INVALID_REQUEST',
       message: 'the request body is not valid JSON',
     });
-    expect(errorResponse(new HTTPException(415, { message: 'Unsupported Media Type' }), log)).toMatchObject({
+    expect(errorResponse(new HTTPException(415, { message: 'Unsupported Media Type' }), log)).toEqual({
       status: 415,
-      body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } },
+      body: {
+        error: {
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          message: 'the request body must be JSON, sent with Content-Type: application/json',
+        },
+      },
     });
     expect(errorResponse(new HTTPException(500, { message: 'x' }), log).status).toBe(500);
   });

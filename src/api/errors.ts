@@ -34,6 +34,9 @@ const CODE_BY_HTTP_STATUS: Record<number, ErrorCode> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+/** What a 415 says: the one media type the API reads. */
+export const UNSUPPORTED_MEDIA_TYPE_MESSAGE = 'the request body must be JSON, sent with Content-Type: application/json';
+
 /** A zod failure as a list of `{path, message}`: one entry per issue (one per unknown key). */
 export function zodProblems(err: ZodError): Array<{ path: string; message: string }> {
   return err.issues.flatMap((iss) => {
@@ -68,7 +71,9 @@ export function errorResponse(err: unknown, log: (message: string) => void): { s
     const message =
       err.status === 400 && /json/i.test(err.message)
         ? 'the request body is not valid JSON'
-        : err.message || 'invalid request';
+        : err.status === 415
+          ? UNSUPPORTED_MEDIA_TYPE_MESSAGE
+          : err.message || 'invalid request';
     return { status: err.status, body: { error: { code, message } } };
   }
   log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -85,6 +90,8 @@ function serverMessage(code: ErrorCode, err: InterlockError): string {
 export function sendError(c: HonoContext, err: unknown, log: (message: string) => void): Response {
   const { status, body } = errorResponse(err, log);
   if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="interlock"');
+  // RFC 9110 §15.5.16: Accept on a 415 names the media types the request could have used.
+  if (status === 415) c.header('Accept', 'application/json');
   // The rest of an oversized body is not read: end the connection rather than keep it in an unknown state.
   if (status === 413) c.header('Connection', 'close');
   return c.json(body, status as ContentfulStatusCode);

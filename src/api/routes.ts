@@ -8,6 +8,7 @@ import {
   HealthSchema,
   HistoryEntrySchema,
   ListQuery,
+  OpenApiDocumentSchema,
   PipelineDocument,
   PipelineParams,
   PipelineSchema,
@@ -26,19 +27,47 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
 });
 const error = (description: string) => json(ErrorSchema, description);
+/** A response header the server always sends with that response. */
+const header = (description: string, example: string) => ({
+  description,
+  required: true,
+  schema: { type: 'string' as const, example },
+});
+const withHeaders = <R extends object>(response: R, headers: Record<string, ReturnType<typeof header>>) => ({
+  ...response,
+  headers,
+});
 
-/** Error responses every authenticated route can give. */
+/** Error responses every route but the health check can give. */
 const common = {
-  401: error('missing or wrong bearer token (when the server has one)'),
+  401: withHeaders(error('missing or wrong bearer token (only when the server has a token)'), {
+    'WWW-Authenticate': header('the scheme to use', 'Bearer realm="interlock"'),
+  }),
+  500: error('internal error (the detail is in the server log, never in the answer)'),
   503: error('the store is unavailable, or the server is shutting down'),
 } as const;
+/** Every route that is not a GET reads (and caps) whatever body is sent. */
+const tooLarge = { 413: error('body over 1 MiB (declared by Content-Length, or counted as it streams)') } as const;
+/** Routes with a JSON body: a body in any other media type is refused. */
+const jsonOnly = {
+  ...tooLarge,
+  415: withHeaders(error('the body is not application/json'), {
+    Accept: header('the media type the body must have', 'application/json'),
+  }),
+} as const;
 const notFound = error('unknown pipeline');
-const security = [{ bearerAuth: [] }];
+/**
+ * The token is optional in the document: a server without one answers anonymous calls, a server with one
+ * (server.authToken or INTERLOCK_API_TOKEN) answers 401 without it.
+ */
+const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, {}];
 
 export const healthRoute = createRoute({
   method: 'get',
   path: '/api/health',
+  operationId: 'getHealth',
   summary: 'Health check (no token needed)',
+  security: [],
   responses: {
     200: json(HealthSchema, 'the store answers'),
     503: json(HealthSchema, 'the store does not answer (degraded); recovers by itself'),
@@ -48,6 +77,7 @@ export const healthRoute = createRoute({
 export const listPipelinesRoute = createRoute({
   method: 'get',
   path: '/api/pipelines',
+  operationId: 'listPipelines',
   summary: 'List all pipelines (YAML-defined and registered)',
   security,
   responses: { 200: json(PipelineSchema.array(), 'pipelines by name'), ...common },
@@ -56,17 +86,19 @@ export const listPipelinesRoute = createRoute({
 export const registerPipelineRoute = createRoute({
   method: 'post',
   path: '/api/pipelines',
+  operationId: 'registerPipeline',
   summary: 'Register a pipeline (same document shape as a pipeline YAML file)',
   security,
   request: { body: { content: { 'application/json': { schema: PipelineDocument } }, required: true } },
   responses: {
-    201: json(RegistrationSchema, 'registered'),
+    201: withHeaders(json(RegistrationSchema, 'registered'), {
+      Location: header('the registered pipeline', '/api/pipelines/daily-sales-rollup'),
+    }),
     200: json(RegistrationSchema, 'the same document was already registered; nothing changed'),
     400: error('invalid document: details.problems lists every problem'),
     403: error('refused by the registration policy: details.problems says why'),
     409: error('the name is defined in YAML, or registered with a different definition'),
-    413: error('body over 1 MiB'),
-    415: error('not application/json'),
+    ...jsonOnly,
     ...common,
   },
 });
@@ -74,6 +106,7 @@ export const registerPipelineRoute = createRoute({
 export const getPipelineRoute = createRoute({
   method: 'get',
   path: '/api/pipelines/{id}',
+  operationId: 'getPipeline',
   summary: 'Get a pipeline',
   security,
   request: { params: PipelineParams },
@@ -83,6 +116,7 @@ export const getPipelineRoute = createRoute({
 export const deletePipelineRoute = createRoute({
   method: 'delete',
   path: '/api/pipelines/{id}',
+  operationId: 'deletePipeline',
   summary: 'Remove a registered pipeline (its history stays)',
   security,
   request: { params: PipelineParams },
@@ -90,6 +124,7 @@ export const deletePipelineRoute = createRoute({
     200: json(PipelineSchema, 'removed'),
     404: notFound,
     409: error('YAML-defined (cannot be deleted here), or a run is in progress'),
+    ...tooLarge,
     ...common,
   },
 });
@@ -97,15 +132,22 @@ export const deletePipelineRoute = createRoute({
 export const evaluateRoute = createRoute({
   method: 'post',
   path: '/api/pipelines/{id}/evaluate',
+  operationId: 'evaluatePipeline',
   summary: "Evaluate readiness now (runs the pipeline's evaluators; recorded like `interlock evaluate`)",
   security,
   request: { params: PipelineParams },
-  responses: { 200: json(EvaluationSchema, 'READY or NOT_READY, and why'), 404: notFound, ...common },
+  responses: {
+    200: json(EvaluationSchema, 'READY or NOT_READY, and why'),
+    404: notFound,
+    ...tooLarge,
+    ...common,
+  },
 });
 
 export const readinessRoute = createRoute({
   method: 'get',
   path: '/api/pipelines/{id}/readiness',
+  operationId: 'getReadiness',
   summary: 'Cached readiness, recomputed at the time of the request (expired results are STALE)',
   security,
   request: { params: PipelineParams },
@@ -115,6 +157,7 @@ export const readinessRoute = createRoute({
 export const traitsRoute = createRoute({
   method: 'get',
   path: '/api/pipelines/{id}/traits',
+  operationId: 'listTraits',
   summary: "Latest result of each of the pipeline's traits ([] when none)",
   security,
   request: { params: PipelineParams },
@@ -124,6 +167,7 @@ export const traitsRoute = createRoute({
 export const traitRoute = createRoute({
   method: 'get',
   path: '/api/pipelines/{id}/traits/{type}',
+  operationId: 'getTrait',
   summary: "One trait's latest result",
   security,
   request: { params: TraitParams },
@@ -137,6 +181,7 @@ export const traitRoute = createRoute({
 export const runRoute = createRoute({
   method: 'post',
   path: '/api/pipelines/{id}/run',
+  operationId: 'runPipeline',
   summary: 'Evaluate afresh and, only if READY, fire the trigger',
   description:
     'Waits for the evaluation (bounded by the evaluator timeouts). READY: answers 202 once the run is TRIGGERING; the ' +
@@ -144,11 +189,14 @@ export const runRoute = createRoute({
   security,
   request: { params: PipelineParams },
   responses: {
-    202: json(RunAcceptedSchema, 'READY: the trigger is firing (Location: /api/runs/{runId})'),
+    202: withHeaders(json(RunAcceptedSchema, 'READY: the trigger is firing'), {
+      Location: header('the run to poll', '/api/runs/01JD2Q1X9K3V8P6T4R2N0M5B7C'),
+    }),
     400: error('the pipeline has no trigger, or its trigger needs an unset environment variable'),
     404: notFound,
     409: error('another run is active (details.runId), or the run was cancelled before the trigger'),
     412: error('NOT_READY: the run is BLOCKED; details.blocking lists the traits and why'),
+    ...tooLarge,
     ...common,
   },
 });
@@ -156,6 +204,7 @@ export const runRoute = createRoute({
 export const listRunsRoute = createRoute({
   method: 'get',
   path: '/api/pipelines/{id}/runs',
+  operationId: 'listRuns',
   summary: 'Recent runs, newest first',
   security,
   request: { params: PipelineParams, query: ListQuery },
@@ -165,6 +214,7 @@ export const listRunsRoute = createRoute({
 export const historyRoute = createRoute({
   method: 'get',
   path: '/api/pipelines/{id}/history',
+  operationId: 'getHistory',
   summary: 'Decision records and run transitions, newest first (as `interlock history --json`)',
   security,
   request: { params: PipelineParams, query: ListQuery },
@@ -179,6 +229,7 @@ export const historyRoute = createRoute({
 export const getRunRoute = createRoute({
   method: 'get',
   path: '/api/runs/{runId}',
+  operationId: 'getRun',
   summary: 'A run',
   security,
   request: { params: RunParams },
@@ -188,6 +239,7 @@ export const getRunRoute = createRoute({
 export const completeRoute = createRoute({
   method: 'post',
   path: '/api/runs/{runId}/complete',
+  operationId: 'completeRun',
   summary: 'Completion callback (idempotent; same code as `interlock complete`)',
   security,
   request: { params: RunParams, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } },
@@ -196,8 +248,7 @@ export const completeRoute = createRoute({
     400: error('invalid body'),
     404: error('unknown run'),
     409: error('conflicting: the run has ended differently, or was never triggered'),
-    413: error('body over 1 MiB'),
-    415: error('not application/json'),
+    ...jsonOnly,
     ...common,
   },
 });
@@ -205,6 +256,7 @@ export const completeRoute = createRoute({
 export const cancelRoute = createRoute({
   method: 'post',
   path: '/api/runs/{runId}/cancel',
+  operationId: 'cancelRun',
   summary: "Cancel a run that has not ended (frees the pipeline's lock)",
   security,
   request: {
@@ -216,6 +268,36 @@ export const cancelRoute = createRoute({
     400: error('invalid body'),
     404: error('unknown run'),
     409: error('the run has already ended'),
+    ...jsonOnly,
     ...common,
   },
 });
+
+export const openApiRoute = createRoute({
+  method: 'get',
+  path: '/api/openapi.json',
+  operationId: 'getOpenApi',
+  summary: 'This document (OpenAPI 3.1)',
+  security,
+  responses: { 200: json(OpenApiDocumentSchema, 'the OpenAPI document'), ...common },
+});
+
+/** Every route, for the 405 answer's Allow header (a known path asked with a method it does not have). */
+export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
+  healthRoute,
+  openApiRoute,
+  listPipelinesRoute,
+  registerPipelineRoute,
+  getPipelineRoute,
+  deletePipelineRoute,
+  evaluateRoute,
+  readinessRoute,
+  traitsRoute,
+  traitRoute,
+  runRoute,
+  listRunsRoute,
+  historyRoute,
+  getRunRoute,
+  completeRoute,
+  cancelRoute,
+];

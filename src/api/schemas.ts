@@ -8,6 +8,13 @@ import { pipelineDocumentSchema } from '../runtime/index.js';
 const epochMs = z.number().int().openapi({ description: 'epoch milliseconds' });
 const jsonObject = z.record(z.string(), z.unknown());
 
+/**
+ * A component that may be null here: `anyOf: [{$ref}, {type: 'null'}]`. Not `.nullable()`, which renders a named
+ * component as `allOf: [{$ref}, {type: [object, null]}]` (null fails the $ref) and can mark the component itself
+ * nullable everywhere it is used.
+ */
+const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
 export const ErrorSchema = z
   .object({
     error: z.object({
@@ -144,15 +151,15 @@ export const StatusSchema = z
     lastOutcome: outcome.nullable(),
     blocking: z.array(blocking),
     note: z.string().optional(),
-    activeRun: RunSchema.nullable(),
-    lastRun: RunSchema.nullable(),
+    activeRun: orNull(RunSchema).openapi({ description: 'null: no run holds the lock' }),
+    lastRun: orNull(RunSchema).openapi({ description: 'null: never run' }),
     traits: z.array(
       z.object({
         trait: z.string(),
         required: z.boolean(),
         state: traitState,
-        ttlLeftMs: z.number().nullable(),
-        result: TraitResultSchema.nullable(),
+        ttlLeftMs: z.number().nullable().openapi({ description: 'null: no result, or it never expires' }),
+        result: orNull(TraitResultSchema).openapi({ description: 'null: never evaluated' }),
       }),
     ),
   })
@@ -301,3 +308,12 @@ export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional
 export const PipelineDocument = pipelineDocumentSchema.clone().openapi('PipelineDocument', {
   description: 'A pipeline document, the same shape as a pipeline YAML file.',
 });
+
+/** GET /api/openapi.json: the document itself (only its top level is described). */
+export const OpenApiDocumentSchema = z
+  .looseObject({
+    openapi: z.string().openapi({ example: '3.1.0' }),
+    info: jsonObject,
+    paths: jsonObject,
+  })
+  .openapi('OpenApiDocument');

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'TRIGGER_ENV_MISSING' // a trigger references an unset environment variable
   | 'TRAIT_NOT_FOUND' // a trait the pipeline does not have, or one with no stored result
   | 'NOT_FOUND' // HTTP: no such route
+  | 'METHOD_NOT_ALLOWED' // HTTP: a known path asked with a method it does not have (Allow lists those it has)
   | 'CONFLICT' // refused: the run's state does not allow it (conflicting completion, cancel of an ended run)
   | 'ALREADY_RUNNING' // another run of the pipeline holds its lock (context: runId of the active run)
   | 'NOT_READY' // a run was refused because the pipeline is NOT_READY (context: blocking traits)
@@ -76,6 +77,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   TRIGGER_ENV_MISSING: EXIT.USAGE,
   TRAIT_NOT_FOUND: EXIT.USAGE,
   NOT_FOUND: EXIT.USAGE,
+  METHOD_NOT_ALLOWED: EXIT.USAGE,
   CONFLICT: EXIT.BLOCKED,
   ALREADY_RUNNING: EXIT.BLOCKED,
   NOT_READY: EXIT.BLOCKED,
@@ -103,6 +105,7 @@ const HTTP_BY_CODE: Record<ErrorCode, number> = {
   TRIGGER_ENV_MISSING: 400,
   TRAIT_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   ALREADY_RUNNING: 409,
   NOT_READY: 412,

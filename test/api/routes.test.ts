@@ -185,13 +185,13 @@ describe('POST /api/pipelines/{id}/run', () => {
     await waitForRun(s.url, first.body.run.runId, ['COMPLETED']);
   });
 
-  it('no trigger → 400 NO_TRIGGER; unknown pipeline → 404; GET on the run route → 404', async () => {
+  it('no trigger → 400 NO_TRIGGER; unknown pipeline → 404; GET on the run route → 405', async () => {
     const s = await start(makeProject(dir()));
     const r = await api(s.url, 'POST', '/api/pipelines/no-trigger/run');
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('NO_TRIGGER');
     expect((await api(s.url, 'POST', '/api/pipelines/nope/run')).status).toBe(404);
-    expect((await api(s.url, 'GET', '/api/pipelines/p/run')).status).toBe(404);
+    expect((await api(s.url, 'GET', '/api/pipelines/p/run')).status).toBe(405);
   });
 
   it(`a trigger needing an unset \${VAR} → 400 TRIGGER_ENV_MISSING before any run exists`, async () => {
@@ -341,6 +341,11 @@ describe('completion callback and cancel', () => {
     });
     expect(text.status).toBe(415);
     expectErrorShape(text);
+    expect(text.body.error).toEqual({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'the request body must be JSON, sent with Content-Type: application/json',
+    });
+    expect(text.headers.accept).toBe('application/json');
     // nothing changed
     expect((await api(s.url, 'GET', `/api/runs/${runId}`)).body.status).toBe('RUNNING');
   });
@@ -401,21 +406,43 @@ describe('limits and unknown routes', () => {
     expect((await api(s.url, 'GET', '/api/health')).status).toBe(200);
   });
 
-  it('unknown routes and methods → 404 JSON', async () => {
+  it('unknown routes → 404 JSON', async () => {
     const s = await start(makeProject(dir()));
     for (const [method, path] of [
       ['GET', '/'],
       ['GET', '/api'],
       ['GET', '/api/pipelines/p/nope'],
-      ['PUT', '/api/pipelines/p'],
-      ['DELETE', '/api/runs/x'],
+      ['PUT', '/api/nope'],
       ['GET', '/api/health/'],
+      ['GET', '/api/runs/'],
     ] as const) {
       const r = await api(s.url, method, path);
       expect(r.status, `${method} ${path}`).toBe(404);
       expectErrorShape(r);
       expect(r.body.error.code).toBe('NOT_FOUND');
     }
+  });
+
+  it('a known path with a method it does not have → 405 JSON with Allow; nothing is done', async () => {
+    const root = makeProject(dir());
+    const s = await start(root);
+    for (const [method, path, allow] of [
+      ['PUT', '/api/pipelines/p', 'DELETE, GET, HEAD'],
+      ['PATCH', '/api/pipelines', 'GET, HEAD, POST'],
+      ['DELETE', '/api/runs/x', 'GET, HEAD'],
+      ['GET', '/api/pipelines/p/run', 'POST'],
+      ['PUT', '/api/runs/x/complete', 'POST'],
+      ['POST', '/api/health', 'GET, HEAD'],
+      ['OPTIONS', '/api/openapi.json', 'GET, HEAD'],
+    ] as const) {
+      const r = await api(s.url, method, path);
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.allow, `${method} ${path}`).toBe(allow);
+      expectErrorShape(r);
+      expect(r.body.error.code).toBe('METHOD_NOT_ALLOWED');
+      expect(r.body.error.message).toContain(allow);
+    }
+    expect(fired(root)).toEqual([]);
   });
 });
 
@@ -431,6 +458,7 @@ describe('GET /api/openapi.json', () => {
     expect(ops.sort()).toEqual(
       [
         'GET /api/health',
+        'GET /api/openapi.json',
         'GET /api/pipelines',
         'POST /api/pipelines',
         'GET /api/pipelines/{id}',
