@@ -88,6 +88,34 @@ afterAll(async () => {
   work?.cleanup();
 });
 
+/**
+ * `schema` with unevaluatedProperties: false on every object that declares properties and says nothing about others;
+ * `open`: not on this level (an allOf member). References point at the closed copies (`__open` inside an allOf).
+ */
+function closed(schema: Json, open: boolean): Json {
+  if (Array.isArray(schema) || schema === null || typeof schema !== 'object') return schema;
+  if (typeof schema.$ref === 'string') {
+    const name = schema.$ref.replace('#/components/schemas/', '');
+    return { ...schema, $ref: `openapi-closed#/$defs/${name}${open ? '__open' : ''}` };
+  }
+  const out: Json = { ...schema };
+  if (schema.properties) {
+    out.properties = Object.fromEntries(Object.entries<Json>(schema.properties).map(([k, v]) => [k, closed(v, false)]));
+  }
+  if (schema.items) out.items = closed(schema.items, false);
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
+    out.additionalProperties = closed(schema.additionalProperties, false);
+  }
+  for (const k of ['anyOf', 'oneOf']) if (schema[k]) out[k] = schema[k].map((m: Json) => closed(m, open));
+  if (schema.allOf) out.allOf = schema.allOf.map((m: Json) => closed(m, true));
+  const object = schema.properties !== undefined || schema.allOf !== undefined;
+  if (!open && object && schema.additionalProperties === undefined) {
+    out.unevaluatedProperties = false;
+    out.type ??= 'object'; // strictTypes: the keyword applies to objects only
+  }
+  return out;
+}
+
 /** Every operation of the document: `METHOD path` → operation object. */
 function operations(doc: Json): Map<string, Json> {
   const out = new Map<string, Json>();
@@ -271,6 +299,16 @@ describe('a client generated from the document', () => {
       JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"openapi#/$defs/'));
     ajv.addSchema({ $id: 'openapi', $defs: toDefs(spec.components.schemas) });
     const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+    // The same schemas closed: an answer may carry no field the document does not declare (a generated client could
+    // not see it). Each object without additionalProperties gets unevaluatedProperties: false, set on an allOf as a
+    // whole and not on its members (which see only their own properties).
+    const closedDefs: Record<string, Json> = {};
+    for (const [name, def] of Object.entries<Json>(spec.components.schemas)) {
+      closedDefs[name] = closed(def, false);
+      closedDefs[`${name}__open`] = closed(def, true);
+    }
+    ajv.addSchema({ $id: 'openapi-closed', $defs: closedDefs });
+    const closedValidators = new Map<string, ReturnType<typeof ajv.compile>>();
     const ops = operations(spec);
 
     const problems: string[] = [];
@@ -308,6 +346,16 @@ describe('a client generated from the document', () => {
       }
       if (!validate(e.body)) {
         problems.push(`${what}: ${ajv.errorsText(validate.errors)}: ${JSON.stringify(e.body).slice(0, 300)}`);
+        continue;
+      }
+      let strict = closedValidators.get(key);
+      if (!strict) {
+        strict = ajv.compile(closed(schema, false));
+        closedValidators.set(key, strict);
+      }
+      if (!strict(e.body)) {
+        const fields = (strict.errors ?? []).map((x) => `${x.instancePath}/${x.params.unevaluatedProperty ?? '?'}`);
+        problems.push(`${what}: fields the document does not declare: ${[...new Set(fields)].join(', ')}`);
       }
     }
     expect(problems).toEqual([]);
@@ -320,6 +368,18 @@ describe('a client generated from the document', () => {
     expect(fresh.traits[0].result).toBeNull();
     expect(readiness?.({ ...fresh, traits: [{ ...fresh.traits[0], result: {} }] })).toBe(false);
     expect(readiness?.({ ...fresh, lastRun: { runId: 'x' } })).toBe(false);
+    // …and the closed ones refuse a field the document does not declare, also through an allOf (TraitResultView).
+    const readinessKey = JSON.stringify(
+      ops.get('GET /api/pipelines/{id}/readiness').responses['200'].content['application/json'].schema,
+    );
+    expect(readiness?.({ ...fresh, surprise: 1 })).toBe(true);
+    expect(closedValidators.get(readinessKey)?.({ ...fresh, surprise: 1 })).toBe(false);
+    const trait = seen.find((e) => e.path === '/api/pipelines/{id}/traits/{type}' && e.status === 200);
+    const traitKey = JSON.stringify(
+      ops.get('GET /api/pipelines/{id}/traits/{type}').responses['200'].content['application/json'].schema,
+    );
+    expect(closedValidators.get(traitKey)?.(trait?.body)).toBe(true);
+    expect(closedValidators.get(traitKey)?.({ ...(trait?.body as object), surprise: 1 })).toBe(false);
     expect([...exercised].sort()).toEqual([...OPERATIONS].sort());
     for (const status of [200, 201, 202, 400, 401, 403, 404, 405, 409, 412, 413, 415]) {
       expect(statuses, `status ${status} exercised`).toContain(status);
