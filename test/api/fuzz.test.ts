@@ -1,5 +1,6 @@
 // Fuzzing the HTTP API through a real server: random and malformed methods, paths, ids, query strings, headers and
-// bodies on every route → never a 5xx (but 503 while the store is down), always a JSON error body, never a crash.
+// bodies on every route → never a 5xx (but 503 while the store is down), always a JSON error body, never a crash,
+// and never a status the OpenAPI document does not declare for that operation.
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -137,8 +138,34 @@ const request: fc.Arbitrary<RawRequest> = fc
     return out;
   });
 
-function check(r: Awaited<ReturnType<typeof raw>>, req: RawRequest, storeDown: boolean): void {
+// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is walked as plain JSON.
+type Doc = any;
+
+/**
+ * The statuses the OpenAPI document lets this request get: those of the operation it reaches, 405 for a known path
+ * asked with another method, 404 for an unknown path (401 before either when a token is needed); undefined when it
+ * cannot say (HEAD has no operation).
+ */
+function declaredStatuses(doc: Doc, req: RawRequest): string[] | undefined {
+  if (req.method === 'HEAD') return undefined;
+  // The path the server sees: the URL parser resolves dot segments (%2e%2e) before routing.
+  const path = new URL(req.path, 'http://x').pathname;
+  for (const [template, item] of Object.entries<Doc>(doc.paths)) {
+    const re = new RegExp(`^${template.replace(/\./g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`);
+    if (!re.test(path)) continue;
+    const op = item[(req.method ?? 'GET').toLowerCase()];
+    return op ? Object.keys(op.responses) : ['405', '401'];
+  }
+  return ['404', '401']; // auth comes before routing
+}
+
+function check(r: Awaited<ReturnType<typeof raw>>, req: RawRequest, storeDown: boolean, doc?: Doc): void {
   const what = `${req.method} ${req.path.slice(0, 120)} → ${r.status} ${r.text.slice(0, 300)}`;
+  const declared = doc ? declaredStatuses(doc, req) : undefined;
+  // A request too malformed to route (an unusable Host) is a 400 before any route: the document cannot list it.
+  const unroutable = r.status === 400 && r.body?.error?.message === 'malformed request';
+  if (declared && !unroutable)
+    expect(declared, `${what}: status not in the OpenAPI document`).toContain(String(r.status));
   expect(r.status, what).toBeGreaterThanOrEqual(200);
   if (storeDown) expect(r.status === 503 || r.status < 500, what).toBe(true);
   else expect(r.status, what).toBeLessThan(500);
@@ -153,9 +180,10 @@ describe('fuzzing every route', () => {
   it('without a token: never a 5xx, always JSON, the server keeps serving', async () => {
     const s = await start(makeProject(dir()));
     liveRunIds.push((await api(s.url, 'POST', '/api/pipelines/p/run')).body.run.runId);
+    const doc = (await api(s.url, 'GET', '/api/openapi.json')).body;
     await fc.assert(
       fc.asyncProperty(request, async (req) => {
-        check(await raw(s.url, req), req, false);
+        check(await raw(s.url, req), req, false, doc);
       }),
       { numRuns: 500 },
     );
@@ -165,10 +193,11 @@ describe('fuzzing every route', () => {
 
   it('with a token: random Authorization headers → 401 or a normal answer, never a 5xx', async () => {
     const s = await start(makeProject(dir()), { env: { INTERLOCK_API_TOKEN: TOKEN } });
+    const doc = (await api(s.url, 'GET', '/api/openapi.json', undefined, { authorization: `Bearer ${TOKEN}` })).body;
     await fc.assert(
       fc.asyncProperty(request, async (req) => {
         const r = await raw(s.url, req);
-        check(r, req, false);
+        check(r, req, false, doc);
         const authorized = req.headers?.authorization === `Bearer ${TOKEN}`;
         if (!authorized && !req.path.startsWith('/api/health?') && req.path !== '/api/health') {
           // Unauthorised is never served; a request too malformed to route (bad Host) is a 400 before auth.
@@ -186,10 +215,11 @@ describe('fuzzing every route', () => {
     const root = makeProject(dir());
     const flaky = outageStore(new SqliteStore({ path: join(root, '.interlock', 'state.db') }));
     const s = await start(root, { store: flaky.store });
+    const doc = (await api(s.url, 'GET', '/api/openapi.json')).body;
     await fc.assert(
       fc.asyncProperty(request, fc.boolean(), async (req, down) => {
         flaky.down = down;
-        check(await raw(s.url, req), req, down);
+        check(await raw(s.url, req), req, down, doc);
       }),
       { numRuns: 300 },
     );
