@@ -123,13 +123,17 @@ export const ReadinessSchema = z
     outcome,
     rule,
     traits: z.array(
-      z.object({
-        trait: z.string(),
-        required: z.boolean(),
-        state: traitState,
-        result: TraitResultSchema.optional(),
-        ttlLeftMs: z.number().optional(),
-      }),
+      z
+        .object({
+          trait: z.string(),
+          required: z.boolean(),
+          state: traitState,
+          result: TraitResultSchema.optional(),
+          ttlLeftMs: z.number().optional(),
+        })
+        .openapi({
+          description: 'result is absent when there is none yet; ttlLeftMs when there is none or it never expires',
+        }),
     ),
     blocking: z.array(blocking),
     note: z.string().optional(),
