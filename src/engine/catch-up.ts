@@ -1,0 +1,149 @@
+// Which window records to create for a schedule at `now`: windows that opened on time, and those that opened while no
+// watcher ran (catch-up: skip | latest | all). Every window that opened gets a record (PENDING or terminal with its
+// reason); only past a hard cap are the oldest summarised in one explicit gap. Pure.
+import { type ExclusionSpec, exclusionFor } from './exclusions.js';
+import { isoUtc } from './local-time.js';
+import {
+  CATCHUP_ALL_MAX,
+  countOpensBetween,
+  nextOpen,
+  previousOpen,
+  type Schedule,
+  type WindowTimes,
+  windowTimes,
+} from './schedule.js';
+import { newWindow, type TerminalDetail, type WindowMode, type WindowRecord } from './window.js';
+import { windowKey } from './window-key.js';
+
+/** Most window records one plan creates per schedule; older unrecorded windows are reported as one `gap`. */
+export const MAX_PLANNED_WINDOWS = 1000;
+
+export interface PlanInput {
+  pipeline: string;
+  schedule: Schedule;
+  exclusions?: ExclusionSpec;
+  mode: WindowMode;
+  /** openAt of the newest window already recorded for this schedule; undefined when it has none yet. */
+  lastRecordedOpenAt?: number;
+  /**
+   * Since when a watcher has been running without a break (this process's start or lease). Windows opening at or
+   * after it are on time; earlier ones without a record were missed while nobody watched: the catch-up policy
+   * applies to them.
+   */
+  watchingSince: number;
+  now: number;
+}
+
+/** Windows that opened, unrecorded, beyond MAX_PLANNED_WINDOWS: the runtime records/alerts this once. */
+export interface WindowGap {
+  schedule: string;
+  count: number;
+  fromOpenAt: number;
+  toOpenAt: number;
+  reason: string;
+}
+
+export interface WindowPlan {
+  /** New records, oldest first: PENDING (to open) or terminal (EXCLUDED, SKIPPED, MISSED) with their reasons. */
+  records: WindowRecord[];
+  gap?: WindowGap;
+}
+
+type Terminal = { reason: string; detail: TerminalDetail & { state: 'MISSED' | 'EXCLUDED' | 'SKIPPED' } };
+
+const neverEvaluated = (late: boolean): Terminal => ({
+  reason: late
+    ? 'deadline passed while no watcher was running; never evaluated'
+    : 'deadline passed before the window could be opened; never evaluated',
+  detail: { state: 'MISSED', cause: 'never-evaluated' },
+});
+
+/** The window records to create for one schedule at `now` (none when every opened window is recorded). */
+export function planWindows(input: PlanInput): WindowPlan {
+  const { schedule: s, now, watchingSince } = input;
+  const policy = s.spec.catchup;
+  // Start after the newest record; a schedule with none starts from the latest opening before the watcher started.
+  const from =
+    input.lastRecordedOpenAt !== undefined
+      ? input.lastRecordedOpenAt + 1
+      : (previousOpen(s, Math.min(watchingSince, now) - 1) ?? Math.min(watchingSince, now));
+  const to = now + 1; // a window opening exactly now is due now
+  const first = nextOpen(s, from - 1);
+  if (first === undefined || first >= to) return { records: [] }; // the usual answer: one (memoised) lookup
+  const total = countOpensBetween(s, from, to);
+
+  // Newest MAX_PLANNED_WINDOWS get records; anything older is one explicit gap (never silently dropped).
+  let start = from;
+  let gap: WindowGap | undefined;
+  if (total > MAX_PLANNED_WINDOWS) {
+    const opens: number[] = [];
+    let t = nextOpen(s, from - 1);
+    for (let i = 0; t !== undefined && i < total - MAX_PLANNED_WINDOWS; i++) {
+      opens.push(t);
+      t = nextOpen(s, t);
+    }
+    start = t ?? to;
+    gap = {
+      schedule: s.spec.name,
+      count: opens.length,
+      fromOpenAt: opens[0],
+      toOpenAt: opens[opens.length - 1],
+      reason: `${opens.length} windows of ${s.spec.name} opened between ${isoUtc(opens[0])} and ${isoUtc(opens[opens.length - 1])} with no watcher running; too many to record one by one (MISSED/SKIPPED, never evaluated)`,
+    };
+  }
+
+  const times: WindowTimes[] = [];
+  for (let t = nextOpen(s, start - 1); t !== undefined && t < to; t = nextOpen(s, t)) {
+    const w = windowTimes(s, t);
+    // A schedule with no records yet: a window that had closed before anyone watched was nobody's to miss.
+    if (input.lastRecordedOpenAt === undefined && w.deadlineAt <= watchingSince) continue;
+    times.push(w);
+  }
+
+  const decided = new Map<number, Terminal | 'PENDING'>();
+  const lateCandidates: WindowTimes[] = [];
+  for (const w of times) {
+    const ex = exclusionFor(w.date, input.exclusions);
+    if (ex) decided.set(w.openAt, { reason: `excluded: ${ex.reason}`, detail: { state: 'EXCLUDED', match: ex } });
+    else if (w.openAt >= watchingSince) decided.set(w.openAt, now < w.deadlineAt ? 'PENDING' : neverEvaluated(false));
+    else if (now >= w.deadlineAt) decided.set(w.openAt, neverEvaluated(true));
+    else lateCandidates.push(w);
+  }
+
+  // Late windows still before their deadline: the policy picks which open; the rest are SKIPPED, with the reason.
+  // `latest` means the newest late window (excluded ones aside): if that one is past its deadline, none opens.
+  const late = times.filter((w) => w.openAt < watchingSince && !exclusionFor(w.date, input.exclusions));
+  const newest = late[late.length - 1];
+  const opened = new Set<number>();
+  if (policy === 'latest' && newest && lateCandidates.includes(newest)) opened.add(newest.openAt);
+  if (policy === 'all') for (const w of lateCandidates.slice(-CATCHUP_ALL_MAX)) opened.add(w.openAt);
+  const keyOf = (w: WindowTimes) => windowKey(input.pipeline, s.spec.name, w.openAt);
+  for (const w of lateCandidates) {
+    if (opened.has(w.openAt)) {
+      decided.set(w.openAt, 'PENDING');
+      continue;
+    }
+    const note =
+      policy === 'skip'
+        ? "opened while no watcher was running; catch-up policy 'skip'"
+        : policy === 'latest'
+          ? `opened while no watcher was running; catch-up policy 'latest' opens only the newest missed window${newest ? ` (${keyOf(newest)})` : ''}`
+          : `opened while no watcher was running; catch-up policy 'all' opens at most the newest ${CATCHUP_ALL_MAX}`;
+    decided.set(w.openAt, {
+      reason: note,
+      detail: {
+        state: 'SKIPPED',
+        policy,
+        note,
+        ...(policy === 'latest' && newest ? { supersededBy: keyOf(newest) } : {}),
+      },
+    });
+  }
+
+  const records = times.map((w) => {
+    const d = decided.get(w.openAt) ?? neverEvaluated(true);
+    const base = { key: keyOf(w), pipeline: input.pipeline, times: w, mode: input.mode, now };
+    return d === 'PENDING' ? newWindow(base) : newWindow({ ...base, terminal: d });
+  });
+  return gap ? { records, gap } : { records };
+}
