@@ -325,4 +325,16 @@ describe('what is due', () => {
     expect(creates.map((c) => [c.record.date, c.record.state])).toEqual([['2026-06-06', 'EXCLUDED']]);
     expect(r.actions.some((a) => a.kind === 'evaluate' && a.key.endsWith('2026-06-06T03:00:00Z'))).toBe(false);
   });
+
+  it('a window whose schedule was removed from config never triggers; it runs out at its deadline', () => {
+    const now = T('2026-06-01T03:31:00Z');
+    const ok = [pass('upstream-dependency', now), pass('row-count', now)];
+    const w = openWindow(now, ok);
+    const r = due({ now, records: [w], results: ok, schedules: [] });
+    expect(r.actions).toEqual([]);
+    expect(r.nextWake).toMatchObject({ at: T('2026-06-01T07:00:00Z'), key: KEY });
+    expect(due({ now: T('2026-06-01T07:00:00Z'), records: [w], results: ok, schedules: [] }).actions).toEqual([
+      { kind: 'miss', key: KEY, event: { type: 'deadline' } },
+    ]);
+  });
 });

@@ -124,6 +124,13 @@ export function whatIsDue(input: DueInput): DueResult {
       actions.push({ kind: 'miss', key: w.key, event: { type: 'deadline' } });
       continue;
     }
+    // A window whose schedule is no longer configured (removed or renamed) never triggers; it runs out at its
+    // deadline (above) and its in-flight run is still timed out (below).
+    const configured = tzOf.has(w.schedule);
+    if (!configured && w.state !== 'TRIGGERING' && w.state !== 'RUNNING') {
+      wake(w.deadlineAt, `deadline of window ${w.schedule} (schedule no longer configured) ${at(w.deadlineAt)}`, w.key);
+      continue;
+    }
     if (w.state === 'PENDING') {
       if (now < w.afterAt) {
         wake(w.afterAt, `window ${w.schedule} may trigger from ${at(w.afterAt)}`, w.key);
