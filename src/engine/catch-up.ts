@@ -62,7 +62,9 @@ const neverEvaluated = (late: boolean): Terminal => ({
 export function planWindows(input: PlanInput): WindowPlan {
   const { schedule: s, now, watchingSince } = input;
   const policy = s.spec.catchup;
-  // Start after the newest record; a schedule with none starts from the latest opening before the watcher started.
+  // Start after the newest record. A schedule with none starts from the latest opening before the watcher started,
+  // recorded even if already closed: "no records" may be a first start or a store that lost them; either way a
+  // window that opened unwatched is written down, never skipped in silence.
   const from =
     input.lastRecordedOpenAt !== undefined
       ? input.lastRecordedOpenAt + 1
@@ -93,12 +95,7 @@ export function planWindows(input: PlanInput): WindowPlan {
   }
 
   const times: WindowTimes[] = [];
-  for (let t = nextOpen(s, start - 1); t !== undefined && t < to; t = nextOpen(s, t)) {
-    const w = windowTimes(s, t);
-    // A schedule with no records yet: a window that had closed before anyone watched was nobody's to miss.
-    if (input.lastRecordedOpenAt === undefined && w.deadlineAt <= watchingSince) continue;
-    times.push(w);
-  }
+  for (let t = nextOpen(s, start - 1); t !== undefined && t < to; t = nextOpen(s, t)) times.push(windowTimes(s, t));
 
   const decided = new Map<number, Terminal | 'PENDING'>();
   const lateCandidates: WindowTimes[] = [];

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedTrait, TraitResult } from '../core/types.js';
 import { type DueAction, type DueInput, whatIsDue } from './due.js';
 import { decideRetry } from './retry.js';
-import { mustCompileSchedule } from './schedule.js';
-import { applyWindowEvent, type WindowEvent, type WindowRecord } from './window.js';
+import { mustCompileSchedule, windowTimes } from './schedule.js';
+import { applyWindowEvent, newWindow, type WindowEvent, type WindowRecord } from './window.js';
 
 const T = (s: string) => Date.parse(s);
 const MIN = 60_000;
@@ -37,12 +37,24 @@ const fail = (t: string, at: number): TraitResult => ({
   evaluatedAt: at,
 });
 
+/** The window before the ones these tests look at, already COMPLETED (so the schedule is not on its first start). */
+const PREV: WindowRecord = {
+  ...newWindow({
+    key: 'orders@daily@2026-05-31T03:00:00Z',
+    pipeline: 'orders',
+    times: windowTimes(daily, T('2026-05-31T03:00:00Z')),
+    mode: 'live',
+    now: T('2026-05-31T03:00:00Z'),
+  }),
+  state: 'COMPLETED',
+  terminal: { at: T('2026-05-31T04:00:00Z'), reason: 'done', detail: { state: 'COMPLETED', attempt: 1, runId: 'r0' } },
+};
+
 function due(over: Partial<DueInput>) {
   return whatIsDue({
     pipeline: 'orders',
     schedules: [daily],
     mode: 'live',
-    records: [],
     watchingSince: T('2026-06-01T00:00:00Z'),
     traits: TRAITS,
     rule: { type: 'all-required-pass' },
@@ -50,6 +62,7 @@ function due(over: Partial<DueInput>) {
     reevaluateMs: MIN,
     now: T('2026-06-01T02:00:00Z'),
     ...over,
+    records: [PREV, ...(over.records ?? [])],
   });
 }
 const kinds = (a: DueAction[]) => a.map((x) => x.kind);
@@ -72,10 +85,28 @@ function ev(w: WindowRecord | undefined, e: WindowEvent, now: number): WindowRec
 
 describe('what is due', () => {
   it('before the first window: nothing to do, wake when it opens (local time in the reason)', () => {
-    // No records yet, and the previous window (05-31) closed before the watcher started: nobody's to miss.
-    const r = due({ now: T('2026-06-01T02:00:00Z'), watchingSince: T('2026-06-01T02:00:00Z') });
-    expect(r.actions).toEqual([]);
+    // No records yet: the latest window before the start (05-31, closed) is written down as MISSED, once.
+    const first = {
+      pipeline: 'orders',
+      schedules: [daily],
+      mode: 'live' as const,
+      watchingSince: T('2026-06-01T02:00:00Z'),
+      traits: TRAITS,
+      rule: { type: 'all-required-pass' as const },
+      results: [],
+      reevaluateMs: MIN,
+    };
+    const r = whatIsDue({ ...first, records: [], now: T('2026-06-01T02:00:00Z') });
+    expect(kinds(r.actions)).toEqual(['create']);
+    const created = (r.actions[0] as Extract<DueAction, { kind: 'create' }>).record;
+    expect([created.key, created.state, created.terminal?.detail]).toEqual([
+      'orders@daily@2026-05-31T03:00:00Z',
+      'MISSED',
+      { state: 'MISSED', cause: 'never-evaluated' },
+    ]);
     expect(r.nextWake).toEqual({ at: T('2026-06-01T03:00:00Z'), reason: 'window daily opens 05:00' });
+    const again = whatIsDue({ ...first, records: [created], now: T('2026-06-01T02:30:00Z') });
+    expect(again.actions).toEqual([]);
   });
 
   it('at the open: record the window (PENDING) first, then wait for `after`', () => {
@@ -336,5 +367,37 @@ describe('what is due', () => {
     expect(due({ now: T('2026-06-01T07:00:00Z'), records: [w], results: ok, schedules: [] }).actions).toEqual([
       { kind: 'miss', key: KEY, event: { type: 'deadline' } },
     ]);
+  });
+
+  it('a window still waiting for a retry when the deadline comes is marked MISSED (retries exhausted)', () => {
+    const now = T('2026-06-01T03:31:00Z');
+    const ok = [pass('upstream-dependency', now), pass('row-count', now)];
+    let w = openWindow(now, ok);
+    w = ev(
+      w,
+      { type: 'claim', attempt: 1, runId: 'r1', decision: { outcome: 'READY', blocking: [], decidedAt: now } },
+      now,
+    );
+    const policy = {
+      maxAttempts: 3,
+      backoffMs: 30_000,
+      multiplier: 2,
+      maxBackoffMs: 3_600_000,
+      on: ['TRANSIENT' as const],
+    };
+    w = ev(
+      w,
+      {
+        type: 'attempt-failed',
+        attempt: 1,
+        category: 'TRANSIENT',
+        retry: decideRetry(policy, 1, 'TRANSIENT', now, 0.5),
+      },
+      now,
+    );
+    const at = T('2026-06-01T07:00:00Z');
+    const r = due({ now: at, records: [w], results: ok });
+    expect(r.actions).toEqual([{ kind: 'miss', key: KEY, event: { type: 'deadline' } }]);
+    expect(applyAll([w], r.actions, at)[0].terminal?.detail).toMatchObject({ cause: 'retries-exhausted' });
   });
 });

@@ -76,9 +76,12 @@ function countedTraits(traits: readonly ResolvedTrait[], rule: ReadinessRule): r
 export function whatIsDue(input: DueInput): DueResult {
   const { now } = input;
   const actions: DueAction[] = [];
-  const wakes: WakeUp[] = [];
-  const wake = (at: number, reason: string, key?: string) => {
-    if (at > now && Number.isFinite(at)) wakes.push(key === undefined ? { at, reason } : { at, reason, key });
+  // Reasons are formatted only for the wake-up that wins (Intl formatting is not free).
+  let soonest: { at: number; reason: () => string; key?: string } | undefined;
+  const wake = (at: number, reason: () => string, key?: string) => {
+    if (at > now && Number.isFinite(at) && (soonest === undefined || at < soonest.at)) {
+      soonest = key === undefined ? { at, reason } : { at, reason, key };
+    }
   };
   const tzOf = new Map(input.schedules.map((s) => [s.spec.name, s.spec.timezone]));
   const hhmm = (at: number, schedule: string) => localHHMM(at, tzOf.get(schedule) ?? 'UTC');
@@ -104,7 +107,7 @@ export function whatIsDue(input: DueInput): DueResult {
     }
     const newest = Math.max(last ?? Number.NEGATIVE_INFINITY, ...plan.records.map((r) => r.openAt));
     const next = nextOpen(s, Math.max(now, newest));
-    if (next !== undefined) wake(next, `window ${s.spec.name} opens ${hhmm(next, s.spec.name)}`);
+    if (next !== undefined) wake(next, () => `window ${s.spec.name} opens ${hhmm(next, s.spec.name)}`);
   }
 
   // 2. Each live window: move it along as far as `now` allows.
@@ -128,13 +131,17 @@ export function whatIsDue(input: DueInput): DueResult {
     // deadline (above) and its in-flight run is still timed out (below).
     const configured = tzOf.has(w.schedule);
     if (!configured && w.state !== 'TRIGGERING' && w.state !== 'RUNNING') {
-      wake(w.deadlineAt, `deadline of window ${w.schedule} (schedule no longer configured) ${at(w.deadlineAt)}`, w.key);
+      wake(
+        w.deadlineAt,
+        () => `deadline of window ${w.schedule} (schedule no longer configured) ${at(w.deadlineAt)}`,
+        w.key,
+      );
       continue;
     }
     if (w.state === 'PENDING') {
       if (now < w.afterAt) {
-        wake(w.afterAt, `window ${w.schedule} may trigger from ${at(w.afterAt)}`, w.key);
-        wake(w.deadlineAt, `deadline of window ${w.schedule} ${at(w.deadlineAt)}`, w.key);
+        wake(w.afterAt, () => `window ${w.schedule} may trigger from ${at(w.afterAt)}`, w.key);
+        wake(w.deadlineAt, () => `deadline of window ${w.schedule} ${at(w.deadlineAt)}`, w.key);
         continue;
       }
       actions.push({ kind: 'open', key: w.key, event: { type: 'after-reached' } });
@@ -144,8 +151,8 @@ export function whatIsDue(input: DueInput): DueResult {
       const attempt = w.attempts.length + 1;
       const retryAt = w.retryAt ?? now;
       if (now < retryAt) {
-        wake(retryAt, `retry attempt ${attempt} of window ${w.schedule} at ${at(retryAt)}`, w.key);
-        wake(w.deadlineAt, `deadline of window ${w.schedule} ${at(w.deadlineAt)}`, w.key);
+        wake(retryAt, () => `retry attempt ${attempt} of window ${w.schedule} at ${at(retryAt)}`, w.key);
+        wake(w.deadlineAt, () => `deadline of window ${w.schedule} ${at(w.deadlineAt)}`, w.key);
         continue;
       }
       actions.push({ kind: 'retry', key: w.key, attempt, at: retryAt, event: { type: 'retry-due' } });
@@ -162,12 +169,10 @@ export function whatIsDue(input: DueInput): DueResult {
             runId: cur.runId,
             at: cur.runDeadlineAt,
           });
-        } else
-          wake(
-            cur.runDeadlineAt,
-            `run ${cur.runId} (attempt ${cur.attempt}) times out ${at(cur.runDeadlineAt)}`,
-            w.key,
-          );
+        } else {
+          const end = cur.runDeadlineAt;
+          wake(end, () => `run ${cur.runId} (attempt ${cur.attempt}) times out ${at(end)}`, w.key);
+        }
       }
       continue;
     }
@@ -197,15 +202,18 @@ export function whatIsDue(input: DueInput): DueResult {
     if (needed.length > 0 && (now >= notBefore || changed || w.lastDecision === undefined)) {
       actions.push({ kind: 'evaluate', key: w.key, traits: needed });
     } else if (needed.length > 0) {
-      wake(notBefore, `re-evaluate ${needed.join(', ')} for window ${w.schedule} at ${at(notBefore)}`, w.key);
+      wake(notBefore, () => `re-evaluate ${needed.join(', ')} for window ${w.schedule} at ${at(notBefore)}`, w.key);
     }
     for (const v of views) {
       const exp = v.result?.expiresAt;
-      if (v.state === 'PASS' && exp !== undefined) wake(exp, `${v.trait} expires ${at(exp)}`, w.key);
+      if (v.state === 'PASS' && exp !== undefined) wake(exp, () => `${v.trait} expires ${at(exp)}`, w.key);
     }
-    wake(w.deadlineAt, `deadline of window ${w.schedule} ${at(w.deadlineAt)}`, w.key);
+    wake(w.deadlineAt, () => `deadline of window ${w.schedule} ${at(w.deadlineAt)}`, w.key);
   }
 
-  wakes.sort((a, b) => a.at - b.at);
-  return wakes.length > 0 ? { actions, nextWake: wakes[0] } : { actions };
+  if (!soonest) return { actions };
+  const w = soonest as { at: number; reason: () => string; key?: string };
+  const nextWake: WakeUp = { at: w.at, reason: w.reason() };
+  if (w.key !== undefined) nextWake.key = w.key;
+  return { actions, nextWake };
 }
