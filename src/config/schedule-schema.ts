@@ -87,11 +87,9 @@ const timeOrDurationSchema = () =>
     .refine((v) => parseTimeSpec(v) !== undefined, { error: SCHEDULE_MESSAGES.timeOrDuration });
 
 const timezoneSchema = () =>
-  z
-    .string({ error: whenPresent(SCHEDULE_MESSAGES.timezone) })
-    .refine(isValidTimeZone, {
-      error: (iss) => `unknown timezone '${String(iss.input)}'; ${SCHEDULE_MESSAGES.timezone}`,
-    });
+  z.string({ error: whenPresent(SCHEDULE_MESSAGES.timezone) }).refine(isValidTimeZone, {
+    error: (iss) => `unknown timezone '${String(iss.input)}'; ${SCHEDULE_MESSAGES.timezone}`,
+  });
 
 const dateSchema = () =>
   z.string({ error: whenPresent(SCHEDULE_MESSAGES.date) }).refine((s) => parseDate(s) !== undefined, {
