@@ -189,4 +189,21 @@ describe('catch-up after 8 h of downtime (hourly windows 01:00 … 08:00 opened 
     expect(plan.records[plan.records.length - 1].state).toBe('PENDING'); // 08:00:00 opens now
     expect(plan.gap?.reason).toMatch(/too many to record one by one/);
   });
+
+  it('the same for a second-level cron, in bounded time (no walk over all 14,400 openings)', () => {
+    const s = mustCompileSchedule({ name: 'secs', cron: '*/2 * * * * *', timezone: 'UTC', catchup: 'skip' });
+    const plan = planWindows({
+      pipeline: 'orders',
+      schedule: s,
+      mode: 'live',
+      lastRecordedOpenAt: T('2026-06-01T00:00:00Z'),
+      watchingSince: T('2026-06-01T08:00:00Z'),
+      now: T('2026-06-01T08:00:00Z'),
+    });
+    expect(plan.records).toHaveLength(MAX_PLANNED_WINDOWS);
+    expect(isoUtc(plan.records[plan.records.length - 1].openAt)).toBe('2026-06-01T08:00:00Z');
+    expect(plan.gap?.fromOpenAt).toBe(T('2026-06-01T00:00:02Z'));
+    expect(plan.gap?.count).toBeUndefined();
+    expect((plan.gap?.toOpenAt as number) + 2000).toBe(plan.records[0].openAt);
+  });
 });

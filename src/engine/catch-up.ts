@@ -37,7 +37,8 @@ export interface PlanInput {
 /** Windows that opened, unrecorded, beyond MAX_PLANNED_WINDOWS: the runtime records/alerts this once. */
 export interface WindowGap {
   schedule: string;
-  count: number;
+  /** How many (exact for `every`; undefined for cron, which would have to walk them all). */
+  count?: number;
   fromOpenAt: number;
   toOpenAt: number;
   reason: string;
@@ -72,30 +73,28 @@ export function planWindows(input: PlanInput): WindowPlan {
   const to = now + 1; // a window opening exactly now is due now
   const first = nextOpen(s, from - 1);
   if (first === undefined || first >= to) return { records: [] }; // the usual answer: one (memoised) lookup
-  const total = countOpensBetween(s, from, to);
-
-  // Newest MAX_PLANNED_WINDOWS get records; anything older is one explicit gap (never silently dropped).
-  let start = from;
+  // Newest first, so a long downtime costs at most MAX_PLANNED_WINDOWS + 1 lookups; anything older than the newest
+  // MAX_PLANNED_WINDOWS is one explicit gap (never silently dropped).
+  const newestFirst: number[] = [];
+  for (let t = previousOpen(s, now); t !== undefined && t >= first; t = previousOpen(s, t - 1)) {
+    newestFirst.push(t);
+    if (newestFirst.length > MAX_PLANNED_WINDOWS) break;
+  }
   let gap: WindowGap | undefined;
-  if (total > MAX_PLANNED_WINDOWS) {
-    const opens: number[] = [];
-    let t = nextOpen(s, from - 1);
-    for (let i = 0; t !== undefined && i < total - MAX_PLANNED_WINDOWS; i++) {
-      opens.push(t);
-      t = nextOpen(s, t);
-    }
-    start = t ?? to;
+  if (newestFirst.length > MAX_PLANNED_WINDOWS) {
+    const gapTo = newestFirst[MAX_PLANNED_WINDOWS];
+    newestFirst.length = MAX_PLANNED_WINDOWS;
+    // Counting cron openings means walking them all; `every` is arithmetic.
+    const count = s.cron ? undefined : countOpensBetween(s, first, gapTo + 1);
     gap = {
       schedule: s.spec.name,
-      count: opens.length,
-      fromOpenAt: opens[0],
-      toOpenAt: opens[opens.length - 1],
-      reason: `${opens.length} windows of ${s.spec.name} opened between ${isoUtc(opens[0])} and ${isoUtc(opens[opens.length - 1])} with no watcher running; too many to record one by one (MISSED/SKIPPED, never evaluated)`,
+      fromOpenAt: first,
+      toOpenAt: gapTo,
+      ...(count !== undefined ? { count } : {}),
+      reason: `${count !== undefined ? `${count} windows` : 'windows'} of ${s.spec.name} opened between ${isoUtc(first)} and ${isoUtc(gapTo)} with no watcher running; too many to record one by one (never evaluated)`,
     };
   }
-
-  const times: WindowTimes[] = [];
-  for (let t = nextOpen(s, start - 1); t !== undefined && t < to; t = nextOpen(s, t)) times.push(windowTimes(s, t));
+  const times: WindowTimes[] = newestFirst.reverse().map((t) => windowTimes(s, t));
 
   const decided = new Map<number, Terminal | 'PENDING'>();
   const lateCandidates: WindowTimes[] = [];
