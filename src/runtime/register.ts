@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { checkPipelineDocument, type DocumentProblem } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import type { PipelineSpec } from '../core/types.js';
-import { missingTriggerVars } from '../trigger/index.js';
+import { missingTriggerVars, redactCredentialParams, redactUrlUserinfo } from '../trigger/index.js';
 import type { Context } from './context.js';
 import { isPrivateHost, normaliseHost } from './server-address.js';
 
@@ -209,7 +209,8 @@ const ONLY_VARS = /^(\s*(Bearer|Basic|Token)?\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)
 
 /**
  * A pipeline as the API shows it: where it comes from (`origin`), and literal credentials in its trigger masked
- * (secret-looking header values, URL passwords). `${VAR}` references are kept: they are not secrets.
+ * (secret-looking header values, URL passwords, secret-looking query parameters and body members).
+ * `${VAR}` references are kept: they are not secrets.
  */
 export function pipelineView(spec: PipelineSpec) {
   const view = { ...spec, origin: spec.source === 'api' ? ('api' as const) : ('yaml' as const) };
@@ -222,8 +223,9 @@ export function pipelineView(spec: PipelineSpec) {
       : undefined;
     view.trigger = {
       ...t,
-      url: t.url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/, '$1:***@'),
+      url: redactCredentialParams(redactUrlUserinfo(t.url)),
       ...(headers ? { headers } : {}),
+      ...(t.body !== undefined ? { body: redactCredentialParams(t.body) } : {}),
     };
   }
   return view;

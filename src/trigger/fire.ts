@@ -4,7 +4,7 @@ import type { TriggerOutcome, TriggerSpec } from '../core/types.js';
 import { fireCommandTrigger } from './command.js';
 import { errMessage, PROVIDED_VARS, type TriggerContext, triggerEnv } from './context.js';
 import { fireHttpTrigger, httpTriggerVars } from './http.js';
-import { redact, redactUrlUserinfo, secretEnvValues } from './redact.js';
+import { redact, redactCredentialParams, redactUrlUserinfo, secretEnvValues } from './redact.js';
 import { isMissing } from './template.js';
 
 /**
@@ -40,6 +40,6 @@ export function missingTriggerVars(spec: TriggerSpec, env: NodeJS.ProcessEnv): s
 export function describeTrigger(spec: TriggerSpec): string {
   if (spec.type === 'command') return `command: ${spec.command}`;
   if (spec.type === 'http')
-    return `http ${(spec.method ?? 'POST').trim().toUpperCase()} ${redactUrlUserinfo(spec.url)}`;
+    return `http ${(spec.method ?? 'POST').trim().toUpperCase()} ${redactCredentialParams(redactUrlUserinfo(spec.url))}`;
   return `unknown trigger type ${String((spec as { type?: unknown }).type)}`;
 }

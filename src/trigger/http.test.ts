@@ -446,4 +446,30 @@ describe('http trigger: secrets never leak', () => {
     const out = await fireTrigger({ type: 'http', url: s.url, headers: { 'X-Api-Key': 'literal-key-123' } }, ctx());
     expect(out).toMatchObject({ ok: false, httpStatus: 403, bodyExcerpt: 'forbidden for key ***' });
   });
+
+  // Issue 9 item 15: echoes in other encodings, a non-ASCII status text, and a short secret sent as a whole header.
+  it('the token is masked JSON-escaped (with \\/), percent-encoded, HTML-escaped and in a non-ASCII status text', async () => {
+    const secret = 'tök/en<&>"\'+=1x';
+    const s = await serve((req, res) => {
+      const tok = (req.headers.authorization ?? '').slice('Bearer '.length); // node reads header bytes as Latin-1
+      const json = JSON.stringify(tok).slice(1, -1);
+      const html = tok.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+      res.writeHead(401, `denied ${tok}`); // written as Latin-1 bytes; fetch decodes a status text as UTF-8
+      res.end(
+        [
+          `json=${json.replace(/\//g, '\\/')}`,
+          `pct=${encodeURIComponent(tok)}`,
+          `html=${html.replace(/'/g, '&#x27;')}`,
+          `key=${req.headers['x-api-key']}.`,
+        ].join('\n'),
+      );
+    });
+    const out = await fireTrigger(
+      { type: 'http', url: s.url, headers: { Authorization: 'Bearer ${TOKEN}', 'X-Api-Key': 'k7' } },
+      ctx({ TOKEN: secret }),
+    );
+    expect(out).toMatchObject({ ok: false, httpStatus: 401 });
+    expect(out.error).toBe('HTTP 401 denied ***');
+    expect(out.bodyExcerpt).toBe('json=***\npct=***\nhtml=***\nkey=***.');
+  });
 });

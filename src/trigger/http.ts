@@ -2,7 +2,16 @@
 import { performance } from 'node:perf_hooks';
 import type { HttpTriggerSpec, TriggerOutcome } from '../core/types.js';
 import { errMessage, formatSeconds, PROVIDED_VARS, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
-import { firstBytes, redact, redactUrlUserinfo, secretForms, secretHeaderValues } from './redact.js';
+import {
+  firstBytes,
+  redact,
+  redactCredentialParams,
+  redactUrlUserinfo,
+  redactWhole,
+  secretForms,
+  secretHeaderValues,
+  wholeHeaderSecrets,
+} from './redact.js';
 import { expandTemplate, isMissing, missingVarsMessage, templateVars } from './template.js';
 
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 30;
@@ -63,12 +72,15 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
     durationMs: 0,
     method,
     // The template, not the expanded url: `${TOKEN}` stays a placeholder.
-    url: redactUrlUserinfo(spec.url),
+    url: redactCredentialParams(redactUrlUserinfo(spec.url)),
   };
   const secrets: string[] = [];
+  // Secrets a header carries whole: masked as whole tokens even when shorter than redact's minimum.
+  const whole: string[] = [];
+  const clean = (text: string) => redactWhole(redact(text, secrets), whole);
   const finish = (error?: string, extra: Partial<TriggerOutcome> = {}): TriggerOutcome => {
     Object.assign(outcome, extra);
-    if (error !== undefined) outcome.error = redact(error, secrets);
+    if (error !== undefined) outcome.error = clean(error);
     outcome.durationMs = performance.now() - start;
     return outcome;
   };
@@ -94,6 +106,7 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
   for (const [name, template] of Object.entries(spec.headers ?? {})) {
     const value = expandTemplate(String(template), vars);
     secrets.push(...secretHeaderValues(name, value));
+    whole.push(...wholeHeaderSecrets(name, String(template), value));
     try {
       headers.set(name, value);
     } catch {
@@ -128,7 +141,7 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
 
   // Redact the whole prefix before cutting it: a secret straddling byte 512 must not leak its first half.
   const text = (await readBodyPrefix(res, MAX_BODY_READ_BYTES)).toString('utf8');
-  const excerpt = firstBytes(redact(text, secrets), BODY_EXCERPT_BYTES);
+  const excerpt = firstBytes(clean(text), BODY_EXCERPT_BYTES);
   const extra: Partial<TriggerOutcome> = { httpStatus: res.status };
   if (excerpt !== '') extra.bodyExcerpt = excerpt;
 
