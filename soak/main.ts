@@ -112,7 +112,12 @@ function call(agent: Agent, base: URL, method: string, path: string, body?: unkn
         method,
         path,
         agent,
-        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+        // The server requires the JSON content type on every request but GET/HEAD, body or not.
+        headers: data
+          ? { 'content-type': 'application/json', 'content-length': data.length }
+          : method === 'GET'
+            ? {}
+            : { 'content-type': 'application/json' },
         timeout: 30_000,
       },
       (res) => {

@@ -15,7 +15,10 @@ export function http(base: string, method: string, path: string, timeoutMs = 30_
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request({ host: u.hostname, port: u.port, method, path, agent: false }, (res) => {
+    // The server requires the JSON content type on every request but GET/HEAD.
+    const headers: Record<string, string> =
+      method === 'GET' || method === 'HEAD' ? {} : { 'content-type': 'application/json' };
+    const req = request({ host: u.hostname, port: u.port, method, path, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {

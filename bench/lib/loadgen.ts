@@ -43,7 +43,10 @@ interface Reply {
 
 function send(agent: Agent, url: URL, method: string, path: string, timeoutMs: number): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, agent }, (res) => {
+    // The server requires the JSON content type on every request but GET/HEAD.
+    const headers: Record<string, string> =
+      method === 'GET' || method === 'HEAD' ? {} : { 'content-type': 'application/json' };
+    const req = request({ host: url.hostname, port: url.port, method, path, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

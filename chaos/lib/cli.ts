@@ -179,7 +179,8 @@ export async function api(
   try {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: json === undefined ? {} : { 'content-type': 'application/json' },
+      // The server requires the JSON content type on every request but GET/HEAD, body or not.
+      headers: json === undefined && method === 'GET' ? {} : { 'content-type': 'application/json' },
       body: json === undefined ? undefined : JSON.stringify(json),
       signal: AbortSignal.timeout(timeoutMs),
     });

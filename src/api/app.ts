@@ -29,6 +29,7 @@ import { allowedMethods } from './allow.js';
 import { bearerAuth } from './auth.js';
 import { bodyLimit } from './body-limit.js';
 import { sendError, zodProblems } from './errors.js';
+import { type GuardOptions, requestGuard } from './request-guard.js';
 import {
   cancelRoute,
   completeRoute,
@@ -56,6 +57,8 @@ export interface ApiOptions {
   /** When set, every route except /api/health needs `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes: number;
+  /** Host, Origin and Content-Type rules (default: loopback names only, no other origins). */
+  guard?: GuardOptions;
   policy: RegistrationPolicy;
   /** Shown in the OpenAPI document. */
   version: string;
@@ -126,6 +129,8 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     c.header('X-Content-Type-Options', 'nosniff');
     await next();
   });
+  // Before authentication: a rebinding or cross-site request is refused the same way with or without a token.
+  app.use('*', requestGuard(o.guard ?? { allowedHostnames: [], allowedOrigins: [], offLoopback: false }));
   if (o.token !== undefined) app.use('*', bearerAuth(o.token));
   app.use('*', bodyLimit(o.maxBodyBytes));
 
@@ -149,7 +154,10 @@ export function createApi(o: ApiOptions): OpenAPIHono {
           'Safety gate for data pipelines. Errors are {"error":{"code","message","details"?}}. A bearer token is ' +
           'needed by every operation but getHealth when the server has one (server.authToken or ' +
           'INTERLOCK_API_TOKEN); without one, calls are anonymous. A known path asked with another method answers 405 ' +
-          'with Allow. Registration rules and precedence: README, "HTTP API".',
+          'with Allow. Every operation but getHealth answers only a loopback Host or one in server.allowedHostnames ' +
+          '(else 421), refuses an Origin other than its own or server.allowedOrigins (403), and needs Content-Type: ' +
+          'application/json on every request but GET/HEAD (415; send {} when there is no body). Registration rules ' +
+          'and precedence: README, "HTTP API".',
       },
       servers: [{ url: '/', description: 'the server that serves this document' }],
     });

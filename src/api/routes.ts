@@ -43,15 +43,17 @@ const common = {
   401: withHeaders(error('missing or wrong bearer token (only when the server has a token)'), {
     'WWW-Authenticate': header('the scheme to use', 'Bearer realm="interlock"'),
   }),
+  403: error("an Origin header that is neither this server's origin nor in server.allowedOrigins"),
+  421: error('a Host header that is neither a loopback name or address nor in server.allowedHostnames'),
   500: error('internal error (the detail is in the server log, never in the answer)'),
   503: error('the store is unavailable, or the server is shutting down'),
 } as const;
 /** Every route that is not a GET reads (and caps) whatever body is sent. */
 const tooLarge = { 413: error('body over 1 MiB (declared by Content-Length, or counted as it streams)') } as const;
-/** Routes with a JSON body: a body in any other media type is refused. */
+/** Every request but GET/HEAD must declare Content-Type: application/json, body or not (send {} when none). */
 const jsonOnly = {
   ...tooLarge,
-  415: withHeaders(error('the body is not application/json'), {
+  415: withHeaders(error('not Content-Type: application/json (send {} when there is no body)'), {
     Accept: header('the media type the body must have', 'application/json'),
   }),
 } as const;
@@ -95,11 +97,11 @@ export const registerPipelineRoute = createRoute({
       Location: header('the registered pipeline', '/api/pipelines/daily-sales-rollup'),
     }),
     200: json(RegistrationSchema, 'the same document was already registered; nothing changed'),
-    400: error('invalid document: details.problems lists every problem'),
-    403: error('refused by the registration policy: details.problems says why'),
+    400: error('invalid document (details.problems lists every problem), or nested deeper than 64 levels'),
     409: error('the name is defined in YAML, or registered with a different definition'),
     ...jsonOnly,
     ...common,
+    403: error('refused by the registration policy (details.problems says why), or a cross-site Origin'),
   },
 });
 
@@ -122,9 +124,10 @@ export const deletePipelineRoute = createRoute({
   request: { params: PipelineParams },
   responses: {
     200: json(PipelineSchema, 'removed'),
+    400: error('a body nested deeper than 64 levels (the route reads none)'),
     404: notFound,
     409: error('YAML-defined (cannot be deleted here), or a run is in progress'),
-    ...tooLarge,
+    ...jsonOnly,
     ...common,
   },
 });
@@ -138,8 +141,9 @@ export const evaluateRoute = createRoute({
   request: { params: PipelineParams },
   responses: {
     200: json(EvaluationSchema, 'READY or NOT_READY, and why'),
+    400: error('a body nested deeper than 64 levels (the route reads none)'),
     404: notFound,
-    ...tooLarge,
+    ...jsonOnly,
     ...common,
   },
 });
@@ -192,11 +196,13 @@ export const runRoute = createRoute({
     202: withHeaders(json(RunAcceptedSchema, 'READY: the trigger is firing'), {
       Location: header('the run to poll', '/api/runs/01JD2Q1X9K3V8P6T4R2N0M5B7C'),
     }),
-    400: error('the pipeline has no trigger, or its trigger needs an unset environment variable'),
+    400: error(
+      'the pipeline has no trigger, or its trigger needs an unset environment variable; a body nested deeper than 64 levels',
+    ),
     404: notFound,
     409: error('another run is active (details.runId), or the run was cancelled before the trigger'),
     412: error('NOT_READY: the run is BLOCKED; details.blocking lists the traits and why'),
-    ...tooLarge,
+    ...jsonOnly,
     ...common,
   },
 });
@@ -245,7 +251,7 @@ export const completeRoute = createRoute({
   request: { params: RunParams, body: { content: { 'application/json': { schema: CompleteBody } }, required: true } },
   responses: {
     200: json(RunChangeSchema, 'the run, changed or not (the same status again is a no-op)'),
-    400: error('invalid body'),
+    400: error('invalid body, or nested deeper than 64 levels'),
     404: error('unknown run'),
     409: error('conflicting: the run has ended differently, or was never triggered'),
     ...jsonOnly,
@@ -265,7 +271,7 @@ export const cancelRoute = createRoute({
   },
   responses: {
     200: json(RunChangeSchema, 'cancelled (or already cancelled)'),
-    400: error('invalid body'),
+    400: error('invalid body, or nested deeper than 64 levels'),
     404: error('unknown run'),
     409: error('the run has already ended'),
     ...jsonOnly,

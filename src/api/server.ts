@@ -3,7 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { InterlockError } from '../core/errors.js';
-import { type Context, formatUrl, type ServerSettings, ServerTasks } from '../runtime/index.js';
+import {
+  type Context,
+  formatUrl,
+  type HostLookup,
+  isLoopbackHost,
+  resolveBindAddress,
+  type ServerSettings,
+  ServerTasks,
+  TOKEN_ENV,
+} from '../runtime/index.js';
 import { createApi } from './app.js';
 
 export interface RunningServer {
@@ -12,6 +21,10 @@ export interface RunningServer {
   host: string;
   port: number;
   tasks: ServerTasks;
+  /** The address actually bound (a name resolved). */
+  address: string;
+  /** Bound off loopback without a token (allowed by --insecure). */
+  insecure: boolean;
   /**
    * Graceful shutdown: stops accepting connections, aborts in-flight evaluators and triggers, waits (at most
    * settings.shutdownTimeoutMs) for in-flight requests and run-state writes, then closes every connection.
@@ -24,6 +37,17 @@ export interface StartOptions {
   version: string;
   /** Where warnings and 5xx details go (default ctx.warn). */
   log?: (message: string) => void;
+  /** Resolves a listen name (default: the system resolver). */
+  lookup?: HostLookup;
+}
+
+/** The refusal to serve a non-loopback address without a token (USAGE, exit 2). */
+function offLoopbackRefusal(settings: ServerSettings, address: string): InterlockError {
+  return new InterlockError(
+    'USAGE',
+    `refusing to listen on ${formatUrl(settings.host, settings.port)}: it resolves to ${address}, not a loopback address, and there is no API token: ` +
+      `set server.authToken in interlock.yaml or ${TOKEN_ENV}, or pass --insecure to accept unauthenticated requests from the network`,
+  );
 }
 
 /** A JSON error written straight to a socket, for requests too malformed to reach the app. */
@@ -34,14 +58,26 @@ function rawJsonError(socket: Socket, status: number, reason: string, code: stri
   );
 }
 
-/** Starts the API on settings.host:settings.port. @throws InterlockError IO_ERROR when it cannot listen. */
+/**
+ * Starts the API on settings.host:settings.port. A name is resolved once and its address bound; the loopback rule
+ * (no token → loopback only, unless --insecure) is applied to that address and again to the one the socket reports.
+ * @throws InterlockError IO_ERROR when it cannot listen; USAGE when the bound address is not loopback and unprotected.
+ */
 export async function startServer(ctx: Context, settings: ServerSettings, opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? ((m: string) => ctx.warn(m));
+  const unprotectedOk = settings.token !== undefined || settings.insecureAllowed;
+  const bindAddress = await resolveBindAddress(settings.host, opts.lookup);
+  if (!isLoopbackHost(bindAddress) && !unprotectedOk) throw offLoopbackRefusal(settings, bindAddress);
   const tasks = new ServerTasks();
   const app = createApi({
     ctx,
     tasks,
     maxBodyBytes: settings.maxBodyBytes,
+    guard: {
+      allowedHostnames: settings.allowedHostnames,
+      allowedOrigins: settings.allowedOrigins,
+      offLoopback: !isLoopbackHost(bindAddress),
+    },
     policy: { allowCommandRegistration: settings.allowCommandRegistration, allowedHosts: settings.allowedHosts },
     version: opts.version,
     log,
@@ -105,9 +141,15 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(settings.port, settings.host);
+    server.listen(settings.port, bindAddress);
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = server.address() as AddressInfo;
+  // What the socket really bound, not what was asked for: never serve a non-loopback address unprotected.
+  if (!isLoopbackHost(bound.address) && !unprotectedOk) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw offLoopbackRefusal(settings, bound.address);
+  }
+  const port = bound.port;
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -132,5 +174,13 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
     return closing;
   };
 
-  return { url: formatUrl(settings.host, port), host: settings.host, port, tasks, close };
+  return {
+    url: formatUrl(settings.host, port),
+    host: settings.host,
+    port,
+    tasks,
+    address: bound.address,
+    insecure: !isLoopbackHost(bound.address) && settings.token === undefined,
+    close,
+  };
 }

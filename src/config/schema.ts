@@ -17,6 +17,10 @@ export const MESSAGES = {
   alerts: 'expected a list of alert sinks, or a mapping with sinks (and repeatAfter)',
   headerName: "expected an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
   headerValue: 'expected one line of printable text (Latin-1, no control characters)',
+  forbiddenHeader:
+    'cannot be configured: the HTTP client sets Host, Content-Length, Transfer-Encoding, Connection and the other hop-by-hop headers itself',
+  origin: 'expected an origin: scheme://host[:port] with no path (e.g. https://dash.example.com)',
+  hostname: 'expected a host name or IP address without a port or scheme',
 } as const;
 
 /** `unknown key 'x'`, with a hint when a known key is within two edits. */
@@ -73,6 +77,38 @@ export const ALERT_DEFAULTS = { repeatAfter: 3600, webhookTimeout: 2, webhookRet
 // RFC 9110 token characters; a bad name would otherwise fail on every send, long after `validate` said OK.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/**
+ * Headers that describe the connection or the body framing, which fetch (undici) sets itself: a request carrying one
+ * would fail or be re-framed at send time, so config refuses them up front.
+ */
+export const FORBIDDEN_HEADERS: readonly string[] = [
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+];
+
+/**
+ * Request headers as fetch can send them, checked when the config is read rather than when a request is sent:
+ * RFC 9110 token names, one line of Latin-1 (a line break would be header injection), and none of FORBIDDEN_HEADERS.
+ */
+const headersSchema = () =>
+  z.record(
+    z
+      .string()
+      .regex(HEADER_NAME, { error: MESSAGES.headerName })
+      .refine((n) => !FORBIDDEN_HEADERS.includes(n.toLowerCase()), {
+        error: (iss) => `header '${String(iss.input)}' ${MESSAGES.forbiddenHeader}`,
+      }),
+    z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, { error: MESSAGES.headerValue }),
+  );
+
 const alertSinkSchema = z.discriminatedUnion('type', [
   strict({ type: z.literal('console') }).describe('Print alerts to stderr.'),
   strict({
@@ -88,14 +124,7 @@ const alertSinkSchema = z.discriminatedUnion('type', [
       .describe(
         'Retries after a network error, timeout, 5xx, 408 or 429, backing off from 250 ms; other statuses fail at once.',
       ),
-    headers: z
-      .record(
-        z.string().regex(HEADER_NAME, { error: MESSAGES.headerName }),
-        // What fetch can send: a Latin-1 ByteString; a line break would be header injection.
-        z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, { error: MESSAGES.headerValue }),
-      )
-      .optional()
-      .describe('Extra request headers, e.g. Authorization.'),
+    headers: headersSchema().optional().describe('Extra request headers, e.g. Authorization.'),
   }).describe('POST alerts as JSON to a URL.'),
   strict({
     type: z.literal('file'),
@@ -154,6 +183,18 @@ export const projectSchema = strict({
       .optional()
       .describe(
         'Loopback/private hosts that http triggers of pipelines registered over HTTP may target (refused otherwise).',
+      ),
+    allowedHostnames: z
+      .array(z.string().regex(/^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$/, { error: MESSAGES.hostname }))
+      .optional()
+      .describe(
+        'Host names (besides localhost and loopback addresses) the API answers to in the Host header, e.g. the name a reverse proxy forwards; other Host values get 421.',
+      ),
+    allowedOrigins: z
+      .array(z.string().regex(/^https?:\/\/[^/?#@\s]+$/, { error: MESSAGES.origin }))
+      .optional()
+      .describe(
+        "Origins (besides the server's own) whose browser requests the API accepts; a request with any other Origin header gets 403.",
       ),
   }).prefault({}),
   archetypeDirs: stringList().default(['./archetypes']).describe('Directories of archetype YAML files.'),
@@ -222,7 +263,11 @@ const triggerSchema = z.discriminatedUnion('type', [
     type: z.literal('http'),
     method: z.enum(HTTP_METHODS).default('POST'),
     url: nonEmptyString().describe(`May contain \${VAR} references.`),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: headersSchema()
+      .optional()
+      .describe(
+        `Request headers; values may contain \${VAR} references. Host, Content-Length and hop-by-hop headers are refused.`,
+      ),
     body: z.string().optional(),
     timeout: positiveNumber().optional(),
     async: z.boolean().optional(),

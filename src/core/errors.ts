@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE' // HTTP: a body that is not application/json
   | 'PAYLOAD_TOO_LARGE' // HTTP: request body over the limit
   | 'UNAUTHORIZED' // HTTP: missing or wrong bearer token
-  | 'FORBIDDEN' // refused by policy (e.g. registering a command trigger over HTTP)
+  | 'FORBIDDEN' // refused by policy (e.g. registering a command trigger over HTTP, a cross-site Origin)
+  | 'MISDIRECTED_REQUEST' // HTTP: a Host header this server does not answer to (DNS rebinding)
   | 'STORE_UNAVAILABLE' // store cannot be opened or reached
   | 'STORE_CORRUPT' // store holds something unreadable
   | 'SHUTTING_DOWN' // the server is stopping and refused to start new work
@@ -87,6 +88,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: EXIT.USAGE,
   UNAUTHORIZED: EXIT.USAGE,
   FORBIDDEN: EXIT.USAGE,
+  MISDIRECTED_REQUEST: EXIT.USAGE,
   STORE_UNAVAILABLE: EXIT.RUNTIME,
   STORE_CORRUPT: EXIT.RUNTIME,
   SHUTTING_DOWN: EXIT.RUNTIME,
@@ -115,6 +117,7 @@ const HTTP_BY_CODE: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  MISDIRECTED_REQUEST: 421,
   STORE_UNAVAILABLE: 503,
   STORE_CORRUPT: 500,
   SHUTTING_DOWN: 503,

@@ -1,4 +1,5 @@
 // Network addresses for the HTTP server: parsing `server.addr`, and which hosts are loopback or private.
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { InterlockError } from '../core/errors.js';
 
@@ -93,4 +94,31 @@ export function isPrivateHost(host: string): boolean {
   if (h === '' || isLocalhostName(h)) return true;
   const v = isIP(h);
   return v === 4 ? NON_PUBLIC.check(h, 'ipv4') : v === 6 ? NON_PUBLIC.check(h, 'ipv6') : false;
+}
+
+/** Name → address, as `dns.lookup` answers (injectable so tests need not edit /etc/hosts). */
+export type HostLookup = (hostname: string) => Promise<{ address: string; family: number }>;
+
+/** The system resolver, as `server.listen(port, name)` would use it (first address). */
+export const systemLookup: HostLookup = (hostname) => dnsLookup(hostname);
+
+/**
+ * The address to bind for `host`: an IP literal as is, a name resolved once through `lookup`, so that what is checked
+ * is what is bound. @throws InterlockError IO_ERROR when the name does not resolve.
+ */
+export async function resolveBindAddress(host: string, lookup: HostLookup = systemLookup): Promise<string> {
+  const h = normaliseHost(host);
+  if (isIP(h) !== 0) return h;
+  try {
+    return normaliseHost((await lookup(h)).address);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InterlockError(
+      'IO_ERROR',
+      `cannot listen on '${host}': the name does not resolve (${code ?? String(err)})`,
+      {
+        cause: err,
+      },
+    );
+  }
 }

@@ -20,8 +20,14 @@ export interface ServeFlags {
 export interface ServerSettings extends ListenAddress {
   /** Every route except /api/health needs `Authorization: Bearer <token>` when set. */
   token?: string;
-  /** Listening off loopback without a token, because --insecure said so. */
+  /** Listening off loopback without a token, because --insecure said so (by the name; the server re-checks). */
   insecure: boolean;
+  /** --insecure was given: the server may bind a non-loopback address without a token. */
+  insecureAllowed: boolean;
+  /** Host header names accepted besides loopback ones (server.allowedHostnames). */
+  allowedHostnames: string[];
+  /** Origin header values accepted besides the server's own (server.allowedOrigins). */
+  allowedOrigins: string[];
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
   /** Registration policy for POST /api/pipelines. */
@@ -31,7 +37,8 @@ export interface ServerSettings extends ListenAddress {
 
 /**
  * Resolves the server settings from interlock.yaml, flags and environment. Refuses (USAGE, exit 2) to listen on a
- * non-loopback address without a token unless --insecure.
+ * non-loopback address without a token unless --insecure. A name is judged by its spelling here; the server
+ * resolves it and judges the address it actually binds again (`adv.localhost` may resolve to 0.0.0.0).
  */
 export function serverSettings(config: ProjectConfig, flags: ServeFlags, env: NodeJS.ProcessEnv): ServerSettings {
   const addr = parseListenAddress(flags.addr ?? config.server.addr);
@@ -57,6 +64,9 @@ export function serverSettings(config: ProjectConfig, flags: ServeFlags, env: No
   const s: ServerSettings = {
     ...addr,
     insecure: !loopback && token === undefined,
+    insecureAllowed: flags.insecure === true,
+    allowedHostnames: config.server.allowedHostnames ?? [],
+    allowedOrigins: config.server.allowedOrigins ?? [],
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
     allowCommandRegistration: config.server.allowCommandRegistration ?? false,

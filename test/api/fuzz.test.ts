@@ -200,11 +200,13 @@ describe('fuzzing every route', () => {
         check(r, req, false, doc);
         const authorized = req.headers?.authorization === `Bearer ${TOKEN}`;
         if (!authorized && !req.path.startsWith('/api/health?') && req.path !== '/api/health') {
-          // Unauthorised is never served; a request too malformed to route (bad Host) is a 400 before auth.
+          // Unauthorised is never served; a request too malformed to route (bad Host) is a 400 before auth, and the
+          // Host / Content-Type guards (421, 415) answer before auth too.
           const malformed =
             r.status === 400 && (req.method === 'HEAD' || r.body?.error?.message === 'malformed request');
+          const guarded = r.status === 421 || r.status === 415;
           const what = `${req.method} ${req.path.slice(0, 120)} → ${r.status} ${r.text.slice(0, 200)}`;
-          expect(r.status === 401 || malformed, what).toBe(true);
+          expect(r.status === 401 || malformed || guarded, what).toBe(true);
         }
       }),
       { numRuns: 300 },

@@ -35,7 +35,11 @@ export function concurrentRunSuite(name: string, storeConfig: () => string | Pro
 
       const replies = await Promise.all(
         Array.from({ length: n }, (_, i) =>
-          raw((servers[i % serverCount] as TestServer).url, { method: 'POST', path: '/api/pipelines/p/run' }),
+          raw((servers[i % serverCount] as TestServer).url, {
+            method: 'POST',
+            path: '/api/pipelines/p/run',
+            headers: { 'content-type': 'application/json' },
+          }),
         ),
       );
       const statuses = replies.map((r) => r.status);

@@ -68,7 +68,12 @@ describe('interlock serve: address and auth', () => {
       }
     }
     // The body is never read before auth: an unauthenticated 2 MiB POST is a 401, not a 413.
-    const big = await raw(p.url, { method: 'POST', path: '/api/pipelines', body: 'x'.repeat(2 * 1024 * 1024) });
+    const big = await raw(p.url, {
+      method: 'POST',
+      path: '/api/pipelines',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(2 * 1024 * 1024),
+    });
     expect(big.status).toBe(401);
     const ok = await api(p.url, 'GET', '/api/pipelines', undefined, { authorization: 'Bearer s3cret-token-1' });
     expect(ok.status).toBe(200);

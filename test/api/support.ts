@@ -173,12 +173,16 @@ export function raw(base: string, r: RawRequest): Promise<Reply> {
   });
 }
 
-/** JSON request helper: `api(url, 'POST', '/api/…', {…})`. */
+/**
+ * JSON request helper: `api(url, 'POST', '/api/…', {…})`. Every request but GET/HEAD declares
+ * `Content-Type: application/json`, as the server requires (with no body when `json` is undefined).
+ */
 export function api(base: string, method: string, path: string, json?: unknown, headers: Record<string, string> = {}) {
+  const typed = json !== undefined || (method !== 'GET' && method !== 'HEAD');
   return raw(base, {
     method,
     path,
-    headers: json === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: typed ? { 'content-type': 'application/json', ...headers } : headers,
     ...(json === undefined ? {} : { body: JSON.stringify(json) }),
   });
 }

@@ -15,7 +15,7 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
     const { startServer } = await import('../../api/index.js');
     const server = await startServer(ctx, settings, { version: VERSION });
     out.err(`listening on ${server.url}`);
-    if (settings.insecure) {
+    if (server.insecure) {
       out.err(
         `interlock: warning: no API token and listening on ${server.url}: anyone who can reach it can register pipelines and trigger runs`,
       );
