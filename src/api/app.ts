@@ -130,7 +130,9 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     await next();
   });
   // Before authentication: a rebinding or cross-site request is refused the same way with or without a token.
-  app.use('*', requestGuard(o.guard ?? { allowedHostnames: [], allowedOrigins: [], offLoopback: false }));
+  const guard = o.guard ?? { allowedHostnames: [], allowedOrigins: [], offLoopback: false };
+  const hasOperation = (method: string, path: string) => allowedMethods(ROUTES, path).includes(method);
+  app.use('*', requestGuard({ hasOperation, ...guard }));
   if (o.token !== undefined) app.use('*', bearerAuth(o.token));
   app.use('*', bodyLimit(o.maxBodyBytes));
 

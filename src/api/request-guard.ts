@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from 'hono';
 import { InterlockError } from '../core/errors.js';
 import { isLoopbackHost, normaliseHost } from '../runtime/index.js';
 import { PUBLIC_PATHS } from './auth.js';
+import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './errors.js';
 
 export interface GuardOptions {
   /** Extra names (or addresses) accepted in the Host header: `server.allowedHostnames`. */
@@ -16,6 +17,11 @@ export interface GuardOptions {
    * cannot be re-pointed by DNS, so it is no rebinding vector; names still have to be listed).
    */
   offLoopback: boolean;
+  /**
+   * Whether a route answers `method` on `path`. The Content-Type rule applies only to requests that reach one;
+   * the rest get the router's own 404 or 405 (default: every request reaches one).
+   */
+  hasOperation?: (method: string, path: string) => boolean;
 }
 
 /** Methods that change nothing and carry no body we read. */
@@ -83,8 +89,8 @@ function mediaType(value: string | undefined): string {
  * Refuses, before authentication and before any body is read (every route but /api/health):
  * a Host that is not this server's → 421 MISDIRECTED_REQUEST (DNS rebinding);
  * an Origin that is neither the request's own nor allowed → 403 FORBIDDEN (a page on another site);
- * a request other than GET/HEAD/OPTIONS without `Content-Type: application/json` → 415 (HTML forms and no-cors
- * fetches cannot send that type without a CORS preflight, which this server never grants).
+ * a request other than GET/HEAD/OPTIONS to an operation without `Content-Type: application/json` → 415 (HTML forms
+ * and no-cors fetches cannot send that type without a CORS preflight, which this server never grants).
  */
 export function requestGuard(o: GuardOptions): MiddlewareHandler {
   return async (c, next) => {
@@ -104,11 +110,10 @@ export function requestGuard(o: GuardOptions): MiddlewareHandler {
         `cross-origin request refused: Origin ${quote(origin)} is not this server's origin and not in server.allowedOrigins`,
       );
     }
-    if (!SAFE_METHODS.has(c.req.method) && mediaType(c.req.header('content-type')) !== 'application/json') {
-      throw new InterlockError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `${c.req.method} requests must send Content-Type: application/json (with a body of {} when there is nothing to send)`,
-      );
+    const checked = !SAFE_METHODS.has(c.req.method) && (o.hasOperation?.(c.req.method, c.req.path) ?? true);
+    if (checked && mediaType(c.req.header('content-type')) !== 'application/json') {
+      // The one 415 message of the API; a request with nothing to send sends `{}` (or no body) with that type.
+      throw new InterlockError('UNSUPPORTED_MEDIA_TYPE', UNSUPPORTED_MEDIA_TYPE_MESSAGE);
     }
     return next();
   };

@@ -143,7 +143,8 @@ type Doc = any;
 
 /**
  * The statuses the OpenAPI document lets this request get: those of the operation it reaches, 405 for a known path
- * asked with another method, 404 for an unknown path (401 before either when a token is needed); undefined when it
+ * asked with another method, 404 for an unknown path (421 for a foreign Host, 403 for a foreign Origin and 401 before
+ * either when a token is needed); undefined when it
  * cannot say (HEAD has no operation).
  */
 function declaredStatuses(doc: Doc, req: RawRequest): string[] | undefined {
@@ -154,9 +155,9 @@ function declaredStatuses(doc: Doc, req: RawRequest): string[] | undefined {
     const re = new RegExp(`^${template.replace(/\./g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`);
     if (!re.test(path)) continue;
     const op = item[(req.method ?? 'GET').toLowerCase()];
-    return op ? Object.keys(op.responses) : ['405', '401'];
+    return op ? Object.keys(op.responses) : ['405', '401', '403', '421'];
   }
-  return ['404', '401']; // auth comes before routing
+  return ['404', '401', '403', '421']; // the Host/Origin guard and auth come before routing
 }
 
 function check(r: Awaited<ReturnType<typeof raw>>, req: RawRequest, storeDown: boolean, doc?: Doc): void {

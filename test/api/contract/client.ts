@@ -87,6 +87,9 @@ export class Client {
     } else if (req.body !== undefined) {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
+    } else if (method.toUpperCase() !== 'GET' && method.toUpperCase() !== 'HEAD') {
+      // The server requires the JSON content type on every operation but GET, with or without a body.
+      headers['content-type'] = 'application/json';
     }
     const response = await fetch(`${this.base}${url}`, { method: method.toUpperCase(), headers, body });
     const text = await response.text();
@@ -243,7 +246,10 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
   want(await c.call('delete', '/api/pipelines/{id}', { path: { id: name } }), 404, 'deletePipeline again');
   want(await c.call('delete', '/api/pipelines/{id}', id), 409, 'deletePipeline of a YAML pipeline');
   want(
-    await c.call('delete', '/api/pipelines/{id}', { ...id, raw: { text: f.tooLarge } }),
+    await c.call('delete', '/api/pipelines/{id}', {
+      ...id,
+      raw: { text: f.tooLarge, contentType: 'application/json' },
+    }),
     413,
     'deletePipeline body too large',
   );
@@ -271,12 +277,18 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
   );
   want(await c.call('post', '/api/pipelines/{id}/run', { path: { id: 'nope' } }), 404, 'runPipeline unknown');
   want(
-    await c.call('post', '/api/pipelines/{id}/run', { ...id, raw: { text: f.tooLarge } }),
+    await c.call('post', '/api/pipelines/{id}/run', {
+      ...id,
+      raw: { text: f.tooLarge, contentType: 'application/json' },
+    }),
     413,
     'runPipeline body too large',
   );
   want(
-    await c.call('post', '/api/pipelines/{id}/evaluate', { ...id, raw: { text: f.tooLarge } }),
+    await c.call('post', '/api/pipelines/{id}/evaluate', {
+      ...id,
+      raw: { text: f.tooLarge, contentType: 'application/json' },
+    }),
     413,
     'evaluatePipeline body too large',
   );
