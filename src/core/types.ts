@@ -16,6 +16,7 @@ export type ReasonCode =
   | 'EVALUATOR_TIMEOUT'
   | 'EVALUATOR_NOT_FOUND'
   | 'EVALUATOR_NOT_EXECUTABLE'
+  | 'EVALUATOR_FORBIDDEN' // an untrusted pipeline's evaluator resolves outside evaluatorDirs (symlinks followed)
   | 'NO_EVALUATOR'
   | 'STALE' // result expired (TTL) or missing
   | 'INTERNAL';

@@ -6,6 +6,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
 import { type ProcessResult, runProcess } from '../proc/spawn.js';
+import { confineEvaluator } from './confine.js';
 import { parseEvaluatorOutput } from './protocol.js';
 import { Semaphore } from './semaphore.js';
 
@@ -23,6 +24,12 @@ export interface EvalContext {
   maxStdoutBytes?: number;
   /** Aborting kills running evaluators' process groups (server shutdown); their results are FAILs. */
   signal?: AbortSignal;
+  /**
+   * Untrusted pipelines (registered over the API): the evaluator's real path (symlinks resolved, checked again at
+   * every spawn) must be inside one of these directories, else the trait FAILs with EVALUATOR_FORBIDDEN and
+   * nothing runs. The checked real path is what gets executed. Undefined = trusted (YAML): any path.
+   */
+  confineTo?: readonly string[];
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -134,8 +141,13 @@ async function run(trait: ResolvedTrait, ctx: EvalContext): Promise<Outcome> {
   if (!trait.evaluator) {
     return fail('NO_EVALUATOR', `no evaluator configured for ${trait.required ? 'required ' : ''}trait ${trait.type}`);
   }
-  const file = resolvePath(ctx.projectDir, trait.evaluator);
+  let file = resolvePath(ctx.projectDir, trait.evaluator);
   const shown = trait.evaluatorRef && trait.evaluatorRef !== file ? `${trait.evaluatorRef} (${file})` : file;
+  if (ctx.confineTo) {
+    const c = confineEvaluator(file, ctx.confineTo);
+    if (!c.ok) return fail('EVALUATOR_FORBIDDEN', `${c.reason}; refused to run it (pipeline registered over HTTP)`);
+    file = c.real;
+  }
   const problem = await checkExecutable(file, shown);
   if (problem) return problem;
 

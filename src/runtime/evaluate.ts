@@ -5,6 +5,7 @@ import { decideReadiness } from '../engine/index.js';
 import { alertOnEvaluation, sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
+import { isUntrusted } from './register.js';
 import { expireOverdueRun } from './touch.js';
 
 export interface EvaluateOptions {
@@ -65,6 +66,8 @@ export async function evaluatePipeline(
       pipeline: pipeline.name,
       clock: ctx.clock,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
+      ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
     },
     opts.onResult,
   );

@@ -1,10 +1,10 @@
 // Use-cases: register and remove pipelines at run time (POST/DELETE /api/pipelines), and the public view of a spec.
 // YAML is the source of truth: a name a YAML file defines can be neither registered nor deleted here.
-import { isAbsolute, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { checkPipelineDocument, type DocumentProblem } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import type { PipelineSpec } from '../core/types.js';
+import { confineEvaluator } from '../evaluator/index.js';
 import { missingTriggerVars } from '../trigger/index.js';
 import type { Context } from './context.js';
 import { isPrivateHost, normaliseHost } from './server-address.js';
@@ -31,18 +31,20 @@ export function registrationPolicy(ctx: Context): RegistrationPolicy {
   };
 }
 
+/**
+ * True for a pipeline that must be held to the registration policy at every use: one from the store (registered
+ * over the API), unless server.allowCommandRegistration trusts those like YAML.
+ */
+export function isUntrusted(ctx: Context, spec: PipelineSpec): boolean {
+  return spec.source === 'api' && !registrationPolicy(ctx).allowCommandRegistration;
+}
+
 export interface Registration {
   pipeline: PipelineSpec;
   /** false: the same document was already registered (nothing changed). */
   created: boolean;
   /** Problems that do not block (an evaluator not found yet: the trait evaluates FAIL until it exists). */
   warnings: DocumentProblem[];
-}
-
-/** True when absolute path `p` is inside directory `dir` (after normalisation: `..` cannot escape). */
-function isWithin(dir: string, p: string): boolean {
-  const rel = relative(dir, p);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /** The part of a URL template before its path: `scheme://userinfo@host:port`. */
@@ -67,10 +69,14 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
   if (!trusted) {
     const dirs = ctx.project.config.evaluatorDirs;
     for (const trait of spec.traits) {
-      if (trait.evaluator === undefined || dirs.some((d) => isWithin(d, trait.evaluator as string))) continue;
+      if (trait.evaluator === undefined) continue;
+      // By real path: a symlink in evaluatorDirs pointing out of it (to /bin/sh, a linked /usr/bin) is outside.
+      const c = confineEvaluator(trait.evaluator, dirs);
+      if (c.ok) continue;
+      const really = c.real !== undefined && c.real !== trait.evaluator ? ` (really ${c.real})` : '';
       out.push({
         path: `traits.${trait.type}.evaluator`,
-        message: `evaluator '${trait.evaluatorRef ?? trait.evaluator}' resolves outside evaluatorDirs; pipelines registered over HTTP may only use evaluators from evaluatorDirs (or set server.allowCommandRegistration: true)`,
+        message: `evaluator '${trait.evaluatorRef ?? trait.evaluator}' resolves outside evaluatorDirs${really}; pipelines registered over HTTP may only use evaluators from evaluatorDirs, symlinks resolved (or set server.allowCommandRegistration: true)`,
       });
     }
   }
