@@ -10,6 +10,7 @@ import {
   ListQuery,
   OpenApiDocumentSchema,
   PipelineDocument,
+  PipelineListEntrySchema,
   PipelineParams,
   PipelineSchema,
   RegistrationSchema,
@@ -80,7 +81,13 @@ export const listPipelinesRoute = createRoute({
   operationId: 'listPipelines',
   summary: 'List all pipelines (YAML-defined and registered)',
   security,
-  responses: { 200: json(PipelineSchema.array(), 'pipelines by name'), ...common },
+  responses: {
+    200: json(
+      PipelineListEntrySchema.array(),
+      'pipelines by name; a registered one that fails its checks is listed with status INVALID and its problems',
+    ),
+    ...common,
+  },
 });
 
 export const registerPipelineRoute = createRoute({
@@ -110,7 +117,12 @@ export const getPipelineRoute = createRoute({
   summary: 'Get a pipeline',
   security,
   request: { params: PipelineParams },
-  responses: { 200: json(PipelineSchema, 'the pipeline'), 404: notFound, ...common },
+  responses: {
+    200: json(PipelineSchema, 'the pipeline'),
+    404: notFound,
+    409: error('PIPELINE_INVALID: a registered pipeline that fails its checks (details.problems)'),
+    ...common,
+  },
 });
 
 export const deletePipelineRoute = createRoute({
@@ -121,7 +133,7 @@ export const deletePipelineRoute = createRoute({
   security,
   request: { params: PipelineParams },
   responses: {
-    200: json(PipelineSchema, 'removed'),
+    200: json(PipelineListEntrySchema, 'removed (an INVALID one too)'),
     404: notFound,
     409: error('YAML-defined (cannot be deleted here), or a run is in progress'),
     ...tooLarge,

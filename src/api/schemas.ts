@@ -214,6 +214,24 @@ export const PipelineSchema = z
   })
   .openapi('Pipeline');
 
+export const InvalidPipelineSchema = z
+  .object({
+    name: z.string(),
+    source: z.string().openapi({ description: "'api': a registered pipeline read back from the store" }),
+    origin: z.enum(['yaml', 'api']),
+    status: z.literal('INVALID'),
+    problems: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .openapi({ description: 'every reason it fails the checks a registration passes' }),
+  })
+  .openapi('InvalidPipeline', {
+    description:
+      'A pipeline that fails its checks (a registered one is checked like a new registration each time it is read): listed, never evaluated or triggered.',
+  });
+
+/** An entry of GET /api/pipelines: a usable pipeline, or an INVALID one with its problems. */
+export const PipelineListEntrySchema = z.union([PipelineSchema, InvalidPipelineSchema]).openapi('PipelineListEntry');
+
 export const RegistrationSchema = z
   .object({
     pipeline: PipelineSchema,

@@ -1,5 +1,14 @@
 // evaluateTrait and EvaluatorPool against the real fixture evaluators: every outcome becomes a TraitResult.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -260,6 +269,35 @@ describe('evaluateTrait: failures are results', () => {
     );
     expect(r).toMatchObject({ status: 'FAIL', reasonCode: 'INTERNAL' });
     expect(r.reason).toContain('clock broke');
+  });
+});
+
+describe('evaluateTrait: confinement to evaluatorDirs (untrusted pipelines)', () => {
+  it('re-checks the real path at spawn: a link swapped to /bin/sh FAILs EVALUATOR_FORBIDDEN and nothing runs', async () => {
+    const dirs = join(tmp, 'confined');
+    mkdirSync(dirs, { recursive: true });
+    const link = join(dirs, 'check');
+    symlinkSync(fx('pass'), link);
+    const pwned = join(tmp, 'pwned-by-link');
+    const t = trait(link, { config: { x: `$(id > ${pwned})` } });
+    // A link pointing out of the dir is outside, whatever it was at registration time.
+    const out = await evaluateTrait(t, ctx({ confineTo: [dirs] }));
+    expect(out).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_FORBIDDEN' });
+    expect(out.reason).toContain('outside evaluatorDirs');
+    // Inside once the target is copied in; then swapped to a shell: refused at this spawn.
+    rmSync(link);
+    symlinkSync(fx('pass'), join(dirs, 'real-pass-link'));
+    const inside = join(dirs, 'pass');
+    copyFileSync(fx('pass'), inside);
+    symlinkSync(inside, link);
+    expect((await evaluateTrait(t, ctx({ confineTo: [dirs] }))).status).toBe('PASS');
+    symlinkSync('/bin/sh', `${link}.new`);
+    renameSync(`${link}.new`, link);
+    const swapped = await evaluateTrait(t, ctx({ confineTo: [dirs] }));
+    expect(swapped).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_FORBIDDEN' });
+    expect(existsSync(pwned)).toBe(false);
+    // Trusted (no confineTo): the link is followed, as for YAML pipelines.
+    expect((await evaluateTrait(trait(join(dirs, 'real-pass-link')), ctx())).status).toBe('PASS');
   });
 });
 

@@ -1,10 +1,12 @@
 // Use-cases: register and remove pipelines at run time (POST/DELETE /api/pipelines), and the public view of a spec.
 // YAML is the source of truth: a name a YAML file defines can be neither registered nor deleted here.
 import { isDeepStrictEqual } from 'node:util';
-import { checkPipelineDocument, type DocumentProblem } from '../config/index.js';
+import { z } from 'zod';
+import { checkPipelineDocument, checkSchema, type DocumentProblem, formatPath } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import type { PipelineSpec } from '../core/types.js';
 import { confineEvaluator } from '../evaluator/index.js';
+import type { StoredPipeline } from '../store/index.js';
 import { missingTriggerVars } from '../trigger/index.js';
 import type { Context } from './context.js';
 import { isPrivateHost, normaliseHost } from './server-address.js';
@@ -172,7 +174,9 @@ export async function registerPipeline(
   }
   const existing = await ctx.store.getPipeline(spec.name);
   if (existing) {
-    if (isDeepStrictEqual(existing, spec)) return { pipeline: existing, created: false, warnings: checked.warnings };
+    if (isDeepStrictEqual(parseOrUndefined(existing.json), spec)) {
+      return { pipeline: spec, created: false, warnings: checked.warnings };
+    }
     throw new InterlockError(
       'ALREADY_EXISTS',
       `pipeline '${spec.name}' is already registered with a different definition; DELETE it first`,
@@ -187,7 +191,7 @@ export async function registerPipeline(
  * Removes a pipeline registered over the API (DELETE /api/pipelines/{id}); its history stays in the store.
  * A YAML-defined one → CONFLICT; unknown → PIPELINE_NOT_FOUND; one with a run in progress → CONFLICT.
  */
-export async function unregisterPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
+export async function unregisterPipeline(ctx: Context, name: string): Promise<PipelineSpec | InvalidPipeline> {
   const yaml = ctx.project.pipelines.get(name);
   if (yaml) {
     throw new InterlockError(
@@ -196,8 +200,10 @@ export async function unregisterPipeline(ctx: Context, name: string): Promise<Pi
       { pipeline: name },
     );
   }
-  const spec = await ctx.store.getPipeline(name);
-  if (!spec) throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'`, { pipeline: name });
+  const entry = await ctx.store.getPipeline(name);
+  if (!entry) throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'`, { pipeline: name });
+  // An INVALID entry can be deleted too (that is how it is cleaned up).
+  const checked = checkStoredPipeline(ctx, entry);
   const active = await ctx.store.getActiveRun(name);
   if (active) {
     throw new InterlockError(
@@ -207,7 +213,114 @@ export async function unregisterPipeline(ctx: Context, name: string): Promise<Pi
     );
   }
   await ctx.store.deletePipeline(name);
-  return spec;
+  return checked.ok ? checked.spec : checked.invalid;
+}
+
+function parseOrUndefined(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- registered pipelines read back from the store
+// Whoever can write to the store is trusted no more than an API caller: every read is checked like a registration.
+
+/** A pipeline that cannot be used: shown (status INVALID, every problem listed), never evaluated or triggered. */
+export interface InvalidPipeline {
+  name: string;
+  /** Where it came from: 'api' (a registered pipeline read from the store). */
+  source: string;
+  status: 'INVALID';
+  problems: DocumentProblem[];
+}
+
+export type StoredPipelineCheck = { ok: true; spec: PipelineSpec } | { ok: false; invalid: InvalidPipeline };
+
+// The shape registration writes (a resolved PipelineSpec). Strict: a key registration never writes is a problem.
+// Fields whose values the document check below re-derives are only type-checked here.
+const storedTrait = z.strictObject({
+  type: z.string(),
+  description: z.string().optional(),
+  required: z.boolean(),
+  evaluator: z.string().optional(),
+  evaluatorRef: z.string().optional(),
+  config: z.record(z.string(), z.unknown()),
+  ttlSeconds: z.number().optional(),
+  timeoutSeconds: z.number(),
+  env: z.array(z.string()).optional(),
+});
+const storedSpec = z.strictObject({
+  name: z.string(),
+  archetype: z.string(),
+  tier: z.unknown().optional(),
+  description: z.unknown().optional(),
+  traits: z.array(storedTrait),
+  readinessRule: z.unknown(),
+  trigger: z.unknown().optional(),
+  source: z.literal('api'),
+});
+
+/** The registration document a stored spec stands for (what POST /api/pipelines would have been sent). */
+function documentOf(spec: z.output<typeof storedSpec>): Record<string, unknown> {
+  const traits: Record<string, Record<string, unknown>> = {};
+  for (const t of spec.traits) {
+    const d: Record<string, unknown> = { config: t.config, timeout: t.timeoutSeconds };
+    // The stored absolute path is ignored: the reference is located again, as registration did.
+    if (t.evaluatorRef !== undefined) d.evaluator = t.evaluatorRef;
+    if (t.ttlSeconds !== undefined) d.ttl = t.ttlSeconds;
+    if (t.env !== undefined) d.env = t.env;
+    traits[t.type] = d;
+  }
+  const doc: Record<string, unknown> = { name: spec.name, archetype: spec.archetype, traits };
+  for (const k of ['tier', 'description', 'trigger'] as const) if (spec[k] !== undefined) doc[k] = spec[k];
+  return doc;
+}
+
+function invalid(entry: StoredPipeline, problems: DocumentProblem[]): StoredPipelineCheck {
+  return { ok: false, invalid: { name: entry.name, source: 'api', status: 'INVALID', problems } };
+}
+
+/**
+ * Checks one stored registration exactly as POST /api/pipelines checks a document — the same schema, archetype and
+ * trait rules, then the same registration policy — and returns the spec those checks derive (not the stored one:
+ * a stored evaluator path, readiness rule or `required` flag is never taken on trust). Never throws.
+ */
+export function checkStoredPipeline(ctx: Context, entry: StoredPipeline): StoredPipelineCheck {
+  let data: unknown;
+  try {
+    data = JSON.parse(entry.json);
+  } catch {
+    return invalid(entry, [{ path: '', message: 'the stored entry is not valid JSON' }]);
+  }
+  const shape = checkSchema(storedSpec, data);
+  if (!shape.ok) {
+    return invalid(
+      entry,
+      shape.issues.map((i) => ({ path: formatPath(i.path), message: `stored entry: ${i.message}` })),
+    );
+  }
+  const stored = shape.value;
+  const problems: DocumentProblem[] = [];
+  if (stored.name !== entry.name) {
+    problems.push({ path: 'name', message: `the entry stored under '${entry.name}' names '${stored.name}'` });
+  }
+  const types = stored.traits.map((t) => t.type);
+  const dup = types.find((t, i) => types.indexOf(t) !== i);
+  if (dup !== undefined) problems.push({ path: 'traits', message: `trait '${dup}' is stored twice` });
+  if (problems.length) return invalid(entry, problems);
+
+  const checked = checkPipelineDocument(ctx.project, documentOf(stored), 'api');
+  if (!checked.ok) return invalid(entry, checked.problems);
+  const refused = policyProblems(ctx, checked.spec, registrationPolicy(ctx));
+  if (refused.length) return invalid(entry, refused);
+  return { ok: true, spec: checked.spec };
+}
+
+/** An INVALID pipeline as the API lists it. */
+export function invalidPipelineView(p: InvalidPipeline) {
+  return { ...p, origin: p.source === 'api' ? ('api' as const) : ('yaml' as const) };
 }
 
 const SECRET_HEADER = /auth|cookie|token|secret|passw|key|credential|signature/i;
