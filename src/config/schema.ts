@@ -153,7 +153,7 @@ export const projectSchema = strict({
       .array(z.string())
       .optional()
       .describe(
-        'Loopback/private hosts that http triggers of pipelines registered over HTTP may target (refused otherwise).',
+        'Loopback/private hosts that http triggers of pipelines registered over HTTP may target (refused otherwise): host names as written in the URL, IP addresses, or CIDR ranges (10.0.0.0/8). Names are resolved and every address checked, at registration and at every fire.',
       ),
   }).prefault({}),
   archetypeDirs: stringList().default(['./archetypes']).describe('Directories of archetype YAML files.'),

@@ -10,6 +10,7 @@ import type { PipelineSpec } from '../core/types.js';
 import { EvaluatorPool } from '../evaluator/index.js';
 import type { Store } from '../store/index.js';
 import { createStore } from '../store/index.js';
+import type { ResolveHost } from '../trigger/index.js';
 import { checkStoredPipeline, type InvalidPipeline } from './register.js';
 
 export interface OpenOptions {
@@ -35,6 +36,8 @@ export interface Context {
   repeatAfterMs: number;
   /** Operational warnings (alert delivery failures, skipped alerting). */
   warn(message: string): void;
+  /** Resolver for the host checks of untrusted http triggers (default: the system's); tests stub it. */
+  resolveHost?: ResolveHost;
   close(): Promise<void>;
 }
 

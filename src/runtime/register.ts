@@ -7,9 +7,8 @@ import { InterlockError } from '../core/errors.js';
 import type { PipelineSpec } from '../core/types.js';
 import { confineEvaluator } from '../evaluator/index.js';
 import type { StoredPipeline } from '../store/index.js';
-import { missingTriggerVars } from '../trigger/index.js';
+import { type AddressPolicy, checkHost, literalHostReason, missingTriggerVars } from '../trigger/index.js';
 import type { Context } from './context.js';
-import { isPrivateHost, normaliseHost } from './server-address.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */
 export { pipelineSchema as pipelineDocumentSchema } from '../config/index.js';
@@ -39,6 +38,25 @@ export function registrationPolicy(ctx: Context): RegistrationPolicy {
  */
 export function isUntrusted(ctx: Context, spec: PipelineSpec): boolean {
   return spec.source === 'api' && !registrationPolicy(ctx).allowCommandRegistration;
+}
+
+/** Where untrusted http triggers may connect (server.allowedHosts), with the context's resolver. */
+export function addressPolicy(ctx: Context): AddressPolicy {
+  return {
+    allowedHosts: registrationPolicy(ctx).allowedHosts,
+    ...(ctx.resolveHost ? { resolve: ctx.resolveHost } : {}),
+  };
+}
+
+/** The host of an http trigger's URL when its scheme and host are written out, else undefined. */
+function literalUrlHost(url: string): string | undefined {
+  const authority = authorityOf(url);
+  if (authority === undefined || authority.includes('${')) return undefined;
+  try {
+    return new URL(authority).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Registration {
@@ -102,15 +120,9 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
         out.push({ path: 'trigger.url', message: 'not a valid URL' });
       }
     }
-    if (host !== undefined && isPrivateHost(host)) {
-      const allowed = new Set(policy.allowedHosts.map(normaliseHost));
-      if (!allowed.has(normaliseHost(host))) {
-        out.push({
-          path: 'trigger.url',
-          message: `host '${normaliseHost(host)}' is a loopback, private or link-local address; list it in server.allowedHosts to allow triggers to it`,
-        });
-      }
-    }
+    // IP literals and localhost names here; names are resolved and checked by registerPipeline and at fire time.
+    const why = host === undefined ? undefined : literalHostReason(host, policy.allowedHosts);
+    if (why !== undefined) out.push({ path: 'trigger.url', message: why });
     // ${VAR} would send this server's environment (secrets included) wherever the caller points the trigger.
     const vars = missingTriggerVars(t, {});
     if (vars.length) {
@@ -165,6 +177,15 @@ export async function registerPipeline(
     );
   }
   const refused = policyProblems(ctx, spec, policy);
+  const warnings = checked.warnings;
+  const host =
+    spec.trigger?.type === 'http' && !policy.allowCommandRegistration ? literalUrlHost(spec.trigger.url) : undefined;
+  if (refused.length === 0 && host !== undefined) {
+    // A name is resolved now and again at every fire (where the checked address is the one connected to). One
+    // that does not resolve yet is accepted: at fire time it fails closed (nothing is sent).
+    const dns = await checkHost(host, { ...addressPolicy(ctx), allowedHosts: policy.allowedHosts });
+    if (!dns.ok && !dns.unresolved) refused.push({ path: 'trigger.url', message: dns.reason });
+  }
   if (refused.length) {
     throw new InterlockError(
       'FORBIDDEN',
@@ -175,7 +196,7 @@ export async function registerPipeline(
   const existing = await ctx.store.getPipeline(spec.name);
   if (existing) {
     if (isDeepStrictEqual(parseOrUndefined(existing.json), spec)) {
-      return { pipeline: spec, created: false, warnings: checked.warnings };
+      return { pipeline: spec, created: false, warnings };
     }
     throw new InterlockError(
       'ALREADY_EXISTS',
@@ -184,7 +205,7 @@ export async function registerPipeline(
     );
   }
   await ctx.store.putPipeline(spec);
-  return { pipeline: spec, created: true, warnings: checked.warnings };
+  return { pipeline: spec, created: true, warnings };
 }
 
 /**

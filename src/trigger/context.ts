@@ -1,4 +1,5 @@
 // What a trigger call needs besides its spec, and the variables Interlock itself provides.
+import type { AddressPolicy } from './address-guard.js';
 
 /** Where and for which run a trigger fires. */
 export interface TriggerContext {
@@ -11,6 +12,11 @@ export interface TriggerContext {
   env?: NodeJS.ProcessEnv;
   /** Aborting kills the command's process group or aborts the request (server shutdown). */
   signal?: AbortSignal;
+  /**
+   * Untrusted http triggers (pipelines registered over HTTP): the host is resolved once, every address must be
+   * public or allowed, and the request connects to the checked address. Undefined = trusted (YAML).
+   */
+  addressPolicy?: AddressPolicy;
 }
 
 /** Always provided by Interlock, so never reported missing. */

@@ -1,5 +1,14 @@
 // trigger: the actuator. Fires command and http triggers and reports a TriggerOutcome (never throws).
 
+export {
+  type AddressPolicy,
+  checkHost,
+  type HostCheck,
+  literalHostReason,
+  nonPublicReason,
+  type ResolvedAddress,
+  type ResolveHost,
+} from './address-guard.js';
 export { DEFAULT_COMMAND_TIMEOUT_SECONDS, OUTPUT_TAIL_BYTES } from './command.js';
 export type { TriggerContext } from './context.js';
 export { describeTrigger, fireTrigger, missingTriggerVars } from './fire.js';

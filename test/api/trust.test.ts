@@ -1,10 +1,13 @@
 // Code execution and trust (issue 9): what an API caller registers runs only what the API accepts, by real path,
 // at registration and again at every spawn; YAML pipelines stay trusted.
 import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ResolveHost } from '../../src/trigger/index.js';
+import { type MockService, startService } from '../fixtures/triggers/mock-services.js';
 import { cli } from '../helpers/cli.js';
-import { api, makeProject, useServers } from './support.js';
+import { api, makeProject, useServers, waitForRun } from './support.js';
 
 const { dir, start } = useServers('interlock-api-trust-');
 
@@ -83,5 +86,66 @@ describe('evaluatorDirs by real path (symlinks resolved)', () => {
     symlinkSync(join(root, 'scripts', 'pass'), join(root, 'evaluators', 'linked'));
     const s = await start(root);
     expect((await api(s.url, 'POST', '/api/pipelines/p/evaluate')).body.outcome).toBe('READY');
+  });
+});
+
+describe('SSRF by name: http triggers of registered pipelines', () => {
+  const services: MockService[] = [];
+  const target = async () => {
+    const m = await startService((_req, res) => res.end('{"ok":true}'));
+    services.push(m);
+    return m;
+  };
+  const httpDoc = (url: string) => ({
+    name: 'hook',
+    archetype: 'gate',
+    traits: { a: { evaluator: 'pass' } },
+    trigger: { type: 'http', url, async: false },
+  });
+
+  it('names resolving to loopback (localhost, this machine’s hostname) are refused at registration', async () => {
+    const m = await target();
+    const port = new URL(m.url).port;
+    const s = await start(makeProject(dir()));
+    for (const h of ['localhost', hostname(), `${hostname()}.`]) {
+      const r = await api(s.url, 'POST', '/api/pipelines', httpDoc(`http://${h}:${port}/`));
+      expect(r.status, `${h}: ${r.text}`).toBe(403);
+      expect(r.body.error.details.problems).toEqual([
+        { path: 'trigger.url', message: expect.stringContaining('server.allowedHosts') },
+      ]);
+    }
+    // Listed in server.allowedHosts (by name or by address): allowed, and the trigger reaches it.
+    const allowed = await start(
+      makeProject(dir(), { config: `provider: sqlite\nserver:\n  allowedHosts: ["${hostname()}"]\n` }),
+    );
+    const r = await api(allowed.url, 'POST', '/api/pipelines', httpDoc(`http://${hostname()}:${port}/`));
+    expect(r.status, r.text).toBe(201);
+    const run = await api(allowed.url, 'POST', '/api/pipelines/hook/run');
+    expect(run.status, run.text).toBe(202);
+    await waitForRun(allowed.url, run.body.run.runId, ['COMPLETED']);
+    expect(m.requests).toHaveLength(1);
+    await Promise.all(services.splice(0).map((x) => x.close()));
+  });
+
+  it('DNS rebinding: public at registration, loopback at fire time → the run FAILS and nothing is sent', async () => {
+    const m = await target();
+    const port = new URL(m.url).port;
+    const s = await start(makeProject(dir()));
+    const calls: string[] = [];
+    const resolve: ResolveHost = async (host) => {
+      calls.push(host);
+      return [{ address: calls.length === 1 ? '93.184.216.34' : '127.0.0.1', family: 4 }];
+    };
+    s.ctx.resolveHost = resolve;
+    const r = await api(s.url, 'POST', '/api/pipelines', httpDoc(`http://rebind.test:${port}/hook`));
+    expect(r.status, r.text).toBe(201);
+    const run = await api(s.url, 'POST', '/api/pipelines/hook/run');
+    expect(run.status, run.text).toBe(202);
+    const done = await waitForRun(s.url, run.body.run.runId, ['FAILED']);
+    expect(JSON.stringify(done.body)).toContain("refused before sending: host 'rebind.test' resolves to 127.0.0.1");
+    expect(calls).toEqual(['rebind.test', 'rebind.test']);
+    expect(m.connections).toBe(0);
+    // YAML pipelines are trusted: the same name in a YAML trigger is not checked.
+    await Promise.all(services.splice(0).map((x) => x.close()));
   });
 });
