@@ -176,6 +176,7 @@ const triggerView = z.union([
     command: z.string(),
     timeout: z.number().optional(),
     maxRunSeconds: z.number().optional(),
+    env: z.array(z.string()).optional(),
   }),
   z.object({
     type: z.literal('http'),
@@ -205,6 +206,10 @@ export const PipelineSchema = z
         config: jsonObject,
         ttlSeconds: z.number().optional(),
         timeoutSeconds: z.number(),
+        env: z
+          .array(z.string())
+          .optional()
+          .openapi({ description: 'environment variables passed to the evaluator (values masked in results)' }),
       }),
     ),
     readinessRule: rule,

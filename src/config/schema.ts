@@ -17,6 +17,8 @@ export const MESSAGES = {
   alerts: 'expected a list of alert sinks, or a mapping with sinks (and repeatAfter)',
   headerName: "expected an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
   headerValue: 'expected one line of printable text (Latin-1, no control characters)',
+  envName: 'expected an environment variable name (letters, digits and _, not starting with a digit)',
+  envToken: 'INTERLOCK_API_TOKEN is never passed to evaluators or commands',
 } as const;
 
 /** `unknown key 'x'`, with a hint when a known key is within two edits. */
@@ -56,6 +58,14 @@ const nonNegativeNumber = () =>
 const nonEmptyString = () => z.string().min(1, { error: MESSAGES.nonEmpty });
 const stringList = () => z.array(nonEmptyString());
 const configObject = () => z.record(z.string(), z.unknown());
+/** Names of environment variables handed to a child process (never the API token, which children never get). */
+const envList = () =>
+  z.array(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: MESSAGES.envName })
+      .refine((n) => n !== 'INTERLOCK_API_TOKEN', { error: MESSAGES.envToken }),
+  );
 
 /** A pipeline, archetype or trait-type name (see core/names). */
 export const nameSchema = z
@@ -173,6 +183,11 @@ const traitDefSchema = strict({
   defaultConfig: configObject().optional().describe('Config passed to the evaluator (pipelines override per key).'),
   defaultTtl: positiveNumber().optional().describe('Seconds a result stays valid.'),
   defaultTimeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+  defaultEnv: envList()
+    .optional()
+    .describe(
+      'Environment variables passed to the evaluator besides the minimal set (pipelines may replace the list with env); their values are masked in results.',
+    ),
 });
 
 const readinessRuleSchema = strict({
@@ -209,6 +224,11 @@ const pipelineTraitSchema = strict({
   config: configObject().optional().describe('Merged over the archetype defaultConfig (shallow; pipeline wins).'),
   ttl: positiveNumber().optional().describe('Seconds a result stays valid.'),
   timeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+  env: envList()
+    .optional()
+    .describe(
+      `Environment variables passed to the evaluator besides the minimal set (replaces the archetype defaultEnv); config values may reference them as \${VAR}; their values are masked in results.`,
+    ),
 });
 
 const triggerSchema = z.discriminatedUnion('type', [
@@ -217,6 +237,11 @@ const triggerSchema = z.discriminatedUnion('type', [
     command: nonEmptyString().describe('Shell command to run.'),
     timeout: positiveNumber().optional(),
     maxRunSeconds: positiveNumber().optional(),
+    env: envList()
+      .optional()
+      .describe(
+        'Environment variables passed to the command besides the minimal set; their values are masked in run records.',
+      ),
   }),
   strict({
     type: z.literal('http'),

@@ -42,6 +42,8 @@ export interface ResolvedTrait {
   /** Seconds a result stays valid; undefined = never expires. */
   ttlSeconds?: number;
   timeoutSeconds: number;
+  /** Environment variables passed to the evaluator besides the minimal set; their values are masked in results. */
+  env?: string[];
 }
 
 export interface CommandTriggerSpec {
@@ -49,6 +51,8 @@ export interface CommandTriggerSpec {
   command: string;
   timeout?: number;
   maxRunSeconds?: number;
+  /** Environment variables passed to the command besides the minimal set; their values are masked. */
+  env?: string[];
 }
 
 export interface HttpTriggerSpec {

@@ -89,6 +89,16 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
   if (!trusted) {
     const dirs = ctx.project.config.evaluatorDirs;
     for (const trait of spec.traits) {
+      // The archetype (YAML, trusted) may pass variables; a registration may not add any of its own.
+      const arch = ctx.project.archetypes.get(spec.archetype);
+      const def = [...(arch?.requiredTraits ?? []), ...(arch?.optionalTraits ?? [])].find((d) => d.type === trait.type);
+      const added = (trait.env ?? []).filter((n) => !(def?.defaultEnv ?? []).includes(n));
+      if (added.length) {
+        out.push({
+          path: `traits.${trait.type}.env`,
+          message: `pipelines registered over HTTP cannot pass environment variables to evaluators beyond the archetype's defaultEnv (${added.join(', ')}): they are this server's (or set server.allowCommandRegistration: true)`,
+        });
+      }
       if (trait.evaluator === undefined) continue;
       // By real path: a symlink in evaluatorDirs pointing out of it (to /bin/sh, a linked /usr/bin) is outside.
       const c = confineEvaluator(trait.evaluator, dirs);

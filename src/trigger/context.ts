@@ -8,7 +8,10 @@ export interface TriggerContext {
   pipeline: string;
   /** Commands get INTERLOCK_RUN_ID; http requests get the X-Interlock-Run-Id header and `${INTERLOCK_RUN_ID}`. */
   runId: string;
-  /** Base environment and the source of `${VAR}` expansion. Default: process.env. */
+  /**
+   * The source of http triggers' `${VAR}` expansion and of commands' environment (of which a command gets only
+   * the minimal set plus its `env` list). Default: process.env.
+   */
   env?: NodeJS.ProcessEnv;
   /** Aborting kills the command's process group or aborts the request (server shutdown). */
   signal?: AbortSignal;

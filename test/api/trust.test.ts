@@ -149,3 +149,20 @@ describe('SSRF by name: http triggers of registered pipelines', () => {
     await Promise.all(services.splice(0).map((x) => x.close()));
   });
 });
+
+describe('environment of registered pipelines', () => {
+  it('a registration cannot pass environment variables to its evaluators (403); the archetype defaultEnv applies', async () => {
+    const root = makeProject(dir(), {
+      files: {
+        'archetypes/envy.yaml': 'name: envy\nrequiredTraits:\n  - type: a\n    defaultEnv: [FIXTURE_SECRET]\n',
+      },
+    });
+    const s = await start(root);
+    const own = { ...doc('pass'), traits: { a: { evaluator: 'pass', env: ['AWS_SECRET_ACCESS_KEY'] } } };
+    const r = await api(s.url, 'POST', '/api/pipelines', own);
+    expect(r.status, r.text).toBe(403);
+    expect(r.body.error.details.problems.map((p: { path: string }) => p.path)).toEqual(['traits.a.env']);
+    const inherited = { ...doc('pass'), archetype: 'envy' };
+    expect((await api(s.url, 'POST', '/api/pipelines', inherited)).status).toBe(201);
+  });
+});
