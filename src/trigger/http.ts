@@ -170,6 +170,9 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   headers.set('x-interlock-run-id', ctx.runId);
+  // node:http sends no defaults (fetch used to send these); some APIs refuse a request without a User-Agent.
+  if (!headers.has('user-agent')) headers.set('user-agent', 'interlock');
+  if (!headers.has('accept')) headers.set('accept', '*/*');
 
   const limitMs = timeoutMs(spec.timeout, DEFAULT_HTTP_TIMEOUT_SECONDS);
   const timeout = AbortSignal.timeout(limitMs);
