@@ -63,11 +63,14 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
     });
 
     describe('pipelines', () => {
-      it('put, get, list in name order, delete', async () => {
+      it('put, get, list in name order, delete; entries come back as the stored JSON text (unparsed)', async () => {
         await store.putPipeline(spec('b'));
         await store.putPipeline(spec('a', { tier: 2 }));
-        expect(await store.getPipeline('a')).toEqual(spec('a', { tier: 2 }));
+        const a = await store.getPipeline('a');
+        expect(a?.name).toBe('a');
+        expect(JSON.parse(a?.json ?? 'null')).toEqual(spec('a', { tier: 2 }));
         expect((await store.listPipelines()).map((p) => p.name)).toEqual(['a', 'b']);
+        expect(JSON.parse((await store.listPipelines())[1]?.json ?? 'null')).toEqual(spec('b'));
         expect(await store.deletePipeline('a')).toBe(true);
         expect(await store.deletePipeline('a')).toBe(false);
         expect(await store.getPipeline('a')).toBeUndefined();
@@ -77,7 +80,7 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
       it('put replaces', async () => {
         await store.putPipeline(spec('a', { tier: 1 }));
         await store.putPipeline(spec('a', { tier: 3 }));
-        expect((await store.getPipeline('a'))?.tier).toBe(3);
+        expect(JSON.parse((await store.getPipeline('a'))?.json ?? 'null').tier).toBe(3);
         expect(await store.listPipelines()).toHaveLength(1);
       });
 

@@ -2,7 +2,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
 import {
-  allPipelines,
   type Context,
   cancelRun,
   completeRun,
@@ -10,7 +9,9 @@ import {
   evaluationView,
   getPipeline,
   getRunState,
+  invalidPipelineView,
   listRuns,
+  pipelineCatalog,
   pipelineHistory,
   pipelineStatus,
   pipelineView,
@@ -177,8 +178,11 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   });
 
   app.openapi(listPipelinesRoute, async (c) => {
-    const list = await work(() => allPipelines(ctx));
-    if (list.length <= STREAM_LIST_OVER) return c.json(list.map(pipelineView), 200);
+    const catalog = await work(() => pipelineCatalog(ctx));
+    const list = [...catalog.pipelines.map(pipelineView), ...catalog.invalid.map(invalidPipelineView)].sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
+    if (list.length <= STREAM_LIST_OVER) return c.json(list, 200);
     // A long list streams in chunks, so the whole serialized array never sits in memory at once (10k pipelines).
     const encoder = new TextEncoder();
     let i = 0;
@@ -186,7 +190,7 @@ export function createApi(o: ApiOptions): OpenAPIHono {
       pull(controller) {
         const end = Math.min(i + 200, list.length);
         let chunk = i === 0 ? '[' : '';
-        for (; i < end; i++) chunk += (i === 0 ? '' : ',') + JSON.stringify(pipelineView(list[i]));
+        for (; i < end; i++) chunk += (i === 0 ? '' : ',') + JSON.stringify(list[i]);
         if (i === list.length) chunk += ']';
         controller.enqueue(encoder.encode(chunk));
         if (i === list.length) controller.close();
@@ -224,7 +228,7 @@ export function createApi(o: ApiOptions): OpenAPIHono {
 
   app.openapi(deletePipelineRoute, async (c) => {
     const p = await work(() => unregisterPipeline(ctx, c.req.valid('param').id));
-    return c.json(pipelineView(p), 200);
+    return c.json('status' in p ? invalidPipelineView(p) : pipelineView(p), 200);
   });
 
   app.openapi(evaluateRoute, async (c) => {

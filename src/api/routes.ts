@@ -10,6 +10,7 @@ import {
   ListQuery,
   OpenApiDocumentSchema,
   PipelineDocument,
+  PipelineListEntrySchema,
   PipelineParams,
   PipelineSchema,
   RegistrationSchema,
@@ -82,7 +83,13 @@ export const listPipelinesRoute = createRoute({
   operationId: 'listPipelines',
   summary: 'List all pipelines (YAML-defined and registered)',
   security,
-  responses: { 200: json(PipelineSchema.array(), 'pipelines by name'), ...common },
+  responses: {
+    200: json(
+      PipelineListEntrySchema.array(),
+      'pipelines by name; a registered one that fails its checks is listed with status INVALID and its problems',
+    ),
+    ...common,
+  },
 });
 
 export const registerPipelineRoute = createRoute({
@@ -112,7 +119,12 @@ export const getPipelineRoute = createRoute({
   summary: 'Get a pipeline',
   security,
   request: { params: PipelineParams },
-  responses: { 200: json(PipelineSchema, 'the pipeline'), 404: notFound, ...common },
+  responses: {
+    200: json(PipelineSchema, 'the pipeline'),
+    404: notFound,
+    409: error('PIPELINE_INVALID: a registered pipeline that fails its checks (details.problems)'),
+    ...common,
+  },
 });
 
 export const deletePipelineRoute = createRoute({
@@ -123,7 +135,7 @@ export const deletePipelineRoute = createRoute({
   security,
   request: { params: PipelineParams },
   responses: {
-    200: json(PipelineSchema, 'removed'),
+    200: json(PipelineListEntrySchema, 'removed (an INVALID one too)'),
     400: error('a body nested deeper than 64 levels (the route reads none)'),
     404: notFound,
     409: error('YAML-defined (cannot be deleted here), or a run is in progress'),

@@ -42,6 +42,7 @@ const reasonCode = z.enum([
   'EVALUATOR_TIMEOUT',
   'EVALUATOR_NOT_FOUND',
   'EVALUATOR_NOT_EXECUTABLE',
+  'EVALUATOR_FORBIDDEN',
   'NO_EVALUATOR',
   'STALE',
   'INTERNAL',
@@ -175,6 +176,7 @@ const triggerView = z.union([
     command: z.string(),
     timeout: z.number().optional(),
     maxRunSeconds: z.number().optional(),
+    env: z.array(z.string()).optional(),
   }),
   z.object({
     type: z.literal('http'),
@@ -204,6 +206,10 @@ export const PipelineSchema = z
         config: jsonObject,
         ttlSeconds: z.number().optional(),
         timeoutSeconds: z.number(),
+        env: z
+          .array(z.string())
+          .optional()
+          .openapi({ description: 'environment variables passed to the evaluator (values masked in results)' }),
       }),
     ),
     readinessRule: rule,
@@ -212,6 +218,24 @@ export const PipelineSchema = z
     origin: z.enum(['yaml', 'api']),
   })
   .openapi('Pipeline');
+
+export const InvalidPipelineSchema = z
+  .object({
+    name: z.string(),
+    source: z.string().openapi({ description: "'api': a registered pipeline read back from the store" }),
+    origin: z.enum(['yaml', 'api']),
+    status: z.literal('INVALID'),
+    problems: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .openapi({ description: 'every reason it fails the checks a registration passes' }),
+  })
+  .openapi('InvalidPipeline', {
+    description:
+      'A pipeline that fails its checks (a registered one is checked like a new registration each time it is read): listed, never evaluated or triggered.',
+  });
+
+/** An entry of GET /api/pipelines: a usable pipeline, or an INVALID one with its problems. */
+export const PipelineListEntrySchema = z.union([PipelineSchema, InvalidPipelineSchema]).openapi('PipelineListEntry');
 
 export const RegistrationSchema = z
   .object({

@@ -388,6 +388,7 @@ function toTraitDef(t: ArchetypeFile['requiredTraits'][number]): ArchetypeTraitD
   if (t.defaultConfig !== undefined) d.defaultConfig = t.defaultConfig;
   if (t.defaultTtl !== undefined) d.defaultTtl = t.defaultTtl;
   if (t.defaultTimeout !== undefined) d.defaultTimeout = t.defaultTimeout;
+  if (t.defaultEnv !== undefined) d.defaultEnv = t.defaultEnv;
   return d;
 }
 

@@ -48,6 +48,20 @@ export function evaluatorProblem(ref: string, abs: string, rel: (p: string) => s
   return undefined;
 }
 
+const CONFIG_VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Every `${NAME}` in the strings of a config value (deeply), in order of first appearance. */
+export function configVars(value: unknown): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') for (const m of v.matchAll(CONFIG_VAR)) out.add(m[1] as string);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return [...out];
+}
+
 /** `unknown archetype 'x' (known: a, b)`. */
 export function unknownArchetypeMessage(name: string, known: readonly string[]): string {
   const sorted = [...known].sort();
@@ -66,6 +80,20 @@ export function pipelineTraitProblems(
 ): RuleProblem[] {
   const out: RuleProblem[] = [];
   const declared = [...archetype.requiredTraits, ...archetype.optionalTraits].map((t) => t.type);
+  // A config value may reference ${VAR} only for variables the trait passes (env, else the archetype's defaultEnv).
+  for (const def of [...archetype.requiredTraits, ...archetype.optionalTraits]) {
+    const t = value.traits?.[def.type];
+    if (t === undefined && !archetype.requiredTraits.includes(def)) continue;
+    const env = t?.env ?? def.defaultEnv ?? [];
+    const unlisted = configVars({ ...(def.defaultConfig ?? {}), ...(t?.config ?? {}) }).filter((v) => !env.includes(v));
+    if (unlisted.length) {
+      out.push({
+        path: t?.config !== undefined ? ['traits', def.type, 'config'] : ['archetype'],
+        message: `config of trait '${def.type}' references ${unlisted.map((v) => `\${${v}}`).join(', ')}, not listed in its env (${env.length ? env.join(', ') : 'none'}); list the variable in env (or the archetype's defaultEnv) to pass it`,
+        severity: 'error',
+      });
+    }
+  }
   for (const [type, t] of Object.entries(value.traits ?? {})) {
     if (!declared.includes(type)) {
       const message =
@@ -96,6 +124,7 @@ export function toPipelineSpec(
     if (t.config !== undefined) d.config = t.config;
     if (t.ttl !== undefined) d.ttl = t.ttl;
     if (t.timeout !== undefined) d.timeout = t.timeout;
+    if (t.env !== undefined) d.env = t.env;
     traits[type] = d;
   }
   const spec: PipelineSpec = {

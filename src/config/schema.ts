@@ -21,6 +21,8 @@ export const MESSAGES = {
     'cannot be configured: the HTTP client sets Host, Content-Length, Transfer-Encoding, Connection and the other hop-by-hop headers itself',
   origin: 'expected an origin: scheme://host[:port] with no path (e.g. https://dash.example.com)',
   hostname: 'expected a host name or IP address without a port or scheme',
+  envName: 'expected an environment variable name (letters, digits and _, not starting with a digit)',
+  envToken: 'INTERLOCK_API_TOKEN is never passed to evaluators or commands',
 } as const;
 
 /** `unknown key 'x'`, with a hint when a known key is within two edits. */
@@ -60,6 +62,14 @@ const nonNegativeNumber = () =>
 const nonEmptyString = () => z.string().min(1, { error: MESSAGES.nonEmpty });
 const stringList = () => z.array(nonEmptyString());
 const configObject = () => z.record(z.string(), z.unknown());
+/** Names of environment variables handed to a child process (never the API token, which children never get). */
+const envList = () =>
+  z.array(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: MESSAGES.envName })
+      .refine((n) => n !== 'INTERLOCK_API_TOKEN', { error: MESSAGES.envToken }),
+  );
 
 /** A pipeline, archetype or trait-type name (see core/names). */
 export const nameSchema = z
@@ -182,7 +192,7 @@ export const projectSchema = strict({
       .array(z.string())
       .optional()
       .describe(
-        'Loopback/private hosts that http triggers of pipelines registered over HTTP may target (refused otherwise).',
+        'Loopback/private hosts that http triggers of pipelines registered over HTTP may target (refused otherwise): host names as written in the URL, IP addresses, or CIDR ranges (10.0.0.0/8). Names are resolved and every address checked, at registration and at every fire.',
       ),
     allowedHostnames: z
       .array(z.string().regex(/^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])$/, { error: MESSAGES.hostname }))
@@ -214,6 +224,11 @@ const traitDefSchema = strict({
   defaultConfig: configObject().optional().describe('Config passed to the evaluator (pipelines override per key).'),
   defaultTtl: positiveNumber().optional().describe('Seconds a result stays valid.'),
   defaultTimeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+  defaultEnv: envList()
+    .optional()
+    .describe(
+      'Environment variables passed to the evaluator besides the minimal set (pipelines may replace the list with env); their values are masked in results.',
+    ),
 });
 
 const readinessRuleSchema = strict({
@@ -250,6 +265,11 @@ const pipelineTraitSchema = strict({
   config: configObject().optional().describe('Merged over the archetype defaultConfig (shallow; pipeline wins).'),
   ttl: positiveNumber().optional().describe('Seconds a result stays valid.'),
   timeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+  env: envList()
+    .optional()
+    .describe(
+      `Environment variables passed to the evaluator besides the minimal set (replaces the archetype defaultEnv); config values may reference them as \${VAR}; their values are masked in results.`,
+    ),
 });
 
 const triggerSchema = z.discriminatedUnion('type', [
@@ -258,6 +278,11 @@ const triggerSchema = z.discriminatedUnion('type', [
     command: nonEmptyString().describe('Shell command to run.'),
     timeout: positiveNumber().optional(),
     maxRunSeconds: positiveNumber().optional(),
+    env: envList()
+      .optional()
+      .describe(
+        'Environment variables passed to the command besides the minimal set; their values are masked in run records.',
+      ),
   }),
   strict({
     type: z.literal('http'),

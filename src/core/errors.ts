@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID' // a config file failed validation (diagnostics attached)
   | 'CONFIG_NOT_FOUND' // no interlock.yaml found
   | 'PIPELINE_NOT_FOUND'
+  | 'PIPELINE_INVALID' // a registered pipeline read from the store fails its checks: never evaluated or run
   | 'RUN_NOT_FOUND'
   | 'ARCHETYPE_NOT_FOUND'
   | 'NO_TRIGGER' // run asked of a pipeline without a trigger
@@ -72,6 +73,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   CONFIG_INVALID: EXIT.USAGE,
   CONFIG_NOT_FOUND: EXIT.USAGE,
   PIPELINE_NOT_FOUND: EXIT.USAGE,
+  PIPELINE_INVALID: EXIT.USAGE,
   RUN_NOT_FOUND: EXIT.USAGE,
   ARCHETYPE_NOT_FOUND: EXIT.USAGE,
   NO_TRIGGER: EXIT.USAGE,
@@ -101,6 +103,7 @@ const HTTP_BY_CODE: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
   CONFIG_NOT_FOUND: 500,
   PIPELINE_NOT_FOUND: 404,
+  PIPELINE_INVALID: 409,
   RUN_NOT_FOUND: 404,
   ARCHETYPE_NOT_FOUND: 400,
   NO_TRIGGER: 400,

@@ -16,6 +16,7 @@ export type ReasonCode =
   | 'EVALUATOR_TIMEOUT'
   | 'EVALUATOR_NOT_FOUND'
   | 'EVALUATOR_NOT_EXECUTABLE'
+  | 'EVALUATOR_FORBIDDEN' // an untrusted pipeline's evaluator resolves outside evaluatorDirs (symlinks followed)
   | 'NO_EVALUATOR'
   | 'STALE' // result expired (TTL) or missing
   | 'INTERNAL';
@@ -41,6 +42,8 @@ export interface ResolvedTrait {
   /** Seconds a result stays valid; undefined = never expires. */
   ttlSeconds?: number;
   timeoutSeconds: number;
+  /** Environment variables passed to the evaluator besides the minimal set; their values are masked in results. */
+  env?: string[];
 }
 
 export interface CommandTriggerSpec {
@@ -48,6 +51,8 @@ export interface CommandTriggerSpec {
   command: string;
   timeout?: number;
   maxRunSeconds?: number;
+  /** Environment variables passed to the command besides the minimal set; their values are masked. */
+  env?: string[];
 }
 
 export interface HttpTriggerSpec {

@@ -10,6 +10,7 @@ export interface ArchetypeTraitDef {
   defaultConfig?: Record<string, unknown>;
   defaultTtl?: number;
   defaultTimeout?: number;
+  defaultEnv?: string[];
 }
 
 export interface PipelineTraitDef {
@@ -17,11 +18,12 @@ export interface PipelineTraitDef {
   config?: Record<string, unknown>;
   ttl?: number;
   timeout?: number;
+  env?: string[];
 }
 
 /**
  * Required traits in archetype order, then the optional traits the pipeline lists (in archetype order).
- * Config is a shallow merge (pipeline wins); ttl/timeout: pipeline, else archetype default, else engine default.
+ * Config is a shallow merge (pipeline wins); ttl/timeout/env: pipeline, else archetype default, else engine default.
  * `locate` turns an evaluator reference into an absolute path (the caller owns the filesystem).
  * Pipeline traits the archetype does not declare are the config layer's error to report; they are ignored here.
  */
@@ -42,6 +44,8 @@ export function resolveTraits(
     if (def.description !== undefined) t.description = def.description;
     const ttl = p.ttl ?? def.defaultTtl;
     if (ttl !== undefined) t.ttlSeconds = ttl;
+    const env = p.env ?? def.defaultEnv;
+    if (env !== undefined && env.length > 0) t.env = [...env];
     if (p.evaluator !== undefined) {
       t.evaluatorRef = p.evaluator;
       t.evaluator = locate(p.evaluator);

@@ -1,5 +1,15 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in configs are the subject under test.
 // evaluateTrait and EvaluatorPool against the real fixture evaluators: every outcome becomes a TraitResult.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -60,10 +70,10 @@ describe('evaluateTrait: answers', () => {
     });
   });
 
-  it('sends the config on stdin and INTERLOCK_* env, runs in projectDir, keeps the base env', async () => {
+  it('sends the config on stdin and INTERLOCK_* env, runs in projectDir, passes the variables its env lists', async () => {
     const config = { table: 'orders', maxLagSeconds: 60, nested: { a: [1, 2] } };
     const r = await evaluateTrait(
-      trait(fx('echo-config'), { type: 'row-count', config }),
+      trait(fx('echo-config'), { type: 'row-count', config, env: ['FIXTURE_EXTRA'] }),
       ctx({ env: { ...process.env, FIXTURE_EXTRA: 'from-base-env' } }),
     );
     expect(r.status).toBe('PASS');
@@ -90,6 +100,62 @@ describe('evaluateTrait: answers', () => {
   it('PASS even when the evaluator never reads a large stdin', async () => {
     const r = await evaluateTrait(trait(fx('ignores-stdin'), { config: { pad: 'z'.repeat(2 * 1024 * 1024) } }), ctx());
     expect(r.status).toBe('PASS');
+  });
+});
+
+describe('evaluateTrait: the minimal environment', () => {
+  const base = {
+    PATH: process.env.PATH,
+    HOME: '/home/x',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C',
+    TZ: 'UTC',
+    TMPDIR: '/tmp',
+    INTERLOCK_API_TOKEN: 'api-token-never-passed',
+    INTERLOCK_CUSTOM: 'ctx',
+    AWS_SECRET_ACCESS_KEY: 'aws-secret-not-listed',
+    FIXTURE_SECRET: 'listed-secret-value',
+    UNRELATED: 'x',
+  };
+
+  it('gets PATH, HOME, LANG, LC_*, TZ, TMPDIR and INTERLOCK_* (never the API token), nothing else unlisted', async () => {
+    const r = await evaluateTrait(trait(fx('env-dump')), ctx({ env: base }));
+    expect(r.status, r.reason).toBe('PASS');
+    expect((r.value as { names: string[] }).names).toEqual(
+      [
+        'HOME',
+        'INTERLOCK_CUSTOM',
+        'INTERLOCK_PIPELINE',
+        'INTERLOCK_PROJECT_DIR',
+        'INTERLOCK_TRAIT',
+        'LANG',
+        'LC_ALL',
+        'PATH',
+        'TMPDIR',
+        'TZ',
+      ].sort(),
+    );
+  });
+
+  it('plus exactly the listed variables; ${VAR} in config expands only for listed ones; an unset one FAILs', async () => {
+    const t = trait(fx('env-dump'), {
+      env: ['FIXTURE_SECRET', 'INTERLOCK_API_TOKEN'],
+      config: { url: 'https://db/?key=${FIXTURE_SECRET}', other: '${UNRELATED}', list: ['${FIXTURE_SECRET}'] },
+    });
+    const r = await evaluateTrait(t, ctx({ env: base }));
+    expect(r.status, r.reason).toBe('PASS');
+    const v = r.value as { names: string[]; config: Record<string, unknown>; secret: string };
+    expect(v.names).toContain('FIXTURE_SECRET');
+    expect(v.names).not.toContain('INTERLOCK_API_TOKEN');
+    expect(v.names).not.toContain('AWS_SECRET_ACCESS_KEY');
+    expect(v.config).toEqual({
+      url: 'https://db/?key=listed-secret-value',
+      other: '${UNRELATED}',
+      list: ['listed-secret-value'],
+    });
+    const unset = await evaluateTrait(t, ctx({ env: { PATH: process.env.PATH } }));
+    expect(unset).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_ERROR' });
+    expect(unset.reason).toContain('FIXTURE_SECRET');
   });
 });
 
@@ -189,7 +255,7 @@ describe('evaluateTrait: failures are results', () => {
     const controller = new AbortController();
     const t0 = performance.now();
     const pending = evaluateTrait(
-      trait(fx('slow'), { timeoutSeconds: 30 }),
+      trait(fx('slow'), { timeoutSeconds: 30, env: ['FIXTURE_PID_FILE'] }),
       ctx({ signal: controller.signal, env: { ...process.env, FIXTURE_PID_FILE: pidFile } }),
     );
     await new Promise((r) => setTimeout(r, 200));
@@ -208,7 +274,7 @@ describe('evaluateTrait: failures are results', () => {
     const pidFile = newPidFile();
     const t0 = performance.now();
     const r = await evaluateTrait(
-      trait(fx('grandchild'), { timeoutSeconds: 0.3 }),
+      trait(fx('grandchild'), { timeoutSeconds: 0.3, env: ['FIXTURE_PID_FILE'] }),
       ctx({ env: { ...process.env, FIXTURE_PID_FILE: pidFile } }),
     );
     expect(performance.now() - t0).toBeLessThanOrEqual(300 + 250);
@@ -220,7 +286,7 @@ describe('evaluateTrait: failures are results', () => {
   it('EVALUATOR_TIMEOUT for a leader that ignores SIGTERM; it is SIGKILLed', async () => {
     const pidFile = newPidFile();
     const r = await evaluateTrait(
-      trait(fx('ignores-term'), { timeoutSeconds: 0.3 }),
+      trait(fx('ignores-term'), { timeoutSeconds: 0.3, env: ['FIXTURE_PID_FILE'] }),
       ctx({ env: { ...process.env, FIXTURE_PID_FILE: pidFile } }),
     );
     expect(r).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_TIMEOUT', signal: 'SIGKILL' });
@@ -231,7 +297,7 @@ describe('evaluateTrait: failures are results', () => {
   it('PASS from a leader that exits while its grandchild holds stdout; the grandchild is killed', async () => {
     const pidFile = newPidFile();
     const r = await evaluateTrait(
-      trait(fx('grandchild-exits'), { timeoutSeconds: 5 }),
+      trait(fx('grandchild-exits'), { timeoutSeconds: 5, env: ['FIXTURE_PID_FILE'] }),
       ctx({ env: { ...process.env, FIXTURE_PID_FILE: pidFile } }),
     );
     expect(r).toMatchObject({ status: 'PASS', value: { grandchild: true } });
@@ -263,6 +329,35 @@ describe('evaluateTrait: failures are results', () => {
   });
 });
 
+describe('evaluateTrait: confinement to evaluatorDirs (untrusted pipelines)', () => {
+  it('re-checks the real path at spawn: a link swapped to /bin/sh FAILs EVALUATOR_FORBIDDEN and nothing runs', async () => {
+    const dirs = join(tmp, 'confined');
+    mkdirSync(dirs, { recursive: true });
+    const link = join(dirs, 'check');
+    symlinkSync(fx('pass'), link);
+    const pwned = join(tmp, 'pwned-by-link');
+    const t = trait(link, { config: { x: `$(id > ${pwned})` } });
+    // A link pointing out of the dir is outside, whatever it was at registration time.
+    const out = await evaluateTrait(t, ctx({ confineTo: [dirs] }));
+    expect(out).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_FORBIDDEN' });
+    expect(out.reason).toContain('outside evaluatorDirs');
+    // Inside once the target is copied in; then swapped to a shell: refused at this spawn.
+    rmSync(link);
+    symlinkSync(fx('pass'), join(dirs, 'real-pass-link'));
+    const inside = join(dirs, 'pass');
+    copyFileSync(fx('pass'), inside);
+    symlinkSync(inside, link);
+    expect((await evaluateTrait(t, ctx({ confineTo: [dirs] }))).status).toBe('PASS');
+    symlinkSync('/bin/sh', `${link}.new`);
+    renameSync(`${link}.new`, link);
+    const swapped = await evaluateTrait(t, ctx({ confineTo: [dirs] }));
+    expect(swapped).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_FORBIDDEN' });
+    expect(existsSync(pwned)).toBe(false);
+    // Trusted (no confineTo): the link is followed, as for YAML pipelines.
+    expect((await evaluateTrait(trait(join(dirs, 'real-pass-link')), ctx())).status).toBe('PASS');
+  });
+});
+
 describe('evaluateTrait: time', () => {
   it('stamps evaluatedAt at the end of the evaluation and sets expiresAt from the TTL', async () => {
     const clock = new FakeClock(T0);
@@ -284,7 +379,9 @@ describe('EvaluatorPool', () => {
     const dir = join(tmp, 'conc-1');
     mkdirSync(dir);
     const pool = new EvaluatorPool(4);
-    const traits = Array.from({ length: 40 }, (_, i) => trait(fx('concurrency'), { type: `t${i}` }));
+    const traits = Array.from({ length: 40 }, (_, i) =>
+      trait(fx('concurrency'), { type: `t${i}`, env: ['FIXTURE_CONC_DIR'] }),
+    );
     const seen: TraitResult[] = [];
     let maxActive = 0;
     const results = await pool.evaluateAll(traits, ctx({ env: { ...process.env, FIXTURE_CONC_DIR: dir } }), (r) => {
@@ -307,7 +404,8 @@ describe('EvaluatorPool', () => {
     mkdirSync(dir);
     const pool = new EvaluatorPool(3);
     const c = ctx({ env: { ...process.env, FIXTURE_CONC_DIR: dir } });
-    const batch = (p: string) => Array.from({ length: 12 }, (_, i) => trait(fx('concurrency'), { type: `${p}${i}` }));
+    const batch = (p: string) =>
+      Array.from({ length: 12 }, (_, i) => trait(fx('concurrency'), { type: `${p}${i}`, env: ['FIXTURE_CONC_DIR'] }));
     const [a, b] = await Promise.all([pool.evaluateAll(batch('a'), c), pool.evaluateAll(batch('b'), c)]);
     const observed = Math.max(...[...a, ...b].map((r) => Number(r.value?.seen)));
     expect(observed).toBeLessThanOrEqual(3);

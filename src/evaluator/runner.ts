@@ -5,7 +5,9 @@ import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
+import { childEnv } from '../proc/env.js';
 import { type ProcessResult, runProcess } from '../proc/spawn.js';
+import { confineEvaluator } from './confine.js';
 import { parseEvaluatorOutput } from './protocol.js';
 import { Semaphore } from './semaphore.js';
 
@@ -17,12 +19,21 @@ export interface EvalContext {
   pipeline: string;
   /** evaluatedAt / expiresAt come from `clock.now()`. */
   clock: Clock;
-  /** Base environment for evaluators. Default: process.env. */
+  /**
+   * Where the evaluator's environment comes from. Default: process.env. The evaluator gets only the minimal set
+   * (PATH, HOME, LANG, LC_*, TZ, TMPDIR, INTERLOCK_* but the API token) plus the trait's `env` list.
+   */
   env?: NodeJS.ProcessEnv;
   /** Stdout cap per evaluator. Default 1 MiB. */
   maxStdoutBytes?: number;
   /** Aborting kills running evaluators' process groups (server shutdown); their results are FAILs. */
   signal?: AbortSignal;
+  /**
+   * Untrusted pipelines (registered over the API): the evaluator's real path (symlinks resolved, checked again at
+   * every spawn) must be inside one of these directories, else the trait FAILs with EVALUATOR_FORBIDDEN and
+   * nothing runs. The checked real path is what gets executed. Undefined = trusted (YAML): any path.
+   */
+  confineTo?: readonly string[];
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -130,25 +141,74 @@ function interpret(proc: ProcessResult, trait: ResolvedTrait, shown: string, sig
   return out;
 }
 
+const CONFIG_VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Expands `${NAME}` in the config's strings (deeply) for the names the trait lists in `env`; others stay as
+ * written (the config check refuses them). A listed variable that is unset or empty is a problem: the evaluator
+ * would otherwise check something else than configured.
+ */
+function expandConfig(
+  config: Record<string, unknown>,
+  env: Record<string, string>,
+  listed: readonly string[],
+): { ok: true; value: unknown } | { ok: false; problem: string } {
+  const missing = new Set<string>();
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      return v.replace(CONFIG_VAR, (whole, name: string) => {
+        if (!listed.includes(name)) return whole;
+        const value = env[name];
+        if (value === undefined || value === '') missing.add(name);
+        return value ?? '';
+      });
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  const value = walk(config);
+  if (missing.size) {
+    const names = [...missing].join(', ');
+    return {
+      ok: false,
+      problem: `environment variable${missing.size > 1 ? 's' : ''} ${names} (listed in env, referenced in config) not set; the evaluator was not started`,
+    };
+  }
+  return { ok: true, value };
+}
+
 async function run(trait: ResolvedTrait, ctx: EvalContext): Promise<Outcome> {
   if (!trait.evaluator) {
     return fail('NO_EVALUATOR', `no evaluator configured for ${trait.required ? 'required ' : ''}trait ${trait.type}`);
   }
-  const file = resolvePath(ctx.projectDir, trait.evaluator);
+  let file = resolvePath(ctx.projectDir, trait.evaluator);
   const shown = trait.evaluatorRef && trait.evaluatorRef !== file ? `${trait.evaluatorRef} (${file})` : file;
+  if (ctx.confineTo) {
+    const c = confineEvaluator(file, ctx.confineTo);
+    if (!c.ok) return fail('EVALUATOR_FORBIDDEN', `${c.reason}; refused to run it (pipeline registered over HTTP)`);
+    file = c.real;
+  }
   const problem = await checkExecutable(file, shown);
   if (problem) return problem;
 
-  const proc = await runProcess({
-    file,
-    cwd: ctx.projectDir,
-    env: {
+  const { env } = childEnv(
+    {
       ...(ctx.env ?? process.env),
       INTERLOCK_PIPELINE: ctx.pipeline,
       INTERLOCK_TRAIT: trait.type,
       INTERLOCK_PROJECT_DIR: ctx.projectDir,
     },
-    stdin: JSON.stringify(trait.config ?? {}),
+    trait.env,
+  );
+  const config = expandConfig(trait.config ?? {}, env, trait.env ?? []);
+  if (!config.ok) return fail('EVALUATOR_ERROR', config.problem);
+
+  const proc = await runProcess({
+    file,
+    cwd: ctx.projectDir,
+    env,
+    stdin: JSON.stringify(config.value),
     timeoutMs: trait.timeoutSeconds * 1000,
     maxStdoutBytes: ctx.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES,
     ...(ctx.signal ? { signal: ctx.signal } : {}),

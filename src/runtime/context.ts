@@ -10,6 +10,8 @@ import type { PipelineSpec } from '../core/types.js';
 import { EvaluatorPool } from '../evaluator/index.js';
 import type { Store } from '../store/index.js';
 import { createStore } from '../store/index.js';
+import type { ResolveHost } from '../trigger/index.js';
+import { checkStoredPipeline, type InvalidPipeline } from './register.js';
 
 export interface OpenOptions {
   /** Where to start looking for interlock.yaml. */
@@ -34,6 +36,8 @@ export interface Context {
   repeatAfterMs: number;
   /** Operational warnings (alert delivery failures, skipped alerting). */
   warn(message: string): void;
+  /** Resolver for the host checks of untrusted http triggers (default: the system's); tests stub it. */
+  resolveHost?: ResolveHost;
   close(): Promise<void>;
 }
 
@@ -59,20 +63,54 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   };
 }
 
-/** All pipelines: YAML-defined ones win over store-registered ones of the same name. Sorted by name. */
-export async function allPipelines(ctx: Context): Promise<PipelineSpec[]> {
-  const byName = new Map<string, PipelineSpec>();
-  for (const p of await ctx.store.listPipelines()) byName.set(p.name, p);
-  for (const [name, p] of ctx.project.pipelines) byName.set(name, p);
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+/** Every pipeline by name: the usable ones, and the registered ones the store holds that fail their checks. */
+export interface PipelineCatalog {
+  pipelines: PipelineSpec[];
+  invalid: InvalidPipeline[];
 }
 
-/** One pipeline by name, or PIPELINE_NOT_FOUND naming the known ones. */
+/**
+ * All pipelines: YAML-defined ones win over store-registered ones of the same name; every registered one is checked
+ * like a new registration (an entry that fails is listed in `invalid`, and never breaks the others). Sorted by name.
+ */
+export async function pipelineCatalog(ctx: Context): Promise<PipelineCatalog> {
+  const byName = new Map<string, PipelineSpec>();
+  const invalid: InvalidPipeline[] = [];
+  for (const entry of await ctx.store.listPipelines()) {
+    if (ctx.project.pipelines.has(entry.name)) continue;
+    const c = checkStoredPipeline(ctx, entry);
+    if (c.ok) byName.set(entry.name, c.spec);
+    else invalid.push(c.invalid);
+  }
+  for (const [name, p] of ctx.project.pipelines) byName.set(name, p);
+  const pipelines = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return { pipelines, invalid: invalid.sort((a, b) => a.name.localeCompare(b.name)) };
+}
+
+/** The usable pipelines (see pipelineCatalog), sorted by name. */
+export async function allPipelines(ctx: Context): Promise<PipelineSpec[]> {
+  return (await pipelineCatalog(ctx)).pipelines;
+}
+
+/**
+ * One pipeline by name, or PIPELINE_NOT_FOUND naming the known ones. A registered one is checked like a new
+ * registration each time: PIPELINE_INVALID (with every problem) when it fails, so it is never evaluated or run.
+ */
 export async function getPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
   const fromFile = ctx.project.pipelines.get(name);
   if (fromFile) return fromFile;
   const stored = await ctx.store.getPipeline(name);
-  if (stored) return stored;
+  if (stored) {
+    const c = checkStoredPipeline(ctx, stored);
+    if (c.ok) return c.spec;
+    const { problems } = c.invalid;
+    const first = problems[0];
+    throw new InterlockError(
+      'PIPELINE_INVALID',
+      `pipeline '${name}' (registered) is INVALID and will not be evaluated or run: ${first?.path ? `${first.path}: ` : ''}${first?.message ?? ''}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}; DELETE it and register it again`,
+      { pipeline: name, problems },
+    );
+  }
   const known = (await allPipelines(ctx)).map((p) => p.name);
   const hint = known.length
     ? ` (known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})`

@@ -1,10 +1,20 @@
 // Use-case: evaluate a pipeline's readiness now: run its evaluators, decide, record the decision.
 import { ulid } from '../core/ids.js';
-import type { DecisionRecord, DecisionSource, PipelineSpec, Readiness, TraitResult } from '../core/types.js';
+import type {
+  DecisionRecord,
+  DecisionSource,
+  PipelineSpec,
+  Readiness,
+  ResolvedTrait,
+  TraitResult,
+} from '../core/types.js';
 import { decideReadiness } from '../engine/index.js';
+import { childEnv } from '../proc/index.js';
+import { redact, secretForms } from '../trigger/index.js';
 import { alertOnEvaluation, sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
+import { isUntrusted } from './register.js';
 import { expireOverdueRun } from './touch.js';
 
 export interface EvaluateOptions {
@@ -48,6 +58,36 @@ export function decisionRecord(readiness: Readiness, source: DecisionSource, run
   return d;
 }
 
+/** Masks every string (keys too) of a JSON-like value. */
+function redactDeep(v: unknown, secrets: readonly string[]): unknown {
+  if (typeof v === 'string') return redact(v, secrets);
+  if (Array.isArray(v)) return v.map((x) => redactDeep(x, secrets));
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k, secrets), redactDeep(x, secrets)]));
+  }
+  return v;
+}
+
+/**
+ * For each trait, the values of the variables its `env` list passes (from this process's environment, where the
+ * evaluator's come from), masked out of its result's reason and value like trigger secrets.
+ */
+function passedValueMask(traits: readonly ResolvedTrait[]): (r: TraitResult) => TraitResult {
+  const byTrait = new Map<string, string[]>();
+  for (const t of traits) {
+    const values = childEnv(process.env, t.env ?? []).passed;
+    if (values.length) byTrait.set(t.type, values.flatMap(secretForms));
+  }
+  return (r) => {
+    const secrets = byTrait.get(r.trait);
+    if (!secrets) return r;
+    const out: TraitResult = { ...r };
+    if (r.reason !== undefined) out.reason = redact(r.reason, secrets);
+    if (r.value !== undefined) out.value = redactDeep(r.value, secrets) as Record<string, unknown>;
+    return out;
+  };
+}
+
 /**
  * Runs every trait's evaluator (in parallel, under the pool's cap), decides readiness from these fresh results,
  * and stores results + readiness + decision in one atomic write. A store failure throws: the caller must not
@@ -58,16 +98,22 @@ export async function evaluatePipeline(
   pipeline: PipelineSpec,
   opts: EvaluateOptions,
 ): Promise<Evaluation> {
-  const results = await ctx.pool.evaluateAll(
+  const mask = passedValueMask(pipeline.traits);
+  const onResult = opts.onResult;
+  const raw = await ctx.pool.evaluateAll(
     pipeline.traits,
     {
       projectDir: ctx.project.root,
       pipeline: pipeline.name,
       clock: ctx.clock,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
+      ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
     },
-    opts.onResult,
+    onResult ? (r) => onResult(mask(r)) : undefined,
   );
+  // Values of the variables passed through `env` never reach a result, a decision or an alert.
+  const results = raw.map(mask);
   const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, ctx.clock.now());
   const decision = decisionRecord(readiness, opts.source, opts.runId);
   await ctx.store.saveEvaluation({ results, readiness, decision });

@@ -1,13 +1,21 @@
 // Use-cases: register and remove pipelines at run time (POST/DELETE /api/pipelines), and the public view of a spec.
 // YAML is the source of truth: a name a YAML file defines can be neither registered nor deleted here.
-import { isAbsolute, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { checkPipelineDocument, type DocumentProblem } from '../config/index.js';
+import { z } from 'zod';
+import { checkPipelineDocument, checkSchema, type DocumentProblem, formatPath } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import type { PipelineSpec } from '../core/types.js';
-import { missingTriggerVars, redactCredentialParams, redactUrlUserinfo } from '../trigger/index.js';
+import { confineEvaluator } from '../evaluator/index.js';
+import type { StoredPipeline } from '../store/index.js';
+import {
+  type AddressPolicy,
+  checkHost,
+  literalHostReason,
+  missingTriggerVars,
+  redactCredentialParams,
+  redactUrlUserinfo,
+} from '../trigger/index.js';
 import type { Context } from './context.js';
-import { isPrivateHost, normaliseHost } from './server-address.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */
 export { pipelineSchema as pipelineDocumentSchema } from '../config/index.js';
@@ -31,18 +39,39 @@ export function registrationPolicy(ctx: Context): RegistrationPolicy {
   };
 }
 
+/**
+ * True for a pipeline that must be held to the registration policy at every use: one from the store (registered
+ * over the API), unless server.allowCommandRegistration trusts those like YAML.
+ */
+export function isUntrusted(ctx: Context, spec: PipelineSpec): boolean {
+  return spec.source === 'api' && !registrationPolicy(ctx).allowCommandRegistration;
+}
+
+/** Where untrusted http triggers may connect (server.allowedHosts), with the context's resolver. */
+export function addressPolicy(ctx: Context): AddressPolicy {
+  return {
+    allowedHosts: registrationPolicy(ctx).allowedHosts,
+    ...(ctx.resolveHost ? { resolve: ctx.resolveHost } : {}),
+  };
+}
+
+/** The host of an http trigger's URL when its scheme and host are written out, else undefined. */
+function literalUrlHost(url: string): string | undefined {
+  const authority = authorityOf(url);
+  if (authority === undefined || authority.includes('${')) return undefined;
+  try {
+    return new URL(authority).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Registration {
   pipeline: PipelineSpec;
   /** false: the same document was already registered (nothing changed). */
   created: boolean;
   /** Problems that do not block (an evaluator not found yet: the trait evaluates FAIL until it exists). */
   warnings: DocumentProblem[];
-}
-
-/** True when absolute path `p` is inside directory `dir` (after normalisation: `..` cannot escape). */
-function isWithin(dir: string, p: string): boolean {
-  const rel = relative(dir, p);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /** The part of a URL template before its path: `scheme://userinfo@host:port`. */
@@ -67,10 +96,24 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
   if (!trusted) {
     const dirs = ctx.project.config.evaluatorDirs;
     for (const trait of spec.traits) {
-      if (trait.evaluator === undefined || dirs.some((d) => isWithin(d, trait.evaluator as string))) continue;
+      // The archetype (YAML, trusted) may pass variables; a registration may not add any of its own.
+      const arch = ctx.project.archetypes.get(spec.archetype);
+      const def = [...(arch?.requiredTraits ?? []), ...(arch?.optionalTraits ?? [])].find((d) => d.type === trait.type);
+      const added = (trait.env ?? []).filter((n) => !(def?.defaultEnv ?? []).includes(n));
+      if (added.length) {
+        out.push({
+          path: `traits.${trait.type}.env`,
+          message: `pipelines registered over HTTP cannot pass environment variables to evaluators beyond the archetype's defaultEnv (${added.join(', ')}): they are this server's (or set server.allowCommandRegistration: true)`,
+        });
+      }
+      if (trait.evaluator === undefined) continue;
+      // By real path: a symlink in evaluatorDirs pointing out of it (to /bin/sh, a linked /usr/bin) is outside.
+      const c = confineEvaluator(trait.evaluator, dirs);
+      if (c.ok) continue;
+      const really = c.real !== undefined && c.real !== trait.evaluator ? ` (really ${c.real})` : '';
       out.push({
         path: `traits.${trait.type}.evaluator`,
-        message: `evaluator '${trait.evaluatorRef ?? trait.evaluator}' resolves outside evaluatorDirs; pipelines registered over HTTP may only use evaluators from evaluatorDirs (or set server.allowCommandRegistration: true)`,
+        message: `evaluator '${trait.evaluatorRef ?? trait.evaluator}' resolves outside evaluatorDirs${really}; pipelines registered over HTTP may only use evaluators from evaluatorDirs, symlinks resolved (or set server.allowCommandRegistration: true)`,
       });
     }
   }
@@ -94,15 +137,9 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
         out.push({ path: 'trigger.url', message: 'not a valid URL' });
       }
     }
-    if (host !== undefined && isPrivateHost(host)) {
-      const allowed = new Set(policy.allowedHosts.map(normaliseHost));
-      if (!allowed.has(normaliseHost(host))) {
-        out.push({
-          path: 'trigger.url',
-          message: `host '${normaliseHost(host)}' is a loopback, private or link-local address; list it in server.allowedHosts to allow triggers to it`,
-        });
-      }
-    }
+    // IP literals and localhost names here; names are resolved and checked by registerPipeline and at fire time.
+    const why = host === undefined ? undefined : literalHostReason(host, policy.allowedHosts);
+    if (why !== undefined) out.push({ path: 'trigger.url', message: why });
     // ${VAR} would send this server's environment (secrets included) wherever the caller points the trigger.
     const vars = missingTriggerVars(t, {});
     if (vars.length) {
@@ -157,6 +194,15 @@ export async function registerPipeline(
     );
   }
   const refused = policyProblems(ctx, spec, policy);
+  const warnings = checked.warnings;
+  const host =
+    spec.trigger?.type === 'http' && !policy.allowCommandRegistration ? literalUrlHost(spec.trigger.url) : undefined;
+  if (refused.length === 0 && host !== undefined) {
+    // A name is resolved now and again at every fire (where the checked address is the one connected to). One
+    // that does not resolve yet is accepted: at fire time it fails closed (nothing is sent).
+    const dns = await checkHost(host, { ...addressPolicy(ctx), allowedHosts: policy.allowedHosts });
+    if (!dns.ok && !dns.unresolved) refused.push({ path: 'trigger.url', message: dns.reason });
+  }
   if (refused.length) {
     throw new InterlockError(
       'FORBIDDEN',
@@ -166,7 +212,9 @@ export async function registerPipeline(
   }
   const existing = await ctx.store.getPipeline(spec.name);
   if (existing) {
-    if (isDeepStrictEqual(existing, spec)) return { pipeline: existing, created: false, warnings: checked.warnings };
+    if (isDeepStrictEqual(parseOrUndefined(existing.json), spec)) {
+      return { pipeline: spec, created: false, warnings };
+    }
     throw new InterlockError(
       'ALREADY_EXISTS',
       `pipeline '${spec.name}' is already registered with a different definition; DELETE it first`,
@@ -174,14 +222,14 @@ export async function registerPipeline(
     );
   }
   await ctx.store.putPipeline(spec);
-  return { pipeline: spec, created: true, warnings: checked.warnings };
+  return { pipeline: spec, created: true, warnings };
 }
 
 /**
  * Removes a pipeline registered over the API (DELETE /api/pipelines/{id}); its history stays in the store.
  * A YAML-defined one → CONFLICT; unknown → PIPELINE_NOT_FOUND; one with a run in progress → CONFLICT.
  */
-export async function unregisterPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
+export async function unregisterPipeline(ctx: Context, name: string): Promise<PipelineSpec | InvalidPipeline> {
   const yaml = ctx.project.pipelines.get(name);
   if (yaml) {
     throw new InterlockError(
@@ -190,8 +238,10 @@ export async function unregisterPipeline(ctx: Context, name: string): Promise<Pi
       { pipeline: name },
     );
   }
-  const spec = await ctx.store.getPipeline(name);
-  if (!spec) throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'`, { pipeline: name });
+  const entry = await ctx.store.getPipeline(name);
+  if (!entry) throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'`, { pipeline: name });
+  // An INVALID entry can be deleted too (that is how it is cleaned up).
+  const checked = checkStoredPipeline(ctx, entry);
   const active = await ctx.store.getActiveRun(name);
   if (active) {
     throw new InterlockError(
@@ -201,7 +251,114 @@ export async function unregisterPipeline(ctx: Context, name: string): Promise<Pi
     );
   }
   await ctx.store.deletePipeline(name);
-  return spec;
+  return checked.ok ? checked.spec : checked.invalid;
+}
+
+function parseOrUndefined(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- registered pipelines read back from the store
+// Whoever can write to the store is trusted no more than an API caller: every read is checked like a registration.
+
+/** A pipeline that cannot be used: shown (status INVALID, every problem listed), never evaluated or triggered. */
+export interface InvalidPipeline {
+  name: string;
+  /** Where it came from: 'api' (a registered pipeline read from the store). */
+  source: string;
+  status: 'INVALID';
+  problems: DocumentProblem[];
+}
+
+export type StoredPipelineCheck = { ok: true; spec: PipelineSpec } | { ok: false; invalid: InvalidPipeline };
+
+// The shape registration writes (a resolved PipelineSpec). Strict: a key registration never writes is a problem.
+// Fields whose values the document check below re-derives are only type-checked here.
+const storedTrait = z.strictObject({
+  type: z.string(),
+  description: z.string().optional(),
+  required: z.boolean(),
+  evaluator: z.string().optional(),
+  evaluatorRef: z.string().optional(),
+  config: z.record(z.string(), z.unknown()),
+  ttlSeconds: z.number().optional(),
+  timeoutSeconds: z.number(),
+  env: z.array(z.string()).optional(),
+});
+const storedSpec = z.strictObject({
+  name: z.string(),
+  archetype: z.string(),
+  tier: z.unknown().optional(),
+  description: z.unknown().optional(),
+  traits: z.array(storedTrait),
+  readinessRule: z.unknown(),
+  trigger: z.unknown().optional(),
+  source: z.literal('api'),
+});
+
+/** The registration document a stored spec stands for (what POST /api/pipelines would have been sent). */
+function documentOf(spec: z.output<typeof storedSpec>): Record<string, unknown> {
+  const traits: Record<string, Record<string, unknown>> = {};
+  for (const t of spec.traits) {
+    const d: Record<string, unknown> = { config: t.config, timeout: t.timeoutSeconds };
+    // The stored absolute path is ignored: the reference is located again, as registration did.
+    if (t.evaluatorRef !== undefined) d.evaluator = t.evaluatorRef;
+    if (t.ttlSeconds !== undefined) d.ttl = t.ttlSeconds;
+    if (t.env !== undefined) d.env = t.env;
+    traits[t.type] = d;
+  }
+  const doc: Record<string, unknown> = { name: spec.name, archetype: spec.archetype, traits };
+  for (const k of ['tier', 'description', 'trigger'] as const) if (spec[k] !== undefined) doc[k] = spec[k];
+  return doc;
+}
+
+function invalid(entry: StoredPipeline, problems: DocumentProblem[]): StoredPipelineCheck {
+  return { ok: false, invalid: { name: entry.name, source: 'api', status: 'INVALID', problems } };
+}
+
+/**
+ * Checks one stored registration exactly as POST /api/pipelines checks a document — the same schema, archetype and
+ * trait rules, then the same registration policy — and returns the spec those checks derive (not the stored one:
+ * a stored evaluator path, readiness rule or `required` flag is never taken on trust). Never throws.
+ */
+export function checkStoredPipeline(ctx: Context, entry: StoredPipeline): StoredPipelineCheck {
+  let data: unknown;
+  try {
+    data = JSON.parse(entry.json);
+  } catch {
+    return invalid(entry, [{ path: '', message: 'the stored entry is not valid JSON' }]);
+  }
+  const shape = checkSchema(storedSpec, data);
+  if (!shape.ok) {
+    return invalid(
+      entry,
+      shape.issues.map((i) => ({ path: formatPath(i.path), message: `stored entry: ${i.message}` })),
+    );
+  }
+  const stored = shape.value;
+  const problems: DocumentProblem[] = [];
+  if (stored.name !== entry.name) {
+    problems.push({ path: 'name', message: `the entry stored under '${entry.name}' names '${stored.name}'` });
+  }
+  const types = stored.traits.map((t) => t.type);
+  const dup = types.find((t, i) => types.indexOf(t) !== i);
+  if (dup !== undefined) problems.push({ path: 'traits', message: `trait '${dup}' is stored twice` });
+  if (problems.length) return invalid(entry, problems);
+
+  const checked = checkPipelineDocument(ctx.project, documentOf(stored), 'api');
+  if (!checked.ok) return invalid(entry, checked.problems);
+  const refused = policyProblems(ctx, checked.spec, registrationPolicy(ctx));
+  if (refused.length) return invalid(entry, refused);
+  return { ok: true, spec: checked.spec };
+}
+
+/** An INVALID pipeline as the API lists it. */
+export function invalidPipelineView(p: InvalidPipeline) {
+  return { ...p, origin: p.source === 'api' ? ('api' as const) : ('yaml' as const) };
 }
 
 const SECRET_HEADER = /auth|cookie|token|secret|passw|key|credential|signature/i;

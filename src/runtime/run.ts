@@ -16,6 +16,7 @@ import { collectEvaluationAlerts, sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { type Evaluation, evaluatePipeline } from './evaluate.js';
+import { addressPolicy, isUntrusted } from './register.js';
 import { pauseAt } from './test-hooks.js';
 import { expireOverdueRun, moveRun } from './touch.js';
 
@@ -151,6 +152,8 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       pipeline: name,
       runId: run.runId,
       signal: opts.signal,
+      // Registered over HTTP: the http trigger's host is resolved and checked again now, and pinned.
+      ...(isUntrusted(ctx, pipeline) ? { addressPolicy: addressPolicy(ctx) } : {}),
     });
     await pauseAt('after-trigger-call', run.runId);
 

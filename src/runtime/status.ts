@@ -12,7 +12,8 @@ import type {
 import { decideReadiness, traitState } from '../engine/index.js';
 import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
-import { allPipelines, getPipeline } from './context.js';
+import { allPipelines, getPipeline, pipelineCatalog } from './context.js';
+import type { InvalidPipeline } from './register.js';
 import { touchActiveRun } from './touch.js';
 
 export interface PipelineStatus {
@@ -53,6 +54,37 @@ export async function pipelineStatus(ctx: Context, name?: string): Promise<Pipel
   const now = ctx.clock.now();
   const pipelines = name ? [await getPipeline(ctx, name)] : await allPipelines(ctx);
   return Promise.all(pipelines.map((p) => statusOf(ctx, p, now)));
+}
+
+/** Statuses of the usable pipelines, and the registered ones that are INVALID (listed, never evaluated). */
+export interface StatusReport {
+  statuses: PipelineStatus[];
+  invalid: InvalidPipeline[];
+}
+
+/**
+ * Like pipelineStatus, but a registered pipeline that fails its checks is reported in `invalid` instead of failing
+ * the whole listing (or, for one name, instead of throwing PIPELINE_INVALID).
+ */
+export async function pipelineStatusReport(ctx: Context, name?: string): Promise<StatusReport> {
+  const now = ctx.clock.now();
+  if (name !== undefined) {
+    try {
+      return { statuses: [await statusOf(ctx, await getPipeline(ctx, name), now)], invalid: [] };
+    } catch (err) {
+      if (!(err instanceof InterlockError) || err.code !== 'PIPELINE_INVALID') throw err;
+      const problems = (err.context.problems ?? []) as InvalidPipeline['problems'];
+      return { statuses: [], invalid: [{ name, source: 'api', status: 'INVALID', problems }] };
+    }
+  }
+  const catalog = await pipelineCatalog(ctx);
+  const statuses = await Promise.all(catalog.pipelines.map((p) => statusOf(ctx, p, now)));
+  return { statuses, invalid: catalog.invalid };
+}
+
+/** The JSON shape of an INVALID pipeline in `status --json`: outcome INVALID and every problem. */
+export function invalidStatusView(p: InvalidPipeline) {
+  return { pipeline: p.name, source: p.source, outcome: 'INVALID' as const, problems: p.problems };
 }
 
 /** The JSON shape of a pipeline's status, as `status --json` prints it and `GET …/readiness` returns. */

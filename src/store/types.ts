@@ -22,10 +22,15 @@ export interface ListOptions {
 export interface Store {
   readonly kind: string;
 
-  /** Registered pipelines (the API registers them; YAML-defined ones are not stored here). */
+  /**
+   * Registered pipelines (the API registers them; YAML-defined ones are not stored here). What comes back is the
+   * stored text, unparsed and untrusted: whoever can write to the store can write anything there, so the runtime
+   * checks every entry like a new registration each time it reads one (runtime/register.ts).
+   */
   putPipeline(spec: PipelineSpec): Promise<void>;
-  getPipeline(name: string): Promise<PipelineSpec | undefined>;
-  listPipelines(): Promise<PipelineSpec[]>;
+  getPipeline(name: string): Promise<StoredPipeline | undefined>;
+  /** By name. */
+  listPipelines(): Promise<StoredPipeline[]>;
   /** true when something was deleted. */
   deletePipeline(name: string): Promise<boolean>;
 
@@ -76,6 +81,12 @@ export interface Store {
 
   /** Idempotent. */
   close(): Promise<void>;
+}
+
+/** A registered pipeline as stored: its key and the JSON text under it (not parsed, not checked). */
+export interface StoredPipeline {
+  name: string;
+  json: string;
 }
 
 export type CreateRunResult = { ok: true } | { ok: false; active: RunState };

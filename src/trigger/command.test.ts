@@ -15,8 +15,12 @@ const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'interlock-trigger-test-')))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const RUN_ID = '01JCOMMANDTRIGGERTEST00001';
-const cmd = (command: string, timeout?: number): CommandTriggerSpec =>
-  timeout === undefined ? { type: 'command', command } : { type: 'command', command, timeout };
+const cmd = (command: string, timeout?: number, env?: string[]): CommandTriggerSpec => ({
+  type: 'command',
+  command,
+  ...(timeout === undefined ? {} : { timeout }),
+  ...(env === undefined ? {} : { env }),
+});
 const ctx = (extra: Partial<TriggerContext> = {}): TriggerContext => ({
   projectDir: tmp,
   pipeline: 'daily-sales-rollup',
@@ -99,11 +103,14 @@ describe('command trigger', () => {
 
   it('sees INTERLOCK_RUN_ID, INTERLOCK_PIPELINE and ctx.env; runs in projectDir', async () => {
     const out = await fireTrigger(
-      cmd('printf "%s|%s|%s|%s" "$INTERLOCK_RUN_ID" "$INTERLOCK_PIPELINE" "$WAREHOUSE" "$(pwd)"'),
+      cmd('printf "%s|%s|%s|%s" "$INTERLOCK_RUN_ID" "$INTERLOCK_PIPELINE" "$WAREHOUSE" "$(pwd)"', undefined, [
+        'WAREHOUSE',
+      ]),
       ctx({ env: { PATH: process.env.PATH, WAREHOUSE: 'snowflake', INTERLOCK_RUN_ID: 'overridden?' } }),
     );
     expect(out.ok).toBe(true);
-    expect(out.stdoutTail).toBe(`${RUN_ID}|daily-sales-rollup|snowflake|${tmp}`);
+    // A variable passed through `env` is masked in the outcome like a secret.
+    expect(out.stdoutTail).toBe(`${RUN_ID}|daily-sales-rollup|***|${tmp}`);
   });
 
   it('defaults env to process.env', async () => {
@@ -211,11 +218,43 @@ describe('command trigger', () => {
     expect(() => readFileSync(marker)).toThrow();
   });
 
+  it('gets the minimal environment plus exactly its env list (never the API token); listed values are masked', async () => {
+    const out = await fireTrigger(
+      cmd('env | cut -d= -f1 | sort | tr "\\n" " "; echo; echo "warehouse=$WAREHOUSE_DSN"', undefined, [
+        'WAREHOUSE_DSN',
+        'INTERLOCK_API_TOKEN',
+      ]),
+      ctx({
+        env: {
+          PATH: process.env.PATH,
+          HOME: '/home/x',
+          LC_CTYPE: 'C',
+          INTERLOCK_API_TOKEN: 'api-token-0000',
+          AWS_SECRET_ACCESS_KEY: 'never-passed-aws-secret',
+          WAREHOUSE_DSN: 'postgres://u:dsn-pass@db/w',
+          OTHER: 'x',
+        },
+      }),
+    );
+    expect(out.ok, out.error).toBe(true);
+    const [names] = (out.stdoutTail ?? '').split('\n');
+    expect(
+      (names ?? '')
+        .trim()
+        .split(' ')
+        .filter((n) => n !== 'PWD' && n !== 'SHLVL' && n !== '_'),
+    ).toEqual(['HOME', 'INTERLOCK_PIPELINE', 'INTERLOCK_RUN_ID', 'LC_CTYPE', 'PATH', 'WAREHOUSE_DSN']);
+    expect(out.stdoutTail).toContain('warehouse=***');
+    expect(JSON.stringify(out)).not.toContain('dsn-pass');
+  });
+
   it('redacts the values of secret-looking env vars from both tails, even across the tail cut', async () => {
     const secret = 'sk-live-0123456789abcdef';
     const out = await fireTrigger(
       cmd(
         `echo "using $MY_API_TOKEN"; echo "db=$DB_PASSWORD" >&2; printf %s "$MY_API_TOKEN"; head -c 4080 /dev/zero | tr '\\0' y; exit 1`,
+        undefined,
+        ['MY_API_TOKEN', 'DB_PASSWORD', 'SHORT_KEY'],
       ),
       ctx({ env: { PATH: process.env.PATH, MY_API_TOKEN: secret, DB_PASSWORD: 'pa55word!', SHORT_KEY: 'abc' } }),
     );
@@ -232,6 +271,8 @@ describe('command trigger', () => {
     const out = await fireTrigger(
       cmd(
         'echo "key=$AWS_SECRET_ACCESS_KEY" > /dev/stdout; echo "{\\"k\\":\\"$AWS_SECRET_ACCESS_KEY\\"}" > /dev/stderr',
+        undefined,
+        ['AWS_SECRET_ACCESS_KEY'],
       ),
       ctx({ env: { PATH: process.env.PATH, AWS_SECRET_ACCESS_KEY: secret } }),
     );
@@ -242,7 +283,7 @@ describe('command trigger', () => {
   it('the seed Lambda-via-CLI command, exactly as written, succeeds and shows the payload and the response', async () => {
     const log = tmpFile('aws-argv');
     const out = await fireTrigger(
-      cmd('aws lambda invoke --function-name my-pipeline-fn /dev/stdout'),
+      cmd('aws lambda invoke --function-name my-pipeline-fn /dev/stdout', undefined, ['FAKE_AWS_LOG']),
       ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log } }),
     );
     // The function was invoked once, with exactly the seed's arguments and the run id in its environment…
@@ -274,7 +315,7 @@ describe('command trigger', () => {
   it('an aws outfile that cannot be opened fails the trigger with exit code 255, after the call', async () => {
     const log = tmpFile('aws-argv');
     const out = await fireTrigger(
-      cmd('aws lambda invoke --function-name my-pipeline-fn no-such-dir/out.json'),
+      cmd('aws lambda invoke --function-name my-pipeline-fn no-such-dir/out.json', undefined, ['FAKE_AWS_LOG']),
       ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log } }),
     );
     expect(out).toMatchObject({ ok: false, exitCode: 255, error: 'exit code 255', stdoutTail: '' });
@@ -287,6 +328,8 @@ describe('command trigger', () => {
     const out = await fireTrigger(
       cmd(
         'aws lambda invoke --function-name my-pipeline-fn "lambda-$INTERLOCK_RUN_ID.json" && cat "lambda-$INTERLOCK_RUN_ID.json"',
+        undefined,
+        ['FAKE_AWS_LOG'],
       ),
       ctx({ env: { PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_AWS_LOG: log } }),
     );

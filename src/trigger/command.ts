@@ -4,9 +4,10 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { CommandTriggerSpec, TriggerOutcome } from '../core/types.js';
+import { childEnv } from '../proc/env.js';
 import { runProcess } from '../proc/spawn.js';
 import { errMessage, formatSeconds, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
-import { lastBytes, redact, secretEnvValues } from './redact.js';
+import { lastBytes, redact, secretEnvValues, secretForms } from './redact.js';
 
 export const DEFAULT_COMMAND_TIMEOUT_SECONDS = 3600;
 /** How much of the end of stdout and of stderr an outcome keeps. */
@@ -47,9 +48,10 @@ async function spawnFailure(err: NodeJS.ErrnoException, projectDir: string): Pro
 /** Runs a command trigger to completion. Never throws. */
 export async function fireCommandTrigger(spec: CommandTriggerSpec, ctx: TriggerContext): Promise<TriggerOutcome> {
   const start = performance.now();
-  const env = triggerEnv(ctx);
+  // The minimal environment plus the trigger's own `env` list; what it lists is masked like a secret.
+  const { env, passed } = childEnv(triggerEnv(ctx), spec.env);
   const limitMs = timeoutMs(spec.timeout, DEFAULT_COMMAND_TIMEOUT_SECONDS);
-  const secrets = secretEnvValues(env);
+  const secrets = [...secretEnvValues(env), ...passed.flatMap(secretForms)];
   const clean = (text: string): string => redact(text, secrets);
 
   const proc = await runProcess({

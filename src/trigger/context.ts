@@ -1,4 +1,5 @@
 // What a trigger call needs besides its spec, and the variables Interlock itself provides.
+import type { AddressPolicy } from './address-guard.js';
 
 /** Where and for which run a trigger fires. */
 export interface TriggerContext {
@@ -7,10 +8,18 @@ export interface TriggerContext {
   pipeline: string;
   /** Commands get INTERLOCK_RUN_ID; http requests get the X-Interlock-Run-Id header and `${INTERLOCK_RUN_ID}`. */
   runId: string;
-  /** Base environment and the source of `${VAR}` expansion. Default: process.env. */
+  /**
+   * The source of http triggers' `${VAR}` expansion and of commands' environment (of which a command gets only
+   * the minimal set plus its `env` list). Default: process.env.
+   */
   env?: NodeJS.ProcessEnv;
   /** Aborting kills the command's process group or aborts the request (server shutdown). */
   signal?: AbortSignal;
+  /**
+   * Untrusted http triggers (pipelines registered over HTTP): the host is resolved once, every address must be
+   * public or allowed, and the request connects to the checked address. Undefined = trusted (YAML).
+   */
+  addressPolicy?: AddressPolicy;
 }
 
 /** Always provided by Interlock, so never reported missing. */

@@ -1,6 +1,10 @@
 // HTTP triggers: expand ${VAR}s, send one request (never re-sent, never redirected), report status and an excerpt.
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { HttpTriggerSpec, TriggerOutcome } from '../core/types.js';
+import { checkHost, type ResolvedAddress } from './address-guard.js';
 import { errMessage, formatSeconds, PROVIDED_VARS, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
 import {
   firstBytes,
@@ -27,38 +31,95 @@ export function httpTriggerVars(spec: HttpTriggerSpec): string[] {
   return [...new Set(templates.flatMap(templateVars))];
 }
 
-/** The most specific reason fetch gives: the cause's code and message (ECONNREFUSED, ENOTFOUND, socket closed…). */
+/** The most specific reason a request failed: the error's code and message (ECONNREFUSED, ENOTFOUND, reset…). */
 function networkCause(err: unknown): string {
-  const cause = err instanceof Error ? err.cause : undefined;
   const one = (e: unknown): string => {
     if (!(e instanceof Error)) return e === undefined ? '' : String(e);
     const code = (e as NodeJS.ErrnoException).code;
     if (code && !e.message.includes(code)) return `${e.message} (${code})`;
     return e.message || code || e.name;
   };
-  if (cause instanceof AggregateError && cause.errors.length > 0) return cause.errors.map(one).join('; ');
-  return one(cause) || errMessage(err);
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(one).join('; ');
+  return one(err) || errMessage(err);
 }
 
-/** Reads at most `max` bytes of the body, then cancels it. A body cut short (reset, timeout) keeps what arrived. */
-async function readBodyPrefix(res: Response, max: number): Promise<Buffer> {
-  if (!res.body) return Buffer.alloc(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  try {
-    while (bytes < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      bytes += value.length;
+interface Reply {
+  status: number;
+  statusText: string;
+  location: string | undefined;
+  /** At most `max` bytes; a body cut short (reset, timeout) keeps what arrived. */
+  body: Buffer;
+}
+
+/** A `lookup` that answers every query with the one checked address: the connection cannot go anywhere else. */
+function pinnedLookup(a: ResolvedAddress): LookupFunction {
+  return ((_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+    if (opts?.all) cb(null, [{ address: a.address, family: a.family }]);
+    else cb(null, a.address, a.family);
+  }) as unknown as LookupFunction;
+}
+
+/**
+ * One request with node:http(s) (never redirected, never re-sent). With `pinned`, the socket connects to that
+ * address while the Host header and TLS servername (SNI, certificate check) stay the URL's host. Rejects before
+ * a response (network error, `signal`); once the status line arrived, an aborted body read keeps what came.
+ */
+function send(
+  url: URL,
+  method: string,
+  headers: Headers,
+  body: string | undefined,
+  signal: AbortSignal,
+  max: number,
+  pinned?: ResolvedAddress,
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const opts: RequestOptions & { servername?: string } = {
+      method,
+      host,
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      headers: Object.fromEntries(headers.entries()),
+      agent: false,
+      signal,
+    };
+    if (pinned) {
+      opts.lookup = pinnedLookup(pinned);
+      // SNI and the certificate check use the URL's name (an IP literal sends no SNI).
+      if (url.protocol === 'https:' && isIP(host) === 0) opts.servername = host;
     }
-  } catch {
-    // The excerpt is for humans; the status already decided the outcome.
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).subarray(0, max);
+    if (body !== undefined)
+      (opts.headers as Record<string, string>)['content-length'] = String(Buffer.byteLength(body));
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(opts, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        res.destroy();
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          location: typeof res.headers.location === 'string' ? res.headers.location : undefined,
+          body: Buffer.concat(chunks).subarray(0, max),
+        });
+      };
+      res.on('data', (d: Buffer) => {
+        chunks.push(d);
+        bytes += d.length;
+        if (bytes >= max) finish();
+      });
+      // The excerpt is for humans; the status already decided the outcome.
+      res.on('end', finish);
+      res.on('error', finish);
+      res.on('close', finish);
+      signal.addEventListener('abort', finish, { once: true });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Sends an http trigger's request. Never throws; nothing is sent when a referenced variable is missing. */
@@ -122,14 +183,34 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   headers.set('x-interlock-run-id', ctx.runId);
+  // node:http sends no defaults (fetch used to send these); some APIs refuse a request without a User-Agent.
+  if (!headers.has('user-agent')) headers.set('user-agent', 'interlock');
+  if (!headers.has('accept')) headers.set('accept', '*/*');
 
   const limitMs = timeoutMs(spec.timeout, DEFAULT_HTTP_TIMEOUT_SECONDS);
   const timeout = AbortSignal.timeout(limitMs);
   const signal = ctx.signal ? AbortSignal.any([timeout, ctx.signal]) : timeout;
 
-  let res: Response;
+  // Untrusted (registered over HTTP): resolve once, check every address, connect to the checked one.
+  let pinned: ResolvedAddress | undefined;
+  if (ctx.addressPolicy) {
+    // The trigger's timeout and ctx.signal bound the lookup too.
+    const stopped = new Promise<undefined>((resolve) => {
+      if (signal.aborted) resolve(undefined);
+      signal.addEventListener('abort', () => resolve(undefined), { once: true });
+    });
+    const checked = await Promise.race([checkHost(url.hostname, ctx.addressPolicy), stopped]);
+    if (checked === undefined) {
+      if (timeout.aborted) return finish(`no response within ${formatSeconds(limitMs)}`, { timedOut: true });
+      return finish('aborted: Interlock stopped the request before a response arrived');
+    }
+    if (!checked.ok) return finish(`refused before sending: ${checked.reason}`);
+    pinned = checked.address;
+  }
+
+  let res: Reply;
   try {
-    res = await fetch(url, { method, headers, body, redirect: 'manual', signal });
+    res = await send(url, method, headers, body, signal, MAX_BODY_READ_BYTES, pinned);
   } catch (err) {
     if (signal.aborted) {
       if (timeout.aborted && signal.reason === timeout.reason)
@@ -140,7 +221,7 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
   }
 
   // Redact the whole prefix before cutting it: a secret straddling byte 512 must not leak its first half.
-  const text = (await readBodyPrefix(res, MAX_BODY_READ_BYTES)).toString('utf8');
+  const text = res.body.toString('utf8');
   const excerpt = firstBytes(clean(text), BODY_EXCERPT_BYTES);
   const extra: Partial<TriggerOutcome> = { httpStatus: res.status };
   if (excerpt !== '') extra.bodyExcerpt = excerpt;
@@ -148,7 +229,7 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
   if (res.status >= 200 && res.status < 300)
     return finish(undefined, { ...extra, ok: true, async: spec.async ?? true });
   if (REDIRECT_STATUSES.has(res.status)) {
-    const location = res.headers.get('location');
+    const location = res.location;
     return finish(`redirected (${res.status}) to ${location ?? '(no Location header)'}; not followed`, extra);
   }
   return finish(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, extra);

@@ -1,7 +1,16 @@
 // trigger: the actuator. Fires command and http triggers and reports a TriggerOutcome (never throws).
 
+export {
+  type AddressPolicy,
+  checkHost,
+  type HostCheck,
+  literalHostReason,
+  nonPublicReason,
+  type ResolvedAddress,
+  type ResolveHost,
+} from './address-guard.js';
 export { DEFAULT_COMMAND_TIMEOUT_SECONDS, OUTPUT_TAIL_BYTES } from './command.js';
 export type { TriggerContext } from './context.js';
 export { describeTrigger, fireTrigger, missingTriggerVars } from './fire.js';
 export { BODY_EXCERPT_BYTES, DEFAULT_HTTP_TIMEOUT_SECONDS, MAX_BODY_READ_BYTES } from './http.js';
-export { redact, redactCredentialParams, redactUrlUserinfo } from './redact.js';
+export { redact, redactCredentialParams, redactUrlUserinfo, secretForms } from './redact.js';

@@ -364,6 +364,7 @@ describe.concurrent('evaluate: what an evaluator sees', () => {
         'name: gate',
         'requiredTraits:',
         '  - type: echo',
+        '    defaultEnv: [FIXTURE_EXTRA]',
         '    defaultConfig:',
         '      maxLagSeconds: 300',
         '      source: default-source',
@@ -407,7 +408,8 @@ describe.concurrent('evaluate: what an evaluator sees', () => {
     });
     expect(value.env).toEqual({ INTERLOCK_PIPELINE: 'p', INTERLOCK_TRAIT: 'echo', INTERLOCK_PROJECT_DIR: real });
     expect(realpathSync(value.cwd)).toBe(real);
-    expect(value.fixtureExtra).toBe('passed-through');
+    // Passed because the archetype lists it in defaultEnv; its value is masked in what is shown and stored.
+    expect(value.fixtureExtra).toBe('***');
 
     // Human output from the subdirectory shows the echoed value on the trait's line.
     const h = await cli(['evaluate', 'p'], { cwd: join(root, 'data') });

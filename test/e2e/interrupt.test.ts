@@ -15,7 +15,7 @@ function project(evaluator: string, trigger = ''): string {
   writeFiles(root, {
     'interlock.yaml': 'provider: sqlite\n',
     'archetypes/gate.yaml': 'name: gate\nrequiredTraits:\n  - type: a\n',
-    'pipelines/p.yaml': `name: p\narchetype: gate\ntraits:\n  a:\n    evaluator: ${evaluator}\n    timeout: 20\n${trigger}`,
+    'pipelines/p.yaml': `name: p\narchetype: gate\ntraits:\n  a:\n    evaluator: ${evaluator}\n    timeout: 20\n    env: [FIXTURE_PID_FILE]\n${trigger}`,
   });
   return root;
 }

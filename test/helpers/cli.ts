@@ -62,6 +62,9 @@ export function copyFixtureEvaluators(root: string): void {
  * A minimal project: one archetype `gate` whose required traits are `traits`, and one pipeline `p`
  * whose trait i uses evaluator `evaluators[i]` (fixture names). Returns the project root.
  */
+/** Environment variables the fixture evaluators read (pid files, barriers, counters), passed via defaultEnv. */
+export const FIXTURE_ENV = ['FIXTURE_PID_FILE', 'FIXTURE_CONC_DIR', 'FIXTURE_EXTRA', 'BARRIER_DIR', 'BARRIER_N'];
+
 export function minimalProject(
   root: string,
   traits: Array<{ type: string; evaluator?: string; timeout?: number; ttl?: number; config?: Record<string, unknown> }>,
@@ -69,7 +72,12 @@ export function minimalProject(
 ): string {
   copyFixtureEvaluators(root);
   const name = opts.pipeline ?? 'p';
-  const arch = ['name: gate', 'requiredTraits:', ...traits.map((t) => `  - type: ${t.type}`)].join('\n');
+  // The fixture evaluators' test hooks reach them the documented way: listed in the archetype's defaultEnv.
+  const arch = [
+    'name: gate',
+    'requiredTraits:',
+    ...traits.map((t) => `  - type: ${t.type}\n    defaultEnv: [${FIXTURE_ENV.join(', ')}]`),
+  ].join('\n');
   const pipe = [
     `name: ${name}`,
     'archetype: gate',

@@ -1,6 +1,7 @@
 // `interlock status [pipeline]`
 import { openContext } from '../../runtime/context.js';
-import { type PipelineStatus, pipelineStatus, statusView } from '../../runtime/status.js';
+import type { InvalidPipeline } from '../../runtime/register.js';
+import { invalidStatusView, type PipelineStatus, pipelineStatusReport, statusView } from '../../runtime/status.js';
 import {
   formatBlocking,
   formatColumns,
@@ -53,16 +54,31 @@ function detail(out: Out, s: PipelineStatus, now: number): void {
   }
 }
 
+/** A registered pipeline that fails its checks: INVALID, and each problem on its own line. */
+function invalidDetail(out: Out, p: InvalidPipeline): void {
+  out.line(`${out.c.bold(p.name)} ${out.c.dim(`(${p.source})`)}: ${out.c.red('INVALID')} (never evaluated or run)`);
+  for (const pr of p.problems) out.line(`  ${pr.path ? `${pr.path}: ` : ''}${pr.message}`);
+}
+
 export async function status(out: Out, g: GlobalOptions, name?: string): Promise<number> {
   const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
   try {
     const now = ctx.clock.now();
-    const list = await pipelineStatus(ctx, name);
+    const report = await pipelineStatusReport(ctx, name);
+    const list = report.statuses;
+    const byName = (a: { pipeline: string }, b: { pipeline: string }) => a.pipeline.localeCompare(b.pipeline);
+    if (name && report.invalid[0]) {
+      if (out.json) out.printJson(invalidStatusView(report.invalid[0]));
+      else invalidDetail(out, report.invalid[0]);
+      return 1;
+    }
     if (out.json) {
-      out.printJson(name ? statusView(list[0]) : list.map(statusView));
+      out.printJson(
+        name ? statusView(list[0]) : [...list.map(statusView), ...report.invalid.map(invalidStatusView)].sort(byName),
+      );
     } else if (name) {
       detail(out, list[0], now);
-    } else if (list.length === 0) {
+    } else if (list.length === 0 && report.invalid.length === 0) {
       out.line('no pipelines defined (add one with `interlock add-pipeline`)');
     } else {
       const rows = list.map((s) => {
@@ -79,6 +95,12 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
           blocking.length > 90 ? `${blocking.slice(0, 89)}…` : blocking,
         ];
       });
+      for (const p of report.invalid) {
+        const first = p.problems[0];
+        const why = `INVALID: ${first?.path ? `${first.path}: ` : ''}${first?.message ?? ''}`;
+        rows.push([p.name, out.c.red('INVALID'), '-', '-', '-', why.length > 90 ? `${why.slice(0, 89)}…` : why]);
+      }
+      rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
       for (const l of formatColumns(['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'RUN', 'BLOCKING'], rows)) {
         out.line(l);
       }

@@ -10,6 +10,7 @@ import {
   type ListOptions,
   runEvent,
   type Store,
+  type StoredPipeline,
 } from '../types.js';
 
 // Deep copies keep callers from mutating stored state, as a real backend would.
@@ -17,7 +18,7 @@ const copy = <T>(v: T): T => structuredClone(v);
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';
-  private pipelines = new Map<string, PipelineSpec>();
+  private pipelines = new Map<string, string>();
   private traits = new Map<string, Map<string, TraitResult>>();
   private readiness = new Map<string, Readiness>();
   private decisions = new Map<string, DecisionRecord[]>();
@@ -28,14 +29,14 @@ export class MemoryStore implements Store {
   private closed = false;
 
   async putPipeline(spec: PipelineSpec): Promise<void> {
-    this.pipelines.set(spec.name, copy(spec));
+    this.pipelines.set(spec.name, JSON.stringify(spec));
   }
-  async getPipeline(name: string): Promise<PipelineSpec | undefined> {
-    const p = this.pipelines.get(name);
-    return p && copy(p);
+  async getPipeline(name: string): Promise<StoredPipeline | undefined> {
+    const json = this.pipelines.get(name);
+    return json === undefined ? undefined : { name, json };
   }
-  async listPipelines(): Promise<PipelineSpec[]> {
-    return [...this.pipelines.values()].sort((a, b) => a.name.localeCompare(b.name)).map(copy);
+  async listPipelines(): Promise<StoredPipeline[]> {
+    return [...this.pipelines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, json]) => ({ name, json }));
   }
   async deletePipeline(name: string): Promise<boolean> {
     return this.pipelines.delete(name);

@@ -11,6 +11,7 @@ import {
   type ListOptions,
   runEvent,
   type Store,
+  type StoredPipeline,
 } from '../types.js';
 import { CODE, readReply, throwIfError } from './codes.js';
 import { errorText, openClient, type RedisClient, type RedisConnectionOptions } from './connection.js';
@@ -108,15 +109,15 @@ export class RedisStore implements Store {
   async putPipeline(spec: PipelineSpec): Promise<void> {
     await this.guard('putPipeline', () => this.client.hset(this.keys.pipelines, spec.name, JSON.stringify(spec)));
   }
-  async getPipeline(name: string): Promise<PipelineSpec | undefined> {
-    const raw = await this.guard('getPipeline', () => this.client.hget(this.keys.pipelines, name));
-    return raw === null ? undefined : parse<PipelineSpec>(raw, 'pipeline');
+  async getPipeline(name: string): Promise<StoredPipeline | undefined> {
+    const json = await this.guard('getPipeline', () => this.client.hget(this.keys.pipelines, name));
+    return json === null ? undefined : { name, json };
   }
-  async listPipelines(): Promise<PipelineSpec[]> {
+  async listPipelines(): Promise<StoredPipeline[]> {
     const all = await this.guard('listPipelines', () => this.client.hgetall(this.keys.pipelines));
     return Object.keys(all)
       .sort((a, b) => a.localeCompare(b))
-      .map((name) => parse<PipelineSpec>(all[name], 'pipeline'));
+      .map((name) => ({ name, json: all[name] as string }));
   }
   async deletePipeline(name: string): Promise<boolean> {
     return (await this.guard('deletePipeline', () => this.client.hdel(this.keys.pipelines, name))) > 0;

@@ -15,6 +15,7 @@ import {
   type ListOptions,
   runEvent,
   type Store,
+  type StoredPipeline,
 } from '../types.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -74,7 +75,7 @@ export class SqliteStore implements Store {
         'INSERT INTO pipelines (name, spec, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at',
       ),
       getPipeline: db.prepare('SELECT spec FROM pipelines WHERE name = ?').pluck(),
-      listPipelines: db.prepare('SELECT spec FROM pipelines ORDER BY name').pluck(),
+      listPipelines: db.prepare('SELECT name, spec FROM pipelines ORDER BY name'),
       deletePipeline: db.prepare('DELETE FROM pipelines WHERE name = ?'),
       putTrait: db.prepare(
         `INSERT INTO trait_results (pipeline, trait, status, result, evaluated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -138,13 +139,16 @@ export class SqliteStore implements Store {
   async putPipeline(spec: PipelineSpec): Promise<void> {
     this.guard('putPipeline', () => this.stmts.putPipeline.run(spec.name, JSON.stringify(spec), Date.now()));
   }
-  async getPipeline(name: string): Promise<PipelineSpec | undefined> {
-    const row = this.guard('getPipeline', () => this.stmts.getPipeline.get(name) as string | undefined);
-    return row === undefined ? undefined : parse<PipelineSpec>(row, 'pipeline');
+  async getPipeline(name: string): Promise<StoredPipeline | undefined> {
+    const json = this.guard('getPipeline', () => this.stmts.getPipeline.get(name) as unknown);
+    return json === undefined ? undefined : { name, json: String(json) };
   }
-  async listPipelines(): Promise<PipelineSpec[]> {
-    const rows = this.guard('listPipelines', () => this.stmts.listPipelines.all() as string[]);
-    return rows.map((r) => parse<PipelineSpec>(r, 'pipeline'));
+  async listPipelines(): Promise<StoredPipeline[]> {
+    const rows = this.guard(
+      'listPipelines',
+      () => this.stmts.listPipelines.all() as Array<{ name: string; spec: unknown }>,
+    );
+    return rows.map((r) => ({ name: String(r.name), json: String(r.spec) }));
   }
   async deletePipeline(name: string): Promise<boolean> {
     return this.guard('deletePipeline', () => this.stmts.deletePipeline.run(name).changes > 0);
