@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_STATUSES } from '../src/core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunState, RunStatus, TraitResult } from '../src/core/types.js';
+import { decideReadiness } from '../src/engine/readiness.js';
 import { newRun, transition } from '../src/engine/run-state.js';
+import { traitState } from '../src/engine/trait-state.js';
 import type { Store } from '../src/store/types.js';
 
 export interface ConformanceOptions {
@@ -127,6 +129,30 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         });
         await store.saveEvaluation({ results: [r], readiness: readiness('p'), decision: decision('p', 'd1') });
         expect(await store.getTraitResult('p', 'a')).toEqual(r);
+      });
+
+      it('a result past its expiry still reads back (stored, or as a tombstone): STALE, "expired at …"', async () => {
+        // Already expired when the evaluation is saved (Redis then keeps no live key, only its tombstone).
+        const r = result('p', 'a', { evaluatedAt: T0, expiresAt: T0 + 10 });
+        await store.saveEvaluation({
+          results: [r],
+          readiness: readiness('p', T0 + 20),
+          decision: decision('p', 'd1', T0 + 20),
+        });
+        const got = await store.getTraitResult('p', 'a');
+        expect(got).toMatchObject({ status: 'PASS', evaluatedAt: T0, expiresAt: T0 + 10 });
+        expect((await store.getTraitResults('p')).map((x) => x.trait)).toEqual(['a']);
+        const trait = { type: 'a', required: true, config: {}, timeoutSeconds: 5 };
+        // The same state and message on every store (Redis: not "no result yet; evaluate first").
+        expect(traitState(got, T0 + 20)).toBe('STALE');
+        const rd = decideReadiness('p', [trait], got ? [got] : [], { type: 'all-required-pass' }, T0 + 20);
+        expect(rd.outcome).toBe('NOT_READY');
+        expect(rd.blocking[0]).toEqual({
+          trait: 'a',
+          state: 'STALE',
+          reasonCode: 'STALE',
+          reason: `result expired (TTL passed) at ${new Date(T0 + 10).toISOString()}; evaluate again`,
+        });
       });
 
       it('decisions are newest first, with limit and before', async () => {

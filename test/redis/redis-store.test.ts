@@ -3,8 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunState, RunStatus } from '../../src/core/types.js';
+import type { RunState, RunStatus, TraitResult } from '../../src/core/types.js';
+import { decideReadiness } from '../../src/engine/readiness.js';
 import { newRun, transition } from '../../src/engine/run-state.js';
+import { traitState } from '../../src/engine/trait-state.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { encodePart, KeyLayout } from '../../src/store/redis/keys.js';
@@ -74,7 +76,7 @@ async function allKeys(s: RedisStore, prefix: string): Promise<string[]> {
 }
 
 describe('redis specifics', () => {
-  it('a result with expiresAt expires natively: PTTL is set, then it reads as missing (STALE)', async () => {
+  it('a result with expiresAt expires natively (PTTL set), then reads back as an expired tombstone, not as missing', async () => {
     await withStore('redis', async (s) => {
       const now = Date.now();
       await s.saveEvaluation({
@@ -91,22 +93,51 @@ describe('redis specifics', () => {
       expect(pttl).toBeGreaterThan(0);
       expect(pttl).toBeLessThanOrEqual(300);
       expect(await s.redis.pttl(k.trait('forever'))).toBe(-1);
-      // Already past its expiry when written: not stored at all.
-      expect(await s.getTraitResult('p', 'dead')).toBeUndefined();
-      expect((await s.getTraitResult('p', 'short'))?.expiresAt).toBe(now + 300);
-      expect((await s.getTraitResults('p')).map((r) => r.trait)).toEqual(['forever', 'short']);
+      expect(await s.redis.exists(k.traitTomb('forever'))).toBe(0);
+      // Already past its expiry when written: no live key, only the tombstone, read as expired.
+      expect(await s.redis.exists(k.trait('dead'))).toBe(0);
+      expect(await s.getTraitResult('p', 'dead')).toMatchObject({ expiresAt: now - 1000, expired: true });
+      expect(await s.getTraitResult('p', 'short')).toEqual(
+        result('p', 'short', { evaluatedAt: now, expiresAt: now + 300 }),
+      );
+      expect((await s.getTraitResults('p')).map((r) => r.trait)).toEqual(['dead', 'forever', 'short']);
 
       const deadline = Date.now() + 3000;
-      while ((await s.getTraitResult('p', 'short')) !== undefined && Date.now() < deadline) {
+      while ((await s.redis.exists(k.trait('short'))) === 1 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 25));
       }
       expect(Date.now() - now).toBeGreaterThanOrEqual(290);
-      expect(await s.getTraitResult('p', 'short')).toBeUndefined();
       expect(await s.redis.exists(k.trait('short'))).toBe(0);
-      expect((await s.getTraitResults('p')).map((r) => r.trait)).toEqual(['forever']);
+      const tomb = await s.getTraitResult('p', 'short');
+      expect(tomb).toMatchObject({ status: 'PASS', expiresAt: now + 300, expired: true });
+      // STALE whatever the reader's clock says (here one that runs a minute behind), with the SQLite message.
+      expect(traitState(tomb, now - 60_000)).toBe('STALE');
+      const rd = decideReadiness(
+        'p',
+        [{ type: 'short', required: true, config: {}, timeoutSeconds: 5 }],
+        [tomb as TraitResult],
+        { type: 'all-required-pass' },
+        now - 60_000,
+      );
+      expect(rd.blocking[0].reason).toBe(
+        `result expired (TTL passed) at ${new Date(now + 300).toISOString()}; evaluate again`,
+      );
+      expect((await s.getTraitResults('p')).map((r) => [r.trait, r.expired ?? false])).toEqual([
+        ['dead', true],
+        ['forever', false],
+        ['short', true],
+      ]);
+      // A later evaluation without a ttl replaces the result and drops the tombstone.
+      await s.saveEvaluation({
+        results: [result('p', 'short', { evaluatedAt: now + 500 })],
+        readiness: readiness('p', now + 500),
+        decision: decision('p', 'd2', now + 500),
+      });
+      expect(await s.getTraitResult('p', 'short')).toEqual(result('p', 'short', { evaluatedAt: now + 500 }));
+      expect(await s.redis.exists(k.traitTomb('short'))).toBe(0);
       // The readiness and the decision do not expire with the result.
       expect(await s.getReadiness('p')).toBeDefined();
-      expect((await s.listDecisions('p')).map((d) => d.id)).toEqual(['d1']);
+      expect((await s.listDecisions('p')).map((d) => d.id)).toEqual(['d2', 'd1']);
     });
   });
 
@@ -177,6 +208,7 @@ describe('redis specifics', () => {
             k.traits,
             k.trait('fresh'),
             k.trait('rows'),
+            k.traitTomb('rows'),
             k.readiness,
             k.seq,
             k.decisions,

@@ -137,7 +137,7 @@ export class RedisStore implements Store {
       JSON.stringify(w.decision),
     ];
     for (const r of w.results) {
-      keys.push(k.trait(r.trait));
+      keys.push(k.trait(r.trait), k.traitTomb(r.trait));
       args.push(r.trait, JSON.stringify(r), ttlMs(r.expiresAt, now));
     }
     const reply = readReply(
@@ -148,16 +148,19 @@ export class RedisStore implements Store {
   }
   async getTraitResults(pipeline: string): Promise<TraitResult[]> {
     const k = this.p(pipeline);
-    const values = await this.guard('getTraitResults', async (): Promise<Array<string | null>> => {
+    const found = await this.guard('getTraitResults', async (): Promise<Array<TraitResult | undefined>> => {
       const names = (await this.client.smembers(k.traits)).sort((a, b) => a.localeCompare(b));
-      // One MGET: all trait keys share the pipeline's hash tag. Expired results come back null (STALE).
-      return names.length === 0 ? [] : this.client.mget(names.map((n) => k.trait(n)));
+      if (names.length === 0) return [];
+      // One MGET: all trait keys share the pipeline's hash tag. Live keys first, then their tombstones.
+      const values = await this.client.mget([...names.map((n) => k.trait(n)), ...names.map((n) => k.traitTomb(n))]);
+      return names.map((_, i) => liveOrTomb(values[i], values[names.length + i]));
     });
-    return values.filter((v): v is string => v !== null).map((v) => parse<TraitResult>(v, 'trait result'));
+    return found.filter((r): r is TraitResult => r !== undefined);
   }
   async getTraitResult(pipeline: string, trait: string): Promise<TraitResult | undefined> {
-    const raw = await this.guard('getTraitResult', () => this.client.get(this.p(pipeline).trait(trait)));
-    return raw === null ? undefined : parse<TraitResult>(raw, 'trait result');
+    const k = this.p(pipeline);
+    const [live, tomb] = await this.guard('getTraitResult', () => this.client.mget(k.trait(trait), k.traitTomb(trait)));
+    return liveOrTomb(live, tomb);
   }
   async getReadiness(pipeline: string): Promise<Readiness | undefined> {
     const raw = await this.guard('getReadiness', () => this.client.get(this.p(pipeline).readiness));
@@ -325,6 +328,16 @@ function ttlMs(expiresAt: number | undefined, now: number): number {
   if (expiresAt === undefined) return 0;
   const left = Math.ceil(expiresAt - now);
   return left > 0 ? left : -1;
+}
+
+/**
+ * A trait's result from its live key, or, once Redis dropped that at its TTL (or evicted it), from its tombstone:
+ * then marked `expired`, so it reads STALE ("expired at …") whatever the reader's clock says.
+ */
+function liveOrTomb(live: string | null | undefined, tomb: string | null | undefined): TraitResult | undefined {
+  if (live !== null && live !== undefined) return parse<TraitResult>(live, 'trait result');
+  if (tomb === null || tomb === undefined) return undefined;
+  return { ...parse<TraitResult>(tomb, 'trait result'), expired: true };
 }
 
 /** A stored record, checked: STORE_CORRUPT when it is not what this store writes. */
