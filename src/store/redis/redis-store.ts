@@ -14,6 +14,7 @@ import {
 } from '../types.js';
 import { CODE, readReply, throwIfError } from './codes.js';
 import { errorText, openClient, type RedisClient, type RedisConnectionOptions } from './connection.js';
+import { assertNoEviction } from './eviction.js';
 import { KeyLayout, type PipelineKeys } from './keys.js';
 import { Scripts } from './scripts.js';
 
@@ -45,6 +46,11 @@ import { Scripts } from './scripts.js';
 export interface RedisStoreOptions extends RedisConnectionOptions {
   /** Prepended to every key; default 'interlock:'. Must not contain '{' or '}'. */
   keyPrefix?: string;
+  /**
+   * Accept a server whose maxmemory-policy is not noeviction (or cannot be read). Off by default: an evicted
+   * `…:active` key frees a run's lock while its job still runs.
+   */
+  allowEviction?: boolean;
 }
 
 export const DEFAULT_KEY_PREFIX = 'interlock:';
@@ -66,12 +72,22 @@ export class RedisStore implements Store {
 
   /**
    * Connects, or rejects within `connectTimeoutMs` (default 5000) with STORE_UNAVAILABLE
-   * "cannot reach redis at <addr>: <reason>". Never hangs.
+   * "cannot reach redis at <addr>: <reason>". Never hangs. Then refuses (STORE_UNAVAILABLE) a server that may
+   * evict keys (maxmemory-policy other than noeviction) unless `allowEviction`.
    */
   static async connect(opts: RedisStoreOptions = {}): Promise<RedisStore> {
     const keys = new KeyLayout(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
     const { client, target } = await openClient(opts);
-    return new RedisStore(client, keys, target);
+    const store = new RedisStore(client, keys, target);
+    if (!opts.allowEviction) {
+      try {
+        await assertNoEviction(client, target);
+      } catch (e) {
+        await store.close();
+        throw e;
+      }
+    }
+    return store;
   }
 
   /** The underlying client, for tests and diagnostics. */
