@@ -245,6 +245,24 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         return t.run;
       };
 
+      it('casRun ifOverdue: applies past the deadline, refuses (with the stored run) before it', async () => {
+        // Past it by every clock (the caller's T0 + 60 s and any real clock today).
+        const a = run('p', 'r1');
+        expect(await store.createRun(a)).toEqual({ ok: true });
+        expect(await store.casRun(step(a, 'TIMED_OUT', T0 + 60_000), 1, { ifOverdue: true })).toEqual({ ok: true });
+        // Before it by every clock: a deadline an hour from now, a caller whose now is just before it.
+        const later = Date.now() + 3_600_000;
+        const b = newRun({ runId: 'r2', pipeline: 'p', source: 'test', now: later - 60_000, deadlineAt: later });
+        expect(await store.createRun(b)).toEqual({ ok: true });
+        expect(await store.casRun(step(b, 'TIMED_OUT', later - 1), 1, { ifOverdue: true })).toEqual({
+          ok: false,
+          current: b,
+        });
+        expect((await store.getActiveRun('p'))?.runId).toBe('r2');
+        // Without the option the version alone decides (a cancel before the deadline applies).
+        expect(await store.casRun(step(b, 'CANCELLED', later - 1), 1)).toEqual({ ok: true });
+      });
+
       it('createRun takes the lock; a second run of the same pipeline is refused with the active run', async () => {
         const a = run('p', 'r1');
         expect(await store.createRun(a)).toEqual({ ok: true });

@@ -50,7 +50,8 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   return {
     project,
     store,
-    clock: opts.clock ?? systemClock,
+    // Redis has one clock for every host; SQLite and memory use this host's.
+    clock: opts.clock ?? store.clock ?? systemClock,
     pool,
     alerts,
     repeatAfterMs: project.config.alerts.repeatAfterSeconds * 1000,

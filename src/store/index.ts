@@ -3,7 +3,15 @@ import { InterlockError } from '../core/errors.js';
 import type { RedisStoreOptions } from './redis/index.js';
 import type { Store } from './types.js';
 
-export type { AlertClaim, CasResult, CreateRunResult, EvaluationWrite, ListOptions, Store } from './types.js';
+export type {
+  AlertClaim,
+  CasOptions,
+  CasResult,
+  CreateRunResult,
+  EvaluationWrite,
+  ListOptions,
+  Store,
+} from './types.js';
 export { runEvent } from './types.js';
 
 export interface StoreConfig {

@@ -142,6 +142,34 @@ describe('redis specifics', () => {
   });
 
   for (const target of ['redis', 'redis-cluster'] as const) {
+    it(`a timeout is decided on the Redis server's clock (TIME in cas-run), not the caller's (${target})`, async () => {
+      await withStore(target, async (s) => {
+        // A run whose deadline is 60 s away by the real (server) clock; the caller's clock runs 3 min ahead.
+        const deadline = Date.now() + 60_000;
+        const r = newRun({
+          runId: 'skew',
+          pipeline: 'p',
+          source: 'test',
+          now: deadline - 120_000,
+          deadlineAt: deadline,
+        });
+        expect(await s.createRun(r)).toEqual({ ok: true });
+        const running = step(step(r, 'TRIGGERING', deadline - 100_000), 'RUNNING', deadline - 90_000);
+        expect(await s.casRun(step(r, 'TRIGGERING', deadline - 100_000), 1)).toEqual({ ok: true });
+        expect(await s.casRun(running, 2)).toEqual({ ok: true });
+        const ahead = Date.now() + 180_000;
+        expect(await s.casRun(step(running, 'TIMED_OUT', ahead), 3, { ifOverdue: true })).toEqual({
+          ok: false,
+          current: running,
+        });
+        expect((await s.getRun('skew'))?.status).toBe('RUNNING');
+        expect((await s.getActiveRun('p'))?.runId).toBe('skew');
+        // The store's clock is the server's: within a second of TIME, whatever this host's clock says.
+        const [sec] = (await s.redis.call('TIME')) as [string, string];
+        expect(Math.abs(s.clock.now() - Number(sec) * 1000)).toBeLessThan(2000);
+      });
+    });
+
     it(`pipelines 'a', 'a:b', 'a}x', 'a{b}' and '' do not collide (${target})`, async () => {
       const prefix = freshPrefix();
       await withStore(

@@ -1,10 +1,12 @@
 // Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
+import type { Clock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
 import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
 import {
   type AlertClaim,
+  type CasOptions,
   type CasResult,
   type CreateRunResult,
   type EvaluationWrite,
@@ -60,6 +62,13 @@ export class RedisStore implements Store {
   readonly kind = 'redis';
   private closed = false;
   private readonly scripts: Scripts;
+  /** Redis' clock minus this host's, ms: sampled at connect and again on every ping (serve's health checks). */
+  private offsetMs = 0;
+  /**
+   * The Redis server's clock, as seen from here (this host's clock + the measured offset, within half a round
+   * trip): every host reckons run deadlines, TTLs and timestamps on one clock, however wrong its own is.
+   */
+  readonly clock: Clock = { now: () => Date.now() + this.offsetMs };
 
   private constructor(
     private readonly client: RedisClient,
@@ -79,13 +88,14 @@ export class RedisStore implements Store {
     const keys = new KeyLayout(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
     const { client, target } = await openClient(opts);
     const store = new RedisStore(client, keys, target);
-    if (!opts.allowEviction) {
-      try {
-        await assertNoEviction(client, target);
-      } catch (e) {
-        await store.close();
-        throw e;
-      }
+    try {
+      if (!opts.allowEviction) await assertNoEviction(client, target);
+      await store.syncClock();
+    } catch (e) {
+      await store.close();
+      throw e instanceof InterlockError
+        ? e
+        : new InterlockError('STORE_UNAVAILABLE', `redis at ${target}: ${errorText(e)}`, { cause: e, addr: target });
     }
     return store;
   }
@@ -218,7 +228,7 @@ export class RedisStore implements Store {
     return { ok: false, active: parse<RunState>(reply.payload ?? '', 'run') };
   }
 
-  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+  async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
     const k = this.p(next.pipeline);
     // The event's `from` is the stored status, known only inside the script: send the event without it.
     const { from: _from, ...eventWithoutFrom } = runEvent(next, null);
@@ -236,6 +246,7 @@ export class RedisStore implements Store {
             isTerminal(next.status) ? '1' : '0',
             JSON.stringify(eventWithoutFrom),
             next.updatedAt,
+            opts.ifOverdue ? '1' : '0',
           ],
         ),
       ),
@@ -288,6 +299,16 @@ export class RedisStore implements Store {
 
   async ping(): Promise<void> {
     await this.guard('ping', () => this.client.ping());
+    await this.guard('ping', () => this.syncClock());
+  }
+
+  /** Measures Redis' clock against this host's (TIME, midpoint of the round trip). */
+  private async syncClock(): Promise<void> {
+    const before = Date.now();
+    const [sec, usec] = (await this.client.call('TIME')) as [string, string];
+    const after = Date.now();
+    const serverMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    if (Number.isFinite(serverMs)) this.offsetMs = serverMs - Math.round((before + after) / 2);
   }
 
   /** Quits politely when connected, then drops the connection and stops reconnecting. Idempotent. */

@@ -9,6 +9,7 @@ import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, Trait
 import { parseRecord } from '../records.js';
 import {
   type AlertClaim,
+  type CasOptions,
   type CasResult,
   type CreateRunResult,
   type EvaluationWrite,
@@ -215,13 +216,15 @@ export class SqliteStore implements Store {
     return this.guard('createRun', () => tx.immediate());
   }
 
-  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+  async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
     const s = this.stmts;
     const tx = this.db.transaction((): CasResult => {
       const row = s.getRun.get(next.runId) as string | undefined;
       if (row === undefined) return { ok: false };
       const current = parse<RunState>(row, 'run');
       if (current.version !== expectedVersion || next.version !== expectedVersion + 1) return { ok: false, current };
+      // One host, one clock: the caller's now (next.updatedAt) is the store's.
+      if (opts.ifOverdue && !(next.updatedAt >= current.deadlineAt)) return { ok: false, current };
       const changed = s.casRun.run(
         next.status,
         next.version,
