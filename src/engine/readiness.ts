@@ -1,4 +1,6 @@
 // Readiness rules: turn trait results into READY or NOT_READY with the blocking traits. Pure and fail-closed.
+
+import { isoTime } from '../core/clock.js';
 import type {
   BlockingTrait,
   Readiness,
@@ -14,7 +16,8 @@ export const SUPPORTED_RULES = ['all-required-pass', 'majority-pass'] as const;
 
 /** "at 2026-11-28T06:02:13.000Z", or nothing when the time is not a usable instant. */
 function at(ms: number | undefined): string {
-  return ms !== undefined && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ` at ${new Date(ms).toISOString()}` : '';
+  const iso = isoTime(ms);
+  return iso === undefined ? '' : ` at ${iso}`;
 }
 
 function blockingTrait(view: TraitView, expiry: number | undefined): BlockingTrait {
