@@ -1,7 +1,7 @@
 // End-to-end on Redis: the quick start on `--provider redis`, the 20-process run race, and failing closed when
 // Redis is unreachable at start or lost mid-evaluation. Real redis-server processes, stopped by pid.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -151,9 +151,13 @@ describe('on Redis', () => {
         evaluator: 'sleep-then-pass',
         trigger: 'trigger:\n  type: command\n  command: "echo fired >> fired.log"\n',
       });
-      writeFiles(root, { 'evaluators/sleep-then-pass': '#!/bin/sh\nsleep 1.5\necho \'{"status":"PASS"}\'\n' });
+      writeFiles(root, {
+        'evaluators/sleep-then-pass': '#!/bin/sh\ntouch started\nsleep 1.5\necho \'{"status":"PASS"}\'\n',
+      });
       const running = cli(['run', 'p'], { cwd: root });
-      await new Promise((r) => setTimeout(r, 700));
+      // Stop Redis once the evaluation is under way (a fixed delay raced the CLI's start-up on a loaded machine).
+      const until = Date.now() + 10_000;
+      while (!existsSync(join(root, 'started')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       await own.stop();
       const r = await running;
       expect(r.code, show(r)).toBe(3);
@@ -162,6 +166,13 @@ describe('on Redis', () => {
       expect(r.stderr).toMatch(/stays PENDING .*nothing was triggered/);
 
       await own.restart();
+      // Restarted without persistence: the store lost its data (and any lock), so it is refused until accepted.
+      const lost = await cli(['status', 'p'], { cwd: root });
+      expect(lost.code, show(lost)).toBe(3);
+      expect(lost.stderr).toMatch(/it lost its data/);
+      const idFile = /delete (\S+redis-store-\w+\.id)/.exec(lost.stderr)?.[1];
+      expect(idFile).toBeDefined();
+      rmSync(idFile as string);
       // Nothing READY was stored; a fresh evaluation works again.
       const st = json(await cli(['status', 'p', '--json'], { cwd: root }));
       expect(st.outcome).toBe('NOT_READY');

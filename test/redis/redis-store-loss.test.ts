@@ -1,11 +1,14 @@
 // Redis data loss must never free a run's lock silently: servers that may evict keys are refused at connect (store,
 // CLI and serve), and a callback for a run the store lost answers 404 naming the likely cause. Real redis-servers.
+import { existsSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newRun, transition } from '../../src/engine/run-state.js';
+import { identityFile } from '../../src/store/redis/identity.js';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { api, makeProject, useServers, waitForRun } from '../api/support.js';
-import { cli } from '../helpers/cli.js';
+import { cli, tempDir } from '../helpers/cli.js';
 import { type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
 
 const { dir, start, cleanup } = useServers('interlock-store-loss-');
@@ -99,7 +102,61 @@ describe('a callback for a run the store lost', () => {
     expect(done.body.error.message).toMatch(
       /the store lost it: Redis flushed, evicting keys or restarted without persistence/,
     );
+    // A new process of this project (which saw the store's id) refuses the emptied store outright.
     const c = await cli(['complete', runId, '--status', 'success'], { cwd: root });
-    expect(c.stderr).toMatch(/the store lost it/);
+    expect(c.code, c.stderr).toBe(3);
+    expect(c.stderr).toMatch(/it lost its data/);
+  });
+});
+
+describe("lost keys never free a running job's lock", () => {
+  it('the active key evicted/deleted while the newest run is RUNNING: createRun takes the lock back and refuses', async () => {
+    const s = await RedisStore.connect({ addr: safe.addr, keyPrefix: prefix() });
+    try {
+      const now = Date.now();
+      const r1 = newRun({ runId: 'r1', pipeline: 'p', source: 'test', now, deadlineAt: now + 600_000 });
+      expect(await s.createRun(r1)).toEqual({ ok: true });
+      const t1 = transition(r1, 'TRIGGERING', now + 1);
+      if (!t1.ok) throw new Error(t1.reason);
+      const t2 = transition(t1.run, 'RUNNING', now + 2);
+      if (!t2.ok) throw new Error(t2.reason);
+      await s.casRun(t1.run, 1);
+      await s.casRun(t2.run, 2);
+      await s.redis.del(s.keys.pipeline('p').active);
+      const r2 = newRun({ runId: 'r2', pipeline: 'p', source: 'test', now: now + 3, deadlineAt: now + 600_000 });
+      expect(await s.createRun(r2)).toEqual({ ok: false, active: t2.run });
+      expect(await s.redis.get(s.keys.pipeline('p').active)).toBe('r1');
+      expect(await s.getRun('r2')).toBeUndefined();
+      // Once r1 ends, the next run goes ahead.
+      const t3 = transition(t2.run, 'COMPLETED', now + 4);
+      if (!t3.ok) throw new Error(t3.reason);
+      expect(await s.casRun(t3.run, 3)).toEqual({ ok: true });
+      expect(await s.createRun(r2)).toEqual({ ok: true });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('FLUSHALL (or a restart without persistence): a project that saw the store refuses it until told to accept it', async () => {
+    const t = tempDir('interlock-identity-');
+    cleanup(t.cleanup);
+    const keyPrefix = prefix();
+    const open = () => RedisStore.connect({ addr: safe.addr, keyPrefix, stateDir: t.dir, connectTimeoutMs: 2000 });
+    const file = identityFile(t.dir, safe.addr, keyPrefix);
+    await (await open()).close();
+    expect(existsSync(file)).toBe(true);
+    await (await open()).close(); // same id: fine
+    const other = await RedisStore.connect({ addr: safe.addr, keyPrefix });
+    await other.redis.flushall();
+    await other.close();
+    const err = await open().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect((err as Error).message).toMatch(
+      /it lost its data .* is gone \(FLUSHALL, eviction, or a restart without persistence\)/,
+    );
+    expect((err as Error).message).toContain(file);
+    rmSync(file);
+    await (await open()).close();
+    expect(existsSync(file)).toBe(true);
   });
 });

@@ -6,6 +6,8 @@ import { InterlockError } from '../../core/errors.js';
  *
  *   P pipelines                    hash    name -> PipelineSpec JSON (registered pipelines)
  *   P run-index                    hash    runId -> pipeline name (for getRun(runId))
+ *   P store-id                     string  random id set once (SET NX): a project that saw it and finds it gone
+ *                                          knows the store lost its data (see identity.ts)
  *   P{<p>}:traits                  set     trait names that have (or had) a latest result
  *   P{<p>}:trait:<t>               string  TraitResult JSON, with native expiry (PX) when expiresAt is set
  *   P{<p>}:trait-expired:<t>       string  tombstone: the last TraitResult JSON that had an expiry (no PX), read
@@ -67,11 +69,13 @@ export function checkKeyPrefix(prefix: string): string {
 export class KeyLayout {
   readonly pipelines: string;
   readonly runIndex: string;
+  readonly identity: string;
 
   constructor(readonly prefix: string) {
     checkKeyPrefix(prefix);
     this.pipelines = `${prefix}pipelines`;
     this.runIndex = `${prefix}run-index`;
+    this.identity = `${prefix}store-id`;
   }
 
   pipeline(name: string): PipelineKeys {

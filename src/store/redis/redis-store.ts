@@ -1,7 +1,7 @@
 // Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
 import type { Clock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
-import { isTerminal } from '../../core/run-status.js';
+import { isTerminal, RUN_STATUSES } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { CODE, readReply, throwIfError } from './codes.js';
 import { errorText, openClient, type RedisClient, type RedisConnectionOptions } from './connection.js';
 import { assertNoEviction } from './eviction.js';
+import { checkIdentity } from './identity.js';
 import { KeyLayout, type PipelineKeys } from './keys.js';
 import { Scripts } from './scripts.js';
 
@@ -53,9 +54,17 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
    * `…:active` key frees a run's lock while its job still runs.
    */
   allowEviction?: boolean;
+  /**
+   * Where this project remembers the store's id (`<project>/.interlock`). When set, a Redis whose id is gone or
+   * changed since (data lost: FLUSHALL, eviction, a restart without persistence) is refused at connect.
+   */
+  stateDir?: string;
 }
 
 export const DEFAULT_KEY_PREFIX = 'interlock:';
+
+/** The statuses that hold a lock, as create-run takes them (',A,B,'). */
+const ACTIVE_STATUSES = `,${RUN_STATUSES.filter((s) => !isTerminal(s)).join(',')},`;
 
 /** A store over Redis (standalone or cluster). Open it with `RedisStore.connect()`. */
 export class RedisStore implements Store {
@@ -90,6 +99,7 @@ export class RedisStore implements Store {
     const store = new RedisStore(client, keys, target);
     try {
       if (!opts.allowEviction) await assertNoEviction(client, target);
+      if (opts.stateDir) await checkIdentity(client, keys.identity, target, keys.prefix, opts.stateDir);
       await store.syncClock();
     } catch (e) {
       await store.close();
@@ -217,7 +227,7 @@ export class RedisStore implements Store {
         await this.scripts.run(
           'create-run',
           [k.runData, k.runs, k.active, k.seq, k.events, k.eventData],
-          [run.runId, JSON.stringify(run), run.createdAt, JSON.stringify(ev), ev.at],
+          [run.runId, JSON.stringify(run), run.createdAt, JSON.stringify(ev), ev.at, ACTIVE_STATUSES],
         ),
       );
     });
