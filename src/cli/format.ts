@@ -15,6 +15,7 @@ export function formatTime(ms: number): string {
  * whose clock runs ahead) can come out below zero, and "-179590ms ago" says nothing true, so it reads 0ms.
  */
 export function formatDuration(input: number): string {
+  // biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN; this maps NaN to 0 as well.
   const ms = input > 0 ? input : 0;
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = ms / 1000;
