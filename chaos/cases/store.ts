@@ -614,7 +614,7 @@ export const storeCases: CaseDef[] = [
     id: 'redis-store-loss-while-running',
     group: 'store',
     fault: 'active key deleted, FLUSHALL, then allkeys-lru, while a run is RUNNING',
-    short: true,
+    short: false,
     requires: needsRedis,
     async run(t) {
       const redis = await redisFor(t);
@@ -691,7 +691,7 @@ export const storeCases: CaseDef[] = [
     id: 'redis-clock-skew',
     group: 'store',
     fault: 'a CLI under faketime 3 min ahead (and one 3 min behind) of a shared redis-server',
-    short: true,
+    short: false,
     requires: needsRedisAndFaketime,
     async run(t) {
       const redis = await redisFor(t);
