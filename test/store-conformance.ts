@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_STATUSES } from '../src/core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunState, RunStatus, TraitResult } from '../src/core/types.js';
+import { decideReadiness } from '../src/engine/readiness.js';
 import { newRun, transition } from '../src/engine/run-state.js';
+import { traitState } from '../src/engine/trait-state.js';
 import type { Store } from '../src/store/types.js';
 
 export interface ConformanceOptions {
@@ -132,6 +134,30 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         expect(await store.getTraitResult('p', 'a')).toEqual(r);
       });
 
+      it('a result past its expiry still reads back (stored, or as a tombstone): STALE, "expired at …"', async () => {
+        // Already expired when the evaluation is saved (Redis then keeps no live key, only its tombstone).
+        const r = result('p', 'a', { evaluatedAt: T0, expiresAt: T0 + 10 });
+        await store.saveEvaluation({
+          results: [r],
+          readiness: readiness('p', T0 + 20),
+          decision: decision('p', 'd1', T0 + 20),
+        });
+        const got = await store.getTraitResult('p', 'a');
+        expect(got).toMatchObject({ status: 'PASS', evaluatedAt: T0, expiresAt: T0 + 10 });
+        expect((await store.getTraitResults('p')).map((x) => x.trait)).toEqual(['a']);
+        const trait = { type: 'a', required: true, config: {}, timeoutSeconds: 5 };
+        // The same state and message on every store (Redis: not "no result yet; evaluate first").
+        expect(traitState(got, T0 + 20)).toBe('STALE');
+        const rd = decideReadiness('p', [trait], got ? [got] : [], { type: 'all-required-pass' }, T0 + 20);
+        expect(rd.outcome).toBe('NOT_READY');
+        expect(rd.blocking[0]).toEqual({
+          trait: 'a',
+          state: 'STALE',
+          reasonCode: 'STALE',
+          reason: `result expired (TTL passed) at ${new Date(T0 + 10).toISOString()}; evaluate again`,
+        });
+      });
+
       it('decisions are newest first, with limit and before', async () => {
         for (let i = 0; i < 5; i++) {
           await store.saveEvaluation({
@@ -221,6 +247,24 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         if (!t.ok) throw new Error(t.reason);
         return t.run;
       };
+
+      it('casRun ifOverdue: applies past the deadline, refuses (with the stored run) before it', async () => {
+        // Past it by every clock (the caller's T0 + 60 s and any real clock today).
+        const a = run('p', 'r1');
+        expect(await store.createRun(a)).toEqual({ ok: true });
+        expect(await store.casRun(step(a, 'TIMED_OUT', T0 + 60_000), 1, { ifOverdue: true })).toEqual({ ok: true });
+        // Before it by every clock: a deadline an hour from now, a caller whose now is just before it.
+        const later = Date.now() + 3_600_000;
+        const b = newRun({ runId: 'r2', pipeline: 'p', source: 'test', now: later - 60_000, deadlineAt: later });
+        expect(await store.createRun(b)).toEqual({ ok: true });
+        expect(await store.casRun(step(b, 'TIMED_OUT', later - 1), 1, { ifOverdue: true })).toEqual({
+          ok: false,
+          current: b,
+        });
+        expect((await store.getActiveRun('p'))?.runId).toBe('r2');
+        // Without the option the version alone decides (a cancel before the deadline applies).
+        expect(await store.casRun(step(b, 'CANCELLED', later - 1), 1)).toEqual({ ok: true });
+      });
 
       it('createRun takes the lock; a second run of the same pipeline is refused with the active run', async () => {
         const a = run('p', 'r1');

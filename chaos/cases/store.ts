@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { freePort, RedisServer } from '../../test/helpers/redis.js';
 import { api, cli, jsonOf, serve, show, until } from '../lib/cli.js';
 import type { CaseContext, CaseDef } from '../lib/harness.js';
+import { startTarget } from '../lib/http-target.js';
 import { cannotDropPrivileges, cannotMount, mountTmpfs, remount, unprivilegedUser } from '../lib/privileges.js';
 import { waitMarkedGone } from '../lib/proc.js';
 import { counts, fired, integrity, makeProject, put, withDb } from '../lib/project.js';
@@ -39,6 +40,28 @@ async function redisFor(t: CaseContext, opts: { port?: number; persist?: boolean
   t.defer(() => r.destroy());
   return r;
 }
+
+/** undefined when redis-server and faketime are installed (CI installs both; elsewhere a missing one skips). */
+async function needsRedisAndFaketime(): Promise<string | undefined> {
+  const redis = await needsRedis();
+  if (redis) return redis;
+  if (spawnSync('faketime', ['-f', '+0', 'true']).status === 0) return undefined;
+  return process.env.CI ? undefined : 'faketime is not installed (apt-get install faketime)';
+}
+
+/** CLI options that run the CLI under faketime, its clock `offset` ('+3m', '-3m') away from everyone else's. */
+const skewed = (cwd: string, offset: string) => ({
+  cwd,
+  shellPrefix: `set -- faketime -f ${offset} "$@"`,
+  env: { FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+});
+
+/** A negative duration in human output ("-179590ms ago", "for -1ms"). */
+const NEGATIVE_DURATION = /(^|[\s(])-\d+(\.\d+)?(ms|s|m\d+s|h\d+m|d\d+h)\b/m;
+
+/** An async http trigger to `url` (the run stays RUNNING until a callback), allowed `maxRunSeconds`. */
+const asyncTrigger = (url: string, maxRunSeconds = 600) =>
+  `trigger:\n  type: http\n  url: ${url}/job\n  async: true\n  maxRunSeconds: ${maxRunSeconds}\n`;
 
 function redisCli(port: number, ...args: string[]): string {
   return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).trim();
@@ -584,6 +607,155 @@ export const storeCases: CaseDef[] = [
         'the run history is intact (two COMPLETED runs)',
         runs.map((x: { status: string }) => x.status),
         ['COMPLETED', 'COMPLETED'],
+      );
+    },
+  },
+  {
+    id: 'redis-store-loss-while-running',
+    group: 'store',
+    fault: 'active key deleted, FLUSHALL, then allkeys-lru, while a run is RUNNING',
+    short: false,
+    requires: needsRedis,
+    async run(t) {
+      const redis = await redisFor(t);
+      const target = await startTarget(t, { kind: 'status', status: 200 });
+      const prefix = 'chaos:';
+      const root = makeProject(t.dir(), {
+        redis: { addr: redis.addr, prefix, connectTimeout: 1 },
+        trigger: asyncTrigger(target.url),
+      });
+      const hits = () => target.requests.map((r) => String(r.headers['x-interlock-run-id']));
+      const first = await cli(t, ['run', 'p', '--json'], { cwd: root });
+      const runId = jsonOf(first)?.run?.runId;
+      t.check(
+        'state',
+        'the first run is RUNNING (the job runs elsewhere)',
+        jsonOf(first)?.run?.status === 'RUNNING',
+        show(first),
+      );
+      t.eq('once', 'its trigger fired once', hits(), [runId]);
+
+      // 1. Only the lock key goes (evicted, deleted): the unfinished newest run takes it back.
+      redisCli(redis.port, 'DEL', `${prefix}{p}:active`);
+      const afterDel = await cli(t, ['run', 'p'], { cwd: root });
+      t.check(
+        'gate',
+        'lock key lost: a second run is refused (already running)',
+        afterDel.code === 1 && afterDel.stderr.includes(`already running: ${runId}`),
+        show(afterDel),
+      );
+      t.eq('once', 'lock key lost: no second trigger', hits(), [runId]);
+      t.eq(
+        'state',
+        'the lock is held by the first run again',
+        redisCli(redis.port, 'GET', `${prefix}{p}:active`),
+        runId,
+      );
+
+      // 2. Everything goes (FLUSHALL; a restart without persistence is the same).
+      redisCli(redis.port, 'FLUSHALL');
+      for (const cmd of [
+        ['run', 'p'],
+        ['evaluate', 'p'],
+        ['complete', String(runId), '--status', 'success'],
+      ]) {
+        const r = await cli(t, cmd, { cwd: root });
+        failedClosed(t, `after FLUSHALL: ${cmd[0]}`, r, /it lost its data/);
+      }
+      t.eq('gate', 'after FLUSHALL: no second trigger', hits(), [runId]);
+
+      // 3. A server that may evict is refused even for a project that never saw it.
+      redisCli(redis.port, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+      const fresh = makeProject(t.dir(), {
+        redis: { addr: redis.addr, prefix, connectTimeout: 1 },
+        trigger: asyncTrigger(target.url),
+      });
+      const evicting = await cli(t, ['run', 'p'], { cwd: fresh });
+      failedClosed(t, 'allkeys-lru: run', evicting, /maxmemory-policy is 'allkeys-lru'/);
+      t.eq('gate', 'allkeys-lru: no trigger', hits(), [runId]);
+      t.eq(
+        'recovery',
+        'no surviving process',
+        (await waitMarkedGone(t.mark, 2000)).map((p) => p.cmd),
+        [],
+      );
+
+      // The operator fixes the server; a project that never saw the lost data works again, once per run.
+      redisCli(redis.port, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+      const ok = await cli(t, ['run', 'p', '--json'], { cwd: fresh });
+      t.eq('recovery', 'noeviction again: run exits 0', ok.code, 0, show(ok));
+      t.eq('once', 'exactly one more trigger', hits(), [runId, jsonOf(ok)?.run?.runId]);
+    },
+  },
+  {
+    id: 'redis-clock-skew',
+    group: 'store',
+    fault: 'a CLI under faketime 3 min ahead (and one 3 min behind) of a shared redis-server',
+    short: false,
+    requires: needsRedisAndFaketime,
+    async run(t) {
+      const redis = await redisFor(t);
+      const target = await startTarget(t, { kind: 'status', status: 200 });
+      const root = makeProject(t.dir(), {
+        redis: { addr: redis.addr, prefix: 'chaos:', connectTimeout: 2 },
+        trigger: asyncTrigger(target.url, 60),
+      });
+      const hits = () => target.requests.map((r) => String(r.headers['x-interlock-run-id']));
+      const first = await cli(t, ['run', 'p', '--json'], { cwd: root });
+      const runId = jsonOf(first)?.run?.runId;
+      t.check('state', 'the run is RUNNING (maxRunSeconds 60)', jsonOf(first)?.run?.status === 'RUNNING', show(first));
+
+      const probe = await cli(t, ['--version'], skewed(root, '+3m'));
+      if (!t.eq('state', 'faketime runs the CLI', probe.code, 0, show(probe))) return;
+      const st = await cli(t, ['status', 'p', '--json'], skewed(root, '+3m'));
+      t.check(
+        'gate',
+        '3 min ahead: status still sees the run RUNNING (not TIMED_OUT)',
+        jsonOf(st)?.activeRun?.runId === runId && jsonOf(st)?.activeRun?.status === 'RUNNING',
+        show(st),
+      );
+      const again = await cli(t, ['run', 'p'], skewed(root, '+3m'));
+      t.check(
+        'gate',
+        '3 min ahead: a second run is refused',
+        again.code === 1 && again.stderr.includes('already running'),
+        show(again),
+      );
+      const human = await cli(t, ['status', 'p'], skewed(root, '+3m'));
+      const behind = await cli(t, ['status', 'p'], skewed(root, '-3m'));
+      t.check(
+        'gate',
+        '3 min behind: sees the run RUNNING',
+        behind.stdout.includes(`active run ${runId}: RUNNING`),
+        show(behind),
+      );
+      for (const [what, r] of [
+        ['ahead run', again],
+        ['ahead status', human],
+        ['behind status', behind],
+      ] as const) {
+        t.check(
+          'state',
+          `${what}: no negative duration shown`,
+          !NEGATIVE_DURATION.test(`${r.stdout}\n${r.stderr}`),
+          show(r),
+        );
+      }
+      t.eq('once', 'the trigger fired once', hits(), [runId]);
+      const runs = jsonOf(await cli(t, ['runs', 'p', '--json'], { cwd: root })) ?? [];
+      t.eq(
+        'state',
+        'one run, still RUNNING',
+        runs.map((x: { status: string }) => x.status),
+        ['RUNNING'],
+      );
+      const done = await cli(t, ['complete', String(runId), '--status', 'success'], skewed(root, '+3m'));
+      t.eq('recovery', 'the job completes from the skewed host', done.code, 0, show(done));
+      t.eq(
+        'recovery',
+        'no surviving process',
+        (await waitMarkedGone(t.mark, 2000)).map((p) => p.cmd),
+        [],
       );
     },
   },

@@ -103,6 +103,10 @@ export const TraitResultSchema = z
     signal: z.string().nullable().optional(),
     evaluatedAt: epochMs,
     expiresAt: epochMs.optional(),
+    expired: z
+      .literal(true)
+      .optional()
+      .openapi({ description: 'set when the store already dropped the result at its expiry (Redis): always STALE' }),
   })
   .openapi('TraitResult');
 

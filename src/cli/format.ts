@@ -10,8 +10,13 @@ export function formatTime(ms: number): string {
     .replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** 1.2s, 350ms, 4m05s, 2h10m, 3d4h */
-export function formatDuration(ms: number): string {
+/**
+ * 1.2s, 350ms, 4m05s, 2h10m, 3d4h. Never negative: a span measured across two clocks (a record written by a host
+ * whose clock runs ahead) can come out below zero, and "-179590ms ago" says nothing true, so it reads 0ms.
+ */
+export function formatDuration(input: number): string {
+  // biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN; this maps NaN to 0 as well.
+  const ms = input > 0 ? input : 0;
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = ms / 1000;
   if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;

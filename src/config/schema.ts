@@ -175,6 +175,12 @@ export const projectSchema = strict({
     connectTimeout: positiveNumber()
       .default(5)
       .describe('Seconds to wait for Redis at start before failing (exit 3); also the per-command timeout.'),
+    allowEviction: z
+      .boolean()
+      .optional()
+      .describe(
+        'Accept a Redis whose maxmemory-policy is not noeviction (or cannot be read). Off: such a server is refused (exit 3), because an evicted run lock lets a second run fire while the first job still runs.',
+      ),
   }).prefault({}),
   server: strict({
     addr: nonEmptyString().default('127.0.0.1:3000').describe('host:port (":3000" = all interfaces).'),

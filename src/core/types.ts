@@ -97,6 +97,11 @@ export interface TraitResult {
   evaluatedAt: number;
   /** undefined = never expires. */
   expiresAt?: number;
+  /**
+   * Set by a store on a result it keeps only as a tombstone after dropping it at its expiry (Redis expires results
+   * natively, by its own clock): such a result is STALE whatever the reader's clock says. Never written by callers.
+   */
+  expired?: true;
 }
 
 /** A trait that keeps a pipeline from being READY, and why. */

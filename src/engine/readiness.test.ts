@@ -49,8 +49,40 @@ describe('all-required-pass', () => {
     expect(decideReadiness('p', t, [res('a', { expiresAt: NOW + 1 })], ALL, NOW).outcome).toBe('READY');
     const at = decideReadiness('p', t, [res('a', { expiresAt: NOW })], ALL, NOW);
     expect(at.outcome).toBe('NOT_READY');
-    expect(at.blocking[0]).toMatchObject({ state: 'STALE', reason: 'result expired (TTL passed); evaluate again' });
+    expect(at.blocking[0]).toMatchObject({
+      state: 'STALE',
+      reason: `result expired (TTL passed) at ${new Date(NOW).toISOString()}; evaluate again`,
+    });
     expect(decideReadiness('p', t, [res('a', { expiresAt: NOW - 1 })], ALL, NOW).outcome).toBe('NOT_READY');
+  });
+
+  it('a cached result expires at the earlier of its stored expiresAt and evaluatedAt + the ttl configured now', () => {
+    const withTtl = (ttlSeconds?: number): ResolvedTrait[] => [{ ...trait('a'), ttlSeconds }];
+    // Evaluated with no ttl (no expiresAt stored), then the config says ttl: 1 → STALE 1 s after evaluatedAt.
+    const cached = res('a', { evaluatedAt: NOW - 3_600_000 });
+    expect(decideReadiness('p', withTtl(undefined), [cached], ALL, NOW).outcome).toBe('READY');
+    const later = decideReadiness('p', withTtl(1), [cached], ALL, NOW);
+    expect(later.outcome).toBe('NOT_READY');
+    expect(later.blocking[0]).toMatchObject({
+      state: 'STALE',
+      reason: `result expired (TTL passed) at ${new Date(NOW - 3_600_000 + 1000).toISOString()}; evaluate again`,
+    });
+    expect(later.traits[0].ttlLeftMs).toBe(0);
+    // Just inside the configured ttl it still counts, and ttlLeftMs follows the configured ttl.
+    const fresh = res('a', { evaluatedAt: NOW - 400 });
+    const r = decideReadiness('p', withTtl(1), [fresh], ALL, NOW);
+    expect(r.outcome).toBe('READY');
+    expect(r.traits[0].ttlLeftMs).toBe(600);
+    // A longer ttl configured now never extends the stored expiry.
+    expect(decideReadiness('p', withTtl(3600), [res('a', { expiresAt: NOW })], ALL, NOW).outcome).toBe('NOT_READY');
+    // An evaluatedAt that is not a time cannot prove the result's age under a ttl: STALE, never PASS.
+    expect(traitState(res('a', { evaluatedAt: Number.NaN }), NOW, 60)).toBe('STALE');
+  });
+
+  it('a result a store marks expired (a Redis tombstone) is STALE whatever the clock says', () => {
+    const tomb = res('a', { expiresAt: NOW + 60_000, expired: true });
+    expect(traitState(tomb, NOW)).toBe('STALE');
+    expect(decideReadiness('p', [trait('a')], [tomb], ALL, NOW).outcome).toBe('NOT_READY');
   });
 
   it('reports ttl left', () => {

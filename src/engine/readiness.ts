@@ -1,4 +1,6 @@
 // Readiness rules: turn trait results into READY or NOT_READY with the blocking traits. Pure and fail-closed.
+
+import { isoTime } from '../core/clock.js';
 import type {
   BlockingTrait,
   Readiness,
@@ -8,18 +10,24 @@ import type {
   TraitResult,
   TraitView,
 } from '../core/types.js';
-import { traitState } from './trait-state.js';
+import { effectiveExpiry, traitState } from './trait-state.js';
 
 export const SUPPORTED_RULES = ['all-required-pass', 'majority-pass'] as const;
 
-function blockingFor(view: TraitView): BlockingTrait {
+/** "at 2026-11-28T06:02:13.000Z", or nothing when the time is not a usable instant. */
+function at(ms: number | undefined): string {
+  const iso = isoTime(ms);
+  return iso === undefined ? '' : ` at ${iso}`;
+}
+
+function blockingTrait(view: TraitView, expiry: number | undefined): BlockingTrait {
   const r = view.result;
   if (view.state === 'STALE') {
     return {
       trait: view.trait,
       state: 'STALE',
       reasonCode: 'STALE',
-      reason: r ? 'result expired (TTL passed); evaluate again' : 'no result yet; evaluate first',
+      reason: r ? `result expired (TTL passed)${at(expiry)}; evaluate again` : 'no result yet; evaluate first',
     };
   }
   const reasonCode: ReasonCode = r?.reasonCode ?? 'EVALUATOR_FAIL';
@@ -45,14 +53,19 @@ export function decideReadiness(
   const byTrait = new Map<string, TraitResult>();
   for (const r of results) if (r && r.pipeline === pipeline) byTrait.set(r.trait, r);
 
+  const expiries = new Map<string, number | undefined>();
   const views: TraitView[] = traits.map((t) => {
     const result = byTrait.get(t.type);
-    const state = traitState(result, now);
+    // The ttl configured now bounds a cached result too (a ttl shortened after the evaluation applies at once).
+    const state = traitState(result, now, t.ttlSeconds);
     const view: TraitView = { trait: t.type, required: t.required, state };
     if (result) view.result = result;
-    if (result?.expiresAt !== undefined) view.ttlLeftMs = Math.max(0, result.expiresAt - now);
+    const expiry = result ? effectiveExpiry(result, t.ttlSeconds) : undefined;
+    expiries.set(t.type, expiry);
+    if (expiry !== undefined) view.ttlLeftMs = Number.isFinite(expiry) ? Math.max(0, expiry - now) : 0;
     return view;
   });
+  const blockingFor = (v: TraitView) => blockingTrait(v, expiries.get(v.trait));
 
   const base = { pipeline, rule, traits: views, decidedAt: now };
   if (views.length === 0) {

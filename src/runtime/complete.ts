@@ -19,7 +19,15 @@ export const MAX_METADATA_BYTES = 64 * 1024;
 
 async function getRunOrThrow(ctx: Context, runId: string): Promise<RunState> {
   const run = await ctx.store.getRun(runId);
-  if (!run) throw new InterlockError('RUN_NOT_FOUND', `unknown run '${runId}'`, { runId });
+  if (!run) {
+    // A run id the caller was given but the store does not know: a typo, another store or keyPrefix, or a store
+    // that lost its data (Redis flushed, evicted or restarted without persistence) — say so, it is not harmless.
+    throw new InterlockError(
+      'RUN_NOT_FOUND',
+      `unknown run '${runId}': the store has no such run (a wrong id, another store or keyPrefix, or the store lost it: Redis flushed, evicting keys or restarted without persistence)`,
+      { runId },
+    );
+  }
   return run;
 }
 

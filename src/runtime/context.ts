@@ -1,5 +1,6 @@
 // The runtime context: a loaded project, its store and evaluator pool, opened once per command or server.
 
+import { join } from 'node:path';
 import { AlertDispatcher, createSinks } from '../alert/index.js';
 import type { LoadedProject } from '../config/index.js';
 import { assertValid, findConfigFile, loadProject } from '../config/index.js';
@@ -45,7 +46,13 @@ export interface Context {
 export async function openContext(opts: OpenOptions): Promise<Context> {
   const project = loadProject(findConfigFile(opts.cwd, opts.configPath));
   assertValid(project);
-  const store = opts.store ?? (await createStore(project.config));
+  // A Redis store remembers its id in the project's .interlock/ so a store that lost its data is refused.
+  const cfg = project.config;
+  const store =
+    opts.store ??
+    (await createStore(
+      cfg.provider === 'redis' ? { ...cfg, redis: { ...cfg.redis, stateDir: join(project.root, '.interlock') } } : cfg,
+    ));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
   const alerts = new AlertDispatcher(createSinks(project.config.alerts.sinks), {
@@ -54,7 +61,8 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   return {
     project,
     store,
-    clock: opts.clock ?? systemClock,
+    // Redis has one clock for every host; SQLite and memory use this host's.
+    clock: opts.clock ?? store.clock ?? systemClock,
     pool,
     alerts,
     repeatAfterMs: project.config.alerts.repeatAfterSeconds * 1000,

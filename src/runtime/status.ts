@@ -121,7 +121,7 @@ export async function traitResults(ctx: Context, name: string): Promise<TraitRes
   const out: TraitResultView[] = [];
   for (const t of p.traits) {
     const r = stored.get(t.type);
-    if (r) out.push({ ...r, state: traitState(r, now), required: t.required });
+    if (r) out.push({ ...r, state: traitState(r, now, t.ttlSeconds), required: t.required });
   }
   return out;
 }
@@ -144,7 +144,7 @@ export async function traitResult(ctx: Context, name: string, trait: string): Pr
       trait,
     });
   }
-  return { ...r, state: traitState(r, ctx.clock.now()), required: t.required };
+  return { ...r, state: traitState(r, ctx.clock.now(), t.ttlSeconds), required: t.required };
 }
 
 export interface HistoryOptions {

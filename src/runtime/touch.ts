@@ -3,6 +3,7 @@ import { makeAlert } from '../alert/index.js';
 import { InterlockError } from '../core/errors.js';
 import type { Alert, RunState, RunStatus } from '../core/types.js';
 import { isOverdue, type TransitionPatch, transition } from '../engine/index.js';
+import type { CasOptions } from '../store/index.js';
 import type { Context } from './context.js';
 
 /**
@@ -14,10 +15,11 @@ export async function moveRun(
   run: RunState,
   to: RunStatus,
   patch: TransitionPatch = {},
+  cas: CasOptions = {},
 ): Promise<RunState | undefined> {
   const t = transition(run, to, ctx.clock.now(), patch);
   if (!t.ok) throw new InterlockError('CONFLICT', t.reason, { runId: run.runId });
-  const r = await ctx.store.casRun(t.run, run.version);
+  const r = await ctx.store.casRun(t.run, run.version, cas);
   return r.ok ? t.run : undefined;
 }
 
@@ -37,7 +39,9 @@ export async function touchActiveRun(ctx: Context, pipeline: string): Promise<To
   if (!active || !isOverdue(active, now)) return active ? { alerts: [], active } : { alerts: [] };
   const age = Math.round((now - (active.triggeredAt ?? active.createdAt)) / 1000);
   const reason = `still ${active.status} ${age}s after ${active.triggeredAt ? 'triggering' : 'starting'}; past its deadline`;
-  const moved = await moveRun(ctx, active, 'TIMED_OUT', { reason });
+  // The store re-checks the deadline on its own clock (Redis: the server's), so a host whose clock runs ahead
+  // cannot time out a run that is still within its time; then this is refused like a lost race.
+  const moved = await moveRun(ctx, active, 'TIMED_OUT', { reason }, { ifOverdue: true });
   if (!moved) {
     // Another process moved it first: report whatever holds the lock now.
     const current = await ctx.store.getActiveRun(pipeline);

@@ -38,6 +38,14 @@ describe('parseRecord', () => {
     );
     expect(corrupt(JSON.stringify({ ...result, evaluatedAt: 'x' }), 'trait result')).toContain("'evaluatedAt'");
     expect(corrupt(JSON.stringify({ status: 'PASS' }), 'trait result')).toContain("'pipeline'");
+    // A missing or impossible evaluatedAt: the age of the result (ttl configured now) could not be decided.
+    const { evaluatedAt: _e, ...noTime } = result;
+    expect(corrupt(JSON.stringify(noTime), 'trait result')).toContain("'evaluatedAt'");
+    expect(corrupt(JSON.stringify({ ...result, evaluatedAt: -5 }), 'trait result')).toContain("'evaluatedAt'");
+    expect(corrupt(JSON.stringify({ ...result, evaluatedAt: 1e300 }), 'trait result')).toContain("'evaluatedAt'");
+    expect(corrupt(JSON.stringify({ ...result, evaluatedAt: 5000, expiresAt: 4000 }), 'trait result')).toBe(
+      'stored trait result expires before it was evaluated',
+    );
     const run = { runId: 'r', pipeline: 'p', status: 'PENDING', version: 1, deadlineAt: 5 };
     expect(corrupt(JSON.stringify(run), 'run')).toBe('accepted');
     expect(corrupt(JSON.stringify({ ...run, version: '1' }), 'run')).toContain("'version'");

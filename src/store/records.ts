@@ -6,6 +6,8 @@ type Field = [name: string, ok: (v: unknown) => boolean, expected: string, optio
 
 const text = (v: unknown) => typeof v === 'string';
 const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+/** An epoch-ms instant a store could have written: finite, not before 1970, not past the year 275760. */
+const instant = (v: unknown) => finite(v) && (v as number) >= 0 && (v as number) <= 8.64e15;
 
 /** Fields a decision or a transition reads, per record kind (others are only shown, never decided on). */
 const FIELDS: Record<string, Field[]> = {
@@ -13,7 +15,8 @@ const FIELDS: Record<string, Field[]> = {
     ['pipeline', text, 'a string'],
     ['trait', text, 'a string'],
     ['status', text, 'a string'],
-    ['evaluatedAt', finite, 'a number'],
+    // The age of a result is decided from evaluatedAt (with the ttl configured now): it must be a real instant.
+    ['evaluatedAt', instant, 'an epoch-ms time'],
     // A non-numeric expiry would never compare as past: the result would stay valid forever.
     ['expiresAt', finite, 'a number', true],
   ],
@@ -46,6 +49,12 @@ export function parseRecord<T>(json: string, kind: string): T {
     if (optional && v === undefined) continue;
     if (!ok(v)) {
       throw new InterlockError('STORE_CORRUPT', `stored ${kind} has an invalid '${name}' (expected ${expected})`);
+    }
+  }
+  if (kind === 'trait result') {
+    const { evaluatedAt, expiresAt } = record as { evaluatedAt: number; expiresAt?: number };
+    if (expiresAt !== undefined && expiresAt < evaluatedAt) {
+      throw new InterlockError('STORE_CORRUPT', `stored ${kind} expires before it was evaluated`);
     }
   }
   return value as T;

@@ -1,4 +1,5 @@
 // The store port: everything Interlock persists, behind one interface that every backend implements.
+import type { Clock } from '../core/clock.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../core/types.js';
 
 /** One evaluation, written atomically: latest trait results, the readiness, and its decision record. */
@@ -57,7 +58,7 @@ export interface Store {
    * expectedVersion + 1). A terminal `next` releases the pipeline's lock. The transition event is appended in the
    * same atomic step. On a lost race, `current` is the stored run.
    */
-  casRun(next: RunState, expectedVersion: number): Promise<CasResult>;
+  casRun(next: RunState, expectedVersion: number, opts?: CasOptions): Promise<CasResult>;
   getRun(runId: string): Promise<RunState | undefined>;
   /** The run holding the pipeline's lock, if any. */
   getActiveRun(pipeline: string): Promise<RunState | undefined>;
@@ -79,6 +80,12 @@ export interface Store {
    */
   ping(): Promise<void>;
 
+  /**
+   * The store's clock, when it is not this host's: Redis has one clock for every host (its TIME), and run
+   * deadlines, TTLs and timestamps are reckoned on it. undefined = the host clock (SQLite, memory: one host).
+   */
+  readonly clock?: Clock;
+
   /** Idempotent. */
   close(): Promise<void>;
 }
@@ -87,6 +94,16 @@ export interface Store {
 export interface StoredPipeline {
   name: string;
   json: string;
+}
+
+/** Conditions a casRun checks inside its atomic step, besides the version. */
+export interface CasOptions {
+  /**
+   * Apply only if the stored run is past its `deadlineAt` by the store's own clock (Redis: the server's TIME, so a
+   * host whose clock runs ahead cannot time out a run early; SQLite and memory: `next.updatedAt`, one host).
+   * Otherwise refused like a lost race, with `current` = the stored run.
+   */
+  ifOverdue?: boolean;
 }
 
 export type CreateRunResult = { ok: true } | { ok: false; active: RunState };

@@ -269,6 +269,27 @@ describe.concurrent('status', () => {
     expect(h.stdout).toMatch(/^ {2}STALE short +expired/m);
     expect(h.stdout).toMatch(/^ {2}blocked by short: .*\[STALE\]$/m);
   });
+
+  it('a cached result evaluated with no ttl goes STALE once the YAML sets ttl: 1 (configured ttl bounds it)', async (ctx) => {
+    const root = tmp(ctx);
+    const dir = minimalProject(root, [{ type: 'a', evaluator: './evaluators/pass' }]);
+    const ev = await cli(['evaluate', 'p', '--json'], { cwd: dir });
+    expect(ev.code, show(ev)).toBe(0);
+    const stored = json(ev).readiness.traits[0].result;
+    expect(stored.expiresAt).toBeUndefined();
+    // The operator shortens the ttl afterwards; nothing is evaluated again.
+    minimalProject(root, [{ type: 'a', evaluator: './evaluators/pass', ttl: 1 }]);
+    const wait = stored.evaluatedAt + 1000 + 150 - Date.now();
+    if (wait > 0) await sleep(wait);
+    const st = await cli(['status', 'p', '--json'], { cwd: dir });
+    expect(st.code, show(st)).toBe(1);
+    const j = json(st);
+    expect(j.outcome).toBe('NOT_READY');
+    expect(j.traits[0]).toMatchObject({ trait: 'a', state: 'STALE', ttlLeftMs: 0 });
+    expect(j.blocking[0].reason).toBe(
+      `result expired (TTL passed) at ${new Date(stored.evaluatedAt + 1000).toISOString()}; evaluate again`,
+    );
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 // End-to-end on Redis: the quick start on `--provider redis`, the 20-process run race, and failing closed when
 // Redis is unreachable at start or lost mid-evaluation. Real redis-server processes, stopped by pid.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
+import { BIN, type CliResult, cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
 import { freePort, type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
 import { json, show, useTempDirs } from './support.js';
 
@@ -17,6 +20,26 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.destroy();
 });
+
+/** The built CLI under faketime (Debian's `faketime`), its clock `offset` (e.g. '+3m') away from everyone else's. */
+function skewedCli(offset: string, args: string[], cwd: string): Promise<CliResult> {
+  if (spawnSync('faketime', ['-f', '+0', 'true']).status !== 0) {
+    throw new Error('faketime not found on PATH (CI installs it): apt-get install faketime');
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn('faketime', ['-f', offset, process.execPath, BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
 
 /** A project on Redis with pipeline `p` (trait `a` using `evaluator`) and an optional trigger. */
 function project(opts: { addr?: string; evaluator?: string; trigger?: string; prefix?: string } = {}): string {
@@ -66,6 +89,46 @@ describe('on Redis', () => {
     expect(runs.map((r: { status: string }) => r.status)).toEqual(['COMPLETED']);
   }, 120_000);
 
+  it('clock skew: a CLI 3 minutes ahead does not time out a RUNNING run (deadlines on the Redis clock), fires nothing', async () => {
+    const hits: string[] = [];
+    const orch = createServer((req, res) => {
+      hits.push(String(req.headers['x-interlock-run-id']));
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((r) => orch.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(orch.address() as AddressInfo).port}/go`;
+      // An async job allowed 60 s; the skewed host's clock says 180 s have passed.
+      const root = project({ trigger: `trigger:\n  type: http\n  url: ${url}\n  async: true\n  maxRunSeconds: 60\n` });
+      const first = await cli(['run', 'p', '--json'], { cwd: root });
+      expect(first.code, show(first)).toBe(0);
+      const runId: string = json(first).run.runId;
+      expect(json(first).run.status).toBe('RUNNING');
+
+      const probe = await skewedCli('+3m', ['--version'], root);
+      expect(probe.code, show(probe)).toBe(0);
+      const st = await skewedCli('+3m', ['status', 'p', '--json'], root);
+      expect(st.code === 0 || st.code === 1, show(st)).toBe(true);
+      expect(json(st).activeRun).toMatchObject({ runId, status: 'RUNNING' });
+      const again = await skewedCli('+3m', ['run', 'p'], root);
+      expect(again.code, show(again)).not.toBe(0);
+      expect(again.stderr).toContain(`already running: ${runId}`);
+      // Durations shown by the skewed host never go negative.
+      expect(`${again.stdout}${again.stderr}`).not.toMatch(/-\d+m?s/);
+      expect(hits).toEqual([runId]);
+      expect(json(await cli(['runs', 'p', '--json'], { cwd: root })).map((r: { status: string }) => r.status)).toEqual([
+        'RUNNING',
+      ]);
+      // And a host 3 minutes behind sees it running too (no negative "for -179590ms").
+      const behind = await skewedCli('-3m', ['status', 'p'], root);
+      expect(behind.stdout).toContain(`active run ${runId}: RUNNING`);
+      expect(behind.stdout).not.toMatch(/-\d+m?s/);
+    } finally {
+      await new Promise<void>((r) => orch.close(() => r()));
+    }
+  }, 30_000);
+
   it('Redis unreachable at start → exit 3 with "cannot reach redis at <addr>" within the connect timeout', async () => {
     const port = await freePort();
     const root = project({ addr: `127.0.0.1:${port}` });
@@ -88,9 +151,13 @@ describe('on Redis', () => {
         evaluator: 'sleep-then-pass',
         trigger: 'trigger:\n  type: command\n  command: "echo fired >> fired.log"\n',
       });
-      writeFiles(root, { 'evaluators/sleep-then-pass': '#!/bin/sh\nsleep 1.5\necho \'{"status":"PASS"}\'\n' });
+      writeFiles(root, {
+        'evaluators/sleep-then-pass': '#!/bin/sh\ntouch started\nsleep 1.5\necho \'{"status":"PASS"}\'\n',
+      });
       const running = cli(['run', 'p'], { cwd: root });
-      await new Promise((r) => setTimeout(r, 700));
+      // Stop Redis once the evaluation is under way (a fixed delay raced the CLI's start-up on a loaded machine).
+      const until = Date.now() + 10_000;
+      while (!existsSync(join(root, 'started')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       await own.stop();
       const r = await running;
       expect(r.code, show(r)).toBe(3);
@@ -99,6 +166,13 @@ describe('on Redis', () => {
       expect(r.stderr).toMatch(/stays PENDING .*nothing was triggered/);
 
       await own.restart();
+      // Restarted without persistence: the store lost its data (and any lock), so it is refused until accepted.
+      const lost = await cli(['status', 'p'], { cwd: root });
+      expect(lost.code, show(lost)).toBe(3);
+      expect(lost.stderr).toMatch(/it lost its data/);
+      const idFile = /delete (\S+redis-store-\w+\.id)/.exec(lost.stderr)?.[1];
+      expect(idFile).toBeDefined();
+      rmSync(idFile as string);
       // Nothing READY was stored; a fresh evaluation works again.
       const st = json(await cli(['status', 'p', '--json'], { cwd: root }));
       expect(st.outcome).toBe('NOT_READY');

@@ -3,8 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunState, RunStatus } from '../../src/core/types.js';
+import type { RunState, RunStatus, TraitResult } from '../../src/core/types.js';
+import { decideReadiness } from '../../src/engine/readiness.js';
 import { newRun, transition } from '../../src/engine/run-state.js';
+import { traitState } from '../../src/engine/trait-state.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { encodePart, KeyLayout } from '../../src/store/redis/keys.js';
@@ -74,7 +76,7 @@ async function allKeys(s: RedisStore, prefix: string): Promise<string[]> {
 }
 
 describe('redis specifics', () => {
-  it('a result with expiresAt expires natively: PTTL is set, then it reads as missing (STALE)', async () => {
+  it('a result with expiresAt expires natively (PTTL set), then reads back as an expired tombstone, not as missing', async () => {
     await withStore('redis', async (s) => {
       const now = Date.now();
       await s.saveEvaluation({
@@ -91,26 +93,83 @@ describe('redis specifics', () => {
       expect(pttl).toBeGreaterThan(0);
       expect(pttl).toBeLessThanOrEqual(300);
       expect(await s.redis.pttl(k.trait('forever'))).toBe(-1);
-      // Already past its expiry when written: not stored at all.
-      expect(await s.getTraitResult('p', 'dead')).toBeUndefined();
-      expect((await s.getTraitResult('p', 'short'))?.expiresAt).toBe(now + 300);
-      expect((await s.getTraitResults('p')).map((r) => r.trait)).toEqual(['forever', 'short']);
+      expect(await s.redis.exists(k.traitTomb('forever'))).toBe(0);
+      // Already past its expiry when written: no live key, only the tombstone, read as expired.
+      expect(await s.redis.exists(k.trait('dead'))).toBe(0);
+      expect(await s.getTraitResult('p', 'dead')).toMatchObject({ expiresAt: now - 1000, expired: true });
+      expect(await s.getTraitResult('p', 'short')).toEqual(
+        result('p', 'short', { evaluatedAt: now, expiresAt: now + 300 }),
+      );
+      expect((await s.getTraitResults('p')).map((r) => r.trait)).toEqual(['dead', 'forever', 'short']);
 
       const deadline = Date.now() + 3000;
-      while ((await s.getTraitResult('p', 'short')) !== undefined && Date.now() < deadline) {
+      while ((await s.redis.exists(k.trait('short'))) === 1 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 25));
       }
       expect(Date.now() - now).toBeGreaterThanOrEqual(290);
-      expect(await s.getTraitResult('p', 'short')).toBeUndefined();
       expect(await s.redis.exists(k.trait('short'))).toBe(0);
-      expect((await s.getTraitResults('p')).map((r) => r.trait)).toEqual(['forever']);
+      const tomb = await s.getTraitResult('p', 'short');
+      expect(tomb).toMatchObject({ status: 'PASS', expiresAt: now + 300, expired: true });
+      // STALE whatever the reader's clock says (here one that runs a minute behind), with the SQLite message.
+      expect(traitState(tomb, now - 60_000)).toBe('STALE');
+      const rd = decideReadiness(
+        'p',
+        [{ type: 'short', required: true, config: {}, timeoutSeconds: 5 }],
+        [tomb as TraitResult],
+        { type: 'all-required-pass' },
+        now - 60_000,
+      );
+      expect(rd.blocking[0].reason).toBe(
+        `result expired (TTL passed) at ${new Date(now + 300).toISOString()}; evaluate again`,
+      );
+      expect((await s.getTraitResults('p')).map((r) => [r.trait, r.expired ?? false])).toEqual([
+        ['dead', true],
+        ['forever', false],
+        ['short', true],
+      ]);
+      // A later evaluation without a ttl replaces the result and drops the tombstone.
+      await s.saveEvaluation({
+        results: [result('p', 'short', { evaluatedAt: now + 500 })],
+        readiness: readiness('p', now + 500),
+        decision: decision('p', 'd2', now + 500),
+      });
+      expect(await s.getTraitResult('p', 'short')).toEqual(result('p', 'short', { evaluatedAt: now + 500 }));
+      expect(await s.redis.exists(k.traitTomb('short'))).toBe(0);
       // The readiness and the decision do not expire with the result.
       expect(await s.getReadiness('p')).toBeDefined();
-      expect((await s.listDecisions('p')).map((d) => d.id)).toEqual(['d1']);
+      expect((await s.listDecisions('p')).map((d) => d.id)).toEqual(['d2', 'd1']);
     });
   });
 
   for (const target of ['redis', 'redis-cluster'] as const) {
+    it(`a timeout is decided on the Redis server's clock (TIME in cas-run), not the caller's (${target})`, async () => {
+      await withStore(target, async (s) => {
+        // A run whose deadline is 60 s away by the real (server) clock; the caller's clock runs 3 min ahead.
+        const deadline = Date.now() + 60_000;
+        const r = newRun({
+          runId: 'skew',
+          pipeline: 'p',
+          source: 'test',
+          now: deadline - 120_000,
+          deadlineAt: deadline,
+        });
+        expect(await s.createRun(r)).toEqual({ ok: true });
+        const running = step(step(r, 'TRIGGERING', deadline - 100_000), 'RUNNING', deadline - 90_000);
+        expect(await s.casRun(step(r, 'TRIGGERING', deadline - 100_000), 1)).toEqual({ ok: true });
+        expect(await s.casRun(running, 2)).toEqual({ ok: true });
+        const ahead = Date.now() + 180_000;
+        expect(await s.casRun(step(running, 'TIMED_OUT', ahead), 3, { ifOverdue: true })).toEqual({
+          ok: false,
+          current: running,
+        });
+        expect((await s.getRun('skew'))?.status).toBe('RUNNING');
+        expect((await s.getActiveRun('p'))?.runId).toBe('skew');
+        // The store's clock is the server's: within a second of TIME, whatever this host's clock says.
+        const [sec] = (await s.redis.call('TIME')) as [string, string];
+        expect(Math.abs(s.clock.now() - Number(sec) * 1000)).toBeLessThan(2000);
+      });
+    });
+
     it(`pipelines 'a', 'a:b', 'a}x', 'a{b}' and '' do not collide (${target})`, async () => {
       const prefix = freshPrefix();
       await withStore(
@@ -177,6 +236,7 @@ describe('redis specifics', () => {
             k.traits,
             k.trait('fresh'),
             k.trait('rows'),
+            k.traitTomb('rows'),
             k.readiness,
             k.seq,
             k.decisions,

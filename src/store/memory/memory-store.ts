@@ -4,6 +4,7 @@ import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import {
   type AlertClaim,
+  type CasOptions,
   type CasResult,
   type CreateRunResult,
   type EvaluationWrite,
@@ -78,9 +79,14 @@ export class MemoryStore implements Store {
     this.events.push(runEvent(run, null));
     return { ok: true };
   }
-  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+  async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
     const current = this.runs.get(next.runId);
-    if (!current || current.version !== expectedVersion || next.version !== expectedVersion + 1) {
+    if (
+      !current ||
+      current.version !== expectedVersion ||
+      next.version !== expectedVersion + 1 ||
+      (opts.ifOverdue && !(next.updatedAt >= current.deadlineAt))
+    ) {
       return current ? { ok: false, current: copy(current) } : { ok: false };
     }
     this.runs.set(next.runId, copy(next));

@@ -6,8 +6,12 @@ import { InterlockError } from '../../core/errors.js';
  *
  *   P pipelines                    hash    name -> PipelineSpec JSON (registered pipelines)
  *   P run-index                    hash    runId -> pipeline name (for getRun(runId))
+ *   P store-id                     string  random id set once (SET NX): a project that saw it and finds it gone
+ *                                          knows the store lost its data (see identity.ts)
  *   P{<p>}:traits                  set     trait names that have (or had) a latest result
  *   P{<p>}:trait:<t>               string  TraitResult JSON, with native expiry (PX) when expiresAt is set
+ *   P{<p>}:trait-expired:<t>       string  tombstone: the last TraitResult JSON that had an expiry (no PX), read
+ *                                          only once the live key is gone, as an expired result
  *   P{<p>}:readiness               string  Readiness JSON of the latest evaluation
  *   P{<p>}:seq                     string  counter ordering decisions and run events (ties in one ms)
  *   P{<p>}:decisions               zset    seq (16 digits) scored by decidedAt
@@ -41,6 +45,8 @@ export interface PipelineKeys {
   tag: string;
   traits: string;
   trait(name: string): string;
+  /** The trait's tombstone: its last result with an expiry, kept after Redis drops the live key. */
+  traitTomb(name: string): string;
   readiness: string;
   seq: string;
   decisions: string;
@@ -63,11 +69,13 @@ export function checkKeyPrefix(prefix: string): string {
 export class KeyLayout {
   readonly pipelines: string;
   readonly runIndex: string;
+  readonly identity: string;
 
   constructor(readonly prefix: string) {
     checkKeyPrefix(prefix);
     this.pipelines = `${prefix}pipelines`;
     this.runIndex = `${prefix}run-index`;
+    this.identity = `${prefix}store-id`;
   }
 
   pipeline(name: string): PipelineKeys {
@@ -77,6 +85,7 @@ export class KeyLayout {
       tag,
       traits: `${base}traits`,
       trait: (trait) => `${base}trait:${encodePart(trait)}`,
+      traitTomb: (trait) => `${base}trait-expired:${encodePart(trait)}`,
       readiness: `${base}readiness`,
       seq: `${base}seq`,
       decisions: `${base}decisions`,

@@ -1,10 +1,12 @@
 // Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
+import type { Clock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
-import { isTerminal } from '../../core/run-status.js';
+import { isTerminal, RUN_STATUSES } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
 import {
   type AlertClaim,
+  type CasOptions,
   type CasResult,
   type CreateRunResult,
   type EvaluationWrite,
@@ -15,6 +17,8 @@ import {
 } from '../types.js';
 import { CODE, readReply, throwIfError } from './codes.js';
 import { errorText, openClient, type RedisClient, type RedisConnectionOptions } from './connection.js';
+import { assertNoEviction } from './eviction.js';
+import { checkIdentity } from './identity.js';
 import { KeyLayout, type PipelineKeys } from './keys.js';
 import { Scripts } from './scripts.js';
 
@@ -46,15 +50,35 @@ import { Scripts } from './scripts.js';
 export interface RedisStoreOptions extends RedisConnectionOptions {
   /** Prepended to every key; default 'interlock:'. Must not contain '{' or '}'. */
   keyPrefix?: string;
+  /**
+   * Accept a server whose maxmemory-policy is not noeviction (or cannot be read). Off by default: an evicted
+   * `…:active` key frees a run's lock while its job still runs.
+   */
+  allowEviction?: boolean;
+  /**
+   * Where this project remembers the store's id (`<project>/.interlock`). When set, a Redis whose id is gone or
+   * changed since (data lost: FLUSHALL, eviction, a restart without persistence) is refused at connect.
+   */
+  stateDir?: string;
 }
 
 export const DEFAULT_KEY_PREFIX = 'interlock:';
+
+/** The statuses that hold a lock, as create-run takes them (',A,B,'). */
+const ACTIVE_STATUSES = `,${RUN_STATUSES.filter((s) => !isTerminal(s)).join(',')},`;
 
 /** A store over Redis (standalone or cluster). Open it with `RedisStore.connect()`. */
 export class RedisStore implements Store {
   readonly kind = 'redis';
   private closed = false;
   private readonly scripts: Scripts;
+  /** Redis' clock minus this host's, ms: sampled at connect and again on every ping (serve's health checks). */
+  private offsetMs = 0;
+  /**
+   * The Redis server's clock, as seen from here (this host's clock + the measured offset, within half a round
+   * trip): every host reckons run deadlines, TTLs and timestamps on one clock, however wrong its own is.
+   */
+  readonly clock: Clock = { now: () => Date.now() + this.offsetMs };
 
   private constructor(
     private readonly client: RedisClient,
@@ -67,12 +91,24 @@ export class RedisStore implements Store {
 
   /**
    * Connects, or rejects within `connectTimeoutMs` (default 5000) with STORE_UNAVAILABLE
-   * "cannot reach redis at <addr>: <reason>". Never hangs.
+   * "cannot reach redis at <addr>: <reason>". Never hangs. Then refuses (STORE_UNAVAILABLE) a server that may
+   * evict keys (maxmemory-policy other than noeviction) unless `allowEviction`.
    */
   static async connect(opts: RedisStoreOptions = {}): Promise<RedisStore> {
     const keys = new KeyLayout(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
     const { client, target } = await openClient(opts);
-    return new RedisStore(client, keys, target);
+    const store = new RedisStore(client, keys, target);
+    try {
+      if (!opts.allowEviction) await assertNoEviction(client, target);
+      if (opts.stateDir) await checkIdentity(client, keys.identity, target, keys.prefix, opts.stateDir);
+      await store.syncClock();
+    } catch (e) {
+      await store.close();
+      throw e instanceof InterlockError
+        ? e
+        : new InterlockError('STORE_UNAVAILABLE', `redis at ${target}: ${errorText(e)}`, { cause: e, addr: target });
+    }
+    return store;
   }
 
   /** The underlying client, for tests and diagnostics. */
@@ -138,7 +174,7 @@ export class RedisStore implements Store {
       JSON.stringify(w.decision),
     ];
     for (const r of w.results) {
-      keys.push(k.trait(r.trait));
+      keys.push(k.trait(r.trait), k.traitTomb(r.trait));
       args.push(r.trait, JSON.stringify(r), ttlMs(r.expiresAt, now));
     }
     const reply = readReply(
@@ -149,16 +185,19 @@ export class RedisStore implements Store {
   }
   async getTraitResults(pipeline: string): Promise<TraitResult[]> {
     const k = this.p(pipeline);
-    const values = await this.guard('getTraitResults', async (): Promise<Array<string | null>> => {
+    const found = await this.guard('getTraitResults', async (): Promise<Array<TraitResult | undefined>> => {
       const names = (await this.client.smembers(k.traits)).sort((a, b) => a.localeCompare(b));
-      // One MGET: all trait keys share the pipeline's hash tag. Expired results come back null (STALE).
-      return names.length === 0 ? [] : this.client.mget(names.map((n) => k.trait(n)));
+      if (names.length === 0) return [];
+      // One MGET: all trait keys share the pipeline's hash tag. Live keys first, then their tombstones.
+      const values = await this.client.mget([...names.map((n) => k.trait(n)), ...names.map((n) => k.traitTomb(n))]);
+      return names.map((_, i) => liveOrTomb(values[i], values[names.length + i]));
     });
-    return values.filter((v): v is string => v !== null).map((v) => parse<TraitResult>(v, 'trait result'));
+    return found.filter((r): r is TraitResult => r !== undefined);
   }
   async getTraitResult(pipeline: string, trait: string): Promise<TraitResult | undefined> {
-    const raw = await this.guard('getTraitResult', () => this.client.get(this.p(pipeline).trait(trait)));
-    return raw === null ? undefined : parse<TraitResult>(raw, 'trait result');
+    const k = this.p(pipeline);
+    const [live, tomb] = await this.guard('getTraitResult', () => this.client.mget(k.trait(trait), k.traitTomb(trait)));
+    return liveOrTomb(live, tomb);
   }
   async getReadiness(pipeline: string): Promise<Readiness | undefined> {
     const raw = await this.guard('getReadiness', () => this.client.get(this.p(pipeline).readiness));
@@ -189,7 +228,7 @@ export class RedisStore implements Store {
         await this.scripts.run(
           'create-run',
           [k.runData, k.runs, k.active, k.seq, k.events, k.eventData],
-          [run.runId, JSON.stringify(run), run.createdAt, JSON.stringify(ev), ev.at],
+          [run.runId, JSON.stringify(run), run.createdAt, JSON.stringify(ev), ev.at, ACTIVE_STATUSES],
         ),
       );
     });
@@ -200,7 +239,7 @@ export class RedisStore implements Store {
     return { ok: false, active: parse<RunState>(reply.payload ?? '', 'run') };
   }
 
-  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+  async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
     const k = this.p(next.pipeline);
     // The event's `from` is the stored status, known only inside the script: send the event without it.
     const { from: _from, ...eventWithoutFrom } = runEvent(next, null);
@@ -218,6 +257,7 @@ export class RedisStore implements Store {
             isTerminal(next.status) ? '1' : '0',
             JSON.stringify(eventWithoutFrom),
             next.updatedAt,
+            opts.ifOverdue ? '1' : '0',
           ],
         ),
       ),
@@ -270,6 +310,16 @@ export class RedisStore implements Store {
 
   async ping(): Promise<void> {
     await this.guard('ping', () => this.client.ping());
+    await this.guard('ping', () => this.syncClock());
+  }
+
+  /** Measures Redis' clock against this host's (TIME, midpoint of the round trip). */
+  private async syncClock(): Promise<void> {
+    const before = Date.now();
+    const [sec, usec] = (await this.client.call('TIME')) as [string, string];
+    const after = Date.now();
+    const serverMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    if (Number.isFinite(serverMs)) this.offsetMs = serverMs - Math.round((before + after) / 2);
   }
 
   /** Quits politely when connected, then drops the connection and stops reconnecting. Idempotent. */
@@ -326,6 +376,16 @@ function ttlMs(expiresAt: number | undefined, now: number): number {
   if (expiresAt === undefined) return 0;
   const left = Math.ceil(expiresAt - now);
   return left > 0 ? left : -1;
+}
+
+/**
+ * A trait's result from its live key, or, once Redis dropped that at its TTL (or evicted it), from its tombstone:
+ * then marked `expired`, so it reads STALE ("expired at …") whatever the reader's clock says.
+ */
+function liveOrTomb(live: string | null | undefined, tomb: string | null | undefined): TraitResult | undefined {
+  if (live !== null && live !== undefined) return parse<TraitResult>(live, 'trait result');
+  if (tomb === null || tomb === undefined) return undefined;
+  return { ...parse<TraitResult>(tomb, 'trait result'), expired: true };
 }
 
 /** A stored record, checked: STORE_CORRUPT when it is not what this store writes. */

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { holdWriteLock } from '../../../test/helpers/sqlite-lock.js';
 import { decision, readiness, result, storeConformance } from '../../../test/store-conformance.js';
 import { InterlockError } from '../../core/errors.js';
+import { newRun } from '../../engine/run-state.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'interlock-sqlite-'));
@@ -72,5 +74,98 @@ describe('sqlite specifics', () => {
     const s2 = new SqliteStore({ path });
     await expect(s2.getReadiness('p')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
     await s2.close();
+  });
+
+  it('creates the database owner-only: state.db, -wal and -shm are 0600', async () => {
+    const path = join(dir, 'modes', 'state.db');
+    const old = process.umask(0o022);
+    try {
+      const s = new SqliteStore({ path });
+      await s.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'm1') });
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(f).mode & 0o777, f).toBe(0o600);
+      await s.close();
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it('run-state writes commit with synchronous=FULL; evaluations stay NORMAL', async () => {
+    const path = join(dir, 'sync', 'state.db');
+    const s = new SqliteStore({ path });
+    const db = (s as unknown as { db: { pragma: (q: string, o?: object) => unknown } }).db;
+    const seen: unknown[] = [];
+    const real = db.pragma.bind(db);
+    db.pragma = (q: string, o?: object) => {
+      if (/^synchronous = FULL$/.test(q)) seen.push(real('synchronous', { simple: true }));
+      const r = real(q, o);
+      if (/^synchronous = FULL$/.test(q)) seen.push(real('synchronous', { simple: true }));
+      return r;
+    };
+    await s.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 's1') });
+    expect(seen).toEqual([]);
+    const run = newRun({ runId: 'r1', pipeline: 'p', source: 'test', now: 1, deadlineAt: 10 });
+    await s.createRun(run);
+    await s.casRun({ ...run, status: 'TRIGGERING', version: 2 }, 1);
+    // 1 = NORMAL before each switch, 2 = FULL during the run transaction; NORMAL again afterwards.
+    expect(seen).toEqual([1, 2, 1, 2]);
+    expect(real('synchronous', { simple: true })).toBe(1);
+    await s.close();
+  });
+
+  it('another process holding BEGIN IMMEDIATE: writes wait asynchronously (the event loop keeps running), then succeed', async () => {
+    const path = join(dir, 'busy', 'state.db');
+    const s = new SqliteStore({ path });
+    await s.ping();
+    const holder = await holdWriteLock(path, 1500);
+    // A ticker measures the longest stall of this event loop while the write waits for the lock.
+    let last = performance.now();
+    let worst = 0;
+    const ticker = setInterval(() => {
+      const t = performance.now();
+      worst = Math.max(worst, t - last);
+      last = t;
+    }, 10);
+    const t0 = performance.now();
+    try {
+      await s.saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'b1') });
+    } finally {
+      clearInterval(ticker);
+    }
+    const waited = performance.now() - t0;
+    await holder.released;
+    expect(waited).toBeGreaterThan(1000); // it really waited for the other process
+    expect(worst).toBeLessThan(150); // … without freezing this one (old code: one ~1.5 s stall)
+    expect((await s.listDecisions('p')).map((d) => d.id)).toEqual(['b1']);
+    await s.close();
+  });
+
+  it('gives up after busyTimeoutMs with STORE_UNAVAILABLE, sleeping through the injected timer', async () => {
+    const path = join(dir, 'busy-timeout', 'state.db');
+    const sleeps: number[] = [];
+    const s = new SqliteStore({
+      path,
+      busyTimeoutMs: 300,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise((r) => setTimeout(r, ms));
+      },
+    });
+    const holder = await holdWriteLock(path, 20_000);
+    try {
+      const err = await s
+        .saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'x') })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect((err as Error).message).toMatch(/database is locked.*held the lock for over 300 ms/);
+      expect(sleeps.length).toBeGreaterThan(3);
+      await expect(s.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      // Reads do not need the write lock (WAL): they still answer.
+      expect(await s.listDecisions('p')).toEqual([]);
+    } finally {
+      holder.kill();
+      await holder.released;
+    }
+    await s.ping();
+    await s.close();
   });
 });

@@ -1,5 +1,5 @@
-// SQLite store (better-sqlite3): WAL, busy timeout, .sql migrations; safe with several processes on one file.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+// SQLite store (better-sqlite3): WAL, .sql migrations, lock waits retried asynchronously; safe with several processes.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -9,6 +9,7 @@ import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, Trait
 import { parseRecord } from '../records.js';
 import {
   type AlertClaim,
+  type CasOptions,
   type CasResult,
   type CreateRunResult,
   type EvaluationWrite,
@@ -23,8 +24,40 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a private in-memory database. */
   path: string;
-  /** How long a writer waits for another process's lock, ms. */
+  /**
+   * How long an operation waits for another process's lock, ms (default 10000), in total. The wait is a loop of
+   * short tries (SQLite's own busy wait is capped at BUSY_SLICE_MS) with asynchronous sleeps between them, so a
+   * lock held elsewhere never freezes this process's event loop.
+   */
   busyTimeoutMs?: number;
+  /** The sleep between tries (tests inject their own). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Longest SQLite's synchronous busy handler may block the event loop per try, ms. */
+export const BUSY_SLICE_MS = 10;
+/** Sleeps between tries grow from 2 ms to this. */
+const MAX_BACKOFF_MS = 50;
+const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** SQLITE_BUSY and its extended codes (another connection holds the lock), and SQLITE_LOCKED. */
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
+
+/** Creates the database file owner-only (0600) when it does not exist; SQLite gives -wal and -shm the same mode. */
+function createPrivate(path: string): void {
+  if (path === ':memory:' || path.startsWith('file:') || existsSync(path)) return;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (e) {
+    // Another process created it first: theirs is as good.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
 }
 
 /** A stored record, checked: STORE_CORRUPT when it is not what this store writes. */
@@ -37,6 +70,9 @@ function migrate(db: Database.Database): void {
   const files = readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{4}_.*\.sql$/.test(f))
     .sort();
+  // Up to date (the usual case): no write lock needed, so opening never waits on another process's writer.
+  const latest = Math.max(0, ...files.map((f) => Number.parseInt(f.slice(0, 4), 10)));
+  if ((db.pragma('user_version', { simple: true }) as number) >= latest) return;
   const apply = db.transaction(() => {
     const current = db.pragma('user_version', { simple: true }) as number;
     for (const f of files) {
@@ -54,22 +90,32 @@ export class SqliteStore implements Store {
   private db: Database.Database;
   private closed = false;
   private stmts;
+  private readonly busyTimeoutMs: number;
+  private readonly probe: Database.Transaction<() => undefined>;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(opts: SqliteStoreOptions) {
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.sleep = opts.sleep ?? realSleep;
     try {
-      if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+      createPrivate(opts.path);
       this.db = new Database(opts.path);
-      this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
+      // Opening may wait (synchronously, once, before anything is served) for a migration or the switch to WAL.
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       this.db.pragma('journal_mode = WAL');
+      // NORMAL for evaluations (a lost READY on power loss fails closed); run-state writes switch to FULL.
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
       migrate(this.db);
+      // From now on SQLite's own busy wait is one short slice; longer waits are async retries (see guard).
+      this.db.pragma(`busy_timeout = ${BUSY_SLICE_MS}`);
     } catch (cause) {
       if (cause instanceof InterlockError) throw cause;
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new InterlockError('STORE_UNAVAILABLE', `cannot open sqlite store at ${opts.path}: ${reason}`, { cause });
     }
     const db = this.db;
+    this.probe = db.transaction(() => undefined);
     this.stmts = {
       putPipeline: db.prepare(
         'INSERT INTO pipelines (name, spec, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at',
@@ -124,27 +170,59 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Runs a driver call, turning driver errors into InterlockErrors (below the port). */
-  private guard<T>(what: string, fn: () => T): T {
-    if (this.closed) throw new InterlockError('STORE_UNAVAILABLE', 'sqlite store is closed');
-    try {
-      return fn();
-    } catch (cause) {
-      if (cause instanceof InterlockError) throw cause;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new InterlockError('STORE_UNAVAILABLE', `sqlite ${what} failed: ${reason}`, { cause });
+  /**
+   * Runs a driver call, turning driver errors into InterlockErrors (below the port). While another process holds
+   * the lock (SQLITE_BUSY), it tries again after an asynchronous sleep, for busyTimeoutMs in total: the event loop
+   * stays free (health checks, evaluator timeouts, other requests), blocked at most BUSY_SLICE_MS per try. `fn`
+   * must be safe to re-run: a single statement or a whole transaction (a busy transaction has written nothing).
+   */
+  private async guard<T>(what: string, fn: () => T): Promise<T> {
+    let waited = 0;
+    let backoff = 2;
+    for (;;) {
+      if (this.closed) throw new InterlockError('STORE_UNAVAILABLE', 'sqlite store is closed');
+      try {
+        return fn();
+      } catch (cause) {
+        if (cause instanceof InterlockError) throw cause;
+        if (isBusy(cause) && waited < this.busyTimeoutMs) {
+          const ms = Math.min(backoff, this.busyTimeoutMs - waited);
+          await this.sleep(ms);
+          waited += ms + BUSY_SLICE_MS;
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+          continue;
+        }
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        const busy = isBusy(cause) ? ` (another process held the lock for over ${this.busyTimeoutMs} ms)` : '';
+        throw new InterlockError('STORE_UNAVAILABLE', `sqlite ${what} failed: ${reason}${busy}`, { cause });
+      }
     }
   }
 
+  /**
+   * A transaction whose commit decides a trigger (run creation and transitions): synchronous=FULL, so a commit
+   * that returned is on disk; a TRIGGERING rolled back by a power loss could otherwise fire twice.
+   */
+  private durable<T>(tx: { immediate: () => T }): () => T {
+    return () => {
+      this.db.pragma('synchronous = FULL');
+      try {
+        return tx.immediate();
+      } finally {
+        this.db.pragma('synchronous = NORMAL');
+      }
+    };
+  }
+
   async putPipeline(spec: PipelineSpec): Promise<void> {
-    this.guard('putPipeline', () => this.stmts.putPipeline.run(spec.name, JSON.stringify(spec), Date.now()));
+    await this.guard('putPipeline', () => this.stmts.putPipeline.run(spec.name, JSON.stringify(spec), Date.now()));
   }
   async getPipeline(name: string): Promise<StoredPipeline | undefined> {
-    const json = this.guard('getPipeline', () => this.stmts.getPipeline.get(name) as unknown);
+    const json = await this.guard('getPipeline', () => this.stmts.getPipeline.get(name) as unknown);
     return json === undefined ? undefined : { name, json: String(json) };
   }
   async listPipelines(): Promise<StoredPipeline[]> {
-    const rows = this.guard(
+    const rows = await this.guard(
       'listPipelines',
       () => this.stmts.listPipelines.all() as Array<{ name: string; spec: unknown }>,
     );
@@ -166,22 +244,25 @@ export class SqliteStore implements Store {
       s.putDecision.run(d.id, d.pipeline, d.outcome, d.decidedAt, JSON.stringify(d));
     });
     // IMMEDIATE takes the write lock up front, so concurrent writers queue on busy_timeout instead of failing.
-    this.guard('saveEvaluation', () => tx.immediate());
+    await this.guard('saveEvaluation', () => tx.immediate());
   }
   async getTraitResults(pipeline: string): Promise<TraitResult[]> {
-    const rows = this.guard('getTraitResults', () => this.stmts.getTraits.all(pipeline) as string[]);
+    const rows = await this.guard('getTraitResults', () => this.stmts.getTraits.all(pipeline) as string[]);
     return rows.map((r) => parse<TraitResult>(r, 'trait result'));
   }
   async getTraitResult(pipeline: string, trait: string): Promise<TraitResult | undefined> {
-    const row = this.guard('getTraitResult', () => this.stmts.getTrait.get(pipeline, trait) as string | undefined);
+    const row = await this.guard(
+      'getTraitResult',
+      () => this.stmts.getTrait.get(pipeline, trait) as string | undefined,
+    );
     return row === undefined ? undefined : parse<TraitResult>(row, 'trait result');
   }
   async getReadiness(pipeline: string): Promise<Readiness | undefined> {
-    const row = this.guard('getReadiness', () => this.stmts.getReadiness.get(pipeline) as string | undefined);
+    const row = await this.guard('getReadiness', () => this.stmts.getReadiness.get(pipeline) as string | undefined);
     return row === undefined ? undefined : parse<Readiness>(row, 'readiness');
   }
   async listDecisions(pipeline: string, opts: ListOptions = {}): Promise<DecisionRecord[]> {
-    const rows = this.guard(
+    const rows = await this.guard(
       'listDecisions',
       () =>
         this.stmts.listDecisions.all(pipeline, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? -1) as string[],
@@ -216,16 +297,18 @@ export class SqliteStore implements Store {
       this.insertEvent(runEvent(run, null));
       return { ok: true };
     });
-    return this.guard('createRun', () => tx.immediate());
+    return this.guard('createRun', this.durable(tx));
   }
 
-  async casRun(next: RunState, expectedVersion: number): Promise<CasResult> {
+  async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
     const s = this.stmts;
     const tx = this.db.transaction((): CasResult => {
       const row = s.getRun.get(next.runId) as string | undefined;
       if (row === undefined) return { ok: false };
       const current = parse<RunState>(row, 'run');
       if (current.version !== expectedVersion || next.version !== expectedVersion + 1) return { ok: false, current };
+      // One host, one clock: the caller's now (next.updatedAt) is the store's.
+      if (opts.ifOverdue && !(next.updatedAt >= current.deadlineAt)) return { ok: false, current };
       const changed = s.casRun.run(
         next.status,
         next.version,
@@ -239,26 +322,26 @@ export class SqliteStore implements Store {
       this.insertEvent(runEvent(next, current.status));
       return { ok: true };
     });
-    return this.guard('casRun', () => tx.immediate());
+    return this.guard('casRun', this.durable(tx));
   }
 
   async getRun(runId: string): Promise<RunState | undefined> {
-    const row = this.guard('getRun', () => this.stmts.getRun.get(runId) as string | undefined);
+    const row = await this.guard('getRun', () => this.stmts.getRun.get(runId) as string | undefined);
     return row === undefined ? undefined : parse<RunState>(row, 'run');
   }
   async getActiveRun(pipeline: string): Promise<RunState | undefined> {
-    const id = this.guard('getActiveRun', () => this.stmts.getActiveId.get(pipeline) as string | undefined);
+    const id = await this.guard('getActiveRun', () => this.stmts.getActiveId.get(pipeline) as string | undefined);
     return id === undefined ? undefined : this.getRun(id);
   }
   async listRuns(pipeline: string, opts: ListOptions = {}): Promise<RunState[]> {
-    const rows = this.guard(
+    const rows = await this.guard(
       'listRuns',
       () => this.stmts.listRuns.all(pipeline, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? -1) as string[],
     );
     return rows.map((r) => parse<RunState>(r, 'run'));
   }
   async listRunEvents(pipeline: string, opts: ListOptions = {}): Promise<RunEvent[]> {
-    const rows = this.guard(
+    const rows = await this.guard(
       'listRunEvents',
       () => this.stmts.listEvents.all(pipeline, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? -1) as string[],
     );
@@ -275,8 +358,13 @@ export class SqliteStore implements Store {
     return this.guard('claimAlert', () => tx.immediate());
   }
 
+  /**
+   * Healthy = can write: takes the write lock and lets it go (BEGIN IMMEDIATE; ROLLBACK). While another process
+   * holds it this waits (asynchronously) like any write, so a health check with a deadline answers 503 in time.
+   */
   async ping(): Promise<void> {
-    this.guard('ping', () => this.stmts.ping.get());
+    await this.guard('ping', () => this.stmts.ping.get());
+    await this.guard('ping', () => this.probe.immediate());
   }
 
   async close(): Promise<void> {

@@ -16,11 +16,14 @@
   ARGV[5] '1' when the next status is terminal (the caller knows the terminal set: src/core/run-status.ts)
   ARGV[6] the RunEvent JSON WITHOUT its `from` field; the script adds "from" = the stored run's status
   ARGV[7] the event's `at`, epoch ms
+  ARGV[8] '1': apply only if the stored run is past its deadlineAt by THIS SERVER's clock (TIME), so a caller
+          whose clock runs ahead cannot time out a run early (a timeout); otherwise '0' or absent
 
   Returns (codes: src/store/redis/codes.ts)
     { 1 }                 OK: stored, event appended, lock released when terminal
     { -1 }                NOT_FOUND: no such run in this pipeline
-    { -2, currentJSON }   STALE: the stored version is not the expected one (or next != expected + 1)
+    { -2, currentJSON }   STALE: the stored version is not the expected one (or next != expected + 1), or
+                          ARGV[8] = '1' and the stored run is not past its deadline by the server's clock
     { -4, runId }         CORRUPT: the stored run is not valid JSON
 ]]
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
@@ -30,6 +33,11 @@ if not decoded or type(current) ~= 'table' or type(current.status) ~= 'string' t
 
 local expected = tonumber(ARGV[2])
 if current.version ~= expected or tonumber(ARGV[3]) ~= expected + 1 then return { -2, raw } end
+if ARGV[8] == '1' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if type(current.deadlineAt) ~= 'number' or now < current.deadlineAt then return { -2, raw } end
+end
 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 if ARGV[5] == '1' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end

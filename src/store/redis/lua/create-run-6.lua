@@ -14,6 +14,7 @@
   ARGV[3] createdAt, epoch ms
   ARGV[4] RunEvent JSON of the creation (from = null)
   ARGV[5] the event's `at`, epoch ms
+  ARGV[6] the non-terminal statuses as ',A,B,…,' (the caller knows them: src/core/run-status.ts)
 
   Returns (codes: src/store/redis/codes.ts)
     { 1 }                   OK: created, the lock is taken
@@ -22,6 +23,9 @@
                             here (so the caller must keep its run-index entry), else 0
     { -3 }                  EXISTS: a run with this id is already stored
     { -4, activeRunId }     CORRUPT: the lock names a run that has no record
+
+  A lost lock (the active key evicted or deleted while the newest run has not ended) is taken back for that run
+  and the create is REFUSED with it: losing a key must never let a second run start beside a running job.
 ]]
 local active = redis.call('GET', KEYS[3])
 if active then
@@ -30,6 +34,17 @@ if active then
   return { 0, run, redis.call('HEXISTS', KEYS[1], ARGV[1]) }
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return { -3 } end
+
+local newest = redis.call('ZREVRANGE', KEYS[2], 0, 0)[1]
+if newest then
+  local raw = redis.call('HGET', KEYS[1], newest)
+  local ok, prev = pcall(cjson.decode, raw or '')
+  if ok and type(prev) == 'table' and type(prev.status) == 'string'
+      and string.find(ARGV[6], ',' .. prev.status .. ',', 1, true) then
+    redis.call('SET', KEYS[3], newest)
+    return { 0, raw, 0 }
+  end
+end
 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
