@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { CommandTriggerSpec, TriggerOutcome } from '../core/types.js';
+import { describeJob } from '../proc/job.js';
 import { runProcess } from '../proc/spawn.js';
 import { errMessage, formatSeconds, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
 import { lastBytes, redact, secretEnvValues } from './redact.js';
@@ -62,6 +63,7 @@ export async function fireCommandTrigger(spec: CommandTriggerSpec, ctx: TriggerC
     stderrTailBytes: RAW_TAIL_BYTES,
     stdio: 'files',
     ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.onStart ? { onSpawn: (pid: number) => ctx.onStart?.(describeJob(pid, Date.now())) } : {}),
   });
 
   const outcome: TriggerOutcome = {

@@ -1,4 +1,5 @@
 // What a trigger call needs besides its spec, and the variables Interlock itself provides.
+import type { JobProcess } from '../core/types.js';
 
 /** Where and for which run a trigger fires. */
 export interface TriggerContext {
@@ -11,6 +12,8 @@ export interface TriggerContext {
   env?: NodeJS.ProcessEnv;
   /** Aborting kills the command's process group or aborts the request (server shutdown). */
   signal?: AbortSignal;
+  /** Command triggers: called once the command runs, with its process group (recorded on the run). */
+  onStart?: (job: JobProcess) => void;
 }
 
 /** Always provided by Interlock, so never reported missing. */

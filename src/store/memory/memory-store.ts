@@ -1,13 +1,14 @@
 // In-memory store: the reference implementation of the store port (tests, and `provider: memory`).
 import { InterlockError } from '../../core/errors.js';
-import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import {
   type AlertClaim,
   type CasResult,
   type CreateRunResult,
+  type DeleteResult,
   type EvaluationWrite,
   type ListOptions,
+  releasesLock,
   runEvent,
   type Store,
 } from '../types.js';
@@ -37,8 +38,10 @@ export class MemoryStore implements Store {
   async listPipelines(): Promise<PipelineSpec[]> {
     return [...this.pipelines.values()].sort((a, b) => a.name.localeCompare(b.name)).map(copy);
   }
-  async deletePipeline(name: string): Promise<boolean> {
-    return this.pipelines.delete(name);
+  async deletePipeline(name: string): Promise<DeleteResult> {
+    const activeId = this.active.get(name);
+    if (activeId !== undefined) return { ok: false, active: copy(this.runs.get(activeId) as RunState) };
+    return { ok: true, deleted: this.pipelines.delete(name) };
   }
 
   async saveEvaluation(w: EvaluationWrite): Promise<void> {
@@ -83,9 +86,14 @@ export class MemoryStore implements Store {
       return current ? { ok: false, current: copy(current) } : { ok: false };
     }
     this.runs.set(next.runId, copy(next));
-    if (isTerminal(next.status) && this.active.get(next.pipeline) === next.runId) this.active.delete(next.pipeline);
+    if (releasesLock(next) && this.active.get(next.pipeline) === next.runId) this.active.delete(next.pipeline);
     this.events.push(runEvent(next, current.status));
     return { ok: true };
+  }
+  async releaseLock(pipeline: string, runId: string, version: number): Promise<boolean> {
+    if (this.active.get(pipeline) !== runId || this.runs.get(runId)?.version !== version) return false;
+    this.active.delete(pipeline);
+    return true;
   }
   async getRun(runId: string): Promise<RunState | undefined> {
     const r = this.runs.get(runId);
