@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeJob, jobState, stopJob } from './job.js';
 
@@ -33,6 +34,17 @@ describe('job process groups', () => {
 
   it('a command that ignores TERM is KILLed after the grace period', async () => {
     const pid = group("trap '' TERM; sleep 30 & wait; sleep 30");
+    // Only once the shell ignores TERM (SigIgn bit 15) is this the case under test.
+    const ignoresTerm = () => {
+      try {
+        const m = /^SigIgn:\s+([0-9a-f]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return m !== null && (BigInt(`0x${m[1]}`) & 0x4000n) !== 0n;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 200 && !ignoresTerm(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ignoresTerm()).toBe(true);
     const job = describeJob(pid, Date.now());
     const t0 = Date.now();
     expect(await stopJob(job, { graceMs: 300 })).toBe('gone');

@@ -200,6 +200,11 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     // A command's process group is recorded on the run as soon as it runs, so a cancel or timeout from any process
     // on this machine can stop it. If the run was ended before that record (cancelled meanwhile), the command is
     // stopped here at once: it must not run on unrecorded.
+    // Cancelled (or timed out) between the compare-and-swap and here: fire nothing.
+    const stillOurs = await ctx.store.getRun(run.runId);
+    if (stillOurs?.status !== 'TRIGGERING' || stillOurs.version !== triggering.version) {
+      return { kind: 'superseded', run: stillOurs ?? triggering, evaluation };
+    }
     let current = triggering;
     let ownJob: JobProcess | undefined;
     let recording: Promise<void> | undefined;
@@ -237,8 +242,9 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       const stored = (await ctx.store.getRun(run.runId)) ?? current;
       // This process started the command and saw it end (its group was killed on exit): judge by that, not by
       // the stored record (another process may have rewritten it).
-      // Its processes were SIGKILLed as it ended; give the kernel a moment to finish them.
-      const jobGone = ownJob === undefined || (await waitGone(ownJob, 1000)) === 'gone';
+      // Its processes were SIGKILLed as it ended; give the kernel a moment to finish them. Only a group still seen
+      // alive keeps the hold ('unknown' here means no /proc to look in; the group was killed all the same).
+      const jobGone = ownJob === undefined || (await waitGone(ownJob, 1000)) !== 'alive';
       const recorded = await annotateRun(ctx, stored, (cur) => ({
         trigger: outcome,
         ...(cur.lockHeldUntil !== undefined && jobGone ? { lockHeldUntil: null } : {}),

@@ -96,11 +96,11 @@ export async function endRunWithJob(
   const state = await stopJob(job);
   const note = jobNote(run, state, holdUntil);
   const releasable = state === 'gone' || (state === 'unknown' && ctx.clock.now() >= holdUntil);
-  const stored = await annotateRun(ctx, ended, (cur) =>
-    cur.lockHeldUntil === undefined
-      ? undefined // someone (the owner, seeing its command end) dropped the hold already
-      : { reason: `${reason}; ${note}`, ...(releasable ? { lockHeldUntil: null } : {}) },
-  );
+  // The owner, seeing its command end, may have dropped the hold already: then only the reason is added.
+  const stored = await annotateRun(ctx, ended, (cur) => ({
+    reason: `${reason}; ${note}`,
+    ...(releasable && cur.lockHeldUntil !== undefined ? { lockHeldUntil: null } : {}),
+  }));
   return { run: stored ?? ended, state };
 }
 
