@@ -7,7 +7,7 @@ import { VERSION } from './version.js';
 const EXIT_HELP = `
 Exit codes:
   0  success; READY; triggered (also: fired, then completed by its callback first)
-  1  blocked, nothing fired: NOT_READY, another run active, or a refused (conflicting) completion/cancel
+  1  blocked: NOT_READY, another run active, or a refused (conflicting) completion/cancel; nothing fired
   2  usage or config error (unknown pipeline or run included)
   3  runtime failure (store unreachable, internal error), the trigger failed, or it fired and the run was then
      cancelled or timed out
