@@ -73,8 +73,8 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         expect(JSON.parse(a?.json ?? 'null')).toEqual(spec('a', { tier: 2 }));
         expect((await store.listPipelines()).map((p) => p.name)).toEqual(['a', 'b']);
         expect(JSON.parse((await store.listPipelines())[1]?.json ?? 'null')).toEqual(spec('b'));
-        expect(await store.deletePipeline('a')).toBe(true);
-        expect(await store.deletePipeline('a')).toBe(false);
+        expect(await store.deletePipeline('a')).toEqual({ ok: true, deleted: true });
+        expect(await store.deletePipeline('a')).toEqual({ ok: true, deleted: false });
         expect(await store.getPipeline('a')).toBeUndefined();
         expect((await store.listPipelines()).map((p) => p.name)).toEqual(['b']);
       });
@@ -293,6 +293,75 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         expect(await store.getActiveRun('p')).toBeUndefined();
         expect(await store.createRun(run('p', 'r2', T0 + 3))).toEqual({ ok: true });
         expect((await store.casRun(step(run('x', 'nope'), 'TRIGGERING'), 1)).ok).toBe(false);
+      });
+
+      it('deletePipeline is refused while a run holds the lock, atomically with the check (issue 9 item 19)', async () => {
+        await store.putPipeline(spec('p'));
+        const a = run('p', 'r1');
+        await store.createRun(a);
+        expect(await store.deletePipeline('p')).toEqual({ ok: false, active: a });
+        expect(JSON.parse((await store.getPipeline('p'))?.json ?? 'null')).toEqual(spec('p'));
+        expect(await store.casRun(step(a, 'CANCELLED'), 1)).toEqual({ ok: true });
+        expect(await store.deletePipeline('p')).toEqual({ ok: true, deleted: true });
+        expect(await store.getPipeline('p')).toBeUndefined();
+        // The lock is free again afterwards: a run can be created (and would find no spec).
+        expect(await store.createRun(run('p', 'r2', T0 + 5))).toEqual({ ok: true });
+      });
+
+      it('concurrent deletePipeline and createRun: either the delete is refused or the run started after it', async () => {
+        const others = opts.reopen ? await Promise.all([1, 2].map(() => opts.reopen!())) : [];
+        const handles = [store, ...others];
+        try {
+          for (let i = 0; i < 8; i++) {
+            const name = `race${i}`;
+            await store.putPipeline(spec(name));
+            const [del, created] = await Promise.all([
+              handles[i % handles.length].deletePipeline(name),
+              handles[(i + 1) % handles.length].createRun(run(name, `rr${i}`)).catch((err: unknown) => {
+                // Redis refuses a createRun that meets the delete's lock marker with CONFLICT: a refusal too.
+                if (err instanceof Error && /being deleted/.test(err.message)) return { ok: false as const };
+                throw err;
+              }),
+            ]);
+            if (del.ok) expect(await store.getPipeline(name)).toBeUndefined();
+            else {
+              expect(del.active.runId).toBe(`rr${i}`);
+              expect(await store.getPipeline(name)).toEqual(spec(name));
+            }
+            // The run may only have been refused because the delete held the lock at that moment.
+            if (!created.ok) expect(del.ok).toBe(true);
+          }
+        } finally {
+          for (const h of others) await h.close();
+        }
+      });
+
+      it('a terminal run with lockHeldUntil keeps the lock; releaseLock frees it only at the version read', async () => {
+        const a = run('p', 'r1');
+        await store.createRun(a);
+        const held = { ...step(a, 'CANCELLED'), lockHeldUntil: T0 + 60_000 };
+        expect(await store.casRun(held, 1)).toEqual({ ok: true });
+        expect(await store.getActiveRun('p')).toEqual(held);
+        expect((await store.createRun(run('p', 'r2', T0 + 2))).ok).toBe(false);
+        expect(await store.releaseLock('p', 'r1', 1)).toBe(false); // an old reading of the run
+        expect(await store.releaseLock('p', 'other', 2)).toBe(false); // not the run holding it
+        expect(await store.releaseLock('q', 'r1', 2)).toBe(false); // another pipeline
+        expect(await store.getActiveRun('p')).toEqual(held);
+        expect(await store.releaseLock('p', 'r1', 2)).toBe(true);
+        expect(await store.getActiveRun('p')).toBeUndefined();
+        expect(await store.releaseLock('p', 'r1', 2)).toBe(false);
+        expect(await store.createRun(run('p', 'r3', T0 + 3))).toEqual({ ok: true });
+      });
+
+      it('an update of a terminal run that drops lockHeldUntil releases the lock it still holds', async () => {
+        const a = run('p', 'r1');
+        await store.createRun(a);
+        const held = { ...step(a, 'CANCELLED'), lockHeldUntil: T0 + 60_000 };
+        await store.casRun(held, 1);
+        const { lockHeldUntil: _h, ...dropped } = { ...held, version: 3, updatedAt: T0 + 2, reason: 'job gone' };
+        expect(await store.casRun(dropped, 2)).toEqual({ ok: true });
+        expect(await store.getActiveRun('p')).toBeUndefined();
+        expect((await store.listRunEvents('p', { limit: 1 }))[0]).toMatchObject({ from: 'CANCELLED', to: 'CANCELLED' });
       });
 
       it('lists runs newest first and the transitions as events', async () => {

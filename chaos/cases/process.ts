@@ -120,6 +120,12 @@ async function startSlowRun(
   const running = await until(() => fired(root).length === n && existsSync(join(root, 'job.pid')), 10_000);
   t.check('state', `run ${n}: the trigger command is running`, running);
   const job = running ? Number(readFileSync(join(root, 'job.pid'), 'utf8').trim()) : undefined;
+  // The command's process group is recorded on the run right after it starts (so a cancel can stop it later).
+  const recorded = await until(
+    async () => (await api(s.url, 'GET', `/api/runs/${runId}`)).body?.job?.pgid === job,
+    10_000,
+  );
+  t.check('state', `run ${n}: the run records its command's process group`, recorded);
   return job === undefined ? { runId } : { runId, job };
 }
 
@@ -173,12 +179,26 @@ const killServeCase: CaseDef = {
     await s1.kill();
     const s2 = await serve(t, root, port);
     await checkStuck(t, s2, root, one.runId, 1);
+    // A command run's outcome is its command's exit status: a callback cannot end it while it runs.
     const done = await api(s2.url, 'POST', `/api/runs/${one.runId}/complete`, { status: 'success' });
     t.eq(
+      'error',
+      'run 1: POST …/complete of the running command run is refused (409 CONFLICT)',
+      [done.status, done.body?.error?.code],
+      [409, 'CONFLICT'],
+      done.text,
+    );
+    const stop = await api(s2.url, 'POST', `/api/runs/${one.runId}/cancel`, { reason: 'chaos: serve crashed' });
+    t.eq(
       'recovery',
-      'run 1: resolved by POST …/complete → COMPLETED',
-      [done.status, done.body?.run?.status],
-      [200, 'COMPLETED'],
+      'run 1: resolved by POST …/cancel → CANCELLED',
+      [stop.status, stop.body?.run?.status],
+      [200, 'CANCELLED'],
+    );
+    t.check(
+      'recovery',
+      'run 1: the cancel stopped the orphaned command (it outlived serve, in its own process group)',
+      one.job !== undefined && !isAlive(one.job),
     );
     await endJob(t, one.job, 1);
 
@@ -194,6 +214,7 @@ const killServeCase: CaseDef = {
       [cancelled.status, cancelled.body?.run?.status],
       [200, 'CANCELLED'],
     );
+    t.check('recovery', 'run 2: the cancel stopped the orphaned command', two.job !== undefined && !isAlive(two.job));
     await endJob(t, two.job, 2);
 
     // Then a normal run: exactly one more trigger, and it completes.
@@ -228,4 +249,74 @@ const killServeCase: CaseDef = {
   },
 };
 
-export const processCases: CaseDef[] = [...POINTS.map(killRunCase), killServeCase];
+/**
+ * `interlock cancel` from another process while `interlock run` waits on its trigger command: the command's process
+ * group is stopped before the run is CANCELLED, so the lock is never free while the job runs; a second run meanwhile
+ * is refused; a callback cannot end the command run; the run that fired exits 3; a later run fires exactly once.
+ */
+const cancelKillsJobCase: CaseDef = {
+  id: 'cancel-kills-job',
+  group: 'process',
+  fault: '`cancel` from another process while the trigger command runs',
+  short: true,
+  async run(t) {
+    const root = makeProject(t.dir(), { trigger: SLOW_TRIGGER });
+    writeFileSync(join(root, 'slow'), '');
+    const first = cli(t, ['run', 'p', '--json'], { cwd: root });
+    const running = await until(() => fired(root).length === 1 && existsSync(join(root, 'job.pid')), 15_000);
+    if (!t.check('state', 'the trigger command is running', running)) return;
+    const job = Number(readFileSync(join(root, 'job.pid'), 'utf8').trim());
+    const runId = fired(root)[0] as string;
+    // The command's process group is recorded on the run as soon as it starts.
+    const recorded = await until(
+      async () => jsonOf(await cli(t, ['runs', '--id', runId, '--json'], { cwd: root }))?.job?.pgid === job,
+      10_000,
+    );
+    t.check('state', "the run records the command's process group", recorded);
+
+    const again = await cli(t, ['run', 'p'], { cwd: root });
+    t.check(
+      'gate',
+      'a second run while the job runs is refused (exit 1, already running)',
+      again.code === 1 && again.stderr.includes(`already running: ${runId}`),
+      show(again),
+    );
+    const cb = await cli(t, ['complete', runId, '--status', 'success'], { cwd: root });
+    t.eq('error', 'a completion callback cannot end the command run (exit 1)', cb.code, 1, show(cb));
+
+    const c = await cli(t, ['cancel', runId, '--json'], { cwd: root });
+    const jobGoneAtCancel = !isAlive(job);
+    t.eq('state', 'cancel → CANCELLED (exit 0)', [c.code, jsonOf(c)?.run?.status], [0, 'CANCELLED'], show(c));
+    t.check('recovery', 'the job is gone by the time cancel returns (TERM to its group)', jobGoneAtCancel);
+    const r1 = await first;
+    t.eq(
+      'error',
+      'the run that fired exits 3 (it fired, then was cancelled), not 1',
+      [r1.code, jsonOf(r1)?.result],
+      [3, 'superseded-after-trigger'],
+      show(r1),
+    );
+    const stored = jsonOf(await cli(t, ['runs', '--id', runId, '--json'], { cwd: root }));
+    t.eq(
+      'state',
+      "the trigger's own outcome is kept on the CANCELLED run",
+      [stored?.status, stored?.trigger?.signal],
+      ['CANCELLED', 'SIGTERM'],
+    );
+    t.eq('once', 'nothing fired while the job ran', fired(root), [runId]);
+
+    rmSync(join(root, 'slow'));
+    const next = await cli(t, ['run', 'p', '--json'], { cwd: root });
+    t.eq('recovery', 'a later run works (exit 0)', next.code, 0, show(next));
+    t.eq('once', 'exactly one new trigger', fired(root), [runId, jsonOf(next)?.run?.runId]);
+    t.eq('state', 'integrity_check ok', integrity(join(root, '.interlock/state.db')), 'ok');
+    t.eq(
+      'recovery',
+      'no surviving process',
+      (await waitMarkedGone(t.mark, 2000)).map((x) => x.cmd),
+      [],
+    );
+  },
+};
+
+export const processCases: CaseDef[] = [...POINTS.map(killRunCase), killServeCase, cancelKillsJobCase];

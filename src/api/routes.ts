@@ -138,7 +138,7 @@ export const deletePipelineRoute = createRoute({
     200: json(PipelineListEntrySchema, 'removed (an INVALID one too)'),
     400: error('a body nested deeper than 64 levels (the route reads none)'),
     404: notFound,
-    409: error('YAML-defined (cannot be deleted here), or a run is in progress'),
+    409: error('YAML-defined (cannot be deleted here), or a run holds its lock (checked atomically with the delete)'),
     ...jsonOnly,
     ...common,
   },
@@ -265,7 +265,9 @@ export const completeRoute = createRoute({
     200: json(RunChangeSchema, 'the run, changed or not (the same status again is a no-op)'),
     400: error('invalid body, or nested deeper than 64 levels'),
     404: error('unknown run'),
-    409: error('conflicting: the run has ended differently, or was never triggered'),
+    409: error(
+      'conflicting: the run has ended differently, was never triggered, or is a command run still TRIGGERING (its exit status decides)',
+    ),
     ...jsonOnly,
     ...common,
   },
@@ -276,6 +278,8 @@ export const cancelRoute = createRoute({
   path: '/api/runs/{runId}/cancel',
   operationId: 'cancelRun',
   summary: "Cancel a run that has not ended (frees the pipeline's lock)",
+  description:
+    "A run whose trigger command runs is CANCELLED after its process group is stopped (SIGTERM, grace, SIGKILL). A command that cannot be signalled from this server (another host) leaves the run CANCELLED with a reason saying so, and the lock held (lockHeldUntil) until it is gone or the run's deadline passes.",
   security,
   request: {
     params: RunParams,

@@ -67,6 +67,16 @@ export const TriggerOutcomeSchema = z
   })
   .openapi('TriggerOutcome');
 
+export const JobProcessSchema = z
+  .object({
+    pgid: z.number().int().openapi({ description: "the command's process group id (its leader's pid)" }),
+    host: z.string().openapi({ description: 'os.hostname() of the machine running it' }),
+    machine: z.string().optional().openapi({ description: 'kernel boot id and pid namespace there' }),
+    startTicks: z.number().optional().openapi({ description: "the leader's start time, clock ticks after boot" }),
+    startedAt: epochMs,
+  })
+  .openapi('JobProcess');
+
 export const RunSchema = z
   .object({
     runId: z.string(),
@@ -83,6 +93,11 @@ export const RunSchema = z
     trigger: TriggerOutcomeSchema.optional(),
     metadata: jsonObject.optional(),
     deadlineAt: epochMs,
+    triggerType: z.enum(['command', 'http']).optional(),
+    job: JobProcessSchema.optional().openapi({ description: "a command trigger's process, recorded once it runs" }),
+    lockHeldUntil: epochMs.optional().openapi({
+      description: 'an ended run whose command may still run keeps the lock until then (or until it is seen gone)',
+    }),
   })
   .openapi('Run');
 

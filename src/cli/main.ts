@@ -6,10 +6,11 @@ import { VERSION } from './version.js';
 
 const EXIT_HELP = `
 Exit codes:
-  0  success; READY; triggered
-  1  blocked: NOT_READY, another run active, or a refused (conflicting) completion/cancel
+  0  success; READY; triggered (also: fired, then completed by its callback first)
+  1  blocked: NOT_READY, another run active, or a refused (conflicting) completion/cancel; nothing fired
   2  usage or config error (unknown pipeline or run included)
-  3  runtime failure (store unreachable, internal error) or the trigger failed
+  3  runtime failure (store unreachable, internal error), the trigger failed, or it fired and the run was then
+     cancelled or timed out
   130/143  interrupted (SIGINT/SIGTERM): evaluators and trigger killed, the outcome recorded
 
 Environment:
@@ -116,13 +117,15 @@ export function buildProgram(): Command {
     .argument('<pipeline>', 'pipeline name')
     .addHelpText(
       'after',
-      '\nExit codes: 0 triggered (COMPLETED, or RUNNING for an async http trigger); 1 blocked (NOT_READY, or another\nrun is active); 2 usage/config; 3 runtime failure or the trigger failed.',
+      '\nExit codes: 0 triggered (COMPLETED, or RUNNING for an async http trigger; also when a callback completed it\nfirst); 1 blocked, nothing fired (NOT_READY, or another run is active); 2 usage/config; 3 runtime failure, the\ntrigger failed, or it fired and the run was then cancelled or timed out.',
     )
     .action(action(program, async (out, g, name: string) => (await import('./commands/run.js')).run(out, g, name)));
 
   program
     .command('complete')
-    .description('completion callback: mark a triggered run success (COMPLETED) or failed (FAILED); idempotent')
+    .description(
+      'completion callback: mark a triggered run success (COMPLETED) or failed (FAILED); idempotent (refused for a running command run: its exit status decides)',
+    )
     .argument('<runId>', 'run id (printed by `run`; INTERLOCK_RUN_ID / X-Interlock-Run-Id at the target)')
     .requiredOption('--status <status>', 'success | failed')
     .option('--metadata <json>', 'JSON object kept on the run (e.g. {"rows_processed":150000})')
@@ -134,7 +137,9 @@ export function buildProgram(): Command {
 
   program
     .command('cancel')
-    .description("cancel a run that has not ended (frees the pipeline's lock)")
+    .description(
+      "cancel a run that has not ended: its trigger command's process group is stopped first, then the pipeline's lock is freed",
+    )
     .argument('<runId>', 'run id')
     .option('--reason <text>', 'why (kept on the run)')
     .action(

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
 import type { PipelineSpec, ReadinessRule } from '../core/types.js';
 import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
-import { makeLocator, pipelineTraitProblems, toPipelineSpec, unknownArchetypeMessage } from './pipeline-rules.js';
+import {
+  makeLocator,
+  pipelineTraitProblems,
+  toPipelineSpec,
+  triggerLimitProblems,
+  unknownArchetypeMessage,
+} from './pipeline-rules.js';
 import {
   ALERT_DEFAULTS,
   type AlertConfig,
@@ -294,7 +300,7 @@ export function loadProject(configFile: string): LoadedProject {
       semantic.push(diagnosticAt(src, ['archetype'], message));
       continue;
     }
-    for (const p of pipelineTraitProblems(value, archetype, locate, rel)) {
+    for (const p of [...pipelineTraitProblems(value, archetype, locate, rel), ...triggerLimitProblems(value)]) {
       semantic.push(diagnosticAt(src, p.path, p.message, { severity: p.severity, atKey: p.atKey ?? false }));
     }
     const failed = semantic.slice(before).some((d) => d.severity === 'error');

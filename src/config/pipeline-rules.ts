@@ -110,6 +110,22 @@ export function pipelineTraitProblems(
   return out;
 }
 
+/**
+ * The trigger's time limits: `maxRunSeconds` (when the run is over) shorter than `timeout` (how long the trigger
+ * itself may take) would end the run — and free the pipeline's lock — while the trigger is still allowed to run.
+ */
+export function triggerLimitProblems(value: PipelineFile): RuleProblem[] {
+  const t = value.trigger;
+  if (t?.maxRunSeconds === undefined || t.timeout === undefined || t.maxRunSeconds >= t.timeout) return [];
+  return [
+    {
+      path: ['trigger', 'maxRunSeconds'],
+      message: `${t.maxRunSeconds}s is shorter than trigger.timeout (${t.timeout}s): the run would end, and free the pipeline's lock, while its trigger may still run; make it at least the timeout`,
+      severity: 'error',
+    },
+  ];
+}
+
 /** A structurally and semantically valid pipeline document → its PipelineSpec (traits resolved). */
 export function toPipelineSpec(
   p: PipelineFile,
@@ -172,7 +188,7 @@ export function checkPipelineDocument(project: LoadedProject, data: unknown, sou
   }
   const locate = makeLocator(project.root, project.config.evaluatorDirs);
   const rel = (p: string) => path.relative(project.root, p).split(path.sep).join('/') || '.';
-  const found = pipelineTraitProblems(value, archetype, locate, rel).map((p) => ({
+  const found = [...pipelineTraitProblems(value, archetype, locate, rel), ...triggerLimitProblems(value)].map((p) => ({
     path: formatPath(p.path),
     message: p.message,
     severity: p.severity,

@@ -186,6 +186,26 @@ export interface TriggerOutcome {
   error?: string;
 }
 
+/**
+ * The process a command trigger started: enough to find it again from another process on the same machine, and to
+ * tell it apart from a later process that got the same pid.
+ */
+export interface JobProcess {
+  /** Process group id (the command runs in its own group; this is also the leader's pid). */
+  pgid: number;
+  /** os.hostname() of the machine that runs it. */
+  host: string;
+  /**
+   * The kernel's boot id and the pid namespace of the process that started it: the same host name after a reboot,
+   * or in another container, is not the same place (its pids mean other processes).
+   */
+  machine?: string;
+  /** The leader's start time in clock ticks after boot (/proc/<pid>/stat field 22): a reused pid has another one. */
+  startTicks?: number;
+  /** epoch ms */
+  startedAt: number;
+}
+
 /** One run of a pipeline. `version` counts successful transitions + 1 (a new run is version 1). */
 export interface RunState {
   runId: string;
@@ -207,6 +227,15 @@ export interface RunState {
   metadata?: Record<string, unknown>;
   /** After this epoch ms a non-terminal run is overdue and becomes TIMED_OUT when next touched. */
   deadlineAt: number;
+  /** The kind of trigger the run fired (set on TRIGGERING). A command run's own exit status decides its outcome. */
+  triggerType?: 'command' | 'http';
+  /** A command trigger's process, recorded as soon as it has started. */
+  job?: JobProcess;
+  /**
+   * A run that ended while its command may still be running (it could not be signalled, e.g. it runs on another
+   * host) keeps the pipeline's lock until this epoch ms, or until its process is seen gone, whichever comes first.
+   */
+  lockHeldUntil?: number;
 }
 
 /** A transition as recorded in a pipeline's history. */

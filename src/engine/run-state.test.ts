@@ -4,10 +4,12 @@ import { RUN_STATUSES } from '../core/run-status.js';
 import type { RunState, RunStatus } from '../core/types.js';
 import {
   afterTrigger,
+  annotate,
   decideCancel,
   decideCompletion,
   isOverdue,
   isTerminal,
+  lockState,
   newRun,
   pendingDeadline,
   TRANSITIONS,
@@ -79,6 +81,36 @@ describe('run state machine', () => {
     expect(decideCompletion(at('COMPLETED'), 'failed').kind).toBe('conflict');
     expect(decideCompletion(at('PENDING'), 'success').kind).toBe('conflict');
     expect(decideCompletion(at('TIMED_OUT'), 'success').kind).toBe('conflict');
+  });
+
+  it('a completion callback on a TRIGGERING command run is refused: the exit status decides (issue 9 item 9)', () => {
+    const cmd = { ...at('TRIGGERING'), triggerType: 'command' as const };
+    expect(decideCompletion(cmd, 'success')).toMatchObject({ kind: 'conflict' });
+    expect(decideCompletion(cmd, 'failed')).toMatchObject({ kind: 'conflict' });
+    // An old record without triggerType but with its recorded process is a command run too.
+    const withJob = { ...at('TRIGGERING'), job: { pgid: 42, host: 'h', startedAt: T0 } };
+    expect(decideCompletion(withJob, 'success').kind).toBe('conflict');
+    // http runs are still completed by callback, TRIGGERING (callback before the 2xx) or RUNNING.
+    expect(decideCompletion({ ...at('TRIGGERING'), triggerType: 'http' }, 'success').kind).toBe('apply');
+  });
+
+  it('annotate keeps the status, counts a version, and can drop a held lock', () => {
+    const r = { ...at('CANCELLED'), lockHeldUntil: T0 + 5 };
+    const a = annotate(r, T0 + 1, { lockHeldUntil: null, reason: 'job gone' });
+    expect([a.status, a.version, a.updatedAt, a.reason, 'lockHeldUntil' in a]).toEqual([
+      'CANCELLED',
+      r.version + 1,
+      T0 + 1,
+      'job gone',
+      false,
+    ]);
+  });
+
+  it('lockState: active, held until lockHeldUntil, then expired; a terminal run without a hold is stale', () => {
+    expect(lockState(at('RUNNING'), T0)).toBe('active');
+    expect(lockState(at('COMPLETED'), T0)).toBe('stale');
+    expect(lockState({ ...at('CANCELLED'), lockHeldUntil: T0 + 10 }, T0 + 9)).toBe('held');
+    expect(lockState({ ...at('CANCELLED'), lockHeldUntil: T0 + 10 }, T0 + 10)).toBe('hold-expired');
   });
 
   it('cancel', () => {

@@ -1,6 +1,6 @@
 // The run state machine: which transitions are legal, what each one changes, when a run is overdue. Pure.
 import { isTerminal } from '../core/run-status.js';
-import type { ResolvedTrait, RunState, RunStatus, TriggerOutcome } from '../core/types.js';
+import type { JobProcess, ResolvedTrait, RunState, RunStatus, TriggerOutcome } from '../core/types.js';
 
 export { isTerminal, TERMINAL_STATUSES } from '../core/run-status.js';
 
@@ -58,6 +58,9 @@ export interface TransitionPatch {
   metadata?: Record<string, unknown>;
   decisionId?: string;
   deadlineAt?: number;
+  triggerType?: RunState['triggerType'];
+  /** Set: the run keeps the lock until then (see RunState.lockHeldUntil). */
+  lockHeldUntil?: number;
 }
 
 export type TransitionResult = { ok: true; run: RunState } | { ok: false; reason: string };
@@ -75,7 +78,48 @@ export function transition(run: RunState, to: RunStatus, now: number, patch: Tra
   if (patch.metadata !== undefined) next.metadata = patch.metadata;
   if (patch.decisionId !== undefined) next.decisionId = patch.decisionId;
   if (patch.deadlineAt !== undefined) next.deadlineAt = patch.deadlineAt;
+  if (patch.triggerType !== undefined) next.triggerType = patch.triggerType;
+  if (patch.lockHeldUntil !== undefined) next.lockHeldUntil = patch.lockHeldUntil;
   return { ok: true, run: next };
+}
+
+/** What an update that keeps the run's status may change. `lockHeldUntil: null` drops a held lock. */
+export interface AnnotationPatch {
+  job?: JobProcess;
+  trigger?: TriggerOutcome;
+  reason?: string;
+  lockHeldUntil?: number | null;
+}
+
+/**
+ * The run with facts added that do not change its state (the command's process once it started; a trigger's
+ * outcome that arrived after someone else ended the run): version + 1, like a transition, so it goes through the
+ * same compare-and-swap and is recorded as an event from the status to itself.
+ */
+export function annotate(run: RunState, now: number, patch: AnnotationPatch): RunState {
+  const next: RunState = { ...run, version: run.version + 1, updatedAt: now };
+  if (patch.job !== undefined) next.job = patch.job;
+  if (patch.trigger !== undefined) next.trigger = patch.trigger;
+  if (patch.reason !== undefined) next.reason = patch.reason;
+  if (patch.lockHeldUntil === null) delete next.lockHeldUntil;
+  else if (patch.lockHeldUntil !== undefined) next.lockHeldUntil = patch.lockHeldUntil;
+  return next;
+}
+
+/**
+ * How the run an active-run lock names holds it at `now`: 'active' (not ended), 'held' (ended while its command
+ * may still run: the lock stays until lockHeldUntil), 'hold-expired' (that time has passed) or 'stale' (ended and
+ * never meant to keep the lock: a leftover that would wedge the pipeline).
+ */
+export function lockState(run: RunState, now: number): 'active' | 'held' | 'hold-expired' | 'stale' {
+  if (!isTerminal(run.status)) return 'active';
+  if (run.lockHeldUntil === undefined) return 'stale';
+  return now < run.lockHeldUntil ? 'held' : 'hold-expired';
+}
+
+/** True for a run whose trigger is (or was) a command: its exit status, not a callback, decides the outcome. */
+export function isCommandRun(run: RunState): boolean {
+  return run.triggerType === 'command' || run.job !== undefined || run.trigger?.type === 'command';
 }
 
 /** A non-terminal run past its deadline: the next touch turns it TIMED_OUT. */
@@ -101,6 +145,12 @@ export type CompletionDecision =
 export function decideCompletion(run: RunState, status: 'success' | 'failed'): CompletionDecision {
   const to: RunStatus = status === 'success' ? 'COMPLETED' : 'FAILED';
   if (run.status === to) return { kind: 'noop', reason: `run ${run.runId} is already ${to}` };
+  if (run.status === 'TRIGGERING' && isCommandRun(run)) {
+    return {
+      kind: 'conflict',
+      reason: `run ${run.runId} is running its command trigger; the command's exit status decides the outcome, not a completion callback (stop it with 'interlock cancel ${run.runId}')`,
+    };
+  }
   if (run.status === 'TRIGGERING' || run.status === 'RUNNING') return { kind: 'apply', to };
   if (run.status === 'PENDING')
     return { kind: 'conflict', reason: `run ${run.runId} has not been triggered (PENDING)` };

@@ -37,6 +37,8 @@ export interface RunProcessOptions {
    * (`stdoutMode` is ignored, nothing is killed for output size). Stdin is /dev/null unless `stdin` is given.
    */
   stdio?: 'pipes' | 'files';
+  /** Called once the process is running, with its pid (= its process group id). Must not throw. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** How a process ended. Never thrown: spawn failures come back in `spawnError`. */
@@ -249,6 +251,14 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
       // Synchronous spawn failures (bad arguments, EMFILE…) are results too.
       resolve(spawnFailure(err, start));
       return;
+    }
+
+    if (child.pid !== undefined && opts.onSpawn) {
+      try {
+        opts.onSpawn(child.pid);
+      } catch {
+        // A listener's failure is not the process's.
+      }
     }
 
     const finish = (): void => {

@@ -6,7 +6,7 @@ import { type CompletionDecision, decideCancel, decideCompletion } from '../engi
 import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
-import { expireOverdueRun, moveRun } from './touch.js';
+import { endRunWithJob, expireOverdueRun, moveRun } from './touch.js';
 
 export interface RunChange {
   run: RunState;
@@ -92,9 +92,23 @@ export async function completeRun(
   return change;
 }
 
-/** Cancels a non-terminal run (frees the lock). Cancelling a cancelled run is a no-op; an ended one is a CONFLICT. */
+/**
+ * Cancels a non-terminal run (frees the lock). Cancelling a cancelled run is a no-op; an ended one is a CONFLICT.
+ * A run whose command is running is CANCELLED only with its process group stopped first (TERM, grace, KILL), from
+ * whichever process on its machine cancels; one that cannot be signalled from here (another host) becomes CANCELLED
+ * with a reason saying the job may still run, and keeps the pipeline's lock until it is gone or its deadline passes.
+ */
 export async function cancelRun(ctx: Context, runId: string, reason = 'cancelled by operator'): Promise<RunChange> {
-  return applyDecision(ctx, runId, decideCancel, () => ({ reason }));
+  await sendAlerts(ctx, await expireOverdueRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline));
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const run = await getRunOrThrow(ctx, runId);
+    const d = decideCancel(run);
+    if (d.kind === 'noop') return { run, changed: false };
+    if (d.kind === 'conflict') throw new InterlockError('CONFLICT', d.reason, { runId, status: run.status });
+    const ended = await endRunWithJob(ctx, run, 'CANCELLED', reason);
+    if (ended.run) return { run: ended.run, changed: true };
+  }
+  throw new InterlockError('CONFLICT', `run ${runId} kept changing under us; try again`, { runId });
 }
 
 /** A run by id, after timing out its pipeline's overdue run. */

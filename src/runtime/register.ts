@@ -15,7 +15,9 @@ import {
   redactCredentialParams,
   redactUrlUserinfo,
 } from '../trigger/index.js';
+import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
+import { expireOverdueRun } from './touch.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */
 export { pipelineSchema as pipelineDocumentSchema } from '../config/index.js';
@@ -242,15 +244,20 @@ export async function unregisterPipeline(ctx: Context, name: string): Promise<Pi
   if (!entry) throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'`, { pipeline: name });
   // An INVALID entry can be deleted too (that is how it is cleaned up).
   const checked = checkStoredPipeline(ctx, entry);
-  const active = await ctx.store.getActiveRun(name);
-  if (active) {
+  // Settle the lock first (an overdue run times out, a leftover lock is released), then delete atomically with the
+  // lock check: a run on another server either holds the lock (refused here) or starts after and finds no spec.
+  await sendAlerts(ctx, await expireOverdueRun(ctx, name));
+  const deleted = await ctx.store.deletePipeline(name);
+  if (!deleted.ok) {
+    const active = deleted.active;
     throw new InterlockError(
       'CONFLICT',
       `pipeline '${name}' has a run in progress (${active.runId}, ${active.status}); cancel it first`,
       { pipeline: name, runId: active.runId },
     );
   }
-  await ctx.store.deletePipeline(name);
+  if (!deleted.deleted)
+    throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'`, { pipeline: name });
   return checked.ok ? checked.spec : checked.invalid;
 }
 

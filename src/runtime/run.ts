@@ -3,14 +3,26 @@
 import { makeAlert } from '../alert/index.js';
 import { InterlockError } from '../core/errors.js';
 import { ulid } from '../core/ids.js';
-import type { Alert, DecisionSource, RunState, TraitResult, TriggerOutcome } from '../core/types.js';
+import type {
+  Alert,
+  DecisionSource,
+  JobProcess,
+  PipelineSpec,
+  RunState,
+  TraitResult,
+  TriggerOutcome,
+  TriggerSpec,
+} from '../core/types.js';
 import {
   afterTrigger,
+  annotate,
   DEFAULT_MAX_RUN_SECONDS,
+  lockState,
   newRun,
   pendingDeadline,
   type TransitionPatch,
 } from '../engine/index.js';
+import { waitGone } from '../proc/index.js';
 import { fireTrigger, missingTriggerVars } from '../trigger/index.js';
 import { collectEvaluationAlerts, sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
@@ -18,7 +30,7 @@ import { getPipeline } from './context.js';
 import { type Evaluation, evaluatePipeline } from './evaluate.js';
 import { addressPolicy, isUntrusted } from './register.js';
 import { pauseAt } from './test-hooks.js';
-import { expireOverdueRun, moveRun } from './touch.js';
+import { annotateRun, moveRun, touchActiveRun } from './touch.js';
 
 export type RunResult =
   /** The trigger fired and the run is COMPLETED (sync) or RUNNING (async). */
@@ -27,10 +39,18 @@ export type RunResult =
   | { kind: 'trigger-failed'; run: RunState; evaluation: Evaluation }
   /** NOT_READY: nothing fired (BLOCKED). */
   | { kind: 'blocked'; run: RunState; evaluation: Evaluation }
-  /** Another run holds the pipeline's lock. */
-  | { kind: 'already-running'; active: RunState }
+  /**
+   * Another run holds the pipeline's lock. `stopped`: that run's command was still running past its end or deadline
+   * and this call stopped it; nothing new was started (run again).
+   */
+  | { kind: 'already-running'; active: RunState; stopped?: boolean }
   /** Someone else moved this run on (cancelled, timed out) before the trigger: nothing fired. */
   | { kind: 'superseded'; run: RunState; evaluation?: Evaluation }
+  /**
+   * The trigger DID fire, but meanwhile the run was ended by someone else (a completion callback that came first,
+   * a cancel, a timeout): `run` is that final state, with the trigger's own outcome recorded on it.
+   */
+  | { kind: 'superseded-after-trigger'; run: RunState; evaluation: Evaluation; outcome: TriggerOutcome }
   /** `signal` was aborted (server shutdown) after a READY evaluation, before the trigger: nothing fired (FAILED). */
   | { kind: 'aborted'; run: RunState; evaluation: Evaluation };
 
@@ -48,6 +68,18 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** The pipeline's trigger, or NO_TRIGGER. */
+function requireTrigger(pipeline: PipelineSpec): TriggerSpec {
+  if (!pipeline.trigger) {
+    throw new InterlockError(
+      'NO_TRIGGER',
+      `pipeline '${pipeline.name}' has no trigger to run (add a trigger: block to ${pipeline.source})`,
+      { pipeline: pipeline.name },
+    );
+  }
+  return pipeline.trigger;
+}
+
 /** Why `signal` was aborted, for run reasons ("aborted by shutdown"). */
 export function abortReason(signal: AbortSignal | undefined): string {
   const r: unknown = signal?.reason;
@@ -58,15 +90,8 @@ export function abortReason(signal: AbortSignal | undefined): string {
 
 /** `run <pipeline>`: see RunResult for the outcomes. Store failures throw (exit 3) and never fire a trigger. */
 export async function runPipeline(ctx: Context, name: string, opts: RunOptions): Promise<RunResult> {
-  const pipeline = await getPipeline(ctx, name);
-  const trigger = pipeline.trigger;
-  if (!trigger) {
-    throw new InterlockError(
-      'NO_TRIGGER',
-      `pipeline '${name}' has no trigger to run (add a trigger: block to ${pipeline.source})`,
-      { pipeline: name },
-    );
-  }
+  let pipeline = await getPipeline(ctx, name);
+  let trigger = requireTrigger(pipeline);
   // A trigger that would send an unset secret is refused before any run exists.
   const missing = missingTriggerVars(trigger, process.env);
   if (missing.length) {
@@ -77,8 +102,14 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     );
   }
 
-  const pending: Alert[] = await expireOverdueRun(ctx, name);
+  const touch = await touchActiveRun(ctx, name);
+  const pending: Alert[] = touch.alerts;
   try {
+    if (touch.stopped) {
+      // The previous run's command was still running: it has just been stopped. Never start the next copy in the
+      // same breath as killing the last one.
+      return { kind: 'already-running', active: touch.stopped, stopped: true };
+    }
     const now = ctx.clock.now();
     const run = newRun({
       runId: ulid(now),
@@ -87,10 +118,29 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       now,
       deadlineAt: pendingDeadline(pipeline.traits, now),
     });
-    const created = await ctx.store.createRun(run);
+    let created = await ctx.store.createRun(run);
+    if (!created.ok && lockState(created.active, ctx.clock.now()) !== 'active') {
+      // The lock names a run that has ended (a leftover, or a hold whose job may be gone): settle it, try once more.
+      const again = await touchActiveRun(ctx, name);
+      pending.push(...again.alerts);
+      if (again.stopped) return { kind: 'already-running', active: again.stopped, stopped: true };
+      created = await ctx.store.createRun(run);
+    }
     if (!created.ok) return { kind: 'already-running', active: created.active };
     opts.onLocked?.(run);
     await pauseAt('after-pending', run.runId);
+
+    // The spec may have changed or been deleted (DELETE /api/pipelines on another server) before the lock was
+    // taken: work from what is registered now. A pipeline deleted meanwhile never triggers.
+    try {
+      pipeline = await getPipeline(ctx, name);
+      trigger = requireTrigger(pipeline);
+    } catch (err) {
+      await moveRun(ctx, run, 'FAILED', {
+        reason: `the pipeline changed before the run could start: ${(err as Error).message}`,
+      }).catch(() => undefined);
+      throw err;
+    }
 
     // Fresh evidence: evaluate now, immediately before the compare-and-swap.
     let evaluation: Evaluation;
@@ -138,6 +188,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     const triggering = await moveRun(ctx, run, 'TRIGGERING', {
       decisionId,
       deadlineAt: ctx.clock.now() + maxRunSeconds * 1000,
+      triggerType: trigger.type,
     });
     if (!triggering) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
     try {
@@ -147,28 +198,65 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     }
     await pauseAt('after-triggering', run.runId);
 
+    // A command's process group is recorded on the run as soon as it runs, so a cancel or timeout from any process
+    // on this machine can stop it. If the run was ended before that record (cancelled meanwhile), the command is
+    // stopped here at once: it must not run on unrecorded.
+    // Cancelled (or timed out) between the compare-and-swap and here: fire nothing.
+    const stillOurs = await ctx.store.getRun(run.runId);
+    if (stillOurs?.status !== 'TRIGGERING' || stillOurs.version !== triggering.version) {
+      return { kind: 'superseded', run: stillOurs ?? triggering, evaluation };
+    }
+    let current = triggering;
+    let ownJob: JobProcess | undefined;
+    let recording: Promise<void> | undefined;
+    const stopCommand = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stopCommand.signal]) : stopCommand.signal;
     const outcome: TriggerOutcome = await fireTrigger(trigger, {
       projectDir: ctx.project.root,
       pipeline: name,
       runId: run.runId,
-      signal: opts.signal,
+      signal,
+      onStart: (job) => {
+        ownJob = job;
+        recording = (async () => {
+          const next = annotate(current, ctx.clock.now(), { job });
+          const r = await ctx.store.casRun(next, current.version).catch((err: unknown) => {
+            ctx.warn(`run ${run.runId}: could not record its command's process: ${(err as Error).message}`);
+            return undefined;
+          });
+          if (r?.ok) current = next;
+          else if (r) stopCommand.abort(new Error('the run ended before its command could be recorded'));
+        })();
+      },
       // Registered over HTTP: the http trigger's host is resolved and checked again now, and pinned.
       ...(isUntrusted(ctx, pipeline) ? { addressPolicy: addressPolicy(ctx) } : {}),
     });
+    await recording;
     await pauseAt('after-trigger-call', run.runId);
 
     const next = afterTrigger(outcome);
     const patch: TransitionPatch = { trigger: outcome };
     if (next.reason !== undefined) patch.reason = next.reason;
     if (!outcome.ok && opts.signal?.aborted) patch.reason = `${abortReason(opts.signal)}; ${next.reason ?? ''}`;
-    const after = await moveRun(ctx, triggering, next.to, patch);
+    const after = await moveRun(ctx, current, next.to, patch);
     if (!after) {
-      // Cancelled or timed out while the trigger was in flight: the trigger DID fire; say so loudly.
-      const current = (await ctx.store.getRun(run.runId)) ?? triggering;
+      // Completed by a callback, cancelled or timed out while the trigger was in flight: the trigger DID fire. Keep
+      // its own outcome on the run, and drop a lock the run kept for its command, which has ended now.
+      const stored = (await ctx.store.getRun(run.runId)) ?? current;
+      // This process started the command and saw it end (its group was killed on exit): judge by that, not by
+      // the stored record (another process may have rewritten it).
+      // Its processes were SIGKILLed as it ended; give the kernel a moment to finish them. Only a group still seen
+      // alive keeps the hold ('unknown' here means no /proc to look in; the group was killed all the same).
+      const jobGone = ownJob === undefined || (await waitGone(ownJob, 1000)) !== 'alive';
+      const recorded = await annotateRun(ctx, stored, (cur) => ({
+        trigger: outcome,
+        ...(cur.lockHeldUntil !== undefined && jobGone ? { lockHeldUntil: null } : {}),
+      })).catch(() => undefined);
+      const final = recorded ?? stored;
       ctx.warn(
-        `run ${run.runId} became ${current.status} while its trigger was in flight; trigger outcome: ${outcome.ok ? 'accepted' : outcome.error}`,
+        `run ${run.runId} became ${final.status} while its trigger was in flight; trigger outcome: ${outcome.ok ? 'accepted' : outcome.error}`,
       );
-      return { kind: 'superseded', run: current, evaluation };
+      return { kind: 'superseded-after-trigger', run: final, evaluation, outcome };
     }
     if (!outcome.ok) {
       pending.push(

@@ -76,7 +76,10 @@ export function runRefusal(result: RunResult): InterlockError {
   switch (result.kind) {
     case 'already-running': {
       const a = result.active;
-      return new InterlockError('ALREADY_RUNNING', `already running: ${a.runId} (${a.status})`, {
+      const message = result.stopped
+        ? `already running: ${a.runId} was still running its command (${a.status}: ${a.reason ?? ''}); it has been stopped and nothing new was started; try again`
+        : `already running: ${a.runId} (${a.status}${a.lockHeldUntil !== undefined ? `: ${a.reason ?? 'its command may still run'}` : ''})`;
+      return new InterlockError('ALREADY_RUNNING', message, {
         pipeline: a.pipeline,
         runId: a.runId,
         run: a,

@@ -1,5 +1,6 @@
 // The store port: everything Interlock persists, behind one interface that every backend implements.
 import type { Clock } from '../core/clock.js';
+import { isTerminal } from '../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../core/types.js';
 
 /** One evaluation, written atomically: latest trait results, the readiness, and its decision record. */
@@ -32,8 +33,12 @@ export interface Store {
   getPipeline(name: string): Promise<StoredPipeline | undefined>;
   /** By name. */
   listPipelines(): Promise<StoredPipeline[]>;
-  /** true when something was deleted. */
-  deletePipeline(name: string): Promise<boolean>;
+  /**
+   * Deletes a registered pipeline, atomically with a check of its active-run lock: refused (`ok: false`, with the
+   * run holding it) while any run holds the lock, so a run that has taken the lock never loses its pipeline, and a
+   * run that takes the lock after the delete finds no spec. `deleted` is false when nothing was registered.
+   */
+  deletePipeline(name: string): Promise<DeleteResult>;
 
   /** Atomically records one evaluation: replaces each trait's latest result, the readiness, appends the decision. */
   saveEvaluation(write: EvaluationWrite): Promise<void>;
@@ -55,10 +60,16 @@ export interface Store {
   createRun(run: RunState): Promise<CreateRunResult>;
   /**
    * Compare-and-swap: stores `next` only if the stored run's version is `expectedVersion` (and next.version is
-   * expectedVersion + 1). A terminal `next` releases the pipeline's lock. The transition event is appended in the
-   * same atomic step. On a lost race, `current` is the stored run.
+   * expectedVersion + 1). A terminal `next` releases the pipeline's lock when this run holds it, unless
+   * `next.lockHeldUntil` is set (see `releasesLock`). The transition event is appended in the same atomic step. On a
+   * lost race, `current` is the stored run.
    */
   casRun(next: RunState, expectedVersion: number, opts?: CasOptions): Promise<CasResult>;
+  /**
+   * Releases the pipeline's lock, atomically, only if it still names `runId` and that run's stored version is still
+   * `version` (so the caller's reading of the run — ended, its hold over — is still true). true when released.
+   */
+  releaseLock(pipeline: string, runId: string, version: number): Promise<boolean>;
   getRun(runId: string): Promise<RunState | undefined>;
   /** The run holding the pipeline's lock, if any. */
   getActiveRun(pipeline: string): Promise<RunState | undefined>;
@@ -107,6 +118,12 @@ export interface CasOptions {
 }
 
 export type CreateRunResult = { ok: true } | { ok: false; active: RunState };
+export type DeleteResult = { ok: true; deleted: boolean } | { ok: false; active: RunState };
+
+/** Whether storing `next` releases its pipeline's lock: it ended, and does not keep the lock for a live job. */
+export function releasesLock(next: RunState): boolean {
+  return isTerminal(next.status) && next.lockHeldUntil === undefined;
+}
 export type CasResult = { ok: true } | { ok: false; current?: RunState };
 export interface AlertClaim {
   fire: boolean;

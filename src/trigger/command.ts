@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { CommandTriggerSpec, TriggerOutcome } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
+import { describeJob } from '../proc/job.js';
 import { runProcess } from '../proc/spawn.js';
 import { errMessage, formatSeconds, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
 import { lastBytes, redact, secretEnvValues, secretForms } from './redact.js';
@@ -64,6 +65,7 @@ export async function fireCommandTrigger(spec: CommandTriggerSpec, ctx: TriggerC
     stderrTailBytes: RAW_TAIL_BYTES,
     stdio: 'files',
     ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.onStart ? { onSpawn: (pid: number) => ctx.onStart?.(describeJob(pid, Date.now())) } : {}),
   });
 
   const outcome: TriggerOutcome = {

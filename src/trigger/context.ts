@@ -1,4 +1,6 @@
 // What a trigger call needs besides its spec, and the variables Interlock itself provides.
+
+import type { JobProcess } from '../core/types.js';
 import type { AddressPolicy } from './address-guard.js';
 
 /** Where and for which run a trigger fires. */
@@ -20,6 +22,8 @@ export interface TriggerContext {
    * public or allowed, and the request connects to the checked address. Undefined = trusted (YAML).
    */
   addressPolicy?: AddressPolicy;
+  /** Command triggers: called once the command runs, with its process group (recorded on the run). */
+  onStart?: (job: JobProcess) => void;
 }
 
 /** Always provided by Interlock, so never reported missing. */

@@ -63,7 +63,8 @@ export function concurrentRunSuite(name: string, storeConfig: () => string | Pro
         (e: { type: string }) => e.type === 'run',
       );
       expect(events.map((e: { to: string; version: number }) => `${e.to}@${e.version}`)).toEqual([
-        'COMPLETED@3',
+        'COMPLETED@4',
+        'TRIGGERING@3', // the command's process recorded on the run
         'TRIGGERING@2',
         'PENDING@1',
       ]);

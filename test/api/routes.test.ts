@@ -143,7 +143,9 @@ describe('POST /api/pipelines/{id}/run', () => {
     expect(r.body.readiness.outcome).toBe('READY');
     expect(r.headers.location).toBe(`/api/runs/${r.body.run.runId}`);
     const done = await waitForRun(s.url, r.body.run.runId, ['COMPLETED', 'FAILED']);
-    expect(done.body).toMatchObject({ status: 'COMPLETED', version: 3 });
+    // PENDING v1 → TRIGGERING v2 → its command's process recorded v3 → COMPLETED v4
+    expect(done.body).toMatchObject({ status: 'COMPLETED', version: 4, triggerType: 'command' });
+    expect(done.body.job).toMatchObject({ pgid: expect.any(Number), host: expect.any(String) });
     expect(fired(root)).toEqual([r.body.run.runId]);
     // The CLI sees the same run (one store, one set of records).
     const c = await cli(['runs', '--id', r.body.run.runId, '--json'], { cwd: root });
@@ -239,6 +241,7 @@ describe('runs and history', () => {
     expect(h.status).toBe(200);
     expect(h.body.map((e: { type: string; to?: string }) => (e.type === 'run' ? e.to : e.type))).toEqual([
       'COMPLETED',
+      'TRIGGERING', // the command's process recorded
       'TRIGGERING',
       'decision',
       'PENDING',

@@ -163,6 +163,7 @@ describe('interlock serve: graceful shutdown', () => {
     const h = JSON.parse((await cli(['history', 'p', '--json'], { cwd: root })).stdout);
     expect(h.filter((e: { type: string }) => e.type === 'run').map((e: { to: string }) => e.to)).toEqual([
       'FAILED',
+      'TRIGGERING', // the command's process recorded
       'TRIGGERING',
       'PENDING',
     ]);

@@ -44,7 +44,8 @@ describe('interlock run (command trigger)', () => {
     const out = json(r);
     expect(out.result).toBe('triggered');
     expect(out.run.status).toBe('COMPLETED');
-    expect(out.run.version).toBe(3); // PENDING v1 → TRIGGERING v2 → COMPLETED v3
+    // PENDING v1 → TRIGGERING v2 → the command's process recorded v3 → COMPLETED v4
+    expect(out.run.version).toBe(4);
     expect(fired(root)).toEqual([out.run.runId]);
     const runs = json(await cli(['runs', 'p', '--json'], { cwd: root }));
     expect(runs.map((x: { status: string }) => x.status)).toEqual(['COMPLETED']);
@@ -52,6 +53,7 @@ describe('interlock run (command trigger)', () => {
     const h = json(await cli(['history', 'p', '--json'], { cwd: root }));
     expect(h.map((e: { type: string; to?: string }) => (e.type === 'run' ? e.to : e.type))).toEqual([
       'COMPLETED',
+      'TRIGGERING', // the command's process recorded (TRIGGERING → TRIGGERING)
       'TRIGGERING',
       'decision',
       'PENDING',

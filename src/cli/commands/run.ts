@@ -3,7 +3,7 @@ import { InterlockError } from '../../core/errors.js';
 import type { RunState } from '../../core/types.js';
 import { cancelRun, completeRun, getRunState, listRuns } from '../../runtime/complete.js';
 import { getPipeline, openContext } from '../../runtime/context.js';
-import { runPipeline } from '../../runtime/run.js';
+import { type RunResult, runPipeline } from '../../runtime/run.js';
 import { formatDuration, formatResultLines, formatTime, formatVerdict, stateLabel } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
@@ -43,6 +43,18 @@ function describeRun(r: RunState, now: number): string[] {
   return lines;
 }
 
+/**
+ * 0: triggered, or the trigger fired and the run ended COMPLETED (a callback came first); 1: nothing fired (blocked,
+ * another run active, the run ended before its trigger); 3: the trigger failed, or it fired and the run then ended
+ * other than COMPLETED (cancelled, timed out), or aborted.
+ */
+export function runExitCode(r: Exclude<RunResult, { kind: 'already-running' }>): number {
+  if (r.kind === 'triggered') return 0;
+  if (r.kind === 'superseded-after-trigger') return r.run.status === 'COMPLETED' ? 0 : 3;
+  if (r.kind === 'blocked' || r.kind === 'superseded') return 1;
+  return 3;
+}
+
 export async function run(out: Out, g: GlobalOptions, name: string): Promise<number> {
   const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
   try {
@@ -52,16 +64,25 @@ export async function run(out: Out, g: GlobalOptions, name: string): Promise<num
     const now = ctx.clock.now();
     if (r.kind === 'already-running') {
       const a = r.active;
-      if (out.json) out.printJson({ result: r.kind, run: a });
-      else {
+      if (out.json) out.printJson({ result: r.kind, run: a, ...(r.stopped ? { stopped: true } : {}) });
+      else if (r.stopped) {
+        out.err(
+          `interlock: already running: ${a.runId} was still running its command (${a.status}: ${a.reason ?? ''}); it has been stopped and nothing new was started: run again`,
+        );
+      } else if (a.status === 'TRIGGERING' && (a.triggerType === 'command' || a.job)) {
+        out.err(
+          `interlock: already running: ${a.runId} (TRIGGERING for ${formatDuration(now - a.createdAt)}: its command is running; its exit status ends the run, or stop it with 'interlock cancel ${a.runId}')`,
+        );
+      } else if (a.status === 'TRIGGERING' || a.status === 'RUNNING' || a.status === 'PENDING') {
         out.err(
           `interlock: already running: ${a.runId} (${a.status} for ${formatDuration(now - a.createdAt)}; finish it with 'interlock complete', or 'interlock cancel ${a.runId}')`,
         );
+      } else {
+        out.err(`interlock: already running: ${a.runId} (ended ${a.status}, but ${a.reason ?? 'it keeps the lock'})`);
       }
       return 1;
     }
-    const code =
-      intr.exitCode() ?? (r.kind === 'triggered' ? 0 : r.kind === 'blocked' || r.kind === 'superseded' ? 1 : 3);
+    const code = intr.exitCode() ?? runExitCode(r);
     if (out.json) {
       out.printJson({ result: r.kind, run: r.run, readiness: r.evaluation?.readiness });
       return code;
@@ -72,7 +93,10 @@ export async function run(out: Out, g: GlobalOptions, name: string): Promise<num
       for (const l of formatVerdict(out.c, r.evaluation.readiness)) out.line(l);
     }
     if (r.kind === 'blocked') out.line(`run ${r.run.runId} BLOCKED: the trigger was not fired`);
-    else for (const l of describeRun(r.run, now)) out.line(l);
+    else if (r.kind === 'superseded-after-trigger') {
+      out.line(`the trigger fired, but run ${r.run.runId} ended ${r.run.status} meanwhile`);
+      for (const l of describeRun(r.run, now)) out.line(l);
+    } else for (const l of describeRun(r.run, now)) out.line(l);
     if (r.kind === 'triggered' && r.run.status === 'RUNNING') {
       out.line(out.c.dim(`  waiting for completion: interlock complete ${r.run.runId} --status success|failed`));
     }
@@ -128,7 +152,11 @@ export async function cancel(out: Out, g: GlobalOptions, runId: string, o: { rea
     if (out.json) out.printJson(c);
     else
       out.line(
-        c.changed ? `run ${runId} cancelled (the pipeline's lock is free)` : `run ${runId} was already CANCELLED`,
+        !c.changed
+          ? `run ${runId} was already CANCELLED`
+          : c.run.lockHeldUntil !== undefined
+            ? `run ${runId} cancelled; ${c.run.reason ?? 'the pipeline stays locked while its command may run'}`
+            : `run ${runId} cancelled (the pipeline's lock is free)`,
       );
     return 0;
   } finally {

@@ -1,14 +1,15 @@
 // In-memory store: the reference implementation of the store port (tests, and `provider: memory`).
 import { InterlockError } from '../../core/errors.js';
-import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import {
   type AlertClaim,
   type CasOptions,
   type CasResult,
   type CreateRunResult,
+  type DeleteResult,
   type EvaluationWrite,
   type ListOptions,
+  releasesLock,
   runEvent,
   type Store,
   type StoredPipeline,
@@ -39,8 +40,10 @@ export class MemoryStore implements Store {
   async listPipelines(): Promise<StoredPipeline[]> {
     return [...this.pipelines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, json]) => ({ name, json }));
   }
-  async deletePipeline(name: string): Promise<boolean> {
-    return this.pipelines.delete(name);
+  async deletePipeline(name: string): Promise<DeleteResult> {
+    const activeId = this.active.get(name);
+    if (activeId !== undefined) return { ok: false, active: copy(this.runs.get(activeId) as RunState) };
+    return { ok: true, deleted: this.pipelines.delete(name) };
   }
 
   async saveEvaluation(w: EvaluationWrite): Promise<void> {
@@ -90,9 +93,14 @@ export class MemoryStore implements Store {
       return current ? { ok: false, current: copy(current) } : { ok: false };
     }
     this.runs.set(next.runId, copy(next));
-    if (isTerminal(next.status) && this.active.get(next.pipeline) === next.runId) this.active.delete(next.pipeline);
+    if (releasesLock(next) && this.active.get(next.pipeline) === next.runId) this.active.delete(next.pipeline);
     this.events.push(runEvent(next, current.status));
     return { ok: true };
+  }
+  async releaseLock(pipeline: string, runId: string, version: number): Promise<boolean> {
+    if (this.active.get(pipeline) !== runId || this.runs.get(runId)?.version !== version) return false;
+    this.active.delete(pipeline);
+    return true;
   }
   async getRun(runId: string): Promise<RunState | undefined> {
     const r = this.runs.get(runId);

@@ -9,6 +9,7 @@ export const CODE = {
   STALE: -2,
   EXISTS: -3,
   CORRUPT: -4,
+  DELETING: -5,
 } as const;
 
 export type ScriptCode = (typeof CODE)[keyof typeof CODE];
@@ -20,6 +21,7 @@ export type ScriptCode = (typeof CODE)[keyof typeof CODE];
 const ERRORS: Partial<Record<ScriptCode, { code: ErrorCode; message: (subject: string) => string }>> = {
   [CODE.EXISTS]: { code: 'ALREADY_EXISTS', message: (s) => `${s} already exists` },
   [CODE.CORRUPT]: { code: 'STORE_CORRUPT', message: (s) => `${s} has no readable record in redis` },
+  [CODE.DELETING]: { code: 'CONFLICT', message: (s) => `${s}: the pipeline's registration is being deleted` },
 };
 
 /** The reply of a write script: its code and the optional payload. */

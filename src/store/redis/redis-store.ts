@@ -1,4 +1,5 @@
 // Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
 import { isTerminal, RUN_STATUSES } from '../../core/run-status.js';
@@ -9,8 +10,10 @@ import {
   type CasOptions,
   type CasResult,
   type CreateRunResult,
+  type DeleteResult,
   type EvaluationWrite,
   type ListOptions,
+  releasesLock,
   runEvent,
   type Store,
   type StoredPipeline,
@@ -37,7 +40,11 @@ import { Scripts } from './scripts.js';
  *   (the same pipeline is covered by the script itself).
  * - casRun uses next.pipeline to find the run; a run never changes pipeline, so a next naming another pipeline
  *   finds no run and is refused, as for an unknown runId.
- * - Registered pipelines (P pipelines) are single-key commands: atomic on their own.
+ * - Registered pipelines (P pipelines) are single-key commands: atomic on their own. deletePipeline must also be
+ *   atomic with the pipeline's lock, which lives in another slot: it takes the lock with a marker (lock-for-delete,
+ *   refused while a run holds it), deletes the registration, then drops the marker (unlock-delete). While the marker
+ *   is there create-run refuses (DELETING) and getActiveRun sees no run; it expires by itself (DELETE_MARKER_TTL_MS)
+ *   if the process dies in between. A run that takes the lock afterwards re-reads its spec and finds none.
  * - Reads of several keys (getTraitResults: SMEMBERS then MGET; getActiveRun: GET then HGET; getRun) are not
  *   snapshots. Each record read is itself whole, records are only replaced, never half-written, and run records
  *   are never deleted, so a read sees either the old or the new value of each. The list reads (decisions, runs,
@@ -63,6 +70,8 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
 }
 
 export const DEFAULT_KEY_PREFIX = 'interlock:';
+/** How long deletePipeline's lock marker lives at most (a crash between taking and dropping it). */
+const DELETE_MARKER_TTL_MS = 10_000;
 
 /** The statuses that hold a lock, as create-run takes them (',A,B,'). */
 const ACTIVE_STATUSES = `,${RUN_STATUSES.filter((s) => !isTerminal(s)).join(',')},`;
@@ -155,8 +164,28 @@ export class RedisStore implements Store {
       .sort((a, b) => a.localeCompare(b))
       .map((name) => ({ name, json: all[name] as string }));
   }
-  async deletePipeline(name: string): Promise<boolean> {
-    return (await this.guard('deletePipeline', () => this.client.hdel(this.keys.pipelines, name))) > 0;
+  async deletePipeline(name: string): Promise<DeleteResult> {
+    const k = this.p(name);
+    const marker = `!delete:${randomUUID()}`;
+    const taken = readReply(
+      'lock-for-delete',
+      await this.guard('deletePipeline', () =>
+        this.scripts.run('lock-for-delete', [k.active, k.runData], [marker, DELETE_MARKER_TTL_MS]),
+      ),
+    );
+    throwIfError(taken, `pipeline ${name}`, { pipeline: name });
+    if (taken.code !== CODE.OK) {
+      if (taken.payload === undefined)
+        throw new InterlockError('STORE_CORRUPT', `the lock of ${name} names a run that has no record`);
+      return { ok: false, active: parse<RunState>(taken.payload, 'run') };
+    }
+    try {
+      const n = await this.guard('deletePipeline', () => this.client.hdel(this.keys.pipelines, name));
+      return { ok: true, deleted: n > 0 };
+    } finally {
+      // Best effort: the marker expires by itself if this fails.
+      await this.scripts.run('unlock-delete', [k.active], [marker]).catch(() => undefined);
+    }
   }
 
   // ---------------------------------------------------------------- evaluations
@@ -254,7 +283,7 @@ export class RedisStore implements Store {
             expectedVersion,
             next.version,
             JSON.stringify(next),
-            isTerminal(next.status) ? '1' : '0',
+            releasesLock(next) ? '1' : '0',
             JSON.stringify(eventWithoutFrom),
             next.updatedAt,
             opts.ifOverdue ? '1' : '0',
@@ -268,6 +297,16 @@ export class RedisStore implements Store {
     return { ok: false };
   }
 
+  async releaseLock(pipeline: string, runId: string, version: number): Promise<boolean> {
+    const k = this.p(pipeline);
+    const reply = readReply(
+      'release-lock',
+      await this.guard('releaseLock', () => this.scripts.run('release-lock', [k.active, k.runData], [runId, version])),
+    );
+    throwIfError(reply, `run ${runId}`, { pipeline, runId });
+    return reply.code === CODE.OK;
+  }
+
   async getRun(runId: string): Promise<RunState | undefined> {
     const raw = await this.guard('getRun', async () => {
       const pipeline = await this.client.hget(this.keys.runIndex, runId);
@@ -279,7 +318,8 @@ export class RedisStore implements Store {
     const k = this.p(pipeline);
     const raw = await this.guard('getActiveRun', async () => {
       const id = await this.client.get(k.active);
-      if (id === null) return null;
+      // null: free; '!…': a delete's marker (see deletePipeline), no run.
+      if (id === null || id.startsWith('!')) return null;
       const run = await this.client.hget(k.runData, id);
       if (run === null) throw new InterlockError('STORE_CORRUPT', `active run ${id} of ${pipeline} has no record`);
       return run;

@@ -8,7 +8,15 @@ import { InterlockError } from '../../core/errors.js';
 const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'lua');
 
 /** The scripts this store runs; each name is a file lua/<name>-<numKeys>.lua. */
-export type ScriptName = 'create-run' | 'cas-run' | 'save-evaluation' | 'claim-alert' | 'list';
+export type ScriptName =
+  | 'create-run'
+  | 'cas-run'
+  | 'release-lock'
+  | 'lock-for-delete'
+  | 'unlock-delete'
+  | 'save-evaluation'
+  | 'claim-alert'
+  | 'list';
 
 interface ScriptDef {
   /** The command name on the client (prefixed so it cannot shadow a real command). */

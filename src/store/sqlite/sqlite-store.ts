@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { InterlockError } from '../../core/errors.js';
-import { isTerminal } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
 import {
@@ -12,8 +11,10 @@ import {
   type CasOptions,
   type CasResult,
   type CreateRunResult,
+  type DeleteResult,
   type EvaluationWrite,
   type ListOptions,
+  releasesLock,
   runEvent,
   type Store,
   type StoredPipeline,
@@ -228,8 +229,25 @@ export class SqliteStore implements Store {
     );
     return rows.map((r) => ({ name: String(r.name), json: String(r.spec) }));
   }
-  async deletePipeline(name: string): Promise<boolean> {
-    return this.guard('deletePipeline', () => this.stmts.deletePipeline.run(name).changes > 0);
+  async deletePipeline(name: string): Promise<DeleteResult> {
+    const s = this.stmts;
+    // One IMMEDIATE transaction: no run can take the lock between the check and the delete.
+    const tx = this.db.transaction((): DeleteResult => {
+      const active = this.activeRunIn(name);
+      if (active) return { ok: false, active };
+      return { ok: true, deleted: s.deletePipeline.run(name).changes > 0 };
+    });
+    return this.guard('deletePipeline', () => tx.immediate());
+  }
+
+  /** The run holding `pipeline`'s lock (inside a transaction). STORE_CORRUPT when the lock names no stored run. */
+  private activeRunIn(pipeline: string): RunState | undefined {
+    const activeId = this.stmts.getActiveId.get(pipeline) as string | undefined;
+    if (activeId === undefined) return undefined;
+    const active = this.stmts.getRun.get(activeId) as string | undefined;
+    if (active === undefined)
+      throw new InterlockError('STORE_CORRUPT', `active run ${activeId} of ${pipeline} has no record`);
+    return parse<RunState>(active, 'run');
   }
 
   async saveEvaluation(w: EvaluationWrite): Promise<void> {
@@ -277,13 +295,8 @@ export class SqliteStore implements Store {
   async createRun(run: RunState): Promise<CreateRunResult> {
     const s = this.stmts;
     const tx = this.db.transaction((): CreateRunResult => {
-      const activeId = s.getActiveId.get(run.pipeline) as string | undefined;
-      if (activeId !== undefined) {
-        const active = s.getRun.get(activeId) as string | undefined;
-        if (active === undefined)
-          throw new InterlockError('STORE_CORRUPT', `active run ${activeId} of ${run.pipeline} has no record`);
-        return { ok: false, active: parse<RunState>(active, 'run') };
-      }
+      const active = this.activeRunIn(run.pipeline);
+      if (active) return { ok: false, active };
       s.insertRun.run(
         run.runId,
         run.pipeline,
@@ -318,11 +331,22 @@ export class SqliteStore implements Store {
         expectedVersion,
       ).changes;
       if (changed !== 1) return { ok: false, current };
-      if (isTerminal(next.status)) s.releaseActive.run(next.pipeline, next.runId);
+      if (releasesLock(next)) s.releaseActive.run(next.pipeline, next.runId);
       this.insertEvent(runEvent(next, current.status));
       return { ok: true };
     });
     return this.guard('casRun', this.durable(tx));
+  }
+
+  async releaseLock(pipeline: string, runId: string, version: number): Promise<boolean> {
+    const s = this.stmts;
+    const tx = this.db.transaction((): boolean => {
+      if ((s.getActiveId.get(pipeline) as string | undefined) !== runId) return false;
+      const row = s.getRun.get(runId) as string | undefined;
+      if (row === undefined || parse<RunState>(row, 'run').version !== version) return false;
+      return s.releaseActive.run(pipeline, runId).changes === 1;
+    });
+    return this.guard('releaseLock', () => tx.immediate());
   }
 
   async getRun(runId: string): Promise<RunState | undefined> {

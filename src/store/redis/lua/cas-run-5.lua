@@ -13,7 +13,8 @@
   ARGV[2] expected version
   ARGV[3] next version
   ARGV[4] next RunState JSON
-  ARGV[5] '1' when the next status is terminal (the caller knows the terminal set: src/core/run-status.ts)
+  ARGV[5] '1' when the next state releases the lock: terminal, and no lockHeldUntil (the caller decides:
+          releasesLock in src/store/types.ts)
   ARGV[6] the RunEvent JSON WITHOUT its `from` field; the script adds "from" = the stored run's status
   ARGV[7] the event's `at`, epoch ms
   ARGV[8] '1': apply only if the stored run is past its deadlineAt by THIS SERVER's clock (TIME), so a caller

@@ -23,12 +23,14 @@
                             here (so the caller must keep its run-index entry), else 0
     { -3 }                  EXISTS: a run with this id is already stored
     { -4, activeRunId }     CORRUPT: the lock names a run that has no record
+    { -5 }                  DELETING: the pipeline's registration is being deleted (lock-for-delete's marker)
 
   A lost lock (the active key evicted or deleted while the newest run has not ended) is taken back for that run
   and the create is REFUSED with it: losing a key must never let a second run start beside a running job.
 ]]
 local active = redis.call('GET', KEYS[3])
 if active then
+  if string.sub(active, 1, 1) == '!' then return { -5 } end
   local run = redis.call('HGET', KEYS[1], active)
   if not run then return { -4, active } end
   return { 0, run, redis.call('HEXISTS', KEYS[1], ARGV[1]) }
