@@ -297,6 +297,60 @@ describe('loadProject: trait resolution', () => {
   });
 });
 
+describe('loadProject: durations', () => {
+  it('reads every duration field as seconds, written as a number or as 90s, 15m, 2h, 1d, 1h30m', () => {
+    const root = project(
+      {
+        'interlock.yaml': lines('redis: { connectTimeout: 10s }', 'alerts: { repeatAfter: 2h }'),
+        'archetypes/a.yaml': lines(
+          'name: a',
+          'requiredTraits:',
+          '  - { type: t1, defaultTtl: 1d, defaultTimeout: 1h30m }',
+          '  - { type: t2, defaultTtl: 90, defaultTimeout: 45s }',
+        ),
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          'traits:',
+          '  t1: { evaluator: ./e }',
+          '  t2: { evaluator: ./e, ttl: 15m, timeout: 90s }',
+          'trigger: { type: command, command: "true", timeout: 2h, maxRunSeconds: 1d }',
+        ),
+        e: EXEC,
+      },
+      ['e'],
+    );
+    const p = load(root);
+    expect(formatted(p)).toEqual([]);
+    expect(p.config.redis.connectTimeout).toBe(10);
+    expect(p.config.alerts.repeatAfterSeconds).toBe(7200);
+    const spec = p.pipelines.get('p');
+    expect(spec?.traits.map((t) => [t.type, t.ttlSeconds, t.timeoutSeconds])).toEqual([
+      ['t1', 86_400, 5400],
+      ['t2', 900, 90],
+    ]);
+    expect(spec?.trigger).toMatchObject({ timeout: 7200, maxRunSeconds: 86_400 });
+  });
+
+  it('refuses other spellings, naming the accepted forms', () => {
+    const root = project({
+      'interlock.yaml': lines('redis: { connectTimeout: 10 seconds }'),
+      'archetypes/a.yaml': lines('name: a', 'requiredTraits:', '  - { type: t1, defaultTtl: 1.5h }'),
+      'pipelines/p.yaml': lines(
+        'name: p',
+        'archetype: a',
+        'trigger: { type: command, command: "true", timeout: 30m1h }',
+      ),
+    });
+    const forms = 'a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m';
+    expect(errors(load(root))).toEqual([
+      `interlock.yaml:1:26 redis.connectTimeout: expected a positive duration: ${forms}`,
+      `archetypes/a.yaml:3:29 requiredTraits.0.defaultTtl: expected a positive duration: ${forms}`,
+      `pipelines/p.yaml:3:53 trigger.timeout: expected a positive duration: ${forms}`,
+    ]);
+  });
+});
+
 describe('loadProject: positioned structural errors', () => {
   it("reports a typo'd key at the key with a suggestion", () => {
     const root = project({
@@ -332,7 +386,7 @@ describe('loadProject: positioned structural errors', () => {
       ),
     });
     expect(formatted(load(root))).toEqual([
-      'pipelines/sales.yaml:5:16 traits.source-freshness.timeout: expected a positive number',
+      'pipelines/sales.yaml:5:16 traits.source-freshness.timeout: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
     ]);
   });
 
@@ -343,7 +397,7 @@ describe('loadProject: positioned structural errors', () => {
       'pipelines/sales.yaml': lines('name: sales', 'archetype: batch', 'traits:', '  source-freshness: { ttl: "30" }'),
     });
     expect(formatted(load(root))).toEqual([
-      'pipelines/sales.yaml:4:28 traits.source-freshness.ttl: expected a positive number',
+      'pipelines/sales.yaml:4:28 traits.source-freshness.ttl: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
     ]);
   });
 
@@ -379,7 +433,7 @@ describe('loadProject: positioned structural errors', () => {
     expect(formatted(p)).toEqual([
       'interlock.yaml:1:11 provider: expected one of: sqlite, redis, memory',
       "interlock.yaml:3:3 server.adr: unknown key 'adr' (did you mean 'addr'?)",
-      'archetypes/a.yaml:4:17 requiredTraits.0.defaultTtl: expected a positive number',
+      'archetypes/a.yaml:4:17 requiredTraits.0.defaultTtl: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
       'pipelines/2.yaml:3:7 tier: expected a non-negative integer',
       'pipelines/3.yaml:1:1 file is empty (expected a mapping)',
       "pipelines/1.yaml:2:12 archetype: unknown archetype 'nope' (known: b)",
@@ -673,7 +727,7 @@ describe('loadProject: alerts', () => {
 
     const negative = project({ ...base, 'interlock.yaml': 'alerts: { repeatAfter: -5 }\n' });
     expect(formatted(load(negative))).toEqual([
-      'interlock.yaml:1:24 alerts.repeatAfter: expected a non-negative number',
+      'interlock.yaml:1:24 alerts.repeatAfter: expected a duration (0 allowed): a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
     ]);
 
     const scalar = project({ ...base, 'interlock.yaml': 'alerts: console\n' });

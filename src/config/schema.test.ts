@@ -94,7 +94,7 @@ describe('project schema: alerts', () => {
     expect(
       issues(projectSchema, {
         alerts: {
-          repeatAfter: '1h',
+          repeatAfter: '1 hour',
           sinks: [
             { type: 'webhook', url: 'http://h', timeout: 0, retries: 1.5, headers: { 'X-A': 'a\nb', 'X-B': '€' } },
           ],
@@ -102,7 +102,7 @@ describe('project schema: alerts', () => {
         },
       }),
     ).toEqual([
-      'alerts.repeatAfter: expected a non-negative number',
+      `alerts.repeatAfter: ${MESSAGES.nonNegativeDuration}`,
       'alerts.sinks.0.timeout: expected a positive number',
       'alerts.sinks.0.retries: expected a non-negative integer',
       `alerts.sinks.0.headers.X-A: ${MESSAGES.headerValue}`,
@@ -164,8 +164,8 @@ describe('archetype schema', () => {
     expect(
       issues(archetypeSchema, { ...ok, requiredTraits: [{ type: 'a', defaultTtl: '30', defaultTimeout: 0 }] }),
     ).toEqual([
-      `requiredTraits.0.defaultTtl: ${MESSAGES.positiveNumber}`,
-      `requiredTraits.0.defaultTimeout: ${MESSAGES.positiveNumber}`,
+      `requiredTraits.0.defaultTtl: ${MESSAGES.duration}`,
+      `requiredTraits.0.defaultTimeout: ${MESSAGES.duration}`,
     ]);
   });
 
@@ -187,10 +187,10 @@ describe('pipeline schema', () => {
     ]);
   });
 
-  it('says exactly "expected a positive number" for ttl/timeout', () => {
+  it('names the accepted duration forms for a bad ttl/timeout', () => {
     for (const bad of [-1, 0, '30', null, true, Number.POSITIVE_INFINITY]) {
       expect(issues(pipelineSchema, { ...ok, traits: { t: { timeout: bad } } })).toEqual([
-        'traits.t.timeout: expected a positive number',
+        `traits.t.timeout: ${MESSAGES.duration}`,
       ]);
     }
   });
