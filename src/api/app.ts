@@ -1,6 +1,7 @@
 // The HTTP API as a hono app: thin adapters from routes to the runtime use-cases; errors as JSON; OpenAPI 3.1.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
+import { parseTime } from '../core/time.js';
 import {
   allPipelines,
   type Context,
@@ -82,10 +83,9 @@ function invalid(target: string, error: Parameters<typeof zodProblems>[0]): Inte
   );
 }
 
-/** `before` as the API accepts it (epoch ms or ISO 8601; already validated) → epoch ms. */
-function epochOf(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  return /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+/** `before` as the API accepts it (core/time's forms; already validated) → epoch ms. */
+function epochOf(s: string | undefined, now: number): number | undefined {
+  return s === undefined ? undefined : parseTime(s, now);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -257,14 +257,14 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   app.openapi(listRunsRoute, async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
-    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before) };
+    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before, ctx.clock.now()) };
     return c.json(await work(() => listRuns(ctx, id, opts)), 200);
   });
 
   app.openapi(historyRoute, async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
-    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before) };
+    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before, ctx.clock.now()) };
     return c.json(await work(() => pipelineHistory(ctx, id, opts)), 200);
   });
 

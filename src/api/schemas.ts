@@ -1,6 +1,7 @@
 // Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
 import { z } from '@hono/zod-openapi';
 import { RUN_STATUSES } from '../core/run-status.js';
+import { parseTime, TIME_FORMS } from '../core/time.js';
 import { pipelineDocumentSchema } from '../runtime/index.js';
 
 // ---------------------------------------------------------------- shared pieces
@@ -286,11 +287,13 @@ const limit = z.coerce
   .optional()
   .openapi({ param: { name: 'limit', in: 'query' }, example: 20 });
 const before = z
-  .union([z.string().regex(/^\d{1,16}$/), z.iso.datetime({ offset: true })])
+  .string()
+  .refine((s) => parseTime(s, 0) !== undefined, { error: `expected a time: ${TIME_FORMS}` })
   .optional()
   .openapi({
     param: { name: 'before', in: 'query' },
-    description: 'only entries strictly before this time: epoch ms or ISO 8601',
+    description: `only entries strictly before this time: ${TIME_FORMS}; times without an offset are the server's local time`,
+    example: '2026-12-01T06:02:00Z',
   });
 
 export const ListQuery = z.object({ limit, before });

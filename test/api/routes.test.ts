@@ -227,6 +227,17 @@ describe('runs and history', () => {
       expectErrorShape(r);
       expect(r.body.error.code).toBe('INVALID_REQUEST');
     }
+    // The same time reader as `history --at`: the message names the accepted forms; epoch seconds work.
+    const yesterday = await api(s.url, 'GET', '/api/pipelines/p/history?before=yesterday');
+    expect(yesterday.status).toBe(400);
+    expect(yesterday.body.error.message).toMatch(
+      /^invalid query: before: expected a time: ISO 8601 .*epoch seconds or milliseconds/,
+    );
+    const lastSecond = Math.ceil(all.body[0].createdAt / 1000) + 1;
+    const bySeconds = await api(s.url, 'GET', `/api/pipelines/p/runs?before=${lastSecond}`);
+    expect(bySeconds.status).toBe(200);
+    expect(bySeconds.body).toHaveLength(3);
+    expect((await api(s.url, 'GET', '/api/pipelines/p/runs?before=1000000000')).body).toEqual([]);
     expect((await api(s.url, 'GET', '/api/pipelines/nope/runs')).status).toBe(404);
   });
 

@@ -357,6 +357,19 @@ describe.concurrent('history', () => {
     expect(bad.code, show(bad)).toBe(2);
     const badAt = await cli(['history', 'example', '--at', 'yesterday-ish'], { cwd: demo });
     expect(badAt.code, show(badAt)).toBe(2);
+    // Clock times that do not exist are refused (exit 2), naming the accepted forms, not read as tomorrow.
+    for (const t of ['99:99', '25:00']) {
+      const r = await cli(['history', 'example', '--at', t], { cwd: demo });
+      expect(r.code, show(r)).toBe(2);
+      expect(r.stderr).toContain(`--at: cannot read time '${t}'`);
+      expect(r.stderr).toMatch(/ISO 8601.*HH:MM.*epoch seconds or milliseconds/);
+    }
+    // Epoch seconds and milliseconds, told apart by magnitude.
+    const atSec = await cli(['history', 'example', '--json', '--at', String(Math.ceil(t2 / 1000))], { cwd: demo });
+    expect(atSec.code, show(atSec)).toBe(0);
+    expect(json(atSec).map((d: { id: string }) => d.id)).toEqual([json(second).decisionId]);
+    const atMs = await cli(['history', 'example', '--json', '--at', String(t2 - 1)], { cwd: demo });
+    expect(json(atMs).map((d: { id: string }) => d.id)).toEqual([json(first).decisionId]);
   });
 });
 
