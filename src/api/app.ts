@@ -3,13 +3,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
 import { parseTime } from '../core/time.js';
 import {
-  allPipelines,
+  allPipelineEntries,
   type Context,
   cancelRun,
   completeRun,
   evaluateWithAlerts,
   evaluationView,
-  getPipeline,
+  findPipeline,
   getRunState,
   listRuns,
   pipelineHistory,
@@ -177,7 +177,7 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   });
 
   app.openapi(listPipelinesRoute, async (c) => {
-    const list = await work(() => allPipelines(ctx));
+    const list = await work(() => allPipelineEntries(ctx));
     if (list.length <= STREAM_LIST_OVER) return c.json(list.map(pipelineView), 200);
     // A long list streams in chunks, so the whole serialized array never sits in memory at once (10k pipelines).
     const encoder = new TextEncoder();
@@ -218,7 +218,7 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   );
 
   app.openapi(getPipelineRoute, async (c) => {
-    const p = await work(() => getPipeline(ctx, c.req.valid('param').id));
+    const p = await work(() => findPipeline(ctx, c.req.valid('param').id));
     return c.json(pipelineView(p), 200);
   });
 

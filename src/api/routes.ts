@@ -10,6 +10,7 @@ import {
   ListQuery,
   OpenApiDocumentSchema,
   PipelineDocument,
+  PipelineEntrySchema,
   PipelineParams,
   PipelineSchema,
   RegistrationSchema,
@@ -82,7 +83,10 @@ export const listPipelinesRoute = createRoute({
   operationId: 'listPipelines',
   summary: 'List all pipelines (YAML-defined and registered)',
   security,
-  responses: { 200: json(PipelineSchema.array(), 'pipelines by name'), ...common },
+  responses: {
+    200: json(PipelineEntrySchema.array(), 'pipelines by name (INVALID ones with their problems)'),
+    ...common,
+  },
 });
 
 export const registerPipelineRoute = createRoute({
@@ -112,7 +116,11 @@ export const getPipelineRoute = createRoute({
   summary: 'Get a pipeline',
   security,
   request: { params: PipelineParams },
-  responses: { 200: json(PipelineSchema, 'the pipeline'), 404: notFound, ...common },
+  responses: {
+    200: json(PipelineEntrySchema, 'the pipeline (or INVALID, with its problems)'),
+    404: notFound,
+    ...common,
+  },
 });
 
 export const deletePipelineRoute = createRoute({

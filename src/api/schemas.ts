@@ -214,6 +214,29 @@ export const PipelineSchema = z
   })
   .openapi('Pipeline');
 
+export const InvalidPipelineSchema = z
+  .object({
+    name: z.string(),
+    status: z.literal('INVALID'),
+    source: z.string().openapi({ description: "the YAML file(s) defining it, or 'api'" }),
+    origin: z.enum(['yaml', 'api']),
+    problems: z.array(
+      z.object({
+        path: z.string(),
+        message: z.string(),
+        file: z.string().optional(),
+        line: z.number().int().optional(),
+        col: z.number().int().optional(),
+      }),
+    ),
+  })
+  .openapi('InvalidPipeline', {
+    description: 'A pipeline blocked by config errors: never evaluated or triggered; its other routes answer 400.',
+  });
+
+/** A pipeline as listed: valid, or INVALID with its problems. */
+export const PipelineEntrySchema = z.union([PipelineSchema, InvalidPipelineSchema]);
+
 export const RegistrationSchema = z
   .object({
     pipeline: PipelineSchema,

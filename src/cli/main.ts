@@ -99,8 +99,9 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('check the whole project and print every diagnostic (file:line:col)')
-    .action(action(program, async (out, g) => (await import('./commands/validate.js')).validate(out, g)));
+    .description('check the whole project and print every diagnostic (file:line:col); exit 2 on any error')
+    .option('--strict', 'treat warnings as errors too (exit 2)')
+    .action(action(program, async (out, g, o) => (await import('./commands/validate.js')).validate(out, g, o)));
 
   program
     .command('evaluate')

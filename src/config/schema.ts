@@ -21,6 +21,9 @@ export const MESSAGES = {
     'cannot be configured: the HTTP client sets Host, Content-Length, Transfer-Encoding, Connection and the other hop-by-hop headers itself',
   origin: 'expected an origin: scheme://host[:port] with no path (e.g. https://dash.example.com)',
   hostname: 'expected a host name or IP address without a port or scheme',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
+  triggerUrl: 'expected an http:// or https:// URL (a ${VAR} at the very start may supply it)',
+  listenAddress: 'expected host:port, [ipv6]:port or :port (e.g. 127.0.0.1:3000)',
   duration: `expected a positive duration: ${DURATION_FORMS}`,
   nonNegativeDuration: `expected a duration (0 allowed): ${DURATION_FORMS}`,
 } as const;
@@ -177,6 +180,9 @@ const alertsSchema = z.xor(
   { error: (iss) => (iss.input === undefined ? undefined : `${MESSAGES.alerts}, got ${describeValue(iss.input)}`) },
 );
 
+// What `serve` can listen on (runtime/server-address parses it): host:port, [ipv6]:port or :port.
+const LISTEN_ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]\s]*):\d{1,5}$/;
+
 export const projectSchema = strict({
   provider: z.enum(PROVIDERS).default('sqlite').describe('Where state lives.'),
   sqlite: strict({
@@ -195,7 +201,12 @@ export const projectSchema = strict({
       .describe(`How long to wait for Redis at start before failing (exit 3); also the per-command timeout${D}.`),
   }).prefault({}),
   server: strict({
-    addr: nonEmptyString().default('127.0.0.1:3000').describe('host:port (":3000" = all interfaces).'),
+    addr: z
+      .string({ error: whenPresent(MESSAGES.listenAddress) })
+      .regex(LISTEN_ADDRESS, { error: MESSAGES.listenAddress, abort: true })
+      .refine((a) => Number(a.slice(a.lastIndexOf(':') + 1)) <= 65535, { error: MESSAGES.listenAddress })
+      .default('127.0.0.1:3000')
+      .describe('host:port, [ipv6]:port or :port (":3000" = all interfaces).'),
     authToken: z
       .string()
       .optional()
@@ -283,6 +294,14 @@ const pipelineTraitSchema = strict({
 const TRIGGER_TIMEOUT = `How long the trigger may take before it is killed or abandoned${D}.`;
 const MAX_RUN = `How long a run may stay unfinished before it is TIMED_OUT${D}.`;
 
+// http or https only, written out, unless the URL starts with a ${VAR} (then the scheme is checked when it fires).
+const TRIGGER_URL = /^(?:[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]|\$\{)/;
+
+/** With each ${VAR} standing in as a plain word, the URL parses (catches `http://` alone, spaces, bad ports). */
+function parsesAsUrl(url: string): boolean {
+  return url.startsWith('${') || URL.canParse(url.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'));
+}
+
 const triggerSchema = z.discriminatedUnion('type', [
   strict({
     type: z.literal('command'),
@@ -293,7 +312,13 @@ const triggerSchema = z.discriminatedUnion('type', [
   strict({
     type: z.literal('http'),
     method: z.enum(HTTP_METHODS).default('POST'),
-    url: nonEmptyString().describe(`May contain \${VAR} references.`),
+    url: z
+      .string({ error: whenPresent(MESSAGES.triggerUrl) })
+      .regex(TRIGGER_URL, { error: MESSAGES.triggerUrl, abort: true })
+      .refine(parsesAsUrl, { error: MESSAGES.triggerUrl })
+      .describe(
+        `An http:// or https:// URL; may contain \${VAR} references (one at the very start may supply the scheme, checked when the trigger fires).`,
+      ),
     headers: headersSchema()
       .optional()
       .describe(

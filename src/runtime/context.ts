@@ -2,11 +2,11 @@
 
 import { AlertDispatcher, createSinks } from '../alert/index.js';
 import type { LoadedProject } from '../config/index.js';
-import { assertValid, findConfigFile, loadProject } from '../config/index.js';
+import { assertUsable, findConfigFile, loadProject } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { InterlockError } from '../core/errors.js';
-import type { PipelineSpec } from '../core/types.js';
+import { type Diagnostic, InterlockError } from '../core/errors.js';
+import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { EvaluatorPool } from '../evaluator/index.js';
 import type { Store } from '../store/index.js';
 import { createStore } from '../store/index.js';
@@ -37,13 +37,18 @@ export interface Context {
   close(): Promise<void>;
 }
 
-/** Finds, loads and validates the project (CONFIG_INVALID with every diagnostic), then opens its store. */
+/**
+ * Finds and loads the project, then opens its store. Errors in interlock.yaml stop here (CONFIG_INVALID with its
+ * diagnostics); errors in archetype or pipeline files only block the pipelines they concern, with a one-line
+ * warning naming the files.
+ */
 export async function openContext(opts: OpenOptions): Promise<Context> {
   const project = loadProject(findConfigFile(opts.cwd, opts.configPath));
-  assertValid(project);
+  assertUsable(project);
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
+  if (project.invalidFiles.length > 0) warn(invalidConfigWarning(project));
   const store = opts.store ?? (await createStore(project.config));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
-  const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
   const alerts = new AlertDispatcher(createSinks(project.config.alerts.sinks), {
     onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
   });
@@ -59,23 +64,69 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   };
 }
 
-/** All pipelines: YAML-defined ones win over store-registered ones of the same name. Sorted by name. */
+/** `invalid config in a.yaml, b.yaml: pipelines x, y are INVALID (never evaluated or triggered); run …`. */
+function invalidConfigWarning(project: Context['project']): string {
+  const names = [...project.invalid.keys()].sort();
+  const blocked = names.length
+    ? `${names.length === 1 ? 'pipeline' : 'pipelines'} ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''} ${names.length === 1 ? 'is' : 'are'} INVALID (never evaluated or triggered)`
+    : 'no pipeline is blocked by name';
+  return `invalid config in ${project.invalidFiles.join(', ')}: ${blocked}; run 'interlock validate'`;
+}
+
+/** True when `p` is a pipeline blocked by config errors (shown as INVALID, never evaluated). */
+export function isInvalid<T extends object>(p: T | InvalidPipeline): p is InvalidPipeline {
+  return (p as { status?: unknown }).status === 'INVALID';
+}
+
+/** CONFIG_INVALID for a blocked pipeline: its problems attached (diagnostics when they came from files). */
+export function invalidPipelineError(p: InvalidPipeline): InterlockError {
+  const n = p.problems.length;
+  const diagnostics = p.problems.filter((d): d is Diagnostic => 'file' in d && 'severity' in d);
+  return new InterlockError(
+    'CONFIG_INVALID',
+    `pipeline '${p.name}' is INVALID (${n} config ${n === 1 ? 'problem' : 'problems'} in ${p.source}): it is never evaluated or triggered until fixed`,
+    { pipeline: p.name, problems: p.problems, ...(diagnostics.length ? { diagnostics } : {}) },
+  );
+}
+
+/**
+ * All pipelines, sorted by name: YAML-defined ones win over store-registered ones of the same name, and a name an
+ * invalid YAML file defines is INVALID (the file is the source of truth even while broken).
+ */
 export async function allPipelines(ctx: Context): Promise<PipelineSpec[]> {
-  const byName = new Map<string, PipelineSpec>();
+  return (await allPipelineEntries(ctx)).filter((p): p is PipelineSpec => !isInvalid(p));
+}
+
+/** All pipelines, INVALID ones included, sorted by name. */
+export async function allPipelineEntries(ctx: Context): Promise<Array<PipelineSpec | InvalidPipeline>> {
+  const byName = new Map<string, PipelineSpec | InvalidPipeline>();
   for (const p of await ctx.store.listPipelines()) byName.set(p.name, p);
   for (const [name, p] of ctx.project.pipelines) byName.set(name, p);
+  for (const [name, p] of ctx.project.invalid) byName.set(name, p);
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** One pipeline by name, or PIPELINE_NOT_FOUND naming the known ones. */
-export async function getPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
+/** One pipeline by name, INVALID ones included; PIPELINE_NOT_FOUND naming the known ones. */
+export async function findPipeline(ctx: Context, name: string): Promise<PipelineSpec | InvalidPipeline> {
+  const invalid = ctx.project.invalid.get(name);
+  if (invalid) return invalid;
   const fromFile = ctx.project.pipelines.get(name);
   if (fromFile) return fromFile;
   const stored = await ctx.store.getPipeline(name);
   if (stored) return stored;
-  const known = (await allPipelines(ctx)).map((p) => p.name);
+  const known = (await allPipelineEntries(ctx)).map((p) => p.name);
   const hint = known.length
     ? ` (known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})`
     : ' (no pipelines defined)';
   throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'${hint}`, { pipeline: name });
+}
+
+/**
+ * One pipeline that may be evaluated or run: PIPELINE_NOT_FOUND naming the known ones, CONFIG_INVALID (with its
+ * diagnostics) for an INVALID one.
+ */
+export async function getPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
+  const p = await findPipeline(ctx, name);
+  if (isInvalid(p)) throw invalidPipelineError(p);
+  return p;
 }

@@ -4,9 +4,9 @@ import { isAbsolute, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { checkPipelineDocument, type DocumentProblem } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
-import type { PipelineSpec } from '../core/types.js';
+import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { missingTriggerVars, redactCredentialParams, redactUrlUserinfo } from '../trigger/index.js';
-import type { Context } from './context.js';
+import { type Context, isInvalid } from './context.js';
 import { isPrivateHost, normaliseHost } from './server-address.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */
@@ -148,7 +148,7 @@ export async function registerPipeline(
 ): Promise<Registration> {
   const checked = validatePipelineDocument(ctx, document);
   const spec = checked.spec;
-  const yaml = ctx.project.pipelines.get(spec.name);
+  const yaml = ctx.project.pipelines.get(spec.name) ?? ctx.project.invalid.get(spec.name);
   if (yaml) {
     throw new InterlockError(
       'ALREADY_EXISTS',
@@ -182,7 +182,7 @@ export async function registerPipeline(
  * A YAML-defined one → CONFLICT; unknown → PIPELINE_NOT_FOUND; one with a run in progress → CONFLICT.
  */
 export async function unregisterPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
-  const yaml = ctx.project.pipelines.get(name);
+  const yaml = ctx.project.pipelines.get(name) ?? ctx.project.invalid.get(name);
   if (yaml) {
     throw new InterlockError(
       'CONFLICT',
@@ -212,7 +212,16 @@ const ONLY_VARS = /^(\s*(Bearer|Basic|Token)?\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)
  * (secret-looking header values, URL passwords, secret-looking query parameters and body members).
  * `${VAR}` references are kept: they are not secrets.
  */
-export function pipelineView(spec: PipelineSpec) {
+export function pipelineView(spec: PipelineSpec): ReturnType<typeof specView>;
+export function pipelineView(spec: PipelineSpec | InvalidPipeline): ReturnType<typeof specView> | InvalidView;
+export function pipelineView(spec: PipelineSpec | InvalidPipeline) {
+  if (isInvalid(spec)) return { ...spec, origin: spec.source === 'api' ? ('api' as const) : ('yaml' as const) };
+  return specView(spec);
+}
+
+type InvalidView = InvalidPipeline & { origin: 'api' | 'yaml' };
+
+function specView(spec: PipelineSpec) {
   const view = { ...spec, origin: spec.source === 'api' ? ('api' as const) : ('yaml' as const) };
   const t = spec.trigger;
   if (t?.type === 'http') {

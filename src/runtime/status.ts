@@ -2,6 +2,7 @@
 import { InterlockError } from '../core/errors.js';
 import type {
   DecisionRecord,
+  InvalidPipeline,
   PipelineSpec,
   Readiness,
   RunEvent,
@@ -12,7 +13,7 @@ import type {
 import { decideReadiness, traitState } from '../engine/index.js';
 import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
-import { allPipelines, getPipeline } from './context.js';
+import { allPipelineEntries, allPipelines, findPipeline, getPipeline, isInvalid } from './context.js';
 import { touchActiveRun } from './touch.js';
 
 export interface PipelineStatus {
@@ -53,6 +54,21 @@ export async function pipelineStatus(ctx: Context, name?: string): Promise<Pipel
   const now = ctx.clock.now();
   const pipelines = name ? [await getPipeline(ctx, name)] : await allPipelines(ctx);
   return Promise.all(pipelines.map((p) => statusOf(ctx, p, now)));
+}
+
+/**
+ * `status` as the CLI shows it: every pipeline, INVALID ones included (with their problems), or one by name
+ * (PIPELINE_NOT_FOUND if unknown). INVALID ones are only listed: nothing is read or evaluated for them.
+ */
+export async function statusOverview(ctx: Context, name?: string): Promise<Array<PipelineStatus | InvalidPipeline>> {
+  const now = ctx.clock.now();
+  const entries = name ? [await findPipeline(ctx, name)] : await allPipelineEntries(ctx);
+  return Promise.all(entries.map((p) => (isInvalid(p) ? p : statusOf(ctx, p, now))));
+}
+
+/** The JSON shape of an INVALID pipeline in `status --json`: outcome INVALID and every problem. */
+export function invalidStatusView(p: InvalidPipeline) {
+  return { pipeline: p.name, source: p.source, outcome: 'INVALID' as const, problems: p.problems };
 }
 
 /** The JSON shape of a pipeline's status, as `status --json` prints it and `GET …/readiness` returns. */
