@@ -470,17 +470,24 @@ describe('loadProject: positioned structural errors', () => {
 
 describe('loadProject: semantic rules', () => {
   it('rejects a duplicate archetype name, naming the first file', () => {
-    const root = project({
-      'interlock.yaml': '{}\n',
-      'archetypes/a.yaml': 'name: batch\nrequiredTraits: [{type: x}]\n',
-      'archetypes/b.yml': '# copy\nname:   batch\nrequiredTraits: [{type: y}]\n',
-      'pipelines/.keep': '',
-    });
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: batch\nrequiredTraits: [{type: x}]\n',
+        'archetypes/b.yml': '# copy\nname:   batch\nrequiredTraits: [{type: y}]\n',
+        'pipelines/p.yaml': 'name: p\narchetype: batch\ntraits: { x: { evaluator: ./e } }\n',
+        e: EXEC,
+      },
+      ['e'],
+    );
     const p = load(root);
     expect(formatted(p)).toEqual([
       "archetypes/b.yml:2:9 name: duplicate archetype name 'batch' (also defined in archetypes/a.yaml:1:7)",
     ]);
-    expect(p.archetypes.get('batch')?.file).toBe('archetypes/a.yaml');
+    // Which definition was meant is unknown: the pipelines using the name are INVALID (fail closed).
+    expect(p.archetypes.has('batch')).toBe(false);
+    expect(p.pipelines.has('p')).toBe(false);
+    expect(p.invalid.get('p')?.problems).toEqual([expect.objectContaining({ file: 'archetypes/b.yml', path: 'name' })]);
   });
 
   it('rejects a duplicate pipeline name across files and dirs, naming both files', () => {

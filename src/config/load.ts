@@ -321,6 +321,9 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     else failedArchetypes.add(def.name);
   }
 
+  // Two files defining one archetype name: neither is trusted, so the pipelines using it are blocked (fail closed).
+  for (const n of failedArchetypes) archetypes.delete(n);
+
   // ---- semantic rules: pipelines
   const locate = makeLocator(root, config.evaluatorDirs);
   const pipelines = new Map<string, PipelineSpec>();
