@@ -173,8 +173,11 @@ export function buildProgram(): Command {
     )
     .argument('<pipeline>', 'pipeline name')
     .option('-n, --limit <n>', 'how many records', '20')
-    .option('--at <time>', 'the decision in force at a time (ISO 8601, epoch ms, or HH:MM today, local time)')
-    .option('--before <time>', 'only decisions before a time')
+    .option(
+      '--at <time>',
+      'the decision in force at a time: ISO 8601, HH:MM[:SS] today (local time), or epoch seconds or ms (below 10^11: seconds)',
+    )
+    .option('--before <time>', 'only entries before a time (same forms as --at)')
     .action(
       action(program, async (out, g, name: string, opts) =>
         (await import('./commands/history.js')).history(out, g, name, opts),
