@@ -358,19 +358,25 @@ describe.concurrent('history', () => {
     expect(bad.code, show(bad)).toBe(2);
     const badAt = await cli(['history', 'example', '--at', 'yesterday-ish'], { cwd: demo });
     expect(badAt.code, show(badAt)).toBe(2);
-    // Clock times that do not exist are refused (exit 2), naming the accepted forms, not read as tomorrow.
-    for (const t of ['99:99', '25:00']) {
-      const r = await cli(['history', 'example', '--at', t], { cwd: demo });
+  });
+
+  it('--at refuses clock times that do not exist (exit 2) and reads epoch seconds or milliseconds by magnitude', async (ctx) => {
+    const demo = await initDemo(ctx);
+    const ev = await cli(['evaluate', 'example', '--json'], { cwd: demo });
+    expect(ev.code, show(ev)).toBe(0);
+    const t = json(ev).readiness.decidedAt as number;
+    for (const bad of ['99:99', '25:00']) {
+      const r = await cli(['history', 'example', '--at', bad], { cwd: demo });
       expect(r.code, show(r)).toBe(2);
-      expect(r.stderr).toContain(`--at: cannot read time '${t}'`);
+      expect(r.stderr).toContain(`--at: cannot read time '${bad}'`);
       expect(r.stderr).toMatch(/ISO 8601.*HH:MM.*epoch seconds or milliseconds/);
     }
-    // Epoch seconds and milliseconds, told apart by magnitude.
-    const atSec = await cli(['history', 'example', '--json', '--at', String(Math.ceil(t2 / 1000))], { cwd: demo });
+    // Seconds (below 10^11) and milliseconds: the decision is in force from its instant on, not before.
+    const atSec = await cli(['history', 'example', '--json', '--at', String(Math.ceil(t / 1000))], { cwd: demo });
     expect(atSec.code, show(atSec)).toBe(0);
-    expect(json(atSec).map((d: { id: string }) => d.id)).toEqual([json(second).decisionId]);
-    const atMs = await cli(['history', 'example', '--json', '--at', String(t2 - 1)], { cwd: demo });
-    expect(json(atMs).map((d: { id: string }) => d.id)).toEqual([json(first).decisionId]);
+    expect(json(atSec).map((d: { id: string }) => d.id)).toEqual([json(ev).decisionId]);
+    const atMs = await cli(['history', 'example', '--json', '--at', String(t - 1)], { cwd: demo });
+    expect(json(atMs)).toEqual([]);
   });
 });
 
