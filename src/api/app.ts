@@ -1,17 +1,17 @@
 // The HTTP API as a hono app: thin adapters from routes to the runtime use-cases; errors as JSON; OpenAPI 3.1.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
+import { parseTime } from '../core/time.js';
 import {
+  allPipelineEntries,
   type Context,
   cancelRun,
   completeRun,
   evaluateWithAlerts,
   evaluationView,
-  getPipeline,
+  findPipeline,
   getRunState,
-  invalidPipelineView,
   listRuns,
-  pipelineCatalog,
   pipelineHistory,
   pipelineStatus,
   pipelineView,
@@ -83,10 +83,9 @@ function invalid(target: string, error: Parameters<typeof zodProblems>[0]): Inte
   );
 }
 
-/** `before` as the API accepts it (epoch ms or ISO 8601; already validated) → epoch ms. */
-function epochOf(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  return /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+/** `before` as the API accepts it (core/time's forms; already validated) → epoch ms. */
+function epochOf(s: string | undefined, now: number): number | undefined {
+  return s === undefined ? undefined : parseTime(s, now);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -178,11 +177,8 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   });
 
   app.openapi(listPipelinesRoute, async (c) => {
-    const catalog = await work(() => pipelineCatalog(ctx));
-    const list = [...catalog.pipelines.map(pipelineView), ...catalog.invalid.map(invalidPipelineView)].sort((a, b) =>
-      a.name.localeCompare(b.name),
-    );
-    if (list.length <= STREAM_LIST_OVER) return c.json(list, 200);
+    const list = await work(() => allPipelineEntries(ctx));
+    if (list.length <= STREAM_LIST_OVER) return c.json(list.map(pipelineView), 200);
     // A long list streams in chunks, so the whole serialized array never sits in memory at once (10k pipelines).
     const encoder = new TextEncoder();
     let i = 0;
@@ -190,7 +186,7 @@ export function createApi(o: ApiOptions): OpenAPIHono {
       pull(controller) {
         const end = Math.min(i + 200, list.length);
         let chunk = i === 0 ? '[' : '';
-        for (; i < end; i++) chunk += (i === 0 ? '' : ',') + JSON.stringify(list[i]);
+        for (; i < end; i++) chunk += (i === 0 ? '' : ',') + JSON.stringify(pipelineView(list[i]));
         if (i === list.length) chunk += ']';
         controller.enqueue(encoder.encode(chunk));
         if (i === list.length) controller.close();
@@ -222,13 +218,13 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   );
 
   app.openapi(getPipelineRoute, async (c) => {
-    const p = await work(() => getPipeline(ctx, c.req.valid('param').id));
+    const p = await work(() => findPipeline(ctx, c.req.valid('param').id));
     return c.json(pipelineView(p), 200);
   });
 
   app.openapi(deletePipelineRoute, async (c) => {
     const p = await work(() => unregisterPipeline(ctx, c.req.valid('param').id));
-    return c.json('status' in p ? invalidPipelineView(p) : pipelineView(p), 200);
+    return c.json(pipelineView(p), 200);
   });
 
   app.openapi(evaluateRoute, async (c) => {
@@ -261,14 +257,14 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   app.openapi(listRunsRoute, async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
-    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before) };
+    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before, ctx.clock.now()) };
     return c.json(await work(() => listRuns(ctx, id, opts)), 200);
   });
 
   app.openapi(historyRoute, async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
-    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before) };
+    const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before, ctx.clock.now()) };
     return c.json(await work(() => pipelineHistory(ctx, id, opts)), 200);
   });
 

@@ -10,7 +10,7 @@ import {
   ListQuery,
   OpenApiDocumentSchema,
   PipelineDocument,
-  PipelineListEntrySchema,
+  PipelineEntrySchema,
   PipelineParams,
   PipelineSchema,
   RegistrationSchema,
@@ -59,6 +59,8 @@ const jsonOnly = {
   }),
 } as const;
 const notFound = error('unknown pipeline');
+/** A pipeline blocked by config errors (INVALID) is never evaluated or triggered. */
+const invalidPipeline = error('CONFIG_INVALID: the pipeline is INVALID (config errors); details.problems says why');
 /**
  * The token is optional in the document: a server without one answers anonymous calls, a server with one
  * (server.authToken or INTERLOCK_API_TOKEN) answers 401 without it.
@@ -84,10 +86,7 @@ export const listPipelinesRoute = createRoute({
   summary: 'List all pipelines (YAML-defined and registered)',
   security,
   responses: {
-    200: json(
-      PipelineListEntrySchema.array(),
-      'pipelines by name; a registered one that fails its checks is listed with status INVALID and its problems',
-    ),
+    200: json(PipelineEntrySchema.array(), 'pipelines by name (INVALID ones with their problems)'),
     ...common,
   },
 });
@@ -120,7 +119,7 @@ export const getPipelineRoute = createRoute({
   security,
   request: { params: PipelineParams },
   responses: {
-    200: json(PipelineSchema, 'the pipeline'),
+    200: json(PipelineEntrySchema, 'the pipeline (or INVALID, with its problems)'),
     404: notFound,
     409: error('PIPELINE_INVALID: a registered pipeline that fails its checks (details.problems)'),
     ...common,
@@ -135,7 +134,7 @@ export const deletePipelineRoute = createRoute({
   security,
   request: { params: PipelineParams },
   responses: {
-    200: json(PipelineListEntrySchema, 'removed (an INVALID one too)'),
+    200: json(PipelineEntrySchema, 'removed (an INVALID one too)'),
     400: error('a body nested deeper than 64 levels (the route reads none)'),
     404: notFound,
     409: error('YAML-defined (cannot be deleted here), or a run holds its lock (checked atomically with the delete)'),
@@ -153,7 +152,9 @@ export const evaluateRoute = createRoute({
   request: { params: PipelineParams },
   responses: {
     200: json(EvaluationSchema, 'READY or NOT_READY, and why'),
-    400: error('a body nested deeper than 64 levels (the route reads none)'),
+    400: error(
+      'the pipeline is INVALID (details.problems), or a body nested deeper than 64 levels (the route reads none)',
+    ),
     404: notFound,
     ...jsonOnly,
     ...common,
@@ -167,7 +168,12 @@ export const readinessRoute = createRoute({
   summary: 'Cached readiness, recomputed at the time of the request (expired results are STALE)',
   security,
   request: { params: PipelineParams },
-  responses: { 200: json(StatusSchema, 'readiness as `interlock status <id> --json`'), 404: notFound, ...common },
+  responses: {
+    200: json(StatusSchema, 'readiness as `interlock status <id> --json`'),
+    400: invalidPipeline,
+    404: notFound,
+    ...common,
+  },
 });
 
 export const traitsRoute = createRoute({
@@ -177,7 +183,12 @@ export const traitsRoute = createRoute({
   summary: "Latest result of each of the pipeline's traits ([] when none)",
   security,
   request: { params: PipelineParams },
-  responses: { 200: json(TraitResultViewSchema.array(), 'results in trait order'), 404: notFound, ...common },
+  responses: {
+    200: json(TraitResultViewSchema.array(), 'results in trait order'),
+    400: invalidPipeline,
+    404: notFound,
+    ...common,
+  },
 });
 
 export const traitRoute = createRoute({
@@ -189,6 +200,7 @@ export const traitRoute = createRoute({
   request: { params: TraitParams },
   responses: {
     200: json(TraitResultViewSchema, 'the result'),
+    400: invalidPipeline,
     404: error('unknown pipeline, unknown trait, or no result yet'),
     ...common,
   },
@@ -209,7 +221,7 @@ export const runRoute = createRoute({
       Location: header('the run to poll', '/api/runs/01JD2Q1X9K3V8P6T4R2N0M5B7C'),
     }),
     400: error(
-      'the pipeline has no trigger, or its trigger needs an unset environment variable; a body nested deeper than 64 levels',
+      'the pipeline has no trigger, its trigger needs an unset environment variable, or it is INVALID (details.problems); a body nested deeper than 64 levels',
     ),
     404: notFound,
     409: error('another run is active (details.runId), or the run was cancelled before the trigger'),
@@ -226,7 +238,12 @@ export const listRunsRoute = createRoute({
   summary: 'Recent runs, newest first',
   security,
   request: { params: PipelineParams, query: ListQuery },
-  responses: { 200: json(RunSchema.array(), 'runs'), 400: error('bad limit or before'), 404: notFound, ...common },
+  responses: {
+    200: json(RunSchema.array(), 'runs'),
+    400: error('bad limit or before, or the pipeline is INVALID (details.problems)'),
+    404: notFound,
+    ...common,
+  },
 });
 
 export const historyRoute = createRoute({
@@ -238,7 +255,7 @@ export const historyRoute = createRoute({
   request: { params: PipelineParams, query: ListQuery },
   responses: {
     200: json(HistoryEntrySchema.array(), 'history'),
-    400: error('bad limit or before'),
+    400: error('bad limit or before, or the pipeline is INVALID (details.problems)'),
     404: notFound,
     ...common,
   },

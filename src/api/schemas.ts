@@ -1,6 +1,7 @@
 // Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
 import { z } from '@hono/zod-openapi';
 import { RUN_STATUSES } from '../core/run-status.js';
+import { parseTime, TIME_FORMS } from '../core/time.js';
 import { pipelineDocumentSchema } from '../runtime/index.js';
 
 // ---------------------------------------------------------------- shared pieces
@@ -241,20 +242,30 @@ export const PipelineSchema = z
 export const InvalidPipelineSchema = z
   .object({
     name: z.string(),
-    source: z.string().openapi({ description: "'api': a registered pipeline read back from the store" }),
-    origin: z.enum(['yaml', 'api']),
     status: z.literal('INVALID'),
+    source: z
+      .string()
+      .openapi({ description: "the YAML file(s) defining it, or 'api' (a registered one read back from the store)" }),
+    origin: z.enum(['yaml', 'api']),
     problems: z
-      .array(z.object({ path: z.string(), message: z.string() }))
-      .openapi({ description: 'every reason it fails the checks a registration passes' }),
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string(),
+          file: z.string().optional(),
+          line: z.number().int().optional(),
+          col: z.number().int().optional(),
+        }),
+      )
+      .openapi({ description: 'every reason it is blocked' }),
   })
   .openapi('InvalidPipeline', {
     description:
-      'A pipeline that fails its checks (a registered one is checked like a new registration each time it is read): listed, never evaluated or triggered.',
+      'A pipeline blocked by config errors in its YAML file, or a registered one that fails the checks a new registration passes (checked each time it is read): listed, never evaluated or triggered.',
   });
 
-/** An entry of GET /api/pipelines: a usable pipeline, or an INVALID one with its problems. */
-export const PipelineListEntrySchema = z.union([PipelineSchema, InvalidPipelineSchema]).openapi('PipelineListEntry');
+/** A pipeline as listed: valid, or INVALID with its problems. */
+export const PipelineEntrySchema = z.union([PipelineSchema, InvalidPipelineSchema]).openapi('PipelineListEntry');
 
 export const RegistrationSchema = z
   .object({
@@ -329,11 +340,13 @@ const limit = z.coerce
   .optional()
   .openapi({ param: { name: 'limit', in: 'query' }, example: 20 });
 const before = z
-  .union([z.string().regex(/^\d{1,16}$/), z.iso.datetime({ offset: true })])
+  .string()
+  .refine((s) => parseTime(s, 0) !== undefined, { error: `expected a time: ${TIME_FORMS}` })
   .optional()
   .openapi({
     param: { name: 'before', in: 'query' },
-    description: 'only entries strictly before this time: epoch ms or ISO 8601',
+    description: `only entries strictly before this time: ${TIME_FORMS}; times without an offset are the server's local time`,
+    example: '2026-12-01T06:02:00Z',
   });
 
 export const ListQuery = z.object({ limit, before });

@@ -27,7 +27,7 @@ export function formatDuration(input: number): string {
   return `${Math.floor(h / 24)}d${h % 24}h`;
 }
 
-export function stateLabel(c: Colors, s: TraitState | 'READY' | 'NOT_READY'): string {
+export function stateLabel(c: Colors, s: TraitState | 'READY' | 'NOT_READY' | 'INVALID'): string {
   const pad = s.padEnd(5);
   switch (s) {
     case 'PASS':
@@ -35,6 +35,7 @@ export function stateLabel(c: Colors, s: TraitState | 'READY' | 'NOT_READY'): st
       return c.green(pad);
     case 'FAIL':
     case 'NOT_READY':
+    case 'INVALID':
       return c.red(pad);
     default:
       return c.yellow(pad);

@@ -100,8 +100,9 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('check the whole project and print every diagnostic (file:line:col)')
-    .action(action(program, async (out, g) => (await import('./commands/validate.js')).validate(out, g)));
+    .description('check the whole project and print every diagnostic (file:line:col); exit 2 on any error')
+    .option('--strict', 'treat warnings as errors too (exit 2)')
+    .action(action(program, async (out, g, o) => (await import('./commands/validate.js')).validate(out, g, o)));
 
   program
     .command('evaluate')
@@ -177,8 +178,11 @@ export function buildProgram(): Command {
     )
     .argument('<pipeline>', 'pipeline name')
     .option('-n, --limit <n>', 'how many records', '20')
-    .option('--at <time>', 'the decision in force at a time (ISO 8601, epoch ms, or HH:MM today, local time)')
-    .option('--before <time>', 'only decisions before a time')
+    .option(
+      '--at <time>',
+      'the decision in force at a time: ISO 8601, HH:MM[:SS] today (local time), or epoch seconds or ms (below 10^11: seconds)',
+    )
+    .option('--before <time>', 'only entries before a time (same forms as --at)')
     .action(
       action(program, async (out, g, name: string, opts) =>
         (await import('./commands/history.js')).history(out, g, name, opts),

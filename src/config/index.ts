@@ -10,17 +10,21 @@ export {
 export {
   type AlertsConfig,
   type ArchetypeDef,
+  assertUsable,
   assertValid,
   CONFIG_FILE_NAME,
   findConfigFile,
   type LoadedProject,
+  type LoadOptions,
   loadProject,
   type ProjectConfig,
+  projectFileErrors,
 } from './load.js';
 export {
   checkPipelineDocument,
   type DocumentProblem,
   type PipelineDocumentCheck,
+  triggerEnvProblems,
 } from './pipeline-rules.js';
 export {
   ALERT_DEFAULTS,
@@ -30,6 +34,7 @@ export {
   type CheckResult,
   type ConfigIssue,
   checkSchema,
+  durationSchema,
   HTTP_METHODS,
   MESSAGES,
   nameSchema,

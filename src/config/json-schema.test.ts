@@ -64,6 +64,7 @@ function violations(schema: Json, v: unknown): number {
       }
     }
   }
+  if (Array.isArray(schema.anyOf) && !(schema.anyOf as Json[]).some((s) => violations(s, v) === 0)) n++;
   if (Array.isArray(schema.oneOf)) {
     const matches = (schema.oneOf as Json[]).filter((s) => violations(s, v) === 0).length;
     if (matches !== 1) n++;
@@ -118,7 +119,7 @@ describe('JSON Schema export', () => {
 
   // Documents on which zod and the JSON Schema must agree. (Known gap: the http(s)-only rule for webhook URLs is
   // zod-only; JSON Schema just says "uri".)
-  const samples: Array<[string, 'project' | 'archetype' | 'pipeline', unknown, boolean]> = [
+  const samples: Array<readonly [string, 'project' | 'archetype' | 'pipeline', unknown, boolean]> = [
     ['empty project', 'project', {}, true],
     [
       'seed project',
@@ -199,6 +200,50 @@ describe('JSON Schema export', () => {
     ],
     ['command without command', 'pipeline', { name: 'p', archetype: 'a', trigger: { type: 'command' } }, false],
     ['negative tier', 'pipeline', { name: 'p', archetype: 'a', tier: -1 }, false],
+    ...(['90s', '15m', '2h', '1d', '1h30m', 90, 0.5] as const).map(
+      (d) =>
+        [
+          `duration ${JSON.stringify(d)}`,
+          'pipeline',
+          { name: 'p', archetype: 'a', traits: { t: { ttl: d } } },
+          true,
+        ] as const,
+    ),
+    ...(['90', '15 m', '1.5h', '30m1h', 'soon', '', 0, -5, true] as const).map(
+      (d) =>
+        [
+          `bad duration ${JSON.stringify(d)}`,
+          'pipeline',
+          { name: 'p', archetype: 'a', traits: { t: { timeout: d } } },
+          false,
+        ] as const,
+    ),
+    [
+      'duration strings in interlock.yaml',
+      'project',
+      { redis: { connectTimeout: '10s' }, alerts: { repeatAfter: '1h' } },
+      true,
+    ],
+    ['repeatAfter 0s', 'project', { alerts: { repeatAfter: '0s' } }, true],
+    ['bad connectTimeout', 'project', { redis: { connectTimeout: '10 seconds' } }, false],
+    [
+      'archetype durations',
+      'archetype',
+      { name: 'a', requiredTraits: [{ type: 't', defaultTtl: '15m', defaultTimeout: '30s' }] },
+      true,
+    ],
+    [
+      'trigger durations',
+      'pipeline',
+      { name: 'p', archetype: 'a', trigger: { type: 'command', command: 'x', timeout: '1h', maxRunSeconds: '1d' } },
+      true,
+    ],
+    [
+      'bad trigger duration',
+      'pipeline',
+      { name: 'p', archetype: 'a', trigger: { type: 'command', command: 'x', maxRunSeconds: '1 day' } },
+      false,
+    ],
   ];
   const zodOf = { project: projectSchema, archetype: archetypeSchema, pipeline: pipelineSchema };
 

@@ -1,4 +1,5 @@
 // loadProject / findConfigFile / assertValid against real project trees in temp dirs.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs are tested here.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatDiagnostic, InterlockError } from '../core/errors.js';
-import { assertValid, findConfigFile, type LoadedProject, loadProject } from './load.js';
+import { assertUsable, assertValid, findConfigFile, type LoadedProject, loadProject } from './load.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SEED = path.join(REPO, 'test', 'fixtures', 'config', 'seed');
@@ -57,12 +58,14 @@ const ARCHETYPE = lines(
 );
 
 describe('loadProject: the seed examples', () => {
-  it('loads the seed interlock.yaml, archetype and pipeline with no diagnostics', () => {
+  it('loads the seed interlock.yaml, archetype and pipeline with no errors (one warning: a trait without an evaluator)', () => {
     const root = tmp();
     fs.cpSync(SEED, root, { recursive: true });
     fs.chmodSync(path.join(root, 'evaluators', 'check-sales-freshness'), 0o755);
     const p = load(root);
-    expect(formatted(p)).toEqual([]);
+    expect(formatted(p)).toEqual([
+      "pipelines/daily-sales-rollup.yaml:6:3 warning: traits: required trait 'upstream-dependency' has no evaluator: it always fails (NO_EVALUATOR), so this pipeline can never be READY; set traits.upstream-dependency.evaluator",
+    ]);
     expect(p.root).toBe(root);
     expect(p.configFile).toBe(path.join(root, 'interlock.yaml'));
     expect(p.config).toEqual({
@@ -147,7 +150,7 @@ describe('loadProject: defaults and paths', () => {
       'pipelines/p.yaml': lines('name: p', 'archetype: batch', 'trigger:', '  type: http', '  url: http://x/run'),
     });
     const p = load(root);
-    expect(formatted(p)).toEqual([]);
+    expect(errors(p)).toEqual([]);
     expect(p.config).toEqual({
       provider: 'sqlite',
       sqlite: { path: path.join(root, '.interlock', 'state.db') },
@@ -233,7 +236,7 @@ describe('loadProject: trait resolution', () => {
       ['evaluators/count', 'evaluators/fresh'],
     );
     const p = load(root);
-    expect(formatted(p)).toEqual([]);
+    expect(errors(p)).toEqual([]);
     const traits = p.pipelines.get('p')?.traits ?? [];
     expect(traits.map((t) => [t.type, t.required])).toEqual([
       ['source-freshness', true],
@@ -297,6 +300,60 @@ describe('loadProject: trait resolution', () => {
   });
 });
 
+describe('loadProject: durations', () => {
+  it('reads every duration field as seconds, written as a number or as 90s, 15m, 2h, 1d, 1h30m', () => {
+    const root = project(
+      {
+        'interlock.yaml': lines('redis: { connectTimeout: 10s }', 'alerts: { repeatAfter: 2h }'),
+        'archetypes/a.yaml': lines(
+          'name: a',
+          'requiredTraits:',
+          '  - { type: t1, defaultTtl: 1d, defaultTimeout: 1h30m }',
+          '  - { type: t2, defaultTtl: 90, defaultTimeout: 45s }',
+        ),
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          'traits:',
+          '  t1: { evaluator: ./e }',
+          '  t2: { evaluator: ./e, ttl: 15m, timeout: 90s }',
+          'trigger: { type: command, command: "true", timeout: 2h, maxRunSeconds: 1d }',
+        ),
+        e: EXEC,
+      },
+      ['e'],
+    );
+    const p = load(root);
+    expect(formatted(p)).toEqual([]);
+    expect(p.config.redis.connectTimeout).toBe(10);
+    expect(p.config.alerts.repeatAfterSeconds).toBe(7200);
+    const spec = p.pipelines.get('p');
+    expect(spec?.traits.map((t) => [t.type, t.ttlSeconds, t.timeoutSeconds])).toEqual([
+      ['t1', 86_400, 5400],
+      ['t2', 900, 90],
+    ]);
+    expect(spec?.trigger).toMatchObject({ timeout: 7200, maxRunSeconds: 86_400 });
+  });
+
+  it('refuses other spellings, naming the accepted forms', () => {
+    const root = project({
+      'interlock.yaml': lines('redis: { connectTimeout: 10 seconds }'),
+      'archetypes/a.yaml': lines('name: a', 'requiredTraits:', '  - { type: t1, defaultTtl: 1.5h }'),
+      'pipelines/p.yaml': lines(
+        'name: p',
+        'archetype: a',
+        'trigger: { type: command, command: "true", timeout: 30m1h }',
+      ),
+    });
+    const forms = 'a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m';
+    expect(errors(load(root))).toEqual([
+      `interlock.yaml:1:26 redis.connectTimeout: expected a positive duration: ${forms}`,
+      `archetypes/a.yaml:3:29 requiredTraits.0.defaultTtl: expected a positive duration: ${forms}`,
+      `pipelines/p.yaml:3:53 trigger.timeout: expected a positive duration: ${forms}`,
+    ]);
+  });
+});
+
 describe('loadProject: positioned structural errors', () => {
   it("reports a typo'd key at the key with a suggestion", () => {
     const root = project({
@@ -313,7 +370,7 @@ describe('loadProject: positioned structural errors', () => {
       ),
     });
     const p = load(root);
-    expect(formatted(p)).toEqual([
+    expect(errors(p)).toEqual([
       "pipelines/sales.yaml:7:5 traits.source-freshness.timout: unknown key 'timout' (did you mean 'timeout'?)",
     ]);
     expect(p.pipelines.has('sales')).toBe(false);
@@ -331,8 +388,8 @@ describe('loadProject: positioned structural errors', () => {
         '    timeout:   -1',
       ),
     });
-    expect(formatted(load(root))).toEqual([
-      'pipelines/sales.yaml:5:16 traits.source-freshness.timeout: expected a positive number',
+    expect(errors(load(root))).toEqual([
+      'pipelines/sales.yaml:5:16 traits.source-freshness.timeout: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
     ]);
   });
 
@@ -342,8 +399,8 @@ describe('loadProject: positioned structural errors', () => {
       'archetypes/batch.yaml': ARCHETYPE,
       'pipelines/sales.yaml': lines('name: sales', 'archetype: batch', 'traits:', '  source-freshness: { ttl: "30" }'),
     });
-    expect(formatted(load(root))).toEqual([
-      'pipelines/sales.yaml:4:28 traits.source-freshness.ttl: expected a positive number',
+    expect(errors(load(root))).toEqual([
+      'pipelines/sales.yaml:4:28 traits.source-freshness.ttl: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
     ]);
   });
 
@@ -376,13 +433,13 @@ describe('loadProject: positioned structural errors', () => {
       'pipelines/4.yaml': lines('name: four', 'archetype: b', 'traits:', '  y: {}'),
     });
     const p = load(root);
-    expect(formatted(p)).toEqual([
+    expect(errors(p)).toEqual([
       'interlock.yaml:1:11 provider: expected one of: sqlite, redis, memory',
       "interlock.yaml:3:3 server.adr: unknown key 'adr' (did you mean 'addr'?)",
-      'archetypes/a.yaml:4:17 requiredTraits.0.defaultTtl: expected a positive number',
+      'archetypes/a.yaml:4:17 requiredTraits.0.defaultTtl: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
       'pipelines/2.yaml:3:7 tier: expected a non-negative integer',
       'pipelines/3.yaml:1:1 file is empty (expected a mapping)',
-      "pipelines/1.yaml:2:12 archetype: unknown archetype 'nope' (known: b)",
+      "pipelines/1.yaml:2:12 archetype: unknown archetype 'nope' (known: a, b)",
       "pipelines/4.yaml:4:3 traits.y: trait 'y' is not declared by archetype 'b' (declared: x)",
     ]);
     expect(() => assertValid(p)).toThrow(
@@ -399,7 +456,7 @@ describe('loadProject: positioned structural errors', () => {
       'defs/p.yaml': 'name: p\narchetype: a\n',
     });
     const p = load(root);
-    expect(formatted(p)).toEqual(['interlock.yaml:2:17 alerts.0.type: expected one of: console, webhook, file']);
+    expect(errors(p)).toEqual(['interlock.yaml:2:17 alerts.0.type: expected one of: console, webhook, file']);
     expect(p.config.pipelineDirs).toEqual([path.join(root, 'defs')]);
     expect(p.config.alerts).toEqual({ repeatAfterSeconds: 3600, sinks: [] });
     expect([...p.pipelines.keys()]).toEqual(['p']);
@@ -413,17 +470,24 @@ describe('loadProject: positioned structural errors', () => {
 
 describe('loadProject: semantic rules', () => {
   it('rejects a duplicate archetype name, naming the first file', () => {
-    const root = project({
-      'interlock.yaml': '{}\n',
-      'archetypes/a.yaml': 'name: batch\nrequiredTraits: [{type: x}]\n',
-      'archetypes/b.yml': '# copy\nname:   batch\nrequiredTraits: [{type: y}]\n',
-      'pipelines/.keep': '',
-    });
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: batch\nrequiredTraits: [{type: x}]\n',
+        'archetypes/b.yml': '# copy\nname:   batch\nrequiredTraits: [{type: y}]\n',
+        'pipelines/p.yaml': 'name: p\narchetype: batch\ntraits: { x: { evaluator: ./e } }\n',
+        e: EXEC,
+      },
+      ['e'],
+    );
     const p = load(root);
     expect(formatted(p)).toEqual([
       "archetypes/b.yml:2:9 name: duplicate archetype name 'batch' (also defined in archetypes/a.yaml:1:7)",
     ]);
-    expect(p.archetypes.get('batch')?.file).toBe('archetypes/a.yaml');
+    // Which definition was meant is unknown: the pipelines using the name are INVALID (fail closed).
+    expect(p.archetypes.has('batch')).toBe(false);
+    expect(p.pipelines.has('p')).toBe(false);
+    expect(p.invalid.get('p')?.problems).toEqual([expect.objectContaining({ file: 'archetypes/b.yml', path: 'name' })]);
   });
 
   it('rejects a duplicate pipeline name across files and dirs, naming both files', () => {
@@ -434,10 +498,13 @@ describe('loadProject: semantic rules', () => {
       'more/b.yaml': 'archetype: a\nname: x\n',
     });
     const p = load(root);
-    expect(formatted(p)).toEqual([
+    expect(errors(p)).toEqual([
       "more/b.yaml:2:7 name: duplicate pipeline name 'x' (also defined in pipelines/a.yaml:1:7)",
     ]);
-    expect(p.pipelines.get('x')?.source).toBe('pipelines/a.yaml');
+    // Two definitions of one name: neither is trusted (fail closed), both files are named.
+    expect(p.pipelines.has('x')).toBe(false);
+    expect(p.invalid.get('x')).toMatchObject({ status: 'INVALID', source: 'pipelines/a.yaml, more/b.yaml' });
+    expect(p.invalidFiles).toEqual(['more/b.yaml']);
   });
 
   it('finds a duplicate pipeline name even when the first file has other errors', () => {
@@ -479,7 +546,7 @@ describe('loadProject: semantic rules', () => {
       'pipelines/p.yaml': 'name: p\narchetype: a\n',
     });
     const p = load(root);
-    expect(formatted(p)).toEqual([
+    expect(errors(p)).toEqual([
       "archetypes/a.yaml:6:11 optionalTraits.0.type: duplicate trait type 'x' (also declared at requiredTraits.0.type, archetypes/a.yaml:3:11)",
     ]);
     expect(p.archetypes.has('a')).toBe(false);
@@ -499,7 +566,7 @@ describe('loadProject: semantic rules', () => {
       ),
     });
     const p = load(root);
-    expect(formatted(p)).toEqual([
+    expect(errors(p)).toEqual([
       "pipelines/p.yaml:4:3 traits.source-freshnes: trait 'source-freshnes' is not declared by archetype 'batch' " +
         "(declared: source-freshness, upstream-dependency, schema-contract, row-count) (did you mean 'source-freshness'?)",
     ]);
@@ -564,7 +631,7 @@ describe('loadProject: semantic rules', () => {
     expect(p.archetypes.has('a')).toBe(true);
   });
 
-  it('warns when a threshold is set for all-required-pass', () => {
+  it('rejects a threshold with all-required-pass (it would be silently ignored)', () => {
     const root = project({
       'interlock.yaml': '{}\n',
       'archetypes/a.yaml':
@@ -572,8 +639,160 @@ describe('loadProject: semantic rules', () => {
       'pipelines/.keep': '',
     });
     expect(formatted(load(root))).toEqual([
-      "archetypes/a.yaml:5:14 warning: readinessRule.threshold: threshold is ignored by readiness rule 'all-required-pass'",
+      "archetypes/a.yaml:5:14 readinessRule.threshold: threshold applies only to readiness rule 'majority-pass', not 'all-required-pass': remove it or use majority-pass",
     ]);
+  });
+});
+
+describe('loadProject: one pass', () => {
+  it('reports unknown keys and an unknown archetype of one pipeline together (semantic rules run on what parsed)', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/batch.yaml': ARCHETYPE,
+      'pipelines/p.yaml': lines(
+        'name: p',
+        'archetype: btach',
+        'traits:',
+        '  source-freshness:',
+        '    confg: { maxLagSeconds: 60 }',
+        '    timout: 5',
+      ),
+    });
+    expect(errors(load(root))).toEqual([
+      "pipelines/p.yaml:5:5 traits.source-freshness.confg: unknown key 'confg' (did you mean 'config'?)",
+      "pipelines/p.yaml:6:5 traits.source-freshness.timout: unknown key 'timout' (did you mean 'timeout'?)",
+      "pipelines/p.yaml:2:12 archetype: unknown archetype 'btach' (known: batch)",
+    ]);
+  });
+
+  it('checks traits against the archetype even when the pipeline and the archetype have structural errors', () => {
+    const root = project({
+      'interlock.yaml': '{}\n',
+      'archetypes/a.yaml': lines('name: a', 'requiredTraits:', '  - type: x', '    defaultTtl: -1'),
+      'pipelines/p.yaml': lines('name: p', 'archetype: a', 'tier: high', 'traits:', '  y: { evaluator: ./e }'),
+    });
+    const p = load(root);
+    expect(errors(p)).toEqual([
+      'archetypes/a.yaml:4:17 requiredTraits.0.defaultTtl: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
+      'pipelines/p.yaml:3:7 tier: expected a non-negative integer',
+      "pipelines/p.yaml:5:3 traits.y: trait 'y' is not declared by archetype 'a' (declared: x)",
+    ]);
+    expect(p.pipelines.size).toBe(0);
+    expect(p.archetypes.size).toBe(0);
+  });
+});
+
+describe('loadProject: checks that catch what would fail later', () => {
+  it('warns about a required trait without an evaluator, naming it (NO_EVALUATOR forever)', () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}, {type: y}]\noptionalTraits: [{type: o}]\n',
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          'traits:',
+          '  x: { evaluator: ./e }',
+          '  y: {}',
+          '  o: {}',
+        ),
+        e: EXEC,
+      },
+      ['e'],
+    );
+    const p = load(root);
+    expect(warnings(p)).toEqual([
+      "pipelines/p.yaml:5:3 warning: traits.y: required trait 'y' has no evaluator: it always fails (NO_EVALUATOR), so this pipeline can never be READY; set traits.y.evaluator",
+    ]);
+    expect(p.pipelines.has('p')).toBe(true);
+  });
+
+  it('rejects trigger URLs that are not http(s), a bad server.addr, and redis.db with redis.cluster', () => {
+    const root = project({
+      'interlock.yaml': lines('server: { addr: nonsense }', 'redis:', '  cluster: [h1:7000, h2:7000]', '  db: 2'),
+      'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+      'pipelines/1.yaml': lines('name: one', 'archetype: a', 'trigger: { type: http, url: "htp://h/x" }'),
+      'pipelines/2.yaml': lines('name: two', 'archetype: a', 'trigger: { type: http, url: "127.0.0.1:18080/x" }'),
+      'pipelines/3.yaml': lines('name: three', 'archetype: a', 'trigger: { type: http, url: "ftp://h/x" }'),
+    });
+    const url = 'expected an http:// or https:// URL (a ${VAR} at the very start may supply it)';
+    expect(errors(load(root))).toEqual([
+      'interlock.yaml:1:17 server.addr: expected host:port, [ipv6]:port or :port (e.g. 127.0.0.1:3000)',
+      `pipelines/1.yaml:3:29 trigger.url: ${url}`,
+      `pipelines/2.yaml:3:29 trigger.url: ${url}`,
+      `pipelines/3.yaml:3:29 trigger.url: ${url}`,
+      'interlock.yaml:4:7 redis.db: redis.db cannot be combined with redis.cluster (a Redis Cluster has only database 0): remove one',
+    ]);
+  });
+
+  it('warns about ${VAR}s of an http trigger that the environment lacks, saying "empty" for VAR=', () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          'traits: { x: { evaluator: ./e } }',
+          'trigger:',
+          '  type: http',
+          '  url: "https://${AF_HOST}/api/${INTERLOCK_PIPELINE}/${AF_SET}"',
+          '  headers: { Authorization: "Bearer ${AF_TOKEN}" }',
+          '  body: \'{"run":"${INTERLOCK_RUN_ID}"}\'',
+        ),
+        e: EXEC,
+      },
+      ['e'],
+    );
+    const p = loadProject(path.join(root, 'interlock.yaml'), { env: { AF_TOKEN: '', AF_SET: 'yes' } });
+    expect(warnings(p)).toEqual([
+      'pipelines/p.yaml:6:8 warning: trigger.url: environment variable AF_HOST is not set here: `run` refuses to fire this trigger until it is set',
+      'pipelines/p.yaml:7:29 warning: trigger.headers.Authorization: environment variable AF_TOKEN is empty here: `run` refuses to fire this trigger until it is set',
+    ]);
+    expect(p.pipelines.has('p')).toBe(true);
+  });
+});
+
+describe('loadProject: blast radius', () => {
+  it('an invalid pipeline file blocks only its pipeline; an invalid archetype blocks the pipelines using it', () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/good.yaml': 'name: good\nrequiredTraits: [{type: x}]\n',
+        'archetypes/bad.yaml': 'name: bad\nrequiredTraits: [{type: x, defaultTtl: soon}]\n',
+        'pipelines/ok.yaml': 'name: ok\narchetype: good\ntraits: { x: { evaluator: ./e } }\n',
+        'pipelines/typo.yaml': 'name: typo\narchetype: good\ntraits: { x: { evaluator: ./e, timout: 5 } }\n',
+        'pipelines/uses-bad.yaml': 'name: uses-bad\narchetype: bad\ntraits: { x: { evaluator: ./e } }\n',
+        'pipelines/broken.yaml': 'name: [unclosed\n',
+        e: EXEC,
+      },
+      ['e'],
+    );
+    const p = load(root);
+    expect([...p.pipelines.keys()]).toEqual(['ok']);
+    expect([...p.invalid.keys()].sort()).toEqual(['typo', 'uses-bad']);
+    expect(p.invalid.get('typo')).toMatchObject({
+      status: 'INVALID',
+      source: 'pipelines/typo.yaml',
+      problems: [expect.objectContaining({ file: 'pipelines/typo.yaml', path: 'traits.x.timout' })],
+    });
+    expect(p.invalid.get('uses-bad')?.problems).toEqual([
+      expect.objectContaining({ file: 'archetypes/bad.yaml', path: 'requiredTraits.0.defaultTtl' }),
+    ]);
+    expect(p.invalidFiles).toEqual(['archetypes/bad.yaml', 'pipelines/broken.yaml', 'pipelines/typo.yaml']);
+    expect(() => assertUsable(p)).not.toThrow();
+    expect(() => assertValid(p)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('an invalid interlock.yaml still stops everything', () => {
+    const root = project({
+      'interlock.yaml': 'provider: postgres\n',
+      'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+      'pipelines/p.yaml': 'name: p\narchetype: a\n',
+    });
+    expect(() => assertUsable(load(root))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: '1 config error (interlock.yaml is invalid)' }),
+    );
   });
 });
 
@@ -673,7 +892,7 @@ describe('loadProject: alerts', () => {
 
     const negative = project({ ...base, 'interlock.yaml': 'alerts: { repeatAfter: -5 }\n' });
     expect(formatted(load(negative))).toEqual([
-      'interlock.yaml:1:24 alerts.repeatAfter: expected a non-negative number',
+      'interlock.yaml:1:24 alerts.repeatAfter: expected a duration (0 allowed): a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
     ]);
 
     const scalar = project({ ...base, 'interlock.yaml': 'alerts: console\n' });

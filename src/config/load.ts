@@ -2,15 +2,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
-import type { PipelineSpec, ReadinessRule } from '../core/types.js';
+import type { InvalidPipeline, PipelineSpec, ReadinessRule } from '../core/types.js';
 import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
 import {
   makeLocator,
   pipelineTraitProblems,
   toPipelineSpec,
+  triggerEnvProblems,
   triggerLimitProblems,
   unknownArchetypeMessage,
 } from './pipeline-rules.js';
+import { salvage } from './salvage.js';
 import {
   ALERT_DEFAULTS,
   type AlertConfig,
@@ -60,8 +62,21 @@ export interface LoadedProject {
   archetypes: Map<string, ArchetypeDef>;
   /** Pipelines without errors (whose archetype has none either), by name. */
   pipelines: Map<string, PipelineSpec>;
+  /**
+   * Pipelines blocked by config errors, by name: their own file has errors, their archetype is invalid, or another
+   * file defines the same name. Never evaluated or triggered; `problems` are the diagnostics that block them.
+   */
+  invalid: Map<string, InvalidPipeline>;
+  /** Archetype and pipeline files with errors (relative to root), in load order. */
+  invalidFiles: string[];
   /** Every problem found: structural (per file, in document order) first, then semantic. */
   diagnostics: Diagnostic[];
+}
+
+/** Options of loadProject. */
+export interface LoadOptions {
+  /** Environment that `${VAR}` references in http triggers are checked against (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 function isFile(p: string): boolean {
@@ -107,6 +122,27 @@ export function findConfigFile(startDir: string, explicit?: string): string {
   );
 }
 
+/** Error diagnostics of interlock.yaml itself: any of them stops every command. */
+export function projectFileErrors(p: LoadedProject): Diagnostic[] {
+  const file = path.relative(p.root, p.configFile).split(path.sep).join('/');
+  return p.diagnostics.filter((d) => d.severity === 'error' && d.file === file);
+}
+
+/**
+ * Throws CONFIG_INVALID (every diagnostic of interlock.yaml attached) when interlock.yaml has errors. Errors in
+ * archetype and pipeline files only block the pipelines they concern (LoadedProject.invalid).
+ */
+export function assertUsable(p: LoadedProject): void {
+  const own = projectFileErrors(p);
+  if (own.length === 0) return;
+  const n = p.diagnostics.filter((d) => d.severity === 'error').length;
+  const where = own[0]?.file ?? CONFIG_FILE_NAME;
+  throw new InterlockError('CONFIG_INVALID', `${n} config ${n === 1 ? 'error' : 'errors'} (${where} is invalid)`, {
+    file: p.configFile,
+    diagnostics: p.diagnostics,
+  });
+}
+
 /** Throws CONFIG_INVALID with every diagnostic attached when any has severity 'error'. */
 export function assertValid(p: LoadedProject): void {
   const n = p.diagnostics.filter((d) => d.severity === 'error').length;
@@ -119,7 +155,9 @@ export function assertValid(p: LoadedProject): void {
 
 interface Loaded<T> {
   src: YamlSource;
+  /** The document as the schema output it, or its salvaged remainder when it failed (then `valid` is false). */
   value: T | undefined;
+  valid: boolean;
 }
 
 /**
@@ -128,7 +166,8 @@ interface Loaded<T> {
  * `configFile` should be absolute (findConfigFile returns one); nothing resolves against process.cwd().
  * @throws InterlockError CONFIG_NOT_FOUND when configFile does not exist, IO_ERROR when it cannot be read.
  */
-export function loadProject(configFile: string): LoadedProject {
+export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedProject {
+  const env = opts.env ?? process.env;
   const configPath = path.resolve(configFile);
   let text: string;
   try {
@@ -156,7 +195,7 @@ export function loadProject(configFile: string): LoadedProject {
   structural.push(...projectSrc.diagnostics);
   const checked = checkYaml(projectSrc, projectSchema);
   structural.push(...checked.diagnostics);
-  const file = checked.value ?? salvageProject(projectSrc.data);
+  const file = checked.value ?? salvage(projectSchema, projectSrc.data) ?? salvageProject(projectSrc.data);
   const config = resolveProjectPaths(file, root);
 
   // ---- directories and the files in them
@@ -192,6 +231,7 @@ export function loadProject(configFile: string): LoadedProject {
   // Evaluator directories only matter for bare names; warn only when the user configured them.
   listDir('evaluatorDirs', 'evaluator', projectSrc.data?.evaluatorDirs !== undefined);
 
+  // A file that fails its schema is salvaged (what still parses), so the semantic rules report on it too.
   const loadAll = <T>(files: string[], schema: typeof archetypeSchema | typeof pipelineSchema): Loaded<T>[] =>
     files.map((f) => {
       let body: string;
@@ -200,12 +240,14 @@ export function loadProject(configFile: string): LoadedProject {
       } catch (err) {
         const message = `cannot read file: ${(err as Error).message}`;
         structural.push({ file: rel(f), line: 1, col: 1, path: '', message, severity: 'error' });
-        return { src: parseYaml('', rel(f)), value: undefined };
+        return { src: parseYaml('', rel(f)), value: undefined, valid: false };
       }
       const src = parseYaml(body, rel(f));
       const r = checkYaml(src, schema);
       structural.push(...src.diagnostics, ...r.diagnostics);
-      return { src, value: r.value as T | undefined };
+      const valid = r.value !== undefined && !src.diagnostics.some((d) => d.severity === 'error');
+      const value = (r.value ?? (src.data === undefined ? undefined : salvage(schema, src.data))) as T | undefined;
+      return { src, value, valid };
     });
   const archetypeDocs = loadAll<ArchetypeFile>(archetypeFiles, archetypeSchema);
   const pipelineDocs = loadAll<PipelineFile>(pipelineFiles, pipelineSchema);
@@ -222,6 +264,10 @@ export function loadProject(configFile: string): LoadedProject {
       semantic.push(diagnosticAt(projectSrc, [...sinksAt, i, 'path'], `alert file '${written.path}' ${problem}`));
     }
   });
+  if (file.redis.cluster !== undefined && file.redis.db !== undefined) {
+    const message = 'redis.db cannot be combined with redis.cluster (a Redis Cluster has only database 0): remove one';
+    semantic.push(diagnosticAt(projectSrc, ['redis', 'db'], message));
+  }
 
   // ---- semantic rules: archetypes
   const where = (src: YamlSource, p: Array<string | number>) => {
@@ -234,7 +280,7 @@ export function loadProject(configFile: string): LoadedProject {
   const failedArchetypes = new Set<string>();
   let unnamedFailures = 0;
   const archetypeFileOf = new Map<string, YamlSource>();
-  for (const { src, value } of archetypeDocs) {
+  for (const { src, value, valid } of archetypeDocs) {
     // Names are compared as written, so a duplicate is found even when either file has other errors.
     const name = typeof src.data?.name === 'string' ? src.data.name : undefined;
     const first = name === undefined ? undefined : archetypeFileOf.get(name);
@@ -244,12 +290,11 @@ export function loadProject(configFile: string): LoadedProject {
     } else if (name !== undefined) {
       archetypeFileOf.set(name, src);
     }
-    if (!value) {
+    if (!valid || first) {
       if (name !== undefined) failedArchetypes.add(name);
       else unnamedFailures++;
-      continue;
     }
-    if (first) continue;
+    if (!value || first) continue;
     const before = semantic.length;
     const seen = new Map<string, Array<string | number>>();
     const traitLists = [
@@ -268,19 +313,25 @@ export function loadProject(configFile: string): LoadedProject {
       });
     }
     if (value.readinessRule.type !== 'majority-pass' && value.readinessRule.threshold !== undefined) {
-      const message = `threshold is ignored by readiness rule '${value.readinessRule.type}'`;
-      semantic.push(diagnosticAt(src, ['readinessRule', 'threshold'], message, { severity: 'warning' }));
+      const message = `threshold applies only to readiness rule 'majority-pass', not '${value.readinessRule.type}': remove it or use majority-pass`;
+      semantic.push(diagnosticAt(src, ['readinessRule', 'threshold'], message));
     }
     const def = toArchetypeDef(value, src.file, seen);
     byName.set(def.name, def);
-    if (!semantic.slice(before).some((d) => d.severity === 'error')) archetypes.set(def.name, def);
+    if (valid && !semantic.slice(before).some((d) => d.severity === 'error')) archetypes.set(def.name, def);
+    else failedArchetypes.add(def.name);
   }
+
+  // Two files defining one archetype name: neither is trusted, so the pipelines using it are blocked (fail closed).
+  for (const n of failedArchetypes) archetypes.delete(n);
 
   // ---- semantic rules: pipelines
   const locate = makeLocator(root, config.evaluatorDirs);
   const pipelines = new Map<string, PipelineSpec>();
   const pipelineFileOf = new Map<string, YamlSource>();
-  for (const { src, value } of pipelineDocs) {
+  /** Pipeline name → the files defining it and the archetype each uses (for the blast radius below). */
+  const definitions = new Map<string, Array<{ file: string; archetype?: string }>>();
+  for (const { src, value, valid } of pipelineDocs) {
     const name = typeof src.data?.name === 'string' ? src.data.name : undefined;
     const first = name === undefined ? undefined : pipelineFileOf.get(name);
     if (name !== undefined && first) {
@@ -289,7 +340,17 @@ export function loadProject(configFile: string): LoadedProject {
     } else if (name !== undefined) {
       pipelineFileOf.set(name, src);
     }
+    const written = typeof src.data?.archetype === 'string' ? src.data.archetype : undefined;
+    if (name !== undefined)
+      definitions.set(name, [...(definitions.get(name) ?? []), { file: src.file, archetype: written }]);
     if (!value) continue;
+    const put = (p: {
+      path: Array<string | number>;
+      message: string;
+      severity: 'error' | 'warning';
+      atKey?: boolean;
+    }) => semantic.push(diagnosticAt(src, p.path, p.message, { severity: p.severity, atKey: p.atKey ?? false }));
+    for (const p of triggerEnvProblems(value.trigger, env)) put(p);
     const before = semantic.length;
     const archetype = byName.get(value.archetype);
     if (!archetype) {
@@ -300,15 +361,44 @@ export function loadProject(configFile: string): LoadedProject {
       semantic.push(diagnosticAt(src, ['archetype'], message));
       continue;
     }
-    for (const p of [...pipelineTraitProblems(value, archetype, locate, rel), ...triggerLimitProblems(value)]) {
-      semantic.push(diagnosticAt(src, p.path, p.message, { severity: p.severity, atKey: p.atKey ?? false }));
-    }
+    for (const p of [...pipelineTraitProblems(value, archetype, locate, rel), ...triggerLimitProblems(value)]) put(p);
     const failed = semantic.slice(before).some((d) => d.severity === 'error');
-    if (failed || first || !archetypes.has(archetype.name)) continue;
+    if (!valid || failed || first || !archetypes.has(archetype.name)) continue;
     pipelines.set(value.name, toPipelineSpec(value, archetype, src.file, locate));
   }
 
-  return { root, configFile: configPath, config, archetypes, pipelines, diagnostics: [...structural, ...semantic] };
+  // ---- blast radius: which pipelines the errors block
+  const diagnostics = [...structural, ...semantic];
+  const errorsOf = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    if (d.severity === 'error') errorsOf.set(d.file, [...(errorsOf.get(d.file) ?? []), d]);
+  }
+  const configRel = rel(configPath);
+  const invalidFiles = [...archetypeDocs, ...pipelineDocs]
+    .map((d) => d.src.file)
+    .filter((f) => f !== configRel && errorsOf.has(f));
+  const archetypeFilesByName = new Map<string, string[]>();
+  for (const { src } of archetypeDocs) {
+    const n = typeof src.data?.name === 'string' ? src.data.name : undefined;
+    if (n !== undefined) archetypeFilesByName.set(n, [...(archetypeFilesByName.get(n) ?? []), src.file]);
+  }
+  const invalid = new Map<string, InvalidPipeline>();
+  for (const [name, defs] of definitions) {
+    if (pipelines.has(name) && defs.length === 1) continue;
+    pipelines.delete(name);
+    const files = new Set<string>();
+    for (const d of defs) {
+      files.add(d.file);
+      // An archetype with errors (or an unknown one, reported in the pipeline's file) blocks its pipelines.
+      for (const f of d.archetype === undefined ? [] : (archetypeFilesByName.get(d.archetype) ?? [])) {
+        if (errorsOf.has(f)) files.add(f);
+      }
+    }
+    const problems = [...files].flatMap((f) => errorsOf.get(f) ?? []);
+    invalid.set(name, { name, status: 'INVALID', source: defs.map((d) => d.file).join(', '), problems });
+  }
+
+  return { root, configFile: configPath, config, archetypes, pipelines, invalid, invalidFiles, diagnostics };
 }
 
 /** When interlock.yaml fails validation, keep every top-level field that is valid on its own and default the rest. */

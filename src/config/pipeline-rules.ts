@@ -2,9 +2,11 @@
 // resolution into a PipelineSpec — shared by YAML files (load.ts) and documents registered over the HTTP API.
 import fs from 'node:fs';
 import path from 'node:path';
+import { missingVarState, TRIGGER_PROVIDED_VARS, templateVars } from '../core/template.js';
 import type { PipelineSpec, TriggerSpec } from '../core/types.js';
 import { type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
 import type { ArchetypeDef, LoadedProject } from './load.js';
+import { salvage } from './salvage.js';
 import { checkSchema, type PipelineFile, pipelineSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { formatPath } from './yaml-source.js';
@@ -107,6 +109,47 @@ export function pipelineTraitProblems(
       if (problem) out.push({ path: ['traits', type, 'evaluator'], message: problem, severity: 'warning' });
     }
   }
+  // A required trait nobody evaluates is FAIL (NO_EVALUATOR) on every evaluation.
+  for (const t of archetype.requiredTraits) {
+    if (value.traits?.[t.type]?.evaluator !== undefined) continue;
+    const never = archetype.readinessRule.type === 'all-required-pass' ? ', so this pipeline can never be READY' : '';
+    const message = `required trait '${t.type}' has no evaluator: it always fails (NO_EVALUATOR)${never}; set traits.${t.type}.evaluator`;
+    const at =
+      value.traits?.[t.type] !== undefined
+        ? ['traits', t.type]
+        : value.traits !== undefined
+          ? ['traits']
+          : ['archetype'];
+    out.push({ path: at, message, severity: 'warning', atKey: at.length > 1 });
+  }
+  return out;
+}
+
+/**
+ * `${VAR}`s of an http trigger (url, header values, body) that `env` lacks, as warnings: `run` refuses to fire
+ * until they are set, and saying so at validate time beats a surprise at run time. Set-but-empty says "empty".
+ */
+export function triggerEnvProblems(
+  trigger: PipelineFile['trigger'] | undefined,
+  env: NodeJS.ProcessEnv,
+): RuleProblem[] {
+  if (trigger?.type !== 'http') return [];
+  const out: RuleProblem[] = [];
+  const places: Array<[Array<string | number>, string]> = [
+    [['trigger', 'url'], trigger.url],
+    ...Object.entries(trigger.headers ?? {}).map(([k, v]): [Array<string | number>, string] => [
+      ['trigger', 'headers', k],
+      v,
+    ]),
+    ...(trigger.body === undefined ? [] : [[['trigger', 'body'], trigger.body] as [Array<string | number>, string]]),
+  ];
+  for (const [at, text] of places) {
+    for (const v of templateVars(text)) {
+      if (TRIGGER_PROVIDED_VARS.includes(v) || (env[v] !== undefined && env[v] !== '')) continue;
+      const message = `environment variable ${v} is ${missingVarState(env, v)} here: \`run\` refuses to fire this trigger until it is set`;
+      out.push({ path: at, message, severity: 'warning' });
+    }
+  }
   return out;
 }
 
@@ -175,26 +218,31 @@ export type PipelineDocumentCheck =
  * `project`: the structural schema first (every issue), then the semantic rules against the project's archetypes.
  * `source` is recorded on the spec ('api').
  */
-export function checkPipelineDocument(project: LoadedProject, data: unknown, source: string): PipelineDocumentCheck {
+export function checkPipelineDocument(
+  project: LoadedProject,
+  data: unknown,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineDocumentCheck {
   const checked = checkSchema(pipelineSchema, data);
-  if (!checked.ok) {
-    return { ok: false, problems: checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
-  }
-  const value = checked.value;
+  const structural = checked.ok ? [] : checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  // Structural and semantic problems in one answer: the rules run on whatever part of the document parsed.
+  const value = checked.ok ? checked.value : salvage(pipelineSchema, data);
+  if (!value) return { ok: false, problems: structural };
+  const found: Array<RuleProblem> = [...triggerEnvProblems(value.trigger, env)];
   const archetype = project.archetypes.get(value.archetype);
+  const locate = makeLocator(project.root, project.config.evaluatorDirs);
   if (!archetype) {
     const message = unknownArchetypeMessage(value.archetype, [...project.archetypes.keys()]);
-    return { ok: false, problems: [{ path: 'archetype', message }] };
+    found.push({ path: ['archetype'], message, severity: 'error' });
+  } else {
+    const rel = (p: string) => path.relative(project.root, p).split(path.sep).join('/') || '.';
+    found.push(...pipelineTraitProblems(value, archetype, locate, rel));
   }
-  const locate = makeLocator(project.root, project.config.evaluatorDirs);
-  const rel = (p: string) => path.relative(project.root, p).split(path.sep).join('/') || '.';
-  const found = [...pipelineTraitProblems(value, archetype, locate, rel), ...triggerLimitProblems(value)].map((p) => ({
-    path: formatPath(p.path),
-    message: p.message,
-    severity: p.severity,
-  }));
-  const errors = found.filter((p) => p.severity === 'error').map(({ path: at, message }) => ({ path: at, message }));
-  if (errors.length) return { ok: false, problems: errors };
-  const warnings = found.map(({ path: at, message }) => ({ path: at, message }));
+  found.push(...triggerLimitProblems(value));
+  const view = (p: RuleProblem) => ({ path: formatPath(p.path), message: p.message });
+  const errors = [...structural, ...found.filter((p) => p.severity === 'error').map(view)];
+  if (errors.length || !archetype || !checked.ok) return { ok: false, problems: errors };
+  const warnings = found.map(view);
   return { ok: true, spec: toPipelineSpec(value, archetype, source, locate), document: value, warnings };
 }

@@ -1,4 +1,5 @@
 // Zod schemas: defaults, strictness and the exact human messages.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger URLs are tested here.
 import { describe, expect, it } from 'vitest';
 import { archetypeSchema, checkSchema, MESSAGES, pipelineSchema, projectSchema } from './schema.js';
 import { closest, editDistance } from './suggest.js';
@@ -94,7 +95,7 @@ describe('project schema: alerts', () => {
     expect(
       issues(projectSchema, {
         alerts: {
-          repeatAfter: '1h',
+          repeatAfter: '1 hour',
           sinks: [
             { type: 'webhook', url: 'http://h', timeout: 0, retries: 1.5, headers: { 'X-A': 'a\nb', 'X-B': '€' } },
           ],
@@ -102,7 +103,7 @@ describe('project schema: alerts', () => {
         },
       }),
     ).toEqual([
-      'alerts.repeatAfter: expected a non-negative number',
+      `alerts.repeatAfter: ${MESSAGES.nonNegativeDuration}`,
       'alerts.sinks.0.timeout: expected a positive number',
       'alerts.sinks.0.retries: expected a non-negative integer',
       `alerts.sinks.0.headers.X-A: ${MESSAGES.headerValue}`,
@@ -164,8 +165,8 @@ describe('archetype schema', () => {
     expect(
       issues(archetypeSchema, { ...ok, requiredTraits: [{ type: 'a', defaultTtl: '30', defaultTimeout: 0 }] }),
     ).toEqual([
-      `requiredTraits.0.defaultTtl: ${MESSAGES.positiveNumber}`,
-      `requiredTraits.0.defaultTimeout: ${MESSAGES.positiveNumber}`,
+      `requiredTraits.0.defaultTtl: ${MESSAGES.duration}`,
+      `requiredTraits.0.defaultTimeout: ${MESSAGES.duration}`,
     ]);
   });
 
@@ -187,10 +188,10 @@ describe('pipeline schema', () => {
     ]);
   });
 
-  it('says exactly "expected a positive number" for ttl/timeout', () => {
+  it('names the accepted duration forms for a bad ttl/timeout', () => {
     for (const bad of [-1, 0, '30', null, true, Number.POSITIVE_INFINITY]) {
       expect(issues(pipelineSchema, { ...ok, traits: { t: { timeout: bad } } })).toEqual([
-        'traits.t.timeout: expected a positive number',
+        `traits.t.timeout: ${MESSAGES.duration}`,
       ]);
     }
   });
@@ -220,12 +221,43 @@ describe('pipeline schema', () => {
     ).toEqual([
       'tier: expected a non-negative integer',
       'trigger.method: expected one of: GET, POST, PUT, PATCH, DELETE',
-      'trigger.url: must not be empty',
+      `trigger.url: ${MESSAGES.triggerUrl}`,
       'trigger.headers.n: expected a string, got a number (5)',
     ]);
     expect(issues(pipelineSchema, { ...ok, trigger: { type: 'cron' } })).toEqual([
       'trigger.type: expected one of: command, http',
     ]);
+  });
+});
+
+describe('trigger URLs and server.addr', () => {
+  const url = (u: unknown) => issues(pipelineSchema, { name: 'p', archetype: 'a', trigger: { type: 'http', url: u } });
+  it('accepts only http(s) URLs, written out or starting with a ${VAR}', () => {
+    for (const good of ['http://h/x', 'https://h:8443/x?y=1', 'HTTP://h', 'http://${HOST}:8080/x', '${BASE}/api']) {
+      expect(url(good), good).toEqual([]);
+    }
+    for (const bad of [
+      'htp://h/x',
+      '127.0.0.1:18080/x',
+      'ftp://h/x',
+      'http://',
+      'http:///x',
+      'http://h:99999/x',
+      'file:///etc/passwd',
+      '',
+    ]) {
+      expect(url(bad), bad).toEqual([`trigger.url: ${MESSAGES.triggerUrl}`]);
+    }
+  });
+
+  it('server.addr must be host:port, [ipv6]:port or :port', () => {
+    const addr = (a: unknown) => issues(projectSchema, { server: { addr: a } });
+    for (const good of ['127.0.0.1:3000', ':3000', 'localhost:0', '[::1]:3000', 'api.internal:65535']) {
+      expect(addr(good), good).toEqual([]);
+    }
+    for (const bad of ['nonsense', '3000', '127.0.0.1', 'host:port', 'h:65536', '[zz]:80', 'a b:80', '']) {
+      expect(addr(bad), bad).toEqual([`server.addr: ${MESSAGES.listenAddress}`]);
+    }
   });
 });
 

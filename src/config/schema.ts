@@ -1,5 +1,6 @@
 // Zod schemas for interlock.yaml, archetype and pipeline files, and the human messages their issues turn into.
 import { z } from 'zod';
+import { DURATION_FORMS, DURATION_PATTERN, parseDuration } from '../core/duration.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
 import { didYouMean } from './suggest.js';
 
@@ -9,7 +10,6 @@ export const MESSAGES = {
   positiveNumber: 'expected a positive number',
   positiveInteger: 'expected a positive integer',
   nonNegativeInteger: 'expected a non-negative integer',
-  nonNegativeNumber: 'expected a non-negative number',
   name: `must match ${NAME_PATTERN.source.replace(/^\^/, '').replace(/\$$/, '')} (at most ${NAME_MAX} characters)`,
   httpUrl: 'expected an http(s) URL',
   threshold: 'expected a number greater than 0 and at most 1',
@@ -23,6 +23,11 @@ export const MESSAGES = {
   hostname: 'expected a host name or IP address without a port or scheme',
   envName: 'expected an environment variable name (letters, digits and _, not starting with a digit)',
   envToken: 'INTERLOCK_API_TOKEN is never passed to evaluators or commands',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
+  triggerUrl: 'expected an http:// or https:// URL (a ${VAR} at the very start may supply it)',
+  listenAddress: 'expected host:port, [ipv6]:port or :port (e.g. 127.0.0.1:3000)',
+  duration: `expected a positive duration: ${DURATION_FORMS}`,
+  nonNegativeDuration: `expected a duration (0 allowed): ${DURATION_FORMS}`,
 } as const;
 
 /** `unknown key 'x'`, with a hint when a known key is within two edits. */
@@ -57,8 +62,32 @@ const nonNegativeInt = () =>
     .number({ error: whenPresent(MESSAGES.nonNegativeInteger) })
     .int({ error: MESSAGES.nonNegativeInteger })
     .min(0, { error: MESSAGES.nonNegativeInteger });
-const nonNegativeNumber = () =>
-  z.number({ error: whenPresent(MESSAGES.nonNegativeNumber) }).min(0, { error: MESSAGES.nonNegativeNumber });
+/**
+ * A duration: a number of seconds, or a string core/duration reads (90s, 15m, 2h, 1d, 1h30m); the output is
+ * seconds. `min: 0` allows zero. Every failure says which forms are accepted.
+ */
+export const durationSchema = (opts: { min?: 0 } = {}) => {
+  const message = opts.min === 0 ? MESSAGES.nonNegativeDuration : MESSAGES.duration;
+  const seconds = z.number({ error: message });
+  return z
+    .union(
+      [
+        opts.min === 0 ? seconds.min(0, { error: message }) : seconds.positive({ error: message }),
+        z.string({ error: message }).regex(DURATION_PATTERN, { error: message }),
+      ],
+      { error: whenPresent(message) },
+    )
+    .transform((v, ctx) => {
+      const s = parseDuration(v);
+      if (s === undefined || (opts.min !== 0 && s <= 0)) {
+        ctx.addIssue({ code: 'custom', message, input: v });
+        return z.NEVER;
+      }
+      return s;
+    })
+    .meta({ description: `Seconds: ${DURATION_FORMS}.` });
+};
+
 const nonEmptyString = () => z.string().min(1, { error: MESSAGES.nonEmpty });
 const stringList = () => z.array(nonEmptyString());
 const configObject = () => z.record(z.string(), z.unknown());
@@ -78,6 +107,8 @@ export const nameSchema = z
   .regex(NAME_PATTERN, { error: MESSAGES.name });
 
 // ---------------------------------------------------------------- interlock.yaml
+
+const D = ' (a duration: seconds, or 90s, 15m, 2h, 1d, 1h30m)';
 
 export const PROVIDERS = ['sqlite', 'redis', 'memory'] as const;
 
@@ -150,14 +181,17 @@ const alertsSchema = z.xor(
   [
     alertSinksSchema.describe(`Alert sinks (repeatAfter ${ALERT_DEFAULTS.repeatAfter} seconds).`),
     strict({
-      repeatAfter: nonNegativeNumber()
+      repeatAfter: durationSchema({ min: 0 })
         .default(ALERT_DEFAULTS.repeatAfter)
-        .describe('Seconds before an unchanged alert condition is sent again (0: every time).'),
+        .describe(`How long before an unchanged alert condition is sent again (0: every time)${D}.`),
       sinks: alertSinksSchema.default([]),
     }),
   ],
   { error: (iss) => (iss.input === undefined ? undefined : `${MESSAGES.alerts}, got ${describeValue(iss.input)}`) },
 );
+
+// What `serve` can listen on (runtime/server-address parses it): host:port, [ipv6]:port or :port.
+const LISTEN_ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]\s]*):\d{1,5}$/;
 
 export const projectSchema = strict({
   provider: z.enum(PROVIDERS).default('sqlite').describe('Where state lives.'),
@@ -172,9 +206,9 @@ export const projectSchema = strict({
     tls: z.boolean().optional(),
     url: nonEmptyString().optional().describe('redis:// or rediss:// URL; overrides addr/password/db/tls.'),
     cluster: stringList().optional().describe('Cluster seed nodes as host:port.'),
-    connectTimeout: positiveNumber()
+    connectTimeout: durationSchema()
       .default(5)
-      .describe('Seconds to wait for Redis at start before failing (exit 3); also the per-command timeout.'),
+      .describe(`How long to wait for Redis at start before failing (exit 3); also the per-command timeout${D}.`),
     allowEviction: z
       .boolean()
       .optional()
@@ -183,7 +217,12 @@ export const projectSchema = strict({
       ),
   }).prefault({}),
   server: strict({
-    addr: nonEmptyString().default('127.0.0.1:3000').describe('host:port (":3000" = all interfaces).'),
+    addr: z
+      .string({ error: whenPresent(MESSAGES.listenAddress) })
+      .regex(LISTEN_ADDRESS, { error: MESSAGES.listenAddress, abort: true })
+      .refine((a) => Number(a.slice(a.lastIndexOf(':') + 1)) <= 65535, { error: MESSAGES.listenAddress })
+      .default('127.0.0.1:3000')
+      .describe('host:port, [ipv6]:port or :port (":3000" = all interfaces).'),
     authToken: z
       .string()
       .optional()
@@ -228,8 +267,8 @@ const traitDefSchema = strict({
   type: nameSchema.describe('Trait type, e.g. source-freshness.'),
   description: z.string().optional(),
   defaultConfig: configObject().optional().describe('Config passed to the evaluator (pipelines override per key).'),
-  defaultTtl: positiveNumber().optional().describe('Seconds a result stays valid.'),
-  defaultTimeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+  defaultTtl: durationSchema().optional().describe(`How long a result stays valid${D}.`),
+  defaultTimeout: durationSchema().optional().describe(`How long before the evaluator is killed${D}.`),
   defaultEnv: envList()
     .optional()
     .describe(
@@ -269,8 +308,8 @@ const pipelineTraitSchema = strict({
     .optional()
     .describe('Executable: a path (contains "/") relative to interlock.yaml, or a name looked up in evaluatorDirs.'),
   config: configObject().optional().describe('Merged over the archetype defaultConfig (shallow; pipeline wins).'),
-  ttl: positiveNumber().optional().describe('Seconds a result stays valid.'),
-  timeout: positiveNumber().optional().describe('Seconds before the evaluator is killed.'),
+  ttl: durationSchema().optional().describe(`How long a result stays valid${D}.`),
+  timeout: durationSchema().optional().describe(`How long before the evaluator is killed${D}.`),
   env: envList()
     .optional()
     .describe(
@@ -278,12 +317,23 @@ const pipelineTraitSchema = strict({
     ),
 });
 
+const TRIGGER_TIMEOUT = `How long the trigger may take before it is killed or abandoned${D}.`;
+const MAX_RUN = `How long a run may stay unfinished before it is TIMED_OUT${D}.`;
+
+// http or https only, written out, unless the URL starts with a ${VAR} (then the scheme is checked when it fires).
+const TRIGGER_URL = /^(?:[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]|\$\{)/;
+
+/** With each ${VAR} standing in as a plain word, the URL parses (catches `http://` alone, spaces, bad ports). */
+function parsesAsUrl(url: string): boolean {
+  return url.startsWith('${') || URL.canParse(url.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'));
+}
+
 const triggerSchema = z.discriminatedUnion('type', [
   strict({
     type: z.literal('command'),
     command: nonEmptyString().describe('Shell command to run.'),
-    timeout: positiveNumber().optional(),
-    maxRunSeconds: positiveNumber().optional(),
+    timeout: durationSchema().optional().describe(TRIGGER_TIMEOUT),
+    maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
     env: envList()
       .optional()
       .describe(
@@ -293,16 +343,22 @@ const triggerSchema = z.discriminatedUnion('type', [
   strict({
     type: z.literal('http'),
     method: z.enum(HTTP_METHODS).default('POST'),
-    url: nonEmptyString().describe(`May contain \${VAR} references.`),
+    url: z
+      .string({ error: whenPresent(MESSAGES.triggerUrl) })
+      .regex(TRIGGER_URL, { error: MESSAGES.triggerUrl, abort: true })
+      .refine(parsesAsUrl, { error: MESSAGES.triggerUrl })
+      .describe(
+        `An http:// or https:// URL; may contain \${VAR} references (one at the very start may supply the scheme, checked when the trigger fires).`,
+      ),
     headers: headersSchema()
       .optional()
       .describe(
         `Request headers; values may contain \${VAR} references. Host, Content-Length and hop-by-hop headers are refused.`,
       ),
     body: z.string().optional(),
-    timeout: positiveNumber().optional(),
+    timeout: durationSchema().optional().describe(TRIGGER_TIMEOUT),
     async: z.boolean().optional(),
-    maxRunSeconds: positiveNumber().optional(),
+    maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
   }),
 ]);
 

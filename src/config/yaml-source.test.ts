@@ -108,7 +108,7 @@ describe('checkYaml', () => {
     const r = checkYaml(s, pipelineSchema);
     expect(r.value).toBeUndefined();
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([
-      'pipelines/sales.yaml:5:14 traits.source-freshness.timeout: expected a positive number',
+      'pipelines/sales.yaml:5:14 traits.source-freshness.timeout: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
       "pipelines/sales.yaml:6:5 traits.source-freshness.timout: unknown key 'timout' (did you mean 'timeout'?)",
     ]);
   });

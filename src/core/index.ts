@@ -1,8 +1,10 @@
-// core: domain types, errors, clock, ids, naming rules.
+// core: domain types, errors, clock, ids, naming rules, duration and time parsing.
 
 export * from './clock.js';
+export * from './duration.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './names.js';
 export * from './run-status.js';
+export * from './time.js';
 export * from './types.js';

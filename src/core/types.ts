@@ -81,6 +81,19 @@ export interface PipelineSpec {
   source: string;
 }
 
+/**
+ * A pipeline that failed validation (its YAML file or archetype has errors, or a stored registration no longer
+ * passes): listed as INVALID with why, and never evaluated or triggered (fail closed).
+ */
+export interface InvalidPipeline {
+  name: string;
+  status: 'INVALID';
+  /** Where it is defined: the YAML file(s), or 'api'. */
+  source: string;
+  /** Why: each problem at a dotted path (''= the document), with file:line:col when it came from a file. */
+  problems: Array<{ path: string; message: string; file?: string; line?: number; col?: number }>;
+}
+
 /** One evaluator's outcome, as stored. Times are epoch milliseconds. */
 export interface TraitResult {
   pipeline: string;

@@ -3,16 +3,16 @@
 import { join } from 'node:path';
 import { AlertDispatcher, createSinks } from '../alert/index.js';
 import type { LoadedProject } from '../config/index.js';
-import { assertValid, findConfigFile, loadProject } from '../config/index.js';
+import { assertUsable, findConfigFile, loadProject } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { InterlockError } from '../core/errors.js';
-import type { PipelineSpec } from '../core/types.js';
+import { type Diagnostic, InterlockError } from '../core/errors.js';
+import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { EvaluatorPool } from '../evaluator/index.js';
-import type { Store } from '../store/index.js';
+import type { Store, StoredPipeline } from '../store/index.js';
 import { createStore } from '../store/index.js';
 import type { ResolveHost } from '../trigger/index.js';
-import { checkStoredPipeline, type InvalidPipeline } from './register.js';
+import { checkStoredPipeline } from './register.js';
 
 export interface OpenOptions {
   /** Where to start looking for interlock.yaml. */
@@ -42,10 +42,16 @@ export interface Context {
   close(): Promise<void>;
 }
 
-/** Finds, loads and validates the project (CONFIG_INVALID with every diagnostic), then opens its store. */
+/**
+ * Finds and loads the project, then opens its store. Errors in interlock.yaml stop here (CONFIG_INVALID with its
+ * diagnostics); errors in archetype or pipeline files only block the pipelines they concern, with a one-line
+ * warning naming the files.
+ */
 export async function openContext(opts: OpenOptions): Promise<Context> {
   const project = loadProject(findConfigFile(opts.cwd, opts.configPath));
-  assertValid(project);
+  assertUsable(project);
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
+  if (project.invalidFiles.length > 0) warn(invalidConfigWarning(project));
   // A Redis store remembers its id in the project's .interlock/ so a store that lost its data is refused.
   const cfg = project.config;
   const store =
@@ -54,7 +60,6 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
       cfg.provider === 'redis' ? { ...cfg, redis: { ...cfg.redis, stateDir: join(project.root, '.interlock') } } : cfg,
     ));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
-  const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
   const alerts = new AlertDispatcher(createSinks(project.config.alerts.sinks), {
     onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
   });
@@ -71,57 +76,91 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   };
 }
 
-/** Every pipeline by name: the usable ones, and the registered ones the store holds that fail their checks. */
-export interface PipelineCatalog {
-  pipelines: PipelineSpec[];
-  invalid: InvalidPipeline[];
+/** `invalid config in a.yaml, b.yaml: pipelines x, y are INVALID (never evaluated or triggered); run …`. */
+function invalidConfigWarning(project: Context['project']): string {
+  const names = [...project.invalid.keys()].sort();
+  const blocked = names.length
+    ? `${names.length === 1 ? 'pipeline' : 'pipelines'} ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''} ${names.length === 1 ? 'is' : 'are'} INVALID (never evaluated or triggered)`
+    : 'no pipeline is blocked by name';
+  return `invalid config in ${project.invalidFiles.join(', ')}: ${blocked}; run 'interlock validate'`;
+}
+
+/** True when `p` is a pipeline blocked by config errors or failing its registration checks (shown as INVALID). */
+export function isInvalid<T extends object>(p: T | InvalidPipeline): p is InvalidPipeline {
+  return (p as { status?: unknown }).status === 'INVALID';
 }
 
 /**
- * All pipelines: YAML-defined ones win over store-registered ones of the same name; every registered one is checked
- * like a new registration (an entry that fails is listed in `invalid`, and never breaks the others). Sorted by name.
+ * The error for using an INVALID pipeline (exit 2): CONFIG_INVALID (HTTP 400) with its diagnostics for one a YAML
+ * file blocks; PIPELINE_INVALID (HTTP 409) for a registered one the store holds that fails the checks a new
+ * registration would (fix: DELETE it and register it again).
  */
-export async function pipelineCatalog(ctx: Context): Promise<PipelineCatalog> {
-  const byName = new Map<string, PipelineSpec>();
-  const invalid: InvalidPipeline[] = [];
+export function invalidPipelineError(p: InvalidPipeline): InterlockError {
+  const n = p.problems.length;
+  if (p.source === 'api') {
+    const first = p.problems[0];
+    return new InterlockError(
+      'PIPELINE_INVALID',
+      `pipeline '${p.name}' (registered) is INVALID and will not be evaluated or run: ${first?.path ? `${first.path}: ` : ''}${first?.message ?? ''}${n > 1 ? ` (and ${n - 1} more)` : ''}; DELETE it and register it again`,
+      { pipeline: p.name, problems: p.problems },
+    );
+  }
+  const diagnostics = p.problems.filter((d): d is Diagnostic => 'file' in d && 'severity' in d);
+  return new InterlockError(
+    'CONFIG_INVALID',
+    `pipeline '${p.name}' is INVALID (${n} config ${n === 1 ? 'problem' : 'problems'} in ${p.source}): it is never evaluated or triggered until fixed`,
+    { pipeline: p.name, problems: p.problems, ...(diagnostics.length ? { diagnostics } : {}) },
+  );
+}
+
+/** A registered pipeline read back from the store, checked like a new registration each time it is loaded. */
+function checked(ctx: Context, entry: StoredPipeline): PipelineSpec | InvalidPipeline {
+  const c = checkStoredPipeline(ctx, entry);
+  return c.ok ? c.spec : c.invalid;
+}
+
+/** The usable pipelines (see allPipelineEntries), sorted by name. */
+export async function allPipelines(ctx: Context): Promise<PipelineSpec[]> {
+  return (await allPipelineEntries(ctx)).filter((p): p is PipelineSpec => !isInvalid(p));
+}
+
+/**
+ * All pipelines, INVALID ones included, sorted by name. YAML-defined ones win over store-registered ones of the same
+ * name, and a name an invalid YAML file defines is INVALID (the file is the source of truth even while broken).
+ * Every registered one is checked like a new registration: one that fails is INVALID and never breaks the others.
+ */
+export async function allPipelineEntries(ctx: Context): Promise<Array<PipelineSpec | InvalidPipeline>> {
+  const byName = new Map<string, PipelineSpec | InvalidPipeline>();
   for (const entry of await ctx.store.listPipelines()) {
-    if (ctx.project.pipelines.has(entry.name)) continue;
-    const c = checkStoredPipeline(ctx, entry);
-    if (c.ok) byName.set(entry.name, c.spec);
-    else invalid.push(c.invalid);
+    if (ctx.project.pipelines.has(entry.name) || ctx.project.invalid.has(entry.name)) continue;
+    byName.set(entry.name, checked(ctx, entry));
   }
   for (const [name, p] of ctx.project.pipelines) byName.set(name, p);
-  const pipelines = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-  return { pipelines, invalid: invalid.sort((a, b) => a.name.localeCompare(b.name)) };
+  for (const [name, p] of ctx.project.invalid) byName.set(name, p);
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The usable pipelines (see pipelineCatalog), sorted by name. */
-export async function allPipelines(ctx: Context): Promise<PipelineSpec[]> {
-  return (await pipelineCatalog(ctx)).pipelines;
-}
-
-/**
- * One pipeline by name, or PIPELINE_NOT_FOUND naming the known ones. A registered one is checked like a new
- * registration each time: PIPELINE_INVALID (with every problem) when it fails, so it is never evaluated or run.
- */
-export async function getPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
+/** One pipeline by name, INVALID ones included; PIPELINE_NOT_FOUND naming the known ones. */
+export async function findPipeline(ctx: Context, name: string): Promise<PipelineSpec | InvalidPipeline> {
+  const invalid = ctx.project.invalid.get(name);
+  if (invalid) return invalid;
   const fromFile = ctx.project.pipelines.get(name);
   if (fromFile) return fromFile;
   const stored = await ctx.store.getPipeline(name);
-  if (stored) {
-    const c = checkStoredPipeline(ctx, stored);
-    if (c.ok) return c.spec;
-    const { problems } = c.invalid;
-    const first = problems[0];
-    throw new InterlockError(
-      'PIPELINE_INVALID',
-      `pipeline '${name}' (registered) is INVALID and will not be evaluated or run: ${first?.path ? `${first.path}: ` : ''}${first?.message ?? ''}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}; DELETE it and register it again`,
-      { pipeline: name, problems },
-    );
-  }
-  const known = (await allPipelines(ctx)).map((p) => p.name);
+  if (stored) return checked(ctx, stored);
+  const known = (await allPipelineEntries(ctx)).map((p) => p.name);
   const hint = known.length
     ? ` (known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''})`
     : ' (no pipelines defined)';
   throw new InterlockError('PIPELINE_NOT_FOUND', `unknown pipeline '${name}'${hint}`, { pipeline: name });
+}
+
+/**
+ * One pipeline that may be evaluated or run: PIPELINE_NOT_FOUND naming the known ones, CONFIG_INVALID (with its
+ * diagnostics) for an INVALID one.
+ */
+export async function getPipeline(ctx: Context, name: string): Promise<PipelineSpec> {
+  const p = await findPipeline(ctx, name);
+  if (isInvalid(p)) throw invalidPipelineError(p);
+  return p;
 }

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { checkPipelineDocument, checkSchema, type DocumentProblem, formatPath } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
-import type { PipelineSpec } from '../core/types.js';
+import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { confineEvaluator } from '../evaluator/index.js';
 import type { StoredPipeline } from '../store/index.js';
 import {
@@ -16,7 +16,7 @@ import {
   redactUrlUserinfo,
 } from '../trigger/index.js';
 import { sendAlerts } from './alerting.js';
-import type { Context } from './context.js';
+import { type Context, isInvalid } from './context.js';
 import { expireOverdueRun } from './touch.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */
@@ -187,7 +187,7 @@ export async function registerPipeline(
 ): Promise<Registration> {
   const checked = validatePipelineDocument(ctx, document);
   const spec = checked.spec;
-  const yaml = ctx.project.pipelines.get(spec.name);
+  const yaml = ctx.project.pipelines.get(spec.name) ?? ctx.project.invalid.get(spec.name);
   if (yaml) {
     throw new InterlockError(
       'ALREADY_EXISTS',
@@ -232,7 +232,7 @@ export async function registerPipeline(
  * A YAML-defined one → CONFLICT; unknown → PIPELINE_NOT_FOUND; one with a run in progress → CONFLICT.
  */
 export async function unregisterPipeline(ctx: Context, name: string): Promise<PipelineSpec | InvalidPipeline> {
-  const yaml = ctx.project.pipelines.get(name);
+  const yaml = ctx.project.pipelines.get(name) ?? ctx.project.invalid.get(name);
   if (yaml) {
     throw new InterlockError(
       'CONFLICT',
@@ -271,15 +271,6 @@ function parseOrUndefined(json: string): unknown {
 
 // ---------------------------------------------------------------- registered pipelines read back from the store
 // Whoever can write to the store is trusted no more than an API caller: every read is checked like a registration.
-
-/** A pipeline that cannot be used: shown (status INVALID, every problem listed), never evaluated or triggered. */
-export interface InvalidPipeline {
-  name: string;
-  /** Where it came from: 'api' (a registered pipeline read from the store). */
-  source: string;
-  status: 'INVALID';
-  problems: DocumentProblem[];
-}
 
 export type StoredPipelineCheck = { ok: true; spec: PipelineSpec } | { ok: false; invalid: InvalidPipeline };
 
@@ -364,10 +355,6 @@ export function checkStoredPipeline(ctx: Context, entry: StoredPipeline): Stored
 }
 
 /** An INVALID pipeline as the API lists it. */
-export function invalidPipelineView(p: InvalidPipeline) {
-  return { ...p, origin: p.source === 'api' ? ('api' as const) : ('yaml' as const) };
-}
-
 const SECRET_HEADER = /auth|cookie|token|secret|passw|key|credential|signature/i;
 const ONLY_VARS = /^(\s*(Bearer|Basic|Token)?\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)+$/i;
 
@@ -376,7 +363,16 @@ const ONLY_VARS = /^(\s*(Bearer|Basic|Token)?\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*)
  * (secret-looking header values, URL passwords, secret-looking query parameters and body members).
  * `${VAR}` references are kept: they are not secrets.
  */
-export function pipelineView(spec: PipelineSpec) {
+export function pipelineView(spec: PipelineSpec): ReturnType<typeof specView>;
+export function pipelineView(spec: PipelineSpec | InvalidPipeline): ReturnType<typeof specView> | InvalidView;
+export function pipelineView(spec: PipelineSpec | InvalidPipeline) {
+  if (isInvalid(spec)) return { ...spec, origin: spec.source === 'api' ? ('api' as const) : ('yaml' as const) };
+  return specView(spec);
+}
+
+type InvalidView = InvalidPipeline & { origin: 'api' | 'yaml' };
+
+function specView(spec: PipelineSpec) {
   const view = { ...spec, origin: spec.source === 'api' ? ('api' as const) : ('yaml' as const) };
   const t = spec.trigger;
   if (t?.type === 'http') {

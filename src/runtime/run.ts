@@ -3,6 +3,7 @@
 import { makeAlert } from '../alert/index.js';
 import { InterlockError } from '../core/errors.js';
 import { ulid } from '../core/ids.js';
+import { missingVarsMessage } from '../core/template.js';
 import type {
   Alert,
   DecisionSource,
@@ -97,7 +98,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
   if (missing.length) {
     throw new InterlockError(
       'TRIGGER_ENV_MISSING',
-      `trigger of '${name}' needs environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not set`,
+      `trigger of '${name}' cannot fire: ${missingVarsMessage(missing, process.env)}`,
       { pipeline: name, missing },
     );
   }

@@ -2,6 +2,7 @@
 import { InterlockError } from '../core/errors.js';
 import type {
   DecisionRecord,
+  InvalidPipeline,
   PipelineSpec,
   Readiness,
   RunEvent,
@@ -12,8 +13,7 @@ import type {
 import { decideReadiness, traitState } from '../engine/index.js';
 import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
-import { allPipelines, getPipeline, pipelineCatalog } from './context.js';
-import type { InvalidPipeline } from './register.js';
+import { allPipelineEntries, allPipelines, findPipeline, getPipeline, isInvalid } from './context.js';
 import { touchActiveRun } from './touch.js';
 
 export interface PipelineStatus {
@@ -56,30 +56,14 @@ export async function pipelineStatus(ctx: Context, name?: string): Promise<Pipel
   return Promise.all(pipelines.map((p) => statusOf(ctx, p, now)));
 }
 
-/** Statuses of the usable pipelines, and the registered ones that are INVALID (listed, never evaluated). */
-export interface StatusReport {
-  statuses: PipelineStatus[];
-  invalid: InvalidPipeline[];
-}
-
 /**
- * Like pipelineStatus, but a registered pipeline that fails its checks is reported in `invalid` instead of failing
- * the whole listing (or, for one name, instead of throwing PIPELINE_INVALID).
+ * `status` as the CLI shows it: every pipeline, INVALID ones included (with their problems), or one by name
+ * (PIPELINE_NOT_FOUND if unknown). INVALID ones are only listed: nothing is read or evaluated for them.
  */
-export async function pipelineStatusReport(ctx: Context, name?: string): Promise<StatusReport> {
+export async function statusOverview(ctx: Context, name?: string): Promise<Array<PipelineStatus | InvalidPipeline>> {
   const now = ctx.clock.now();
-  if (name !== undefined) {
-    try {
-      return { statuses: [await statusOf(ctx, await getPipeline(ctx, name), now)], invalid: [] };
-    } catch (err) {
-      if (!(err instanceof InterlockError) || err.code !== 'PIPELINE_INVALID') throw err;
-      const problems = (err.context.problems ?? []) as InvalidPipeline['problems'];
-      return { statuses: [], invalid: [{ name, source: 'api', status: 'INVALID', problems }] };
-    }
-  }
-  const catalog = await pipelineCatalog(ctx);
-  const statuses = await Promise.all(catalog.pipelines.map((p) => statusOf(ctx, p, now)));
-  return { statuses, invalid: catalog.invalid };
+  const entries = name ? [await findPipeline(ctx, name)] : await allPipelineEntries(ctx);
+  return Promise.all(entries.map((p) => (isInvalid(p) ? p : statusOf(ctx, p, now))));
 }
 
 /** The JSON shape of an INVALID pipeline in `status --json`: outcome INVALID and every problem. */

@@ -5,20 +5,34 @@ import type { Diagnostic } from '../core/errors.js';
 
 export interface ValidationReport {
   configFile: string;
+  /** Pipelines without errors. */
   pipelines: string[];
+  /** Pipelines blocked by errors (INVALID: never evaluated or triggered). */
+  invalidPipelines: string[];
   archetypes: string[];
   errors: Diagnostic[];
   warnings: Diagnostic[];
+  /** With `strict`, warnings fail validation too. */
+  strict: boolean;
+  /** No errors, and no warnings either when strict. */
+  valid: boolean;
 }
 
-export function validateProject(cwd: string, configPath?: string): ValidationReport {
+/** Loads the whole project and sorts its diagnostics; `strict` makes any warning fail validation. */
+export function validateProject(cwd: string, configPath?: string, opts: { strict?: boolean } = {}): ValidationReport {
   const configFile = findConfigFile(cwd, configPath);
   const p = loadProject(configFile);
+  const errors = p.diagnostics.filter((d) => d.severity === 'error');
+  const warnings = p.diagnostics.filter((d) => d.severity === 'warning');
+  const strict = opts.strict ?? false;
   return {
     configFile,
     pipelines: [...p.pipelines.keys()].sort(),
+    invalidPipelines: [...p.invalid.keys()].sort(),
     archetypes: [...p.archetypes.keys()].sort(),
-    errors: p.diagnostics.filter((d) => d.severity === 'error'),
-    warnings: p.diagnostics.filter((d) => d.severity === 'warning'),
+    errors,
+    warnings,
+    strict,
+    valid: errors.length === 0 && !(strict && warnings.length > 0),
   };
 }

@@ -91,6 +91,42 @@ describe('POST /api/pipelines', () => {
     );
   });
 
+  it('400 lists structural and semantic problems in one answer (unknown keys and an unknown archetype)', async () => {
+    const s = await start(makeProject(dir()));
+    const r = await api(
+      s.url,
+      'POST',
+      '/api/pipelines',
+      doc({ archetype: 'gat', traits: { a: { evaluator: 'pass', confg: { k: 1 }, timout: 5 } } }),
+    );
+    expect(r.status).toBe(400);
+    expect(r.body.error.details.problems).toEqual([
+      { path: 'traits.a.confg', message: "unknown key 'confg' (did you mean 'config'?)" },
+      { path: 'traits.a.timout', message: "unknown key 'timout' (did you mean 'timeout'?)" },
+      { path: 'archetype', message: "unknown archetype 'gat' (known: gate)" },
+    ]);
+  });
+
+  it('durations may be written as 90s, 15m, 1h30m: stored as seconds', async () => {
+    const s = await start(makeProject(dir()));
+    const r = await api(
+      s.url,
+      'POST',
+      '/api/pipelines',
+      doc({ traits: { a: { evaluator: 'pass', ttl: '15m', timeout: '90s' } } }),
+    );
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.pipeline.traits[0]).toMatchObject({ ttlSeconds: 900, timeoutSeconds: 90 });
+    const bad = await api(
+      s.url,
+      'POST',
+      '/api/pipelines',
+      doc({ name: 'reg2', traits: { a: { evaluator: 'pass', ttl: '15 minutes' } } }),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.problems[0].message).toMatch(/90s, 15m, 2h, 1d or 1h30m/);
+  });
+
   it('400 for semantic problems: unknown archetype, a trait the archetype does not declare (did you mean…)', async () => {
     const s = await start(makeProject(dir()));
     const arch = await api(s.url, 'POST', '/api/pipelines', doc({ archetype: 'nope' }));
@@ -231,8 +267,13 @@ describe('registration policy (403 unless the server trusts registrations)', () 
     expect(r.body.error.message).toContain(`\${AWS_SECRET_ACCESS_KEY}`);
     const templatedHost = doc({ trigger: { type: 'http', url: `http://\${TARGET}/x` } });
     expect((await api(s.url, 'POST', '/api/pipelines', templatedHost)).status).toBe(403);
+    // Not http(s) at all is a config error for YAML and API alike (400), before any policy question.
     const notHttp = doc({ trigger: { type: 'http', url: 'file:///etc/passwd' } });
-    expect((await api(s.url, 'POST', '/api/pipelines', notHttp)).status).toBe(403);
+    const notHttpR = await api(s.url, 'POST', '/api/pipelines', notHttp);
+    expect(notHttpR.status).toBe(400);
+    expect(notHttpR.body.error.details.problems).toEqual([
+      { path: 'trigger.url', message: expect.stringContaining('expected an http:// or https:// URL') },
+    ]);
     const runId = doc({
       trigger: {
         type: 'http',

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { api, expectErrorShape, fired, makeProject, raw, useServers, waitForRun } from './support.js';
+import { api, expectErrorShape, fired, makeProject, RECORD_TRIGGER, raw, useServers, waitForRun } from './support.js';
 
 const { dir, start, cleanup } = useServers();
 
@@ -210,6 +210,54 @@ describe('POST /api/pipelines/{id}/run', () => {
   });
 });
 
+describe('INVALID pipelines (a bad pipeline file blocks only the pipelines it defines)', () => {
+  it('listed as INVALID with their problems; evaluate/run/readiness answer 400 and fire nothing; the rest work', async () => {
+    const root = makeProject(dir(), {
+      files: {
+        'pipelines/typo.yaml': `name: typo\narchetype: gate\ntraits:\n  a: { evaluator: pass, timout: 5 }\n${RECORD_TRIGGER}`,
+      },
+    });
+    const s = await start(root);
+    expect(s.logs).toEqual([
+      "invalid config in pipelines/typo.yaml: pipeline typo is INVALID (never evaluated or triggered); run 'interlock validate'",
+    ]);
+    const list = await api(s.url, 'GET', '/api/pipelines');
+    expect(list.status).toBe(200);
+    expect(list.body.map((p: { name: string }) => p.name)).toEqual(['no-trigger', 'p', 'typo']);
+    const problem = expect.objectContaining({ file: 'pipelines/typo.yaml', line: 4, path: 'traits.a.timout' });
+    expect(list.body[2]).toEqual({
+      name: 'typo',
+      status: 'INVALID',
+      source: 'pipelines/typo.yaml',
+      origin: 'yaml',
+      problems: [problem],
+    });
+    expect((await api(s.url, 'GET', '/api/pipelines/typo')).body).toMatchObject({ status: 'INVALID' });
+    for (const [method, path] of [
+      ['POST', '/api/pipelines/typo/evaluate'],
+      ['POST', '/api/pipelines/typo/run'],
+      ['GET', '/api/pipelines/typo/readiness'],
+    ] as const) {
+      const r = await api(s.url, method, path);
+      expect(r.status, path).toBe(400);
+      expectErrorShape(r);
+      expect(r.body.error.code).toBe('CONFIG_INVALID');
+      expect(r.body.error.message).toContain("pipeline 'typo' is INVALID");
+      expect(r.body.error.details.problems).toEqual([problem]);
+    }
+    // Its name stays taken: neither registered over it nor deleted.
+    const reg = await api(s.url, 'POST', '/api/pipelines', { name: 'typo', archetype: 'gate' });
+    expect(reg.status).toBe(409);
+    expect((await api(s.url, 'DELETE', '/api/pipelines/typo')).status).toBe(409);
+    // The valid pipeline still evaluates and runs.
+    expect((await api(s.url, 'POST', '/api/pipelines/p/evaluate')).body.outcome).toBe('READY');
+    const run = await api(s.url, 'POST', '/api/pipelines/p/run');
+    expect(run.status).toBe(202);
+    await waitForRun(s.url, run.body.run.runId, ['COMPLETED']);
+    expect(fired(root)).toEqual([run.body.run.runId]);
+  });
+});
+
 describe('runs and history', () => {
   it('GET runs: newest first, ?limit; bad limit → 400', async () => {
     const s = await start(makeProject(dir()));
@@ -229,6 +277,17 @@ describe('runs and history', () => {
       expectErrorShape(r);
       expect(r.body.error.code).toBe('INVALID_REQUEST');
     }
+    // The same time reader as `history --at`: the message names the accepted forms; epoch seconds work.
+    const yesterday = await api(s.url, 'GET', '/api/pipelines/p/history?before=yesterday');
+    expect(yesterday.status).toBe(400);
+    expect(yesterday.body.error.message).toMatch(
+      /^invalid query: before: expected a time: ISO 8601 .*epoch seconds or milliseconds/,
+    );
+    const lastSecond = Math.ceil(all.body[0].createdAt / 1000) + 1;
+    const bySeconds = await api(s.url, 'GET', `/api/pipelines/p/runs?before=${lastSecond}`);
+    expect(bySeconds.status).toBe(200);
+    expect(bySeconds.body).toHaveLength(3);
+    expect((await api(s.url, 'GET', '/api/pipelines/p/runs?before=1000000000')).body).toEqual([]);
     expect((await api(s.url, 'GET', '/api/pipelines/nope/runs')).status).toBe(404);
   });
 

@@ -1,5 +1,6 @@
 // `interlock serve` as a real process (the built CLI): bind address, auth, refusing to listen unprotected, and
 // graceful shutdown on SIGTERM with work in flight.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs are tested here.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,17 @@ describe('interlock serve: address and auth', () => {
     expect(p.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(p.stderr()).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\n/);
     expect((await api(p.url, 'GET', '/api/pipelines')).status).toBe(200);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('warns at start about config warnings, e.g. a ${VAR} an http trigger needs that is not set', async () => {
+    const root = project({ trigger: 'trigger:\n  type: http\n  url: "https://${IL_SERVE_TEST_HOST}/x"\n' });
+    const p = await serve(root, [], { IL_SERVE_TEST_HOST: '' });
+    expect(await until(() => p.stderr().includes('IL_SERVE_TEST_HOST'), 2000), p.stderr()).toBe(true);
+    expect(p.stderr()).toContain(
+      'interlock: pipelines/p.yaml:8:8 warning: trigger.url: environment variable IL_SERVE_TEST_HOST is empty here',
+    );
     p.child.kill('SIGTERM');
     expect(await p.exited).toEqual({ code: 0, signal: null });
   });

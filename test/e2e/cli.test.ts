@@ -1,5 +1,6 @@
 // End-to-end: the BUILT CLI's commands as a user runs them — init, the README quick start, status, history,
 // validate, add-pipeline, usage errors, config discovery, EPIPE, colours, and failing closed on store errors.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs are tested here.
 
 import {
   existsSync,
@@ -379,6 +380,25 @@ describe.concurrent('history', () => {
     const badAt = await cli(['history', 'example', '--at', 'yesterday-ish'], { cwd: demo });
     expect(badAt.code, show(badAt)).toBe(2);
   });
+
+  it('--at refuses clock times that do not exist (exit 2) and reads epoch seconds or milliseconds by magnitude', async (ctx) => {
+    const demo = await initDemo(ctx);
+    const ev = await cli(['evaluate', 'example', '--json'], { cwd: demo });
+    expect(ev.code, show(ev)).toBe(0);
+    const t = json(ev).readiness.decidedAt as number;
+    for (const bad of ['99:99', '25:00']) {
+      const r = await cli(['history', 'example', '--at', bad], { cwd: demo });
+      expect(r.code, show(r)).toBe(2);
+      expect(r.stderr).toContain(`--at: cannot read time '${bad}'`);
+      expect(r.stderr).toMatch(/ISO 8601.*HH:MM.*epoch seconds or milliseconds/);
+    }
+    // Seconds (below 10^11) and milliseconds: the decision is in force from its instant on, not before.
+    const atSec = await cli(['history', 'example', '--json', '--at', String(Math.ceil(t / 1000))], { cwd: demo });
+    expect(atSec.code, show(atSec)).toBe(0);
+    expect(json(atSec).map((d: { id: string }) => d.id)).toEqual([json(ev).decisionId]);
+    const atMs = await cli(['history', 'example', '--json', '--at', String(t - 1)], { cwd: demo });
+    expect(json(atMs)).toEqual([]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -433,9 +453,16 @@ describe.concurrent('validate', () => {
         lines.some((l) => re.test(l)),
         `${re}\n${r.stdout}`,
       ).toBe(true);
+    // One pass: the semantic rules ran on what parsed of one.yaml and three.yaml too (their trait `a` has no
+    // evaluator), so warnings come with the errors rather than after they are fixed.
+    expect(lines).toContain(
+      "pipelines/one.yaml:5:3 warning: traits.a: required trait 'a' has no evaluator: it always fails (NO_EVALUATOR), so this pipeline can never be READY; set traits.a.evaluator",
+    );
     const diagLines = lines.filter((l) => /^[\w./-]+\.yaml:\d+:\d+ /.test(l));
-    expect(diagLines).toHaveLength(7);
-    expect(lines.at(-1)).toMatch(/^7 error\(s\), 0 warning\(s\)$/);
+    expect(diagLines).toHaveLength(9);
+    // Errors first, then warnings.
+    expect(diagLines.findIndex((l) => l.includes(' warning: '))).toBe(7);
+    expect(lines.at(-1)).toMatch(/^7 error\(s\), 2 warning\(s\)/);
 
     const j = await cli(['validate', '--json'], { cwd: dir });
     expect(j.code, show(j)).toBe(2);
@@ -459,7 +486,7 @@ describe.concurrent('validate', () => {
     const j = await cli(['evaluate', 'three', '--json'], { cwd: dir });
     expect(j.code).toBe(2);
     expect(json(j).error.code).toBe('CONFIG_INVALID');
-    expect(json(j).error.diagnostics).toHaveLength(7);
+    expect(json(j).error.diagnostics).toHaveLength(9);
   });
 
   it('a valid project → exit 0, "valid"', async (ctx) => {
@@ -469,6 +496,155 @@ describe.concurrent('validate', () => {
     expect(r.stdout).toMatch(/^valid: 1 pipeline\(s\), 3 archetype\(s\)$/m);
     const j = await cli(['validate', '--json'], { cwd: demo });
     expect(json(j)).toMatchObject({ valid: true, errors: [], pipelines: ['example'] });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe.concurrent('validate --strict', () => {
+  it('a required trait without an evaluator is a warning naming it; --strict makes it an error (exit 2)', async (ctx) => {
+    const root = minimalProject(tmp(ctx), [{ type: 'fresh', evaluator: 'pass' }, { type: 'upstream' }]);
+    const r = await cli(['validate'], { cwd: root });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toContain(
+      "pipelines/p.yaml:7:3 warning: traits.upstream: required trait 'upstream' has no evaluator: it always fails (NO_EVALUATOR), so this pipeline can never be READY; set traits.upstream.evaluator",
+    );
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('valid: 1 pipeline(s), 1 archetype(s), 1 warning(s)');
+
+    const strict = await cli(['validate', '--strict'], { cwd: root });
+    expect(strict.code, show(strict)).toBe(2);
+    expect(strict.stdout).toContain("required trait 'upstream' has no evaluator");
+    expect(strict.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '0 error(s), 1 warning(s): warnings are errors with --strict',
+    );
+
+    const j = json(await cli(['validate', '--strict', '--json'], { cwd: root }));
+    expect(j).toMatchObject({ valid: false, strict: true, errors: [] });
+    expect(j.warnings).toEqual([
+      expect.objectContaining({
+        file: 'pipelines/p.yaml',
+        path: 'traits.upstream',
+        severity: 'warning',
+        message: expect.stringContaining("'upstream'"),
+      }),
+    ]);
+    expect(json(await cli(['validate', '--json'], { cwd: root }))).toMatchObject({ valid: true, strict: false });
+  });
+
+  it('an unset ${VAR} of an http trigger is a validate warning; VAR= is reported as empty', async (ctx) => {
+    const root = minimalProject(tmp(ctx), [{ type: 'fresh', evaluator: 'pass' }]);
+    writeFiles(root, {
+      'pipelines/p.yaml': `name: p\narchetype: gate\ntraits:\n  fresh: { evaluator: pass }\ntrigger:\n  type: http\n  url: "https://\${IL_E2E_HOST}/x"\n  headers: { Authorization: "Bearer \${IL_E2E_TOKEN}" }\n`,
+    });
+    const env = { IL_E2E_TOKEN: '' };
+    const r = await cli(['validate'], { cwd: root, env });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toContain('trigger.url: environment variable IL_E2E_HOST is not set here');
+    expect(r.stdout).toContain('trigger.headers.Authorization: environment variable IL_E2E_TOKEN is empty here');
+    expect((await cli(['validate', '--strict'], { cwd: root, env })).code).toBe(2);
+    const set = await cli(['validate', '--strict'], { cwd: root, env: { IL_E2E_TOKEN: 't', IL_E2E_HOST: 'h' } });
+    expect(set.code, show(set)).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe.concurrent('blast radius: a bad file blocks only what it defines', () => {
+  const TRIGGER = 'trigger:\n  type: command\n  command: "echo $INTERLOCK_PIPELINE >> fired.log"\n';
+  function project(root: string): string {
+    minimalProject(root, [{ type: 'a', evaluator: 'pass' }], { pipeline: 'good' });
+    writeFiles(root, {
+      'pipelines/good.yaml': `name: good\narchetype: gate\ntraits:\n  a: { evaluator: pass }\n${TRIGGER}`,
+      'pipelines/typo.yaml': `name: typo\narchetype: gate\ntraits:\n  a: { evaluator: pass, timout: 5 }\n${TRIGGER}`,
+      'archetypes/bad.yaml': 'name: bad\nrequiredTraits: [{ type: a, defaultTtl: soon }]\n',
+      'pipelines/uses-bad.yaml': `name: uses-bad\narchetype: bad\ntraits:\n  a: { evaluator: pass }\n${TRIGGER}`,
+    });
+    return root;
+  }
+  const fired = (root: string) =>
+    existsSync(join(root, 'fired.log'))
+      ? readFileSync(join(root, 'fired.log'), 'utf8').split('\n').filter(Boolean)
+      : [];
+  const WARNING =
+    "interlock: warning: invalid config in archetypes/bad.yaml, pipelines/typo.yaml: pipelines typo, uses-bad are INVALID (never evaluated or triggered); run 'interlock validate'\n";
+
+  it('the valid pipeline evaluates and runs, with a one-line warning naming the invalid files', async (ctx) => {
+    const root = project(tmp(ctx));
+    const ev = await cli(['evaluate', 'good'], { cwd: root });
+    expect(ev.code, show(ev)).toBe(0);
+    expect(ev.stdout.trimEnd().split('\n').at(-1)).toBe('READY');
+    expect(ev.stderr).toBe(WARNING);
+    const run = await cli(['run', 'good'], { cwd: root });
+    expect(run.code, show(run)).toBe(0);
+    expect(fired(root)).toEqual(['good']);
+  });
+
+  it('evaluate/run of an INVALID pipeline exit 2 with its diagnostics; nothing is evaluated or fired', async (ctx) => {
+    const root = project(tmp(ctx));
+    for (const [cmd, name, file] of [
+      ['evaluate', 'typo', 'pipelines/typo.yaml:4:25 traits.a.timout'],
+      ['run', 'typo', 'pipelines/typo.yaml:4:25 traits.a.timout'],
+      ['evaluate', 'uses-bad', 'archetypes/bad.yaml:2:41 requiredTraits.0.defaultTtl'],
+      ['run', 'uses-bad', 'archetypes/bad.yaml:2:41 requiredTraits.0.defaultTtl'],
+    ] as const) {
+      const r = await cli([cmd, name], { cwd: root });
+      expect(r.code, `${cmd} ${name}\n${show(r)}`).toBe(2);
+      expect(r.stderr).toContain(file);
+      expect(r.stderr).toContain(`interlock: pipeline '${name}' is INVALID`);
+      expect(r.stdout).not.toMatch(/READY/);
+    }
+    const j = await cli(['run', 'typo', '--json'], { cwd: root });
+    expect(j.code).toBe(2);
+    expect(json(j).error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      diagnostics: [expect.objectContaining({ path: 'traits.a.timout' })],
+    });
+    expect(fired(root)).toEqual([]);
+    expect(json(await cli(['history', 'good', '--json'], { cwd: root }))).toEqual([]);
+  });
+
+  it('status shows INVALID ones with their diagnostics (table, detail exit 2, --json); validate still fails', async (ctx) => {
+    const root = project(tmp(ctx));
+    const table = await cli(['status'], { cwd: root });
+    expect(table.code, show(table)).toBe(0);
+    const rows = table.stdout.trimEnd().split('\n');
+    expect(rows.find((l) => l.startsWith('typo '))).toMatch(
+      /^typo +INVALID .*1 config problem\(s\): pipelines\/typo\.yaml:4:25 traits\.a\.timout: unknown key 'timout'/,
+    );
+    expect(rows.find((l) => l.startsWith('uses-bad '))).toMatch(/^uses-bad +INVALID .*archetypes\/bad\.yaml:2:41/);
+    expect(rows.find((l) => l.startsWith('good '))).toMatch(/^good +NOT_READY/);
+
+    const one = await cli(['status', 'typo'], { cwd: root });
+    expect(one.code, show(one)).toBe(2);
+    expect(one.stdout).toContain(
+      "  pipelines/typo.yaml:4:25 traits.a.timout: unknown key 'timout' (did you mean 'timeout'?)",
+    );
+    expect(one.stdout).toMatch(/^INVALID$/m);
+
+    const all = json(await cli(['status', '--json'], { cwd: root }));
+    expect(all.map((s: { pipeline: string; outcome: string }) => [s.pipeline, s.outcome])).toEqual([
+      ['good', 'NOT_READY'],
+      ['typo', 'INVALID'],
+      ['uses-bad', 'INVALID'],
+    ]);
+    expect(all[1]).toMatchObject({
+      source: 'pipelines/typo.yaml',
+      problems: [expect.objectContaining({ line: 4, col: 25 })],
+    });
+
+    const v = await cli(['validate'], { cwd: root });
+    expect(v.code, show(v)).toBe(2);
+    expect(v.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '2 error(s), 0 warning(s) (INVALID, never evaluated: typo, uses-bad)',
+    );
+  });
+
+  it('an invalid interlock.yaml still stops everything (exit 2)', async (ctx) => {
+    const root = project(tmp(ctx));
+    writeFiles(root, { 'interlock.yaml': 'provider: sqlite\nevaluatorConcurency: 2\n' });
+    const r = await cli(['evaluate', 'good'], { cwd: root });
+    expect(r.code, show(r)).toBe(2);
+    expect(r.stderr).toContain("interlock.yaml:2:1 evaluatorConcurency: unknown key 'evaluatorConcurency'");
+    expect(r.stderr).toContain('interlock: 3 config errors (interlock.yaml is invalid)');
+    expect((await cli(['status'], { cwd: root })).code).toBe(2);
   });
 });
 

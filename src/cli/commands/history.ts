@@ -1,21 +1,15 @@
 // `interlock history <pipeline>`
 import { InterlockError } from '../../core/errors.js';
+import { parseTime, TIME_FORMS } from '../../core/time.js';
 import { openContext } from '../../runtime/context.js';
 import { pipelineDecisions, pipelineHistory } from '../../runtime/status.js';
 import { formatDecision, formatTime } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
 
-/** ISO 8601, epoch ms, or HH:MM[:SS] today in local time. */
-export function parseTime(s: string, now = new Date()): number {
-  if (/^\d{10,}$/.test(s)) return Number(s);
-  const hm = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(s);
-  if (hm) {
-    const d = new Date(now);
-    d.setHours(Number(hm[1]), Number(hm[2]), Number(hm[3] ?? 0), 0);
-    return d.getTime();
-  }
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new InterlockError('USAGE', `cannot read time '${s}' (use ISO 8601, epoch ms, or HH:MM)`);
+/** A time from the command line (see core/time for the forms), or USAGE naming the accepted forms. */
+function timeArg(flag: string, s: string, now: number): number {
+  const t = parseTime(s, now);
+  if (t === undefined) throw new InterlockError('USAGE', `${flag}: cannot read time '${s}' (use ${TIME_FORMS})`);
   return t;
 }
 
@@ -29,9 +23,11 @@ export async function history(
   if (!Number.isInteger(limit) || limit < 1)
     throw new InterlockError('USAGE', `--limit must be a whole number ≥ 1, got '${o.limit}'`);
   if (o.at && o.before) throw new InterlockError('USAGE', 'give --at or --before, not both');
+  // Times are read before the project is opened: a bad one is a usage error whatever the config says.
+  const now = Date.now();
   const opts = o.at
-    ? { limit: 1, before: parseTime(o.at) + 1 }
-    : { limit, before: o.before ? parseTime(o.before) : undefined };
+    ? { limit: 1, before: timeArg('--at', o.at, now) + 1 }
+    : { limit, before: o.before !== undefined ? timeArg('--before', o.before, now) : undefined };
   const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
   try {
     if (o.at) {

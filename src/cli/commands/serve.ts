@@ -1,4 +1,5 @@
 // `interlock serve`: run the HTTP API until SIGTERM/SIGINT, then shut down gracefully (exit 0).
+import { formatDiagnostic } from '../../core/errors.js';
 import { openContext } from '../../runtime/context.js';
 import { type ServeFlags, serverSettings } from '../../runtime/server-settings.js';
 import type { GlobalOptions, Out } from '../output.js';
@@ -15,6 +16,11 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
     const { startServer } = await import('../../api/index.js');
     const server = await startServer(ctx, settings, { version: VERSION });
     out.err(`listening on ${server.url}`);
+    // Config warnings (a ${VAR} a trigger needs is unset, a trait without an evaluator…) would otherwise only show
+    // when a run is refused.
+    for (const d of ctx.project.diagnostics) {
+      if (d.severity === 'warning') out.err(`interlock: ${formatDiagnostic(d)}`);
+    }
     if (server.insecure) {
       out.err(
         `interlock: warning: no API token and listening on ${server.url}: anyone who can reach it can register pipelines and trigger runs`,

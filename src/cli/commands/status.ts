@@ -1,7 +1,8 @@
 // `interlock status [pipeline]`
-import { openContext } from '../../runtime/context.js';
-import type { InvalidPipeline } from '../../runtime/register.js';
-import { invalidStatusView, type PipelineStatus, pipelineStatusReport, statusView } from '../../runtime/status.js';
+import { formatDiagnostic } from '../../core/errors.js';
+import type { InvalidPipeline } from '../../core/types.js';
+import { isInvalid, openContext } from '../../runtime/context.js';
+import { invalidStatusView, type PipelineStatus, statusOverview, statusView } from '../../runtime/status.js';
 import {
   formatBlocking,
   formatColumns,
@@ -54,34 +55,50 @@ function detail(out: Out, s: PipelineStatus, now: number): void {
   }
 }
 
-/** A registered pipeline that fails its checks: INVALID, and each problem on its own line. */
-function invalidDetail(out: Out, p: InvalidPipeline): void {
-  out.line(`${out.c.bold(p.name)} ${out.c.dim(`(${p.source})`)}: ${out.c.red('INVALID')} (never evaluated or run)`);
-  for (const pr of p.problems) out.line(`  ${pr.path ? `${pr.path}: ` : ''}${pr.message}`);
+/** One problem of an INVALID pipeline: file:line:col when it came from a file, else path: message. */
+function problemLine(p: InvalidPipeline['problems'][number]): string {
+  if (p.file !== undefined && p.line !== undefined && p.col !== undefined) {
+    return formatDiagnostic({
+      file: p.file,
+      line: p.line,
+      col: p.col,
+      path: p.path,
+      message: p.message,
+      severity: 'error',
+    });
+  }
+  return p.path ? `${p.path}: ${p.message}` : p.message;
 }
+
+function invalidDetail(out: Out, p: InvalidPipeline): void {
+  out.line(`${out.c.bold(p.name)} ${out.c.dim(`(${p.source})`)}`);
+  for (const problem of p.problems) out.line(`  ${problemLine(problem)}`);
+  out.line(out.c.red('INVALID'));
+  out.line(out.c.dim('  never evaluated or triggered until its config is fixed (interlock validate)'));
+}
+
+const view = (s: PipelineStatus | InvalidPipeline) => (isInvalid(s) ? invalidStatusView(s) : statusView(s));
 
 export async function status(out: Out, g: GlobalOptions, name?: string): Promise<number> {
   const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
   try {
     const now = ctx.clock.now();
-    const report = await pipelineStatusReport(ctx, name);
-    const list = report.statuses;
-    const byName = (a: { pipeline: string }, b: { pipeline: string }) => a.pipeline.localeCompare(b.pipeline);
-    if (name && report.invalid[0]) {
-      if (out.json) out.printJson(invalidStatusView(report.invalid[0]));
-      else invalidDetail(out, report.invalid[0]);
-      return 1;
-    }
+    const list = await statusOverview(ctx, name);
+    const one = list[0];
     if (out.json) {
-      out.printJson(
-        name ? statusView(list[0]) : [...list.map(statusView), ...report.invalid.map(invalidStatusView)].sort(byName),
-      );
-    } else if (name) {
-      detail(out, list[0], now);
-    } else if (list.length === 0 && report.invalid.length === 0) {
+      out.printJson(name && one ? view(one) : list.map(view));
+    } else if (name && one) {
+      if (isInvalid(one)) invalidDetail(out, one);
+      else detail(out, one, now);
+    } else if (list.length === 0) {
       out.line('no pipelines defined (add one with `interlock add-pipeline`)');
     } else {
       const rows = list.map((s) => {
+        if (isInvalid(s)) {
+          const first = s.problems[0];
+          const why = `${s.problems.length} config problem(s)${first ? `: ${problemLine(first)}` : ''}`;
+          return [s.name, stateLabel(out.c, 'INVALID'), '-', '-', '-', why.length > 90 ? `${why.slice(0, 89)}…` : why];
+        }
         const traits = s.readiness.traits;
         const passing = traits.filter((t) => t.state === 'PASS').length;
         const stale = traits.filter((t) => t.state === 'STALE').length;
@@ -95,17 +112,14 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
           blocking.length > 90 ? `${blocking.slice(0, 89)}…` : blocking,
         ];
       });
-      for (const p of report.invalid) {
-        const first = p.problems[0];
-        const why = `INVALID: ${first?.path ? `${first.path}: ` : ''}${first?.message ?? ''}`;
-        rows.push([p.name, out.c.red('INVALID'), '-', '-', '-', why.length > 90 ? `${why.slice(0, 89)}…` : why]);
-      }
       rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
       for (const l of formatColumns(['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'RUN', 'BLOCKING'], rows)) {
         out.line(l);
       }
     }
-    return name && list[0].readiness.outcome !== 'READY' ? 1 : 0;
+    // An INVALID pipeline is a config error (2), like `evaluate` of it; NOT_READY is 1.
+    if (!name || !one) return 0;
+    return isInvalid(one) ? 2 : one.readiness.outcome !== 'READY' ? 1 : 0;
   } finally {
     await ctx.close();
   }

@@ -25,7 +25,7 @@ describe('templates', () => {
   it('says which variables are not set, and which are empty', () => {
     expect(missingVarsMessage(['A'], {})).toBe('environment variable A is not set');
     expect(missingVarsMessage(['A', 'B'], { B: '' })).toBe(
-      'environment variable A is not set; environment variable B is not set (it is empty)',
+      'environment variable A is not set; environment variable B is empty',
     );
   });
 });
