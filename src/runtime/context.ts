@@ -1,6 +1,6 @@
 // The runtime context: a loaded project, its store and evaluator pool, opened once per command or server.
 
-import { AlertDispatcher, createSinks } from '../alert/index.js';
+import { AlertDispatcher, createSinks, undeliveredMessage } from '../alert/index.js';
 import type { LoadedProject } from '../config/index.js';
 import { assertValid, findConfigFile, loadProject } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
@@ -46,6 +46,8 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
   const alerts = new AlertDispatcher(createSinks(project.config.alerts.sinks), {
     onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
+    onUndelivered: (sink, alert, budgetMs) => warn(undeliveredMessage(sink, alert, budgetMs)),
+    budgetMs: project.config.alerts.timeoutSeconds * 1000,
   });
   return {
     project,
