@@ -11,6 +11,8 @@ import { type RedisServer, requireRedis, startRedis } from '../helpers/redis.js'
 import { ANSI, json, sh, show, stripAnsi, tempDirFor } from './support.js';
 
 const tmp = (ctx: TestContext): string => tempDirFor(ctx, 'interlock-e2e-conv-');
+/** Each test runs the CLI many times; on a loaded machine a run takes seconds. */
+const SLOW = { timeout: 120_000 };
 
 async function initDemo(ctx: TestContext, name = 'demo', extra: string[] = []): Promise<string> {
   const parent = tmp(ctx);
@@ -26,7 +28,7 @@ function onTerminal(args: string, cwd: string, env: NodeJS.ProcessEnv = {}, cols
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-describe.concurrent('add-pipeline writes pipelines that can become READY (item 9)', () => {
+describe.concurrent('add-pipeline writes pipelines that can become READY (item 9)', SLOW, () => {
   it('scaffold evaluators come with their config keys as placeholders; NOT_READY naming each key; filled in → READY', async (ctx) => {
     const demo = await initDemo(ctx);
     const add = await cli(['add-pipeline', '--name', 'sales', '--archetype', 'batch-ingestion'], { cwd: demo });
@@ -129,7 +131,7 @@ function longProject(ctx: TestContext): { root: string; value: string; reason: s
   return { root, value, reason };
 }
 
-describe.concurrent('values are never cut when piped; on a terminal, lines fit its width (item 14)', () => {
+describe.concurrent('values are never cut when piped; on a terminal, lines fit its width (item 14)', SLOW, () => {
   it('piped: evaluate, status, status <p> and history print every character, no "…"', async (ctx) => {
     const { root, value, reason } = longProject(ctx);
     const ev = await cli(['evaluate', 'p'], { cwd: root });
@@ -157,7 +159,7 @@ describe.concurrent('values are never cut when piped; on a terminal, lines fit i
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-describe.concurrent('CLI conventions (item 15)', () => {
+describe.concurrent('CLI conventions (item 15)', SLOW, () => {
   it('every subcommand --help lists the global options --json, --config and --no-color', async (ctx) => {
     const dir = tmp(ctx);
     const commands = [
@@ -265,7 +267,7 @@ describe.concurrent('CLI conventions (item 15)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-describe('init --provider redis keys each project apart (item 16)', () => {
+describe('init --provider redis keys each project apart (item 16)', SLOW, () => {
   let redis: RedisServer;
   beforeAll(async () => {
     requireRedis();

@@ -1,6 +1,6 @@
 // End-to-end: the npm package as a user gets it. `npm pack`, install the tarball globally into an empty prefix, then
 // `interlock init demo && cd demo && interlock evaluate example` → READY from the installed bin (dist/, templates
-// and schemas found inside the package). Slow: the install may compile better-sqlite3 (~2 min).
+// and schemas found inside the package). Slow-ish: npm installs the dependencies from its cache (or the registry).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,7 +76,21 @@ describe('npm package', () => {
       expect(existsSync(tarball)).toBe(true);
 
       // A global install into an empty prefix, as a user would; the local npm cache first (the registry is the
-      // fallback). better-sqlite3's install script is allowed explicitly (newer npm asks for it).
+      // fallback). better-sqlite3's install script is allowed explicitly (newer npm asks for it). Its native module
+      // is what this checkout already built, handed over through prebuild-install's local-prebuilds directory (the
+      // same tarball layout as its GitHub releases): compiling it again takes minutes on a busy machine and says
+      // nothing about our package. Were the name not to match, prebuild-install would fall back to a download or a
+      // compile, only slower.
+      const prebuilds = tempDirFor(ctx, 'interlock-prebuilds-');
+      const sqlite = JSON.parse(readFileSync(join(REPO, 'node_modules/better-sqlite3/package.json'), 'utf8'));
+      const abi = process.versions.modules;
+      const tgz = `better-sqlite3-v${sqlite.version}-node-v${abi}-${process.platform}-${process.arch}.tar.gz`;
+      const tar = await run(
+        'tar',
+        ['-czf', join(prebuilds, tgz), 'build/Release/better_sqlite3.node'],
+        join(REPO, 'node_modules/better-sqlite3'),
+      );
+      expect(tar.code, show(tar)).toBe(0);
       const prefix = tempDirFor(ctx, 'interlock-prefix-');
       const install = await run(
         npm,
@@ -92,6 +106,7 @@ describe('npm package', () => {
           tarball,
         ],
         packDir,
+        cleanEnv({ npm_config_better_sqlite3_local_prebuilds: prebuilds }),
       );
       expect(install.code, show(install)).toBe(0);
       const bin = join(prefix, 'bin', 'interlock');
