@@ -103,6 +103,18 @@ describe.concurrent('alert delivery budget', () => {
     ).toEqual(['PIPELINE_BLOCKED', 'TRAIT_FAILED']);
   }, 60_000);
 
+  it('`evaluate` is bounded the same way (alerts.timeout: 1)', async (ctx) => {
+    const hook = await slowWebhook(ctx);
+    const root = project(
+      ctx,
+      `alerts:\n  timeout: 1\n  sinks:\n    - { type: webhook, url: "${hook.url}", timeout: 10, retries: 2 }\n`,
+    );
+    const r = await timedCli(['evaluate', 'p'], { cwd: root });
+    expect(r.code, show(r)).toBe(1);
+    expect(r.ms, show(r)).toBeLessThan(1000 + 5000);
+    expect(r.stderr).toMatch(/alert PIPELINE_BLOCKED of p not delivered to webhook .* within 1 s/);
+  }, 60_000);
+
   it('the default budget is 5 s: `run` waits for it, then exits (not the webhook’s 3 × 10 s)', async (ctx) => {
     const hook = await slowWebhook(ctx);
     const root = project(
