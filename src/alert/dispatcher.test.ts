@@ -101,6 +101,81 @@ describe('AlertDispatcher', () => {
     expect(write).toHaveBeenCalledWith('interlock: warning: alert sink broken failed: disk full\n');
   });
 
+  it('gives up at the budget: the late deliveries are reported once each and aborted; the fast sink has every alert', async () => {
+    // A manual timer: the budget "runs out" when the test says so, no real time passes.
+    let fire: (() => void) | undefined;
+    let budgetAsked: number | undefined;
+    const startTimer = (ms: number, f: () => void) => {
+      budgetAsked = ms;
+      fire = f;
+      return () => (fire = undefined);
+    };
+    const signals: AbortSignal[] = [];
+    const hanging: AlertSink = {
+      name: 'webhook http://slow',
+      send: (_a, signal) => {
+        signals.push(signal as AbortSignal);
+        // Rejects when aborted, like fetch: that rejection must not be reported as a second failure.
+        return new Promise((_r, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+      },
+    };
+    const fast = recording('file');
+    const undelivered: string[] = [];
+    const errors: unknown[] = [];
+    let settled = false;
+    const d = new AlertDispatcher([hanging, fast.sink], {
+      budgetMs: 1500,
+      startTimer,
+      onUndelivered: (sink, alert, ms) => undelivered.push(`${sink} ${alert.kind} ${ms}`),
+      onError: (_s, e) => errors.push(e),
+    });
+    expect(d.budgetMs).toBe(1500);
+    const done = d.dispatch(alerts).then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(budgetAsked).toBe(1500);
+    expect(fast.got).toEqual(alerts);
+    expect(settled).toBe(false);
+    expect(signals.map((s) => s.aborted)).toEqual([false, false]);
+    fire?.();
+    await done;
+    expect(settled).toBe(true);
+    expect(undelivered.sort()).toEqual([
+      'webhook http://slow PIPELINE_BLOCKED 1500',
+      'webhook http://slow TRAIT_FAILED 1500',
+    ]);
+    expect(signals.map((s) => s.aborted)).toEqual([true, true]);
+    await new Promise((r) => setImmediate(r));
+    expect(errors).toEqual([]);
+  });
+
+  it('within the budget nothing is reported undelivered and the timer is cancelled', async () => {
+    let cancelled = false;
+    const undelivered: string[] = [];
+    const a = recording('a');
+    await new AlertDispatcher([a.sink], {
+      startTimer: () => () => (cancelled = true),
+      onUndelivered: (sink) => undelivered.push(sink),
+    }).dispatch(alerts);
+    expect(a.got).toEqual(alerts);
+    expect(cancelled).toBe(true);
+    expect(undelivered).toEqual([]);
+  });
+
+  it('the default budget is 5 s and the default report is a warning on stderr naming alert, sink and budget', async () => {
+    expect(new AlertDispatcher([]).budgetMs).toBe(5000);
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const hanging: AlertSink = { name: 'webhook http://slow', send: () => new Promise(() => {}) };
+    await new AlertDispatcher([hanging], {
+      startTimer: (_ms, fire) => {
+        fire(); // the budget is spent at once
+        return () => {};
+      },
+    }).dispatch([makeAlert('PIPELINE_BLOCKED', { pipeline: 'p', runId: 'R1', message: 'blocked' }, NOW)]);
+    expect(write).toHaveBeenCalledWith(
+      'interlock: warning: alert PIPELINE_BLOCKED of p (run R1) not delivered to webhook http://slow within 5 s (alerts.timeout); given up\n',
+    );
+  });
+
   it('does nothing, quickly, with no sinks or no alerts', async () => {
     await new AlertDispatcher([]).dispatch(alerts);
     const a = recording('a');

@@ -9,7 +9,13 @@ export {
   makeAlert,
 } from './alert.js';
 export { ConsoleSink, consoleLine } from './console-sink.js';
-export { AlertDispatcher, type DispatcherOptions } from './dispatcher.js';
+export {
+  AlertDispatcher,
+  DEFAULT_ALERT_BUDGET_MS,
+  type DispatcherOptions,
+  type StartTimer,
+  undeliveredMessage,
+} from './dispatcher.js';
 export { FileSink } from './file-sink.js';
 export {
   type AlertSink,

@@ -9,7 +9,8 @@ import { WebhookSink } from './webhook-sink.js';
 export interface AlertSink {
   /** For messages about this sink; never contains a secret (a webhook shows only its origin). */
   readonly name: string;
-  send(alert: Alert): Promise<void>;
+  /** `signal` aborts when the dispatcher gives up on this delivery (its budget ran out): stop, nothing to report. */
+  send(alert: Alert, signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -39,7 +40,7 @@ export interface CreateSinksOptions {
   /** The webhook sink's fetch (default: global fetch). */
   fetchImpl?: typeof fetch;
   /** The webhook sink's wait between attempts (default: a real timer). */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Webhook defaults when a config leaves them out (the same as interlock.yaml's). */

@@ -225,6 +225,42 @@ describe('webhook sink', () => {
     expect(err.message).toMatch(/gave up after 1 attempt: HTTP 503/);
   });
 
+  it('an aborted send stops its attempt in flight and makes no retry (the dispatcher gave up on it)', async () => {
+    const server = await serve('hang');
+    const s = new WebhookSink({ url: server.url, timeoutSeconds: 30, retries: 5 });
+    const abandon = new AbortController();
+    const sent = s.send(alert(), abandon.signal);
+    while (server.received.length === 0) await new Promise((r) => setTimeout(r, 5)); // the request has arrived
+    const t0 = performance.now();
+    abandon.abort();
+    await expect(sent).rejects.toThrow(/abandoned/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('an abort during the backoff wait ends the wait: no further attempt', async () => {
+    const server = await serve({ status: 503 });
+    const abandon = new AbortController();
+    let waiting: (() => void) | undefined;
+    const s = new WebhookSink({
+      url: server.url,
+      timeoutSeconds: 5,
+      retries: 3,
+      // A wait that only ends by its signal: the send must not hang on it.
+      sleep: (_ms, signal) =>
+        new Promise<void>((_r, reject) => {
+          waiting?.();
+          signal?.addEventListener('abort', () => reject(new Error('wait aborted')));
+        }),
+    });
+    const inWait = new Promise<void>((r) => (waiting = r));
+    const sent = s.send(alert(), abandon.signal);
+    await inWait;
+    abandon.abort();
+    await expect(sent).rejects.toThrow();
+    expect(server.received).toHaveLength(1);
+  });
+
   it('backs off 250 ms, 500 ms, 1 s … up to 10 s', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 8].map(webhookBackoffMs)).toEqual([250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
   });

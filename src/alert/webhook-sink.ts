@@ -14,7 +14,8 @@ export interface WebhookSinkOptions {
   /** Sent after (so may override) Content-Type and User-Agent. */
   headers?: Record<string, string>;
   fetchImpl?: typeof fetch | undefined;
-  sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** The wait between attempts; `signal` ends it early (the default is a real, abortable timer). */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** Wait before retry `n` (1-based): 250 ms, 500 ms, 1 s, … capped at 10 s. */
@@ -38,7 +39,7 @@ export class WebhookSink implements AlertSink {
   readonly #o: Required<Pick<WebhookSinkOptions, 'url' | 'timeoutSeconds' | 'retries'>> & {
     headers: Record<string, string>;
     fetchImpl: typeof fetch;
-    sleep: (ms: number) => Promise<void>;
+    sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   };
 
   constructor(o: WebhookSinkOptions) {
@@ -50,15 +51,16 @@ export class WebhookSink implements AlertSink {
       retries: o.retries,
       headers,
       fetchImpl: o.fetchImpl ?? fetch,
-      sleep: o.sleep ?? ((ms) => delay(ms)),
+      sleep: o.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {})),
     };
   }
 
-  async send(alert: Alert): Promise<void> {
+  async send(alert: Alert, signal?: AbortSignal): Promise<void> {
     const body = alertJson(alert);
     const attempts = this.#o.retries + 1;
     for (let n = 1; ; n++) {
-      const r = await this.#post(body);
+      if (signal?.aborted) throw abandoned(this.name, n - 1);
+      const r = await this.#post(body, signal);
       if (r.ok) return;
       if (!r.retry || n >= attempts) {
         const message = r.retry
@@ -66,16 +68,18 @@ export class WebhookSink implements AlertSink {
           : `${this.name}: ${r.reason} (not retried)`;
         throw new InterlockError('IO_ERROR', message, { sink: this.name, attempts: n, httpStatus: r.status });
       }
-      await this.#o.sleep(webhookBackoffMs(n));
+      await abortable(this.#o.sleep(webhookBackoffMs(n), signal), signal);
     }
   }
 
-  async #post(body: string): Promise<Attempt> {
+  async #post(body: string, abandon?: AbortSignal): Promise<Attempt> {
     const { url, timeoutSeconds, fetchImpl } = this.#o;
     const headers = new Headers({ 'content-type': 'application/json', 'user-agent': 'interlock-alert' });
     for (const [k, v] of Object.entries(this.#o.headers)) headers.set(k, v);
-    // One signal per attempt: it bounds the connect, the response headers and the body we read.
-    const signal = AbortSignal.timeout(timeoutSeconds * 1000);
+    // One signal per attempt: it bounds the connect, the response headers and the body we read. The dispatcher's
+    // signal cuts it short when the alert budget runs out.
+    const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
+    const signal = abandon ? AbortSignal.any([timeout, abandon]) : timeout;
     try {
       const res = await fetchImpl(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
       if (res.ok) {
@@ -88,10 +92,42 @@ export class WebhookSink implements AlertSink {
       return { ok: false, retry, reason, status: res.status };
     } catch (err) {
       // Some fetch errors quote the URL; its path may be a secret.
-      const reason = failureReason(err, signal, timeoutSeconds).split(url).join(originOf(url));
+      if (abandon?.aborted) return { ok: false, retry: false, reason: 'abandoned (alert budget spent)' };
+      const reason = failureReason(err, timeout, timeoutSeconds).split(url).join(originOf(url));
       return { ok: false, retry: true, reason };
     }
   }
+}
+
+function abandoned(name: string, attempts: number): InterlockError {
+  return new InterlockError(
+    'IO_ERROR',
+    `${name}: abandoned after ${attempts} attempt${attempts === 1 ? '' : 's'} (alert budget spent)`,
+    {
+      sink: name,
+      attempts,
+    },
+  );
+}
+
+/** `p`, or a rejection as soon as `signal` aborts (the wait itself is left to finish on its own). */
+function abortable(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** The first BODY_EXCERPT_BYTES of a response body on one line; '' when there is none or it cannot be read. */

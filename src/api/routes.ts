@@ -12,7 +12,6 @@ import {
   PipelineDocument,
   PipelineEntrySchema,
   PipelineParams,
-  PipelineSchema,
   RegistrationSchema,
   RunAcceptedSchema,
   RunChangeSchema,

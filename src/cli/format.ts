@@ -42,18 +42,19 @@ export function stateLabel(c: Colors, s: TraitState | 'READY' | 'NOT_READY' | 'I
   }
 }
 
-/** key=value pairs of a trait's value, cut to a readable length. */
-export function formatValue(value: Record<string, unknown> | undefined, max = 80): string {
+/**
+ * key=value pairs of a trait's value, whole: values are never cut here (piped output keeps every character; on a
+ * terminal `Out.fitLine` cuts the whole line to its width).
+ */
+export function formatValue(value: Record<string, unknown> | undefined): string {
   if (!value) return '';
-  const s = Object.entries(value)
+  return Object.entries(value)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-function oneLine(s: string, max = 200): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
 }
 
 export function formatBlocking(b: BlockingTrait): string {

@@ -14,7 +14,7 @@ Exit codes:
   130/143  interrupted (SIGINT/SIGTERM): evaluators and trigger killed, the outcome recorded
 
 Environment:
-  NO_COLOR   disable colours (colours are only used on a terminal anyway)
+  NO_COLOR   disable colours (colours are only used on a terminal anyway); so does TERM=dumb
 
 Docs: README.md. Config files are validated against schemas/*.schema.json.`;
 
@@ -60,12 +60,17 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('interlock')
     .description('Safety gate for data pipelines: evaluate preconditions (traits) and say READY or NOT_READY, and why.')
-    .version(VERSION, '-V, --version')
+    .version(VERSION, '-V, --version', 'print the version (with --json: {"version": "…"})')
     .option('-c, --config <file>', 'interlock.yaml to use (default: search the current directory and its parents)')
     .option('--json', 'machine-readable JSON output')
     .option('--no-color', 'disable colours')
     .addHelpText('after', EXIT_HELP)
     .showHelpAfterError('(run with --help for usage)')
+    // Set before the commands are added, so every subcommand inherits them: its --help lists the global options
+    // too (as gh does), and usage errors carry the one prefix every other error has ("interlock: …", not "error: …").
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'interlock: ')) })
+    .helpCommand(false)
     .exitOverride();
 
   program
@@ -73,7 +78,7 @@ export function buildProgram(): Command {
     .description('create a project: interlock.yaml, starter archetypes, an example pipeline and its evaluators')
     .argument('<dir>', 'directory to create (or an empty existing one)')
     .addOption(
-      new Option('--provider <provider>', 'state store')
+      new Option('--provider <provider>', 'state store (redis: localhost:6379, keys prefixed "interlock:<dir>:")')
         .choices(['sqlite', 'redis'] as const)
         .default('sqlite' as const),
     )
@@ -198,6 +203,18 @@ export function buildProgram(): Command {
     .option('--insecure', 'allow listening on a non-loopback address without an API token')
     .action(action(program, async (out, g, opts) => (await import('./commands/serve.js')).serve(out, g, opts)));
 
+  // An explicit help command (commander's implicit one cannot show its own help: `interlock help help`).
+  program
+    .command('help')
+    .description('show help for a command (or for interlock)')
+    .argument('[command]', 'command to explain')
+    .action((name: string | undefined) => {
+      if (name === undefined) return program.help();
+      const sub = program.commands.find((c) => c.name() === name || c.aliases().includes(name));
+      if (!sub) return program.error(`error: unknown command '${name}'`, { code: 'commander.unknownCommand' });
+      sub.help();
+    });
+
   return program;
 }
 
@@ -207,10 +224,12 @@ export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   // With --json, usage errors come back as JSON on stdout like every other error, not as commander's text.
   const wantsJson = argv.includes('--json');
+  // Under --json, commander's own stdout text (help, version) is held back: the version becomes JSON.
+  let heldOut = '';
   if (wantsJson) {
-    const silence = { writeErr: () => {}, outputError: () => {} };
-    program.configureOutput(silence);
-    for (const c of program.commands) c.configureOutput(silence);
+    const quiet = { writeErr: () => {}, outputError: () => {}, writeOut: (s: string) => void (heldOut += s) };
+    program.configureOutput(quiet);
+    for (const c of program.commands) c.configureOutput(quiet);
   }
   try {
     await program.parseAsync(argv);
@@ -218,8 +237,11 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; every usage error exits 2.
       process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-      if (wantsJson && err.exitCode !== 0) {
-        makeOut({ json: true }).printJson({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } });
+      if (wantsJson) {
+        const out = makeOut({ json: true });
+        if (err.code === 'commander.version') out.printJson({ version: VERSION });
+        else if (err.exitCode === 0) process.stdout.write(heldOut);
+        else out.printJson({ error: { code: 'USAGE', message: err.message.replace(/^error: /, '') } });
       }
       return;
     }

@@ -153,6 +153,8 @@ describe('JSON Schema export', () => {
     ],
     ['empty alerts mapping', 'project', { alerts: {} }, true],
     ['negative repeatAfter', 'project', { alerts: { repeatAfter: -1 } }, false],
+    ['alerts timeout', 'project', { alerts: { timeout: 1.5, sinks: [] } }, true],
+    ['zero alerts timeout', 'project', { alerts: { timeout: 0 } }, false],
     ['unknown key in alerts mapping', 'project', { alerts: { repeatAftr: 5 } }, false],
     ['webhook without url in mapping', 'project', { alerts: { sinks: [{ type: 'webhook' }] } }, false],
     ['alerts as a string', 'project', { alerts: 'console' }, false],

@@ -78,6 +78,7 @@ describe('loadProject: the seed examples', () => {
       pipelineDirs: [path.join(root, 'pipelines')],
       alerts: {
         repeatAfterSeconds: 3600,
+        timeoutSeconds: 5,
         sinks: [
           { type: 'console' },
           { type: 'webhook', url: 'http://localhost:8080/alerts', timeout: 2, retries: 2 },
@@ -159,7 +160,11 @@ describe('loadProject: defaults and paths', () => {
       archetypeDirs: [path.join(root, 'archetypes')],
       evaluatorDirs: [path.join(root, 'evaluators')],
       pipelineDirs: [path.join(root, 'pipelines')],
-      alerts: { repeatAfterSeconds: 3600, sinks: [{ type: 'file', path: path.join(root, 'logs', 'alerts.log') }] },
+      alerts: {
+        repeatAfterSeconds: 3600,
+        timeoutSeconds: 5,
+        sinks: [{ type: 'file', path: path.join(root, 'logs', 'alerts.log') }],
+      },
     });
     expect(p.archetypes.get('batch')).toEqual({
       name: 'batch',
@@ -458,7 +463,7 @@ describe('loadProject: positioned structural errors', () => {
     const p = load(root);
     expect(errors(p)).toEqual(['interlock.yaml:2:17 alerts.0.type: expected one of: console, webhook, file']);
     expect(p.config.pipelineDirs).toEqual([path.join(root, 'defs')]);
-    expect(p.config.alerts).toEqual({ repeatAfterSeconds: 3600, sinks: [] });
+    expect(p.config.alerts).toEqual({ repeatAfterSeconds: 3600, timeoutSeconds: 5, sinks: [] });
     expect([...p.pipelines.keys()]).toEqual(['p']);
   });
 
@@ -821,6 +826,7 @@ describe('loadProject: alerts', () => {
     expect(formatted(p)).toEqual([]);
     expect(p.config.alerts).toEqual({
       repeatAfterSeconds: 600,
+      timeoutSeconds: 5,
       sinks: [
         { type: 'console' },
         {
@@ -836,13 +842,17 @@ describe('loadProject: alerts', () => {
   });
 
   it('defaults repeatAfter to 3600 seconds, sinks to none, and allows 0 (repeat every time)', () => {
-    const cases: Array<[string, { repeatAfterSeconds: number; sinks: unknown[] }]> = [
-      ['{}\n', { repeatAfterSeconds: 3600, sinks: [] }],
-      ['alerts: []\n', { repeatAfterSeconds: 3600, sinks: [] }],
-      ['alerts: {}\n', { repeatAfterSeconds: 3600, sinks: [] }],
-      ['alerts: { sinks: [{ type: console }] }\n', { repeatAfterSeconds: 3600, sinks: [{ type: 'console' }] }],
-      ['alerts: { repeatAfter: 0 }\n', { repeatAfterSeconds: 0, sinks: [] }],
-      ['alerts: [{ type: console }]\n', { repeatAfterSeconds: 3600, sinks: [{ type: 'console' }] }],
+    const cases: Array<[string, { repeatAfterSeconds: number; timeoutSeconds: number; sinks: unknown[] }]> = [
+      ['{}\n', { repeatAfterSeconds: 3600, timeoutSeconds: 5, sinks: [] }],
+      ['alerts: []\n', { repeatAfterSeconds: 3600, timeoutSeconds: 5, sinks: [] }],
+      ['alerts: {}\n', { repeatAfterSeconds: 3600, timeoutSeconds: 5, sinks: [] }],
+      [
+        'alerts: { sinks: [{ type: console }] }\n',
+        { repeatAfterSeconds: 3600, timeoutSeconds: 5, sinks: [{ type: 'console' }] },
+      ],
+      ['alerts: { repeatAfter: 0 }\n', { repeatAfterSeconds: 0, timeoutSeconds: 5, sinks: [] }],
+      ['alerts: [{ type: console }]\n', { repeatAfterSeconds: 3600, timeoutSeconds: 5, sinks: [{ type: 'console' }] }],
+      ['alerts: { timeout: 0.5 }\n', { repeatAfterSeconds: 3600, timeoutSeconds: 0.5, sinks: [] }],
     ];
     for (const [yaml, expected] of cases) {
       const p = load(project({ ...base, 'interlock.yaml': yaml }));

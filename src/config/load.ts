@@ -38,10 +38,12 @@ export interface ArchetypeDef {
   file: string;
 }
 
-/** The `alerts` block, whichever way it was written (a list of sinks, or { repeatAfter, sinks }). */
+/** The `alerts` block, whichever way it was written (a list of sinks, or { repeatAfter, timeout, sinks }). */
 export interface AlertsConfig {
   /** Seconds before an unchanged alert condition is sent again; 0 = every time. */
   repeatAfterSeconds: number;
+  /** Seconds one batch of alerts may take to deliver, all sinks and retries included. */
+  timeoutSeconds: number;
   /** In config order. A file sink's path is absolute. */
   sinks: AlertConfig[];
 }
@@ -427,11 +429,12 @@ function resolveProjectPaths(file: ProjectFile, root: string): ProjectConfig {
 }
 
 function normaliseAlerts(alerts: ProjectFile['alerts'], abs: (p: string) => string): AlertsConfig {
-  const [repeatAfterSeconds, sinks] = Array.isArray(alerts)
-    ? [ALERT_DEFAULTS.repeatAfter, alerts]
-    : [alerts.repeatAfter, alerts.sinks];
+  const [repeatAfterSeconds, timeoutSeconds, sinks] = Array.isArray(alerts)
+    ? [ALERT_DEFAULTS.repeatAfter, ALERT_DEFAULTS.timeout, alerts]
+    : [alerts.repeatAfter, alerts.timeout, alerts.sinks];
   return {
     repeatAfterSeconds,
+    timeoutSeconds,
     sinks: sinks.map((a) => (a.type === 'file' ? { ...a, path: abs(a.path) } : structuredClone(a))),
   };
 }

@@ -85,10 +85,11 @@ describe('project schema: alerts', () => {
     expect(alertsOf([webhook])).toEqual([{ ...webhook, timeout: 2, retries: 2 }]);
     expect(alertsOf({ sinks: [webhook] })).toEqual({
       repeatAfter: 3600,
+      timeout: 5,
       sinks: [{ ...webhook, timeout: 2, retries: 2 }],
     });
-    expect(alertsOf({})).toEqual({ repeatAfter: 3600, sinks: [] });
-    expect(alertsOf({ repeatAfter: 0 })).toEqual({ repeatAfter: 0, sinks: [] });
+    expect(alertsOf({})).toEqual({ repeatAfter: 3600, timeout: 5, sinks: [] });
+    expect(alertsOf({ repeatAfter: 0 })).toEqual({ repeatAfter: 0, timeout: 5, sinks: [] });
   });
 
   it('words problems inside the mapping form at their own paths', () => {

@@ -113,7 +113,7 @@ const D = ' (a duration: seconds, or 90s, 15m, 2h, 1d, 1h30m)';
 export const PROVIDERS = ['sqlite', 'redis', 'memory'] as const;
 
 /** Defaults of the `alerts` block, in seconds / counts as written in interlock.yaml. */
-export const ALERT_DEFAULTS = { repeatAfter: 3600, webhookTimeout: 2, webhookRetries: 2 } as const;
+export const ALERT_DEFAULTS = { repeatAfter: 3600, timeout: 5, webhookTimeout: 2, webhookRetries: 2 } as const;
 
 // RFC 9110 token characters; a bad name would otherwise fail on every send, long after `validate` said OK.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -179,11 +179,18 @@ const alertSinksSchema = z.array(alertSinkSchema);
 // normalises both to { repeatAfterSeconds, sinks }. xor (JSON Schema oneOf): a list and a mapping never both match.
 const alertsSchema = z.xor(
   [
-    alertSinksSchema.describe(`Alert sinks (repeatAfter ${ALERT_DEFAULTS.repeatAfter} seconds).`),
+    alertSinksSchema.describe(
+      `Alert sinks (repeatAfter ${ALERT_DEFAULTS.repeatAfter} seconds, timeout ${ALERT_DEFAULTS.timeout} seconds).`,
+    ),
     strict({
       repeatAfter: durationSchema({ min: 0 })
         .default(ALERT_DEFAULTS.repeatAfter)
         .describe(`How long before an unchanged alert condition is sent again (0: every time)${D}.`),
+      timeout: durationSchema()
+        .default(ALERT_DEFAULTS.timeout)
+        .describe(
+          `How long all sinks together may take to deliver one batch of alerts, retries included; what is not delivered by then is given up with a warning (other sinks, such as a file, still get it)${D}.`,
+        ),
       sinks: alertSinksSchema.default([]),
     }),
   ],
@@ -255,7 +262,7 @@ export const projectSchema = strict({
   archetypeDirs: stringList().default(['./archetypes']).describe('Directories of archetype YAML files.'),
   evaluatorDirs: stringList().default(['./evaluators']).describe('Directories searched for bare evaluator names.'),
   pipelineDirs: stringList().default(['./pipelines']).describe('Directories of pipeline YAML files.'),
-  alerts: alertsSchema.default([]).describe('Where alerts go: a list of sinks, or { repeatAfter, sinks }.'),
+  alerts: alertsSchema.default([]).describe('Where alerts go: a list of sinks, or { repeatAfter, timeout, sinks }.'),
   evaluatorConcurrency: positiveInt().optional().describe('Most evaluators run at once.'),
 }).describe('Interlock project configuration (interlock.yaml).');
 

@@ -1,7 +1,7 @@
 // The runtime context: a loaded project, its store and evaluator pool, opened once per command or server.
 
 import { join } from 'node:path';
-import { AlertDispatcher, createSinks } from '../alert/index.js';
+import { AlertDispatcher, createSinks, undeliveredMessage } from '../alert/index.js';
 import type { LoadedProject } from '../config/index.js';
 import { assertUsable, findConfigFile, loadProject } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
@@ -62,6 +62,8 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
   const alerts = new AlertDispatcher(createSinks(project.config.alerts.sinks), {
     onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
+    onUndelivered: (sink, alert, budgetMs) => warn(undeliveredMessage(sink, alert, budgetMs)),
+    budgetMs: project.config.alerts.timeoutSeconds * 1000,
   });
   return {
     project,

@@ -11,7 +11,7 @@ import type {
 import { decideReadiness } from '../engine/index.js';
 import { childEnv } from '../proc/index.js';
 import { redact, secretForms } from '../trigger/index.js';
-import { alertOnEvaluation, sendAlerts } from './alerting.js';
+import { collectEvaluationAlerts, sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { isUntrusted } from './register.js';
@@ -122,15 +122,20 @@ export async function evaluatePipeline(
 
 /**
  * The `evaluate` use-case as the adapters call it: times out the pipeline's overdue run (a touch), evaluates,
- * then raises alerts on changes. Alerting never changes the outcome.
+ * then raises alerts on changes. Alerting never changes the outcome. Every alert goes out once, after the
+ * evaluation, in one dispatch: a slow sink delays neither the evaluation nor (past one alerts.timeout) the caller.
  */
 export async function evaluateWithAlerts(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
   const pipeline = await getPipeline(ctx, name);
-  await sendAlerts(ctx, await expireOverdueRun(ctx, pipeline.name));
-  const ev = await evaluatePipeline(ctx, pipeline, opts);
-  // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
-  if (!opts.signal?.aborted) await alertOnEvaluation(ctx, ev);
-  return ev;
+  const pending = await expireOverdueRun(ctx, pipeline.name);
+  try {
+    const ev = await evaluatePipeline(ctx, pipeline, opts);
+    // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
+    if (!opts.signal?.aborted) pending.push(...(await collectEvaluationAlerts(ctx, ev)));
+    return ev;
+  } finally {
+    await sendAlerts(ctx, pending);
+  }
 }
 
 /** The JSON shape of an evaluation, as `evaluate --json` prints it and `POST /api/pipelines/{id}/evaluate` returns. */

@@ -32,14 +32,40 @@ export interface InitOptions {
 export interface InitResult {
   dir: string;
   files: string[];
+  /** With --provider redis: the address and key prefix the project will use. */
+  redis?: { addr: string; keyPrefix: string };
   /** What happened with --start-valkey, for the user. */
   valkey?: { started: boolean; message: string };
 }
 
-const PROVIDER_BLOCKS = {
-  sqlite: 'provider: sqlite\nsqlite:\n  path: .interlock/state.db',
-  redis: 'provider: redis\nredis:\n  addr: localhost:6379\n  keyPrefix: "interlock:"',
-};
+/** Where a new Redis project points: the default local server. */
+export const INIT_REDIS_ADDR = 'localhost:6379';
+
+/**
+ * `interlock:<project>:` for a project directory: two projects on one default Redis must not share keys. The name is
+ * lower-cased and reduced to [a-z0-9._-] (anything else becomes `-`; never `{`/`}`, which would change the cluster
+ * hash tag, nor `"`/`\`, which would need quoting); an empty result becomes `project`.
+ */
+export function redisKeyPrefixFor(dir: string): string {
+  const name =
+    basename(resolve(dir))
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(0, 64) || 'project';
+  return `interlock:${name}:`;
+}
+
+function providerBlock(provider: 'sqlite' | 'redis', keyPrefix: string): string {
+  if (provider === 'sqlite') return 'provider: sqlite\nsqlite:\n  path: .interlock/state.db';
+  return [
+    'provider: redis',
+    'redis:',
+    `  addr: ${INIT_REDIS_ADDR}`,
+    '  # Every key starts with this; projects sharing one Redis need different prefixes.',
+    `  keyPrefix: "${keyPrefix}"`,
+  ].join('\n');
+}
 
 export const VALKEY_COMMAND = [
   'docker',
@@ -60,13 +86,13 @@ function listFiles(dir: string, base = dir): string[] {
 }
 
 /** The files of a new project: relative path → [content, mode]. */
-function projectFiles(provider: 'sqlite' | 'redis'): Map<string, [Buffer, number]> {
+function projectFiles(provider: 'sqlite' | 'redis', keyPrefix: string): Map<string, [Buffer, number]> {
   const files = new Map<string, [Buffer, number]>();
   for (const rel of listFiles(TEMPLATES)) {
     const src = join(TEMPLATES, rel);
     let content = readFileSync(src);
     if (rel === 'interlock.yaml')
-      content = Buffer.from(content.toString('utf8').replace('{{PROVIDER_BLOCK}}', PROVIDER_BLOCKS[provider]));
+      content = Buffer.from(content.toString('utf8').replace('{{PROVIDER_BLOCK}}', providerBlock(provider, keyPrefix)));
     const target = rel === 'gitignore' ? '.gitignore' : rel;
     files.set(target, [content, statSync(src).mode & 0o777]);
   }
@@ -94,7 +120,9 @@ export function initProject(opts: InitOptions): InitResult {
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new InterlockError('ALREADY_EXISTS', `${opts.dir} exists and is not a directory`);
   }
-  const files = projectFiles(opts.provider ?? 'sqlite');
+  const provider = opts.provider ?? 'sqlite';
+  const keyPrefix = redisKeyPrefixFor(dir);
+  const files = projectFiles(provider, keyPrefix);
   const parent = dirname(dir);
   try {
     mkdirSync(parent, { recursive: true });
@@ -126,6 +154,7 @@ export function initProject(opts: InitOptions): InitResult {
     if (staging) rmSync(staging, { recursive: true, force: true });
   }
   const result: InitResult = { dir, files: [...files.keys()].sort() };
+  if (provider === 'redis') result.redis = { addr: INIT_REDIS_ADDR, keyPrefix };
   if (opts.startValkey) result.valkey = startValkey();
   return result;
 }

@@ -671,10 +671,11 @@ describe.concurrent('add-pipeline', () => {
     expect(existsSync(resolve(dirname(file), m![1]))).toBe(true);
     const doc = parseYaml(text);
     expect(doc).toMatchObject({ name: 'sales', archetype: 'batch-ingestion' });
+    // Each scaffold evaluator is wired with the config it declares (placeholders to fill in; see cli-conventions).
     expect(doc.traits).toEqual({
-      'source-freshness': { evaluator: 'check-source-freshness' },
-      'upstream-dependency': { evaluator: 'check-upstream-dependency' },
-      'resource-availability': { evaluator: 'check-resource-availability' },
+      'source-freshness': { evaluator: 'check-source-freshness', config: { path: expect.any(String) } },
+      'upstream-dependency': { evaluator: 'check-upstream-dependency', config: { markers: [expect.any(String)] } },
+      'resource-availability': { evaluator: 'check-resource-availability', config: { minFreeMb: 50 } },
     });
 
     const v = await cli(['validate'], { cwd: demo });

@@ -27,10 +27,24 @@ export async function addPipelineCmd(
     return 0;
   }
   out.line(`Wrote ${relative(process.cwd(), r.file)}`);
+  if (r.placeholders.length) {
+    out.line(
+      out.c.yellow(
+        `Fill in the placeholders: ${r.placeholders.join(', ')} — until then those traits FAIL, naming the key.`,
+      ),
+    );
+  }
   if (r.missingEvaluators.length) {
     out.line(
       out.c.yellow(
         `No evaluator yet for: ${r.missingEvaluators.join(', ')} — the pipeline stays NOT_READY until each has one.`,
+      ),
+    );
+  }
+  if (r.undeclaredEvaluators.length) {
+    out.line(
+      out.c.yellow(
+        `Not wired: ${r.undeclaredEvaluators.map((t) => `check-${t}`).join(', ')} declare no config (an \`interlock-config: {…}\` line); wire them under traits: yourself — until then NOT_READY.`,
       ),
     );
   }

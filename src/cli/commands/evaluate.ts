@@ -56,8 +56,8 @@ export async function evaluate(out: Out, g: GlobalOptions, name: string): Promis
       out.line(
         `${out.c.bold(name)} ${out.c.dim(`(${ev.pipeline.archetype}, ${ev.results.length} trait${ev.results.length === 1 ? '' : 's'})`)}`,
       );
-      for (const l of formatResultLines(out.c, ev.results)) out.line(l);
-      for (const l of formatVerdict(out.c, ev.readiness)) out.line(l);
+      for (const l of formatResultLines(out.c, ev.results)) out.fitLine(l);
+      for (const l of formatVerdict(out.c, ev.readiness)) out.fitLine(l);
     }
     return intr.exitCode() ?? (ev.readiness.outcome === 'READY' ? 0 : 1);
   } finally {

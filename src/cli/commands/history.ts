@@ -34,7 +34,7 @@ export async function history(
       const records = await pipelineDecisions(ctx, name, opts);
       if (out.json) out.printJson(records);
       else if (records.length === 0) out.line(`no decision for ${name} at or before ${o.at}`);
-      else for (const d of records) for (const l of formatDecision(out.c, d)) out.line(l);
+      else for (const d of records) for (const l of formatDecision(out.c, d)) out.fitLine(l);
       return 0;
     }
     const entries = await pipelineHistory(ctx, name, opts);
@@ -44,10 +44,10 @@ export async function history(
       out.line(`nothing recorded for ${name} yet`);
     } else {
       for (const e of entries) {
-        if (e.type === 'decision') for (const l of formatDecision(out.c, e)) out.line(l);
+        if (e.type === 'decision') for (const l of formatDecision(out.c, e)) out.fitLine(l);
         else {
           const ev = e;
-          out.line(
+          out.fitLine(
             `${formatTime(ev.at)}  ${out.c.cyan('RUN')}        ${ev.runId} ${ev.from ?? 'new'} → ${ev.to}${ev.reason ? `  ${out.c.dim(ev.reason)}` : ''}`,
           );
         }

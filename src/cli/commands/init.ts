@@ -16,9 +16,10 @@ export async function init(
   const rel = relative(process.cwd(), r.dir) || '.';
   out.line(`Created Interlock project in ${rel} (${opts.provider} store)`);
   for (const f of r.files) out.line(out.c.dim(`  ${f}`));
+  if (r.redis)
+    out.line(`Redis/Valkey at ${r.redis.addr}, keys prefixed "${r.redis.keyPrefix}" (redis: in interlock.yaml)`);
   if (r.valkey) out.line(r.valkey.started ? r.valkey.message : `Valkey: ${r.valkey.message}`);
-  else if (opts.provider === 'redis')
-    out.line('Needs Redis/Valkey on localhost:6379 (or run init with --start-valkey).');
+  else if (r.redis) out.line(`Needs Redis/Valkey on ${r.redis.addr} (or run init with --start-valkey).`);
   out.line('');
   out.line('Next:');
   out.line(`  cd ${rel}`);

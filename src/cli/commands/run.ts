@@ -89,8 +89,8 @@ export async function run(out: Out, g: GlobalOptions, name: string): Promise<num
     }
     if (r.evaluation) {
       out.line(`${out.c.bold(name)} ${out.c.dim(`(${r.evaluation.pipeline.archetype})`)}`);
-      for (const l of formatResultLines(out.c, r.evaluation.results)) out.line(l);
-      for (const l of formatVerdict(out.c, r.evaluation.readiness)) out.line(l);
+      for (const l of formatResultLines(out.c, r.evaluation.results)) out.fitLine(l);
+      for (const l of formatVerdict(out.c, r.evaluation.readiness)) out.fitLine(l);
     }
     if (r.kind === 'blocked') out.line(`run ${r.run.runId} BLOCKED: the trigger was not fired`);
     else if (r.kind === 'superseded-after-trigger') {

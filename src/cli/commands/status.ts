@@ -36,11 +36,11 @@ function detail(out: Out, s: PipelineStatus, now: number): void {
           : `ttl ${formatDuration(t.ttlLeftMs)}`;
     const why = t.state === 'FAIL' ? (t.result?.reason ?? t.result?.reasonCode ?? '') : formatValue(t.result?.value);
     const opt = t.required ? '' : out.c.dim(' (optional)');
-    out.line(
+    out.fitLine(
       `  ${stateLabel(out.c, t.state)} ${t.trait.padEnd(width)}${opt}  ${out.c.dim(ttl.padEnd(10))}  ${why}`.trimEnd(),
     );
   }
-  for (const l of formatVerdict(out.c, s.readiness)) out.line(l);
+  for (const l of formatVerdict(out.c, s.readiness)) out.fitLine(l);
   const a = s.activeRun;
   if (a) {
     out.line(
@@ -109,12 +109,12 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
           `${passing}/${traits.length} pass${stale ? `, ${stale} stale` : ''}`,
           s.lastEvaluatedAt === undefined ? 'never' : `${formatDuration(now - s.lastEvaluatedAt)} ago`,
           s.activeRun ? s.activeRun.status : (s.lastRun?.status ?? '-'),
-          blocking.length > 90 ? `${blocking.slice(0, 89)}…` : blocking,
+          blocking,
         ];
       });
       rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
       for (const l of formatColumns(['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'RUN', 'BLOCKING'], rows)) {
-        out.line(l);
+        out.fitLine(l);
       }
     }
     // An INVALID pipeline is a config error (2), like `evaluate` of it; NOT_READY is 1.
