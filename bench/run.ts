@@ -1,10 +1,13 @@
 // `npm run bench [-- --quick] [--only a,b] [--out FILE]`: every figure of issue 6 measured side by side with its floor
 // in one run (interleaved, medians, ratio = candidate / floor), printed as a table and written as JSON.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release as osRelease, platform, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { checkBuild } from '../test/support/build-check.js';
+import { runExitCleanups } from '../test/support/exit-cleanups.js';
+import { REPO } from '../test/support/paths.js';
 import { evaluateCliCase } from './cases/evaluate-cli.js';
 import { importsCase } from './cases/imports.js';
 import { raceCase } from './cases/race.js';
@@ -13,7 +16,7 @@ import { scaleCase } from './cases/scale.js';
 import { throughputCase } from './cases/throughput.js';
 import { versionCase } from './cases/version.js';
 import { type BenchCase, caseContext, type Figure, markdownTable } from './lib/figure.js';
-import { REPO, runExitCleanups, useSnapshot } from './lib/proc.js';
+import { useSnapshot } from './lib/proc.js';
 
 const CASES: BenchCase[] = [
   importsCase,
@@ -87,24 +90,9 @@ function machine() {
   };
 }
 
-/** The newest mtime under dir (ms). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    t = Math.max(t, st.isDirectory() ? newest(p) : st.mtimeMs);
-  }
-  return t;
-}
-
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const entry = join(REPO, 'dist', 'cli', 'main.js');
-  if (!existsSync(entry)) throw new Error('dist/ is missing: run `npm run build` first');
-  if (newest(join(REPO, 'src')) > statSync(entry).mtimeMs) {
-    process.stderr.write('bench: warning: src/ changed since the last build; the bench measures dist/\n');
-  }
+  checkBuild('bench');
   const selected = args.only ? CASES.filter((c) => args.only?.includes(c.id)) : CASES;
   const full = !args.quick && selected.length === CASES.length;
   const out = resolve(args.out ?? (full ? LATEST : SCRATCH));

@@ -4,13 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { REPO } from '../test/helpers/cli.js';
+import { checkBuild } from '../test/support/build-check.js';
+import { REPO } from '../test/support/paths.js';
 import { alertCases } from './cases/alerts.js';
 import { evaluatorCases } from './cases/evaluators.js';
 import { processCases } from './cases/process.js';
 import { storeCases } from './cases/store.js';
 import { triggerCases } from './cases/triggers.js';
-import { checkBuild } from './lib/build.js';
 import { type CaseDef, type CaseResult, PROPERTIES, runCases, summaryTable } from './lib/harness.js';
 
 export const ALL_CASES: CaseDef[] = [...evaluatorCases, ...storeCases, ...triggerCases, ...processCases, ...alertCases];

@@ -1,27 +1,19 @@
 // The benchmark suite must keep working: `npm run bench -- --quick --only imports,version --out <tmp>` runs the real
 // thing (built CLI, floors, JSON results) in a few seconds, writes where --out says and never over the committed
 // bench/results/latest.json.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO, tempDir } from './helpers/cli.js';
+import { REPO } from './support/paths.js';
+import { type CliResult, runCommand } from './support/run-cli.js';
+import { tempDir } from './support/temp-dir.js';
 
 const LATEST = join(REPO, 'bench', 'results', 'latest.json');
 
-function npmBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'bench', '--', ...args], {
-      cwd: REPO,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function npmBench(args: string[]): Promise<CliResult> {
+  return runCommand('npm', ['run', '--silent', 'bench', '--', ...args], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1' },
   });
 }
 

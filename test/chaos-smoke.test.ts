@@ -1,31 +1,24 @@
 // The short chaos run (`npm run chaos -- --short`) as part of `npm test`: faults injected into the real built CLI,
 // serve, SQLite and redis-server; every safety check must hold. Mount-dependent cases are not in the short form.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { CaseResult } from '../chaos/lib/harness.js';
-import { REPO, tempDir } from './helpers/cli.js';
-import { requireRedis } from './helpers/redis.js';
+import { REPO } from './support/paths.js';
+import { requireRedis } from './support/redis.js';
+import { runCommand } from './support/run-cli.js';
+import { tempDir } from './support/temp-dir.js';
 
 it('chaos --short: every fault is survived with 0 violations', async () => {
   requireRedis();
   const t = tempDir('interlock-chaos-smoke-');
   try {
     const out = join(t.dir, 'chaos.json');
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'chaos/main.ts', '--short', '--concurrency', '2', '--out', out],
-        { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await runCommand(
+      process.execPath,
+      ['--import', 'tsx', 'chaos/main.ts', '--short', '--concurrency', '2', '--out', out],
+      { cwd: REPO, env: { ...process.env, NO_COLOR: '1' } },
+    );
     const report = `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
     expect(existsSync(out), report).toBe(true);
     const json = JSON.parse(readFileSync(out, 'utf8')) as { mode: string; violations: number; cases: CaseResult[] };

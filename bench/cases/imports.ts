@@ -1,8 +1,9 @@
 // Which heavy dependencies each command loads (traced by the ES module resolver): start-up must not pay for what a
 // command does not use — `--version` loads none of them, `--help` only commander, `evaluate` on SQLite no hono/ioredis.
 import { join } from 'node:path';
+import { REPO } from '../../test/support/paths.js';
 import type { BenchCase, Figure } from '../lib/figure.js';
-import { code, mustRun, NODE, REPO } from '../lib/proc.js';
+import { code, mustRun, NODE } from '../lib/proc.js';
 import { makeBenchProject } from '../lib/project.js';
 
 const HEAVY = ['commander', 'zod', 'yaml', 'better-sqlite3', 'hono', 'ioredis'] as const;

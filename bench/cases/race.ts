@@ -4,10 +4,12 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startRedis } from '../../test/helpers/redis.js';
+import { onExit } from '../../test/support/exit-cleanups.js';
+import { http, httpOk } from '../../test/support/http-request.js';
+import { startRedis } from '../../test/support/redis.js';
+import type { ServerProcess } from '../../test/support/server-process.js';
 import type { BenchCase, CaseContext, Figure } from '../lib/figure.js';
-import { http, httpOk } from '../lib/http.js';
-import { code, NODE, onExit, ServerProcess } from '../lib/proc.js';
+import { code, NODE, startServer } from '../lib/proc.js';
 import { makeBenchProject } from '../lib/project.js';
 import { median, round } from '../lib/stats.js';
 
@@ -46,7 +48,7 @@ async function race(ctx: CaseContext, store: 'sqlite' | 'redis', config: string)
   });
   const servers: ServerProcess[] = [];
   for (let i = 0; i < SERVERS; i++) {
-    const s = await ServerProcess.start(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root });
+    const s = await startServer(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root });
     ctx.defer(() => s.stop());
     servers.push(s);
   }

@@ -2,10 +2,10 @@
 // server answering the same JSON from the same SQLite store through the same built store and engine code
 // (bench/floor/readiness-server.mjs). Both servers run side by side; load windows alternate between them.
 import { join } from 'node:path';
+import { httpOk } from '../../test/support/http-request.js';
 import { type BenchCase, type Figure, interleave, times } from '../lib/figure.js';
-import { httpOk } from '../lib/http.js';
 import { type LoadResult, load, notReady } from '../lib/loadgen.js';
-import { code, NODE, ServerProcess } from '../lib/proc.js';
+import { code, NODE, startServer } from '../lib/proc.js';
 import { makeBenchProject } from '../lib/project.js';
 import { Histogram, median, round } from '../lib/stats.js';
 
@@ -23,7 +23,7 @@ export const readinessCase: BenchCase = {
   title: 'GET /api/pipelines/{id}/readiness: interlock serve vs a bare node:http server',
   async run(ctx): Promise<Figure[]> {
     const p = makeBenchProject(ctx.tmp('readiness'), { pipelines: PIPELINES, traits: 3, prefix: 'read' });
-    const serve = await ServerProcess.start(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root });
+    const serve = await startServer(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root });
     ctx.defer(() => serve.stop());
     // Real evaluations through the API, so the store holds what the servers will read.
     const seeded = await load({
@@ -35,7 +35,7 @@ export const readinessCase: BenchCase = {
       check: notReady,
     });
     if (seeded.errors) throw new Error(`seeding evaluations failed: ${seeded.firstError}`);
-    const floor = await ServerProcess.start(NODE, [join(code.floor, 'readiness-server.mjs')], { cwd: p.root });
+    const floor = await startServer(NODE, [join(code.floor, 'readiness-server.mjs')], { cwd: p.root });
     ctx.defer(() => floor.stop());
 
     const path = (i: number) => `/api/pipelines/${p.names[i % p.names.length]}/readiness`;

@@ -1,9 +1,12 @@
 // `interlock status` and GET /api/pipelines with 1k and 10k pipelines × 4 traits: the latency must grow at most
 // linearly with the number of pipelines, and `serve` must stay under 250 MB of RSS at 10k. The stores are seeded
 // straight through the built SqliteStore (10k × 4 evaluator subprocesses would only measure process spawning).
+
+import { httpOk } from '../../test/support/http-request.js';
+import { rssOf } from '../../test/support/processes.js';
+import type { ServerProcess } from '../../test/support/server-process.js';
 import { type BenchCase, type Figure, interleave } from '../lib/figure.js';
-import { httpOk } from '../lib/http.js';
-import { code, mustRun, NODE, rssOf, ServerProcess } from '../lib/proc.js';
+import { code, mustRun, NODE, startServer } from '../lib/proc.js';
 import { makeBenchProject, seedStore } from '../lib/project.js';
 import { median, round } from '../lib/stats.js';
 
@@ -63,7 +66,7 @@ export const scaleCase: BenchCase = {
     const json = await interleave(statusPairs, status(small, true), status(large, true));
 
     const start = (p: Sized) =>
-      ServerProcess.start(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root, timeoutMs: 300_000 });
+      startServer(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root, timeoutMs: 300_000 });
     const servers = [await start(small), await start(large)] as [ServerProcess, ServerProcess];
     for (const s of servers) ctx.defer(() => s.stop());
     let list: { a: number[]; b: number[] };

@@ -3,9 +3,10 @@
 // under the same cap (bench/floor/spawn-pool.mjs).
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { cpuMsOf } from '../../test/support/processes.js';
 import { type BenchCase, type Figure, interleave, times } from '../lib/figure.js';
 import { load, notReady } from '../lib/loadgen.js';
-import { code, cpuMsOf, NODE, ServerProcess, timeProcess } from '../lib/proc.js';
+import { code, NODE, startServer, timeProcess } from '../lib/proc.js';
 import { makeBenchProject, TRAIT_CONFIG } from '../lib/project.js';
 import { median, round } from '../lib/stats.js';
 
@@ -25,7 +26,7 @@ export const throughputCase: BenchCase = {
       prefix: 'tp',
       config: `provider: sqlite\nevaluatorConcurrency: ${cap}\n`,
     });
-    const serve = await ServerProcess.start(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root });
+    const serve = await startServer(NODE, [code.bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: p.root });
     ctx.defer(() => serve.stop());
 
     // Besides the rates: the CPU time each side's own process spends per evaluation (evaluators excluded).

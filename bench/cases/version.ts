@@ -1,8 +1,9 @@
 // `interlock --version` against `node -e 0`: the cost of the CLI's start-up over Node's own.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO } from '../../test/support/paths.js';
 import { type BenchCase, type Figure, interleave, times } from '../lib/figure.js';
-import { code, mustRun, NODE, REPO } from '../lib/proc.js';
+import { code, mustRun, NODE } from '../lib/proc.js';
 import { median, round } from '../lib/stats.js';
 
 const TARGET = 1.5;

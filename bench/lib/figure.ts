@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onExit } from './proc.js';
+import { onExit } from '../../test/support/exit-cleanups.js';
 
 /** One row of the results: a measured figure, its floor (when it has one), the target and whether it was met. */
 export interface Figure {

@@ -2,7 +2,7 @@
 // seeding of big projects' stores with trait results written straight through the built SqliteStore.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFiles } from '../../test/helpers/cli.js';
+import { writeFiles } from '../../test/support/files.js';
 import { importDist } from './proc.js';
 
 /** What every bench evaluator gets on stdin (the archetype's defaultConfig). */

@@ -1,12 +1,14 @@
 // Alert faults: the webhook refuses connections, or accepts and never answers. Alerting is feedback, not control:
 // decisions and exit codes stay exactly as without the fault (evaluate READY → 0, NOT_READY → 1; run triggers once,
 // exit 0), delivery is bounded by the webhook's timeout, and the other sinks still get the alert.
-import { freePort } from '../../test/helpers/redis.js';
+import { put } from '../../test/support/files.js';
+import { waitMarkedGone } from '../../test/support/leftover-processes.js';
+import { freePort } from '../../test/support/redis.js';
+import { alerts, fired } from '../../test/support/trigger-recorder.js';
 import { cli, jsonOf, show } from '../lib/cli.js';
 import type { CaseContext, CaseDef } from '../lib/harness.js';
 import { startTarget } from '../lib/http-target.js';
-import { waitMarkedGone } from '../lib/proc.js';
-import { alerts, fired, makeProject, put } from '../lib/project.js';
+import { makeProject } from '../lib/project.js';
 
 const READY_LINE = /^READY\b/m;
 

@@ -2,10 +2,15 @@
 // fire nothing, leave no process behind, free the lock, and work again once the evaluator is fixed.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, jsonOf, show, sleep } from '../lib/cli.js';
+import { put } from '../../test/support/files.js';
+import { waitMarkedGone } from '../../test/support/leftover-processes.js';
+import { sleep } from '../../test/support/poll.js';
+import { isAlive } from '../../test/support/processes.js';
+import { integrity } from '../../test/support/sqlite-file.js';
+import { fired } from '../../test/support/trigger-recorder.js';
+import { cli, jsonOf, show } from '../lib/cli.js';
 import type { CaseContext, CaseDef } from '../lib/harness.js';
-import { isAlive, waitMarkedGone } from '../lib/proc.js';
-import { BASE_EVALUATORS, fired, integrity, makeProject, put } from '../lib/project.js';
+import { BASE_EVALUATORS, makeProject } from '../lib/project.js';
 
 interface EvaluatorFault {
   id: string;

@@ -5,11 +5,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from '../../test/helpers/cli.js';
-import { api, cli, cliEnv, jsonOf, type Serve, serve, show, until } from '../lib/cli.js';
+import { waitMarkedGone } from '../../test/support/leftover-processes.js';
+import { BIN } from '../../test/support/paths.js';
+import { until } from '../../test/support/poll.js';
+import { isAlive } from '../../test/support/processes.js';
+import { integrity } from '../../test/support/sqlite-file.js';
+import { fired } from '../../test/support/trigger-recorder.js';
+import { api, cli, cliEnv, jsonOf, type Serve, serve, show } from '../lib/cli.js';
 import type { CaseContext, CaseDef } from '../lib/harness.js';
-import { isAlive, waitMarkedGone } from '../lib/proc.js';
-import { fired, integrity, makeProject } from '../lib/project.js';
+import { makeProject } from '../lib/project.js';
 
 type PausePoint = 'after-pending' | 'after-triggering' | 'after-trigger-call';
 

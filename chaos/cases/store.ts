@@ -15,13 +15,17 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, RedisServer } from '../../test/helpers/redis.js';
-import { api, cli, jsonOf, serve, show, until } from '../lib/cli.js';
+import { put } from '../../test/support/files.js';
+import { waitMarkedGone } from '../../test/support/leftover-processes.js';
+import { until } from '../../test/support/poll.js';
+import { freePort, RedisServer } from '../../test/support/redis.js';
+import { counts, integrity, withDb } from '../../test/support/sqlite-file.js';
+import { fired } from '../../test/support/trigger-recorder.js';
+import { api, cli, jsonOf, serve, show } from '../lib/cli.js';
 import type { CaseContext, CaseDef } from '../lib/harness.js';
 import { startTarget } from '../lib/http-target.js';
 import { cannotDropPrivileges, cannotMount, mountTmpfs, remount, unprivilegedUser } from '../lib/privileges.js';
-import { waitMarkedGone } from '../lib/proc.js';
-import { counts, fired, integrity, makeProject, put, withDb } from '../lib/project.js';
+import { makeProject } from '../lib/project.js';
 
 const DB = '.interlock/state.db';
 /** A READY verdict line in human output (NOT_READY does not match). */

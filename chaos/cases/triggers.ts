@@ -3,11 +3,14 @@
 // trigger is never retried — with the lock released, and the next run must work once the target is fixed.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, jsonOf, show, sleep, until } from '../lib/cli.js';
+import { lines, put } from '../../test/support/files.js';
+import { waitMarkedGone } from '../../test/support/leftover-processes.js';
+import { sleep, until } from '../../test/support/poll.js';
+import { alerts, fired, RECORD_TRIGGER } from '../../test/support/trigger-recorder.js';
+import { cli, jsonOf, show } from '../lib/cli.js';
 import type { CaseContext, CaseDef } from '../lib/harness.js';
 import { type Behaviour, startTarget } from '../lib/http-target.js';
-import { waitMarkedGone } from '../lib/proc.js';
-import { alerts, fired, lines, makeProject, put, RECORD_TRIGGER } from '../lib/project.js';
+import { makeProject } from '../lib/project.js';
 
 interface Setup {
   /** The trigger block of pipeline p. */

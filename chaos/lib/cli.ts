@@ -1,19 +1,10 @@
 // Running the real built CLI (`node bin/interlock …`) and `interlock serve` for chaos cases, and talking to the API.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { BIN } from '../../test/helpers/cli.js';
+import { MARK_VAR } from '../../test/support/leftover-processes.js';
+import { BIN } from '../../test/support/paths.js';
+import { peakRssKb as peakRssOf } from '../../test/support/processes.js';
+import { childEnv, ServerProcess } from '../../test/support/server-process.js';
 import type { CaseContext } from './harness.js';
-import { MARK_VAR } from './proc.js';
-
-/** VmHWM (peak RSS, KiB) of a process, or undefined when it is gone. */
-function peakRss(pid: number): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface CliRun {
   code: number | null;
@@ -45,7 +36,7 @@ export interface CliOptions {
 
 /** The environment of every CLI a case starts: no colours, the case's mark, no token. */
 export function cliEnv(t: CaseContext, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, NO_COLOR: '1', INTERLOCK_API_TOKEN: '', [MARK_VAR]: t.mark, ...extra };
+  return childEnv({ [MARK_VAR]: t.mark, ...extra });
 }
 
 /** The command line that runs the CLI with `args` (as another user, under a shell prefix). */
@@ -80,7 +71,7 @@ export function cli(t: CaseContext, args: string[], o: CliOptions): Promise<CliR
     let peakRssKb: number | undefined;
     const sampler = o.sampleRss
       ? setInterval(() => {
-          const hwm = child.pid === undefined ? undefined : peakRss(child.pid);
+          const hwm = child.pid === undefined ? undefined : peakRssOf(child.pid);
           if (hwm !== undefined) peakRssKb = Math.max(peakRssKb ?? 0, hwm);
         }, 20)
       : undefined;
@@ -117,48 +108,18 @@ export function show(r: CliRun): string {
   return `exit ${r.code ?? r.signal}${r.hung ? ' (hung, killed)' : ''} in ${Math.round(r.ms)} ms; stdout: ${clip(r.stdout)}; stderr: ${clip(r.stderr)}`;
 }
 
-export interface Serve {
-  child: ChildProcess;
-  pid: number;
-  url: string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGKILL (a crash); resolves once it is gone. */
-  kill(): Promise<void>;
-}
+/** A running `interlock serve` of a case. */
+export type Serve = ServerProcess;
 
 /** Starts `interlock serve --addr 127.0.0.1:<port>` (port 0 = any) and waits for `listening on`. Killed at the end. */
-export function serve(t: CaseContext, cwd: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<Serve> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--addr', `127.0.0.1:${port}`], {
-      cwd,
-      env: cliEnv(t, env),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-      child.on('exit', (code, signal) => res({ code, signal }));
-    });
-    const kill = async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    };
-    t.defer(kill);
-    const timer = setTimeout(() => reject(new Error(`serve did not listen within 15 s: ${stderr}`)), 15_000);
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d;
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m && child.pid !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, pid: child.pid, url: m[1] as string, stderr: () => stderr, exited, kill });
-      }
-    });
-    child.on('error', reject);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited (${code ?? signal}) before listening: ${stderr}`));
-    });
+export async function serve(t: CaseContext, cwd: string, port = 0, env: NodeJS.ProcessEnv = {}): Promise<Serve> {
+  const s = await ServerProcess.start(process.execPath, [BIN, 'serve', '--addr', `127.0.0.1:${port}`], {
+    cwd,
+    env: cliEnv(t, env),
+    timeoutMs: 15_000,
   });
+  t.defer(() => s.kill());
+  return s;
 }
 
 export interface Reply {
@@ -198,15 +159,3 @@ export async function api(
     };
   }
 }
-
-/** Polls until `check` holds (or `ms` pass); returns whether it did. */
-export async function until(check: () => boolean | Promise<boolean>, ms: number, stepMs = 50): Promise<boolean> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= end) return false;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

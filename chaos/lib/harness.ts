@@ -2,8 +2,8 @@
 // turns every failed check into a violation, and prints the summary table.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, rmSync } from 'node:fs';
-import { tempDir } from '../../test/helpers/cli.js';
-import { killMarked } from './proc.js';
+import { killMarked } from '../../test/support/leftover-processes.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 /** The safety properties every case is judged by. */
 export type Property = 'gate' | 'once' | 'state' | 'error' | 'recovery';

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from '../../test/helpers/cli.js';
+import { BIN } from '../../test/support/paths.js';
 import type { CaseContext } from './harness.js';
 
 let mountProbe: Promise<string | undefined> | undefined;

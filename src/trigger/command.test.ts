@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { expectAllDead } from '../../test/helpers/proc.js';
+import { expectAllDead } from '../../test/support/expect-dead.js';
 import type { CommandTriggerSpec } from '../core/types.js';
 import { OUTPUT_DIR_PREFIX, runProcess } from '../proc/spawn.js';
 import { fireTrigger, type TriggerContext } from './index.js';

@@ -11,8 +11,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, tempDir } from '../helpers/cli.js';
-import { makeProject, type ServeProcess, serveProcess } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { REPO } from '../support/paths.js';
+import { type ServeProcess, serveProcess } from '../support/server-process.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const TOKEN = 'contract-test-token';
 const OPERATIONS = [

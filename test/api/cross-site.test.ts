@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { startServer } from '../../src/api/index.js';
 import { openContext } from '../../src/runtime/context.js';
 import { serverSettings } from '../../src/runtime/server-settings.js';
-import { api, expectErrorShape, fired, makeProject, raw, serveProcess, useServers, waitForRun } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, useServers, waitForRun } from '../support/api-server.js';
+import { api, raw } from '../support/http-request.js';
+import { serveProcess } from '../support/server-process.js';
+import { fired } from '../support/trigger-recorder.js';
 
 const { dir, start, cleanup } = useServers('interlock-api-xsite-');
 

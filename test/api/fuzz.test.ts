@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { api, expectErrorShape, makeProject, outageStore, type RawRequest, raw, useServers } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, useServers } from '../support/api-server.js';
+import { api, type RawRequest, raw } from '../support/http-request.js';
+import { outageStore } from '../support/outage-store.js';
 
 const { dir, start } = useServers('interlock-api-fuzz-');
 

@@ -3,7 +3,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { api, expectErrorShape, makeProject, outageStore, useServers } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, useServers } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
+import { outageStore } from '../support/outage-store.js';
 
 const { dir, start } = useServers('interlock-api-health-');
 

@@ -3,8 +3,11 @@
 // through the built CLI.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs are the subject under test.
 import { describe, expect, it } from 'vitest';
-import { cli, writeFiles } from '../helpers/cli.js';
-import { api, expectErrorShape, makeProject, raw, useServers } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, useServers } from '../support/api-server.js';
+import { writeFiles } from '../support/files.js';
+import { api, raw } from '../support/http-request.js';
+import { cli } from '../support/run-cli.js';
 
 const { dir, start } = useServers('interlock-api-inputs-');
 

@@ -1,7 +1,9 @@
 // GET /api/pipelines streams long lists (so 10k pipelines never sit in memory as one string): the result must be
 // the same valid JSON array, in name order, with the same headers, as a short list.
 import { expect, it } from 'vitest';
-import { api, makeProject, useServers } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { useServers } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
 
 const { dir, start } = useServers('interlock-api-list-');
 

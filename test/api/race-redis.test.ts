@@ -1,6 +1,6 @@
 // One trigger wins over HTTP, on Redis: two servers, two connections, one real redis-server.
 import { afterAll, beforeAll } from 'vitest';
-import { type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
+import { type RedisServer, requireRedis, startRedis } from '../support/redis.js';
 import { concurrentRunSuite } from './race.js';
 
 let redis: RedisServer;

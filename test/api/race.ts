@@ -2,7 +2,10 @@
 // N concurrent POST /api/pipelines/{id}/run on one pipeline, spread over two servers sharing the store → exactly one
 // 202 and one trigger execution; every other request is a 409 naming the winner's runId.
 import { describe, expect, it } from 'vitest';
-import { api, fired, makeProject, raw, type TestServer, useServers, waitForRun } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { type TestServer, useServers, waitForRun } from '../support/api-server.js';
+import { api, raw } from '../support/http-request.js';
+import { fired } from '../support/trigger-recorder.js';
 
 export interface RaceOptions {
   /** Concurrent requests (default 50). */

@@ -3,8 +3,10 @@
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
-import { api, expectErrorShape, makeProject, useServers, waitForRun } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, useServers, waitForRun } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
+import { cli } from '../support/run-cli.js';
 
 const { dir, start } = useServers('interlock-api-reg-');
 

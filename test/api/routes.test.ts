@@ -2,8 +2,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
-import { api, expectErrorShape, fired, makeProject, RECORD_TRIGGER, raw, useServers, waitForRun } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, useServers, waitForRun } from '../support/api-server.js';
+import { api, raw } from '../support/http-request.js';
+import { cli } from '../support/run-cli.js';
+import { fired, RECORD_TRIGGER } from '../support/trigger-recorder.js';
 
 const { dir, start, cleanup } = useServers();
 

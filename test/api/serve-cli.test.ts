@@ -4,9 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from '../helpers/cli.js';
-import { isAlive } from '../helpers/proc.js';
-import { api, expectErrorShape, makeProject, raw, serveProcess, useCleanups, waitForRun } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, waitForRun } from '../support/api-server.js';
+import { api, raw } from '../support/http-request.js';
+import { isAlive } from '../support/processes.js';
+import { cli } from '../support/run-cli.js';
+import { serveProcess } from '../support/server-process.js';
+import { tempDir } from '../support/temp-dir.js';
+import { useCleanups } from '../support/test-cleanups.js';
 
 const cleanup = useCleanups();
 

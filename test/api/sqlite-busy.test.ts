@@ -2,8 +2,11 @@
 // own 2 s timeout, and an evaluator timeout fires on time. A real `interlock serve`, a real second process.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { holdWriteLock } from '../helpers/sqlite-lock.js';
-import { api, makeProject, serveProcess, useServers } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { useServers } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
+import { serveProcess } from '../support/server-process.js';
+import { holdWriteLock } from '../support/sqlite-lock.js';
 
 const { dir, cleanup } = useServers('interlock-sqlite-busy-');
 

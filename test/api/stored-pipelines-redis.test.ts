@@ -4,9 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
-import { type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
-import { api, makeProject, useServers } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { useServers } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
+import { type RedisServer, requireRedis, startRedis } from '../support/redis.js';
+import { cli } from '../support/run-cli.js';
 
 const { dir, start } = useServers('interlock-api-stored-');
 let redis: RedisServer;

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ResolveHost } from '../../src/trigger/index.js';
 import { type MockService, startService } from '../fixtures/triggers/mock-services.js';
-import { cli } from '../helpers/cli.js';
-import { api, makeProject, useServers, waitForRun } from './support.js';
+import { makeProject } from '../support/api-project.js';
+import { useServers, waitForRun } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
+import { cli } from '../support/run-cli.js';
 
 const { dir, start } = useServers('interlock-api-trust-');
 

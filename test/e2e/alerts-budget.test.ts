@@ -6,8 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
-import { json, show, tempDirFor, timedCli } from './support.js';
+import { copyFixtureEvaluators, json, show, tempDirFor, timedCli, writeFiles } from '../support/index.js';
 
 interface SlowServer {
   url: string;

@@ -6,9 +6,22 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { BIN, cli, copyFixtureEvaluators, REPO, writeFiles } from '../helpers/cli.js';
-import { type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
-import { ANSI, json, sh, show, stripAnsi, tempDirFor } from './support.js';
+import {
+  ANSI,
+  BIN,
+  cli,
+  copyFixtureEvaluators,
+  json,
+  REPO,
+  type RedisServer,
+  requireRedis,
+  sh,
+  show,
+  startRedis,
+  stripAnsi,
+  tempDirFor,
+  writeFiles,
+} from '../support/index.js';
 
 const tmp = (ctx: TestContext): string => tempDirFor(ctx, 'interlock-e2e-conv-');
 /** Each test runs the CLI many times; on a loaded machine a run takes seconds. */

@@ -16,8 +16,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { BIN, cli, minimalProject, REPO, writeFiles } from '../helpers/cli.js';
-import { ANSI, cliClosingStdout, json, sh, show, sleep, stripAnsi, tempDirFor } from './support.js';
+import { ANSI, json, show, stripAnsi } from '../support/cli-output.js';
+import { writeFiles } from '../support/files.js';
+import { minimalProject } from '../support/minimal-project.js';
+import { BIN, REPO } from '../support/paths.js';
+import { sleep } from '../support/poll.js';
+import { cli, cliClosingStdout, sh } from '../support/run-cli.js';
+import { tempDirFor } from '../support/test-cleanups.js';
 
 const tmp = (ctx: TestContext): string => tempDirFor(ctx, 'interlock-e2e-cli-');
 

@@ -3,8 +3,11 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { type CliResult, cli, minimalProject, writeFiles } from '../helpers/cli.js';
-import { json, show, tempDirFor } from './support.js';
+import { json, show } from '../support/cli-output.js';
+import { writeFiles } from '../support/files.js';
+import { minimalProject } from '../support/minimal-project.js';
+import { type CliResult, cli } from '../support/run-cli.js';
+import { tempDirFor } from '../support/test-cleanups.js';
 
 const tmp = (ctx: TestContext): string => tempDirFor(ctx, 'interlock-e2e-conc-');
 const N = 8;

@@ -4,8 +4,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
-import { json, show, useTempDirs } from './support.js';
+import { json, show } from '../support/cli-output.js';
+import { copyFixtureEvaluators, writeFiles } from '../support/files.js';
+import { cli } from '../support/run-cli.js';
+import { useTempDirs } from '../support/test-cleanups.js';
 
 const tmp = useTempDirs('interlock-env-e2e-');
 const SECRET = 'listed-secret-5f1e9a';

@@ -3,8 +3,13 @@
 import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { cli, FIXTURE_EVALUATORS, minimalProject, writeFiles } from '../helpers/cli.js';
-import { isAlive, json, killQuietly, show, tempDirFor, timedCli, waitDead } from './support.js';
+import { json, show } from '../support/cli-output.js';
+import { writeFiles } from '../support/files.js';
+import { minimalProject } from '../support/minimal-project.js';
+import { FIXTURE_EVALUATORS } from '../support/paths.js';
+import { isAlive, killQuietly, waitDead } from '../support/processes.js';
+import { cli, timedCli } from '../support/run-cli.js';
+import { tempDirFor } from '../support/test-cleanups.js';
 
 const tmp = (ctx: TestContext): string => tempDirFor(ctx, 'interlock-e2e-eval-');
 

@@ -4,8 +4,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { BIN, cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
-import { isAlive, json, show, sleep, useTempDirs } from './support.js';
+import { json, show } from '../support/cli-output.js';
+import { copyFixtureEvaluators, writeFiles } from '../support/files.js';
+import { BIN } from '../support/paths.js';
+import { sleep } from '../support/poll.js';
+import { isAlive } from '../support/processes.js';
+import { cli } from '../support/run-cli.js';
+import { useTempDirs } from '../support/test-cleanups.js';
 
 const tmp = useTempDirs('interlock-intr-');
 

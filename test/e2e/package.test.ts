@@ -5,8 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/cli.js';
-import { show, tempDirFor } from './support.js';
+import { REPO, show, tempDirFor } from '../support/index.js';
 
 interface Result {
   code: number | null;

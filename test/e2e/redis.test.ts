@@ -6,9 +6,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type CliResult, cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
-import { freePort, type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
-import { json, show, useTempDirs } from './support.js';
+import { json, show } from '../support/cli-output.js';
+import { copyFixtureEvaluators, writeFiles } from '../support/files.js';
+import { BIN } from '../support/paths.js';
+import { freePort, type RedisServer, requireRedis, startRedis } from '../support/redis.js';
+import { type CliResult, cli } from '../support/run-cli.js';
+import { useTempDirs } from '../support/test-cleanups.js';
 
 const tmp = useTempDirs('interlock-redis-e2e-');
 let redis: RedisServer;

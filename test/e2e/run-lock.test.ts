@@ -9,9 +9,21 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type CliResult, cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
-import { type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
-import { isAlive, json, show, useTempDirs, waitDead } from './support.js';
+import {
+  BIN,
+  type CliResult,
+  cli,
+  copyFixtureEvaluators,
+  isAlive,
+  json,
+  type RedisServer,
+  requireRedis,
+  show,
+  startRedis,
+  useTempDirs,
+  waitDead,
+  writeFiles,
+} from '../support/index.js';
 
 const tmp = useTempDirs('interlock-run-lock-');
 

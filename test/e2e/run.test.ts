@@ -5,8 +5,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, cli, copyFixtureEvaluators, writeFiles } from '../helpers/cli.js';
-import { json, show, useTempDirs } from './support.js';
+import { json, show } from '../support/cli-output.js';
+import { copyFixtureEvaluators, writeFiles } from '../support/files.js';
+import { BIN } from '../support/paths.js';
+import { cli } from '../support/run-cli.js';
+import { useTempDirs } from '../support/test-cleanups.js';
 
 const tmp = useTempDirs('interlock-run-');
 

@@ -5,8 +5,8 @@ import { InterlockError } from '../../src/core/errors.js';
 import { newRun } from '../../src/engine/run-state.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis/index.js';
-import { freePort, RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
 import { decision, readiness, result, spec } from '../store-conformance.js';
+import { freePort, RedisServer, requireRedis, startRedis } from '../support/redis.js';
 
 const CONNECT_TIMEOUT = 1000;
 

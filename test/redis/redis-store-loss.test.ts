@@ -7,9 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRun, transition } from '../../src/engine/run-state.js';
 import { identityFile } from '../../src/store/redis/identity.js';
 import { RedisStore } from '../../src/store/redis/index.js';
-import { api, makeProject, useServers, waitForRun } from '../api/support.js';
-import { cli, tempDir } from '../helpers/cli.js';
-import { type RedisServer, requireRedis, startRedis } from '../helpers/redis.js';
+import { makeProject } from '../support/api-project.js';
+import { useServers, waitForRun } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
+import { type RedisServer, requireRedis, startRedis } from '../support/redis.js';
+import { cli } from '../support/run-cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const { dir, start, cleanup } = useServers('interlock-store-loss-');
 let lru: RedisServer;

@@ -10,8 +10,8 @@ import { traitState } from '../../src/engine/trait-state.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { encodePart, KeyLayout } from '../../src/store/redis/keys.js';
-import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../helpers/redis.js';
 import { decision, readiness, result, spec, storeConformance } from '../store-conformance.js';
+import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../support/redis.js';
 
 let single: RedisServer;
 let cluster: RedisCluster;

@@ -1,6 +1,6 @@
 // A real second process that holds a SQLite database's write lock (BEGIN IMMEDIATE) for a while, stopped by pid.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { REPO } from './cli.js';
+import { REPO } from './paths.js';
 
 export interface LockHolder {
   pid: number;

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './poll.js';
 
 const HOST = '127.0.0.1';
 
@@ -64,20 +65,6 @@ export function rawCommand(port: number, command: string, timeoutMs = 500): Prom
       reject(e);
     });
   });
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what} not ready within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
 /** One redis-server process. */

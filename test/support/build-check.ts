@@ -1,7 +1,7 @@
-// Chaos and soak test the BUILT CLI: refuse to run without a build, and warn when src/ changed after it.
+// Bench, chaos and soak run the BUILT CLI: refuse to run without a build, and warn when src/ changed after it.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from '../../test/helpers/cli.js';
+import { REPO } from './paths.js';
 
 /** Newest mtime of the files under a directory that the build uses (tests are not built), in ms. */
 function newest(dir: string): number {

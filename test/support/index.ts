@@ -1,0 +1,52 @@
+// The one harness library of the tests, the benchmarks (bench/), the chaos runner (chaos/) and the soak run (soak/):
+// everything that starts, watches or inspects the real things (the built CLI, `interlock serve`, redis-server,
+// SQLite files, processes). One concept per file; this index re-exports them all.
+//
+// Files marked (vitest) import vitest and are for test files only; bench, chaos and soak import the other files
+// directly (`test/support/<file>.js`), which also keeps what they load small.
+//
+//   paths.ts              REPO, BIN, FIXTURE_EVALUATORS
+//   temp-dir.ts           tempDir
+//   test-cleanups.ts      useCleanups, useTempDirs, tempDirFor (vitest)
+//   files.ts              writeFiles, put, copyFixtureEvaluators, lines
+//   minimal-project.ts    minimalProject, FIXTURE_ENV: archetype `gate` + pipeline `p` over fixture evaluators (CLI tests)
+//   api-project.ts        makeProject, ProjectOptions: the API tests' project (`p` with a recording trigger, `no-trigger`)
+//   trigger-recorder.ts   RECORD_TRIGGER, fired, alerts: what the trigger and the alert file sink recorded
+//   run-cli.ts            cli, timedCli, cliClosingStdout, sh, CliResult: the built CLI / a shell script, to completion
+//   cli-output.ts         json, show, stripAnsi, ANSI
+//   server-process.ts     ServerProcess, serveProcess, childEnv: start a server, wait for `listening on`, stop by pid
+//   exit-cleanups.ts      onExit, runExitCleanups: last-resort cleanups when a tool's process exits
+//   processes.ts          isAlive, waitDead, killQuietly, pids, procStat, descendants, rssKb, peakRssKb, rssOf,
+//                         cpuMsOf, openFds: /proc checks
+//   leftover-processes.ts MARK_VAR, markedProcesses, waitMarkedGone, killMarked: processes a run left behind
+//   expect-dead.ts        expectAllDead (vitest)
+//   poll.ts               sleep, until, waitFor
+//   http-request.ts       raw, api, http, httpOk, Reply, RawRequest: one request on a fresh connection
+//   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
+//   outage-store.ts       outageStore: a store whose outage a test switches on
+//   redis.ts              RedisServer, startRedis, startCluster, freePort, rawCommand, requireRedis
+//   sqlite-file.ts        withDb, integrity, counts
+//   sqlite-lock.ts        holdWriteLock, LockHolder: a second process holding a SQLite write lock
+//   build-check.ts        checkBuild: refuse to run without dist/, warn when src/ is newer
+export * from './api-project.js';
+export * from './api-server.js';
+export * from './build-check.js';
+export * from './cli-output.js';
+export * from './exit-cleanups.js';
+export * from './expect-dead.js';
+export * from './files.js';
+export * from './http-request.js';
+export * from './leftover-processes.js';
+export * from './minimal-project.js';
+export * from './outage-store.js';
+export * from './paths.js';
+export * from './poll.js';
+export * from './processes.js';
+export * from './redis.js';
+export * from './run-cli.js';
+export * from './server-process.js';
+export * from './sqlite-file.js';
+export * from './sqlite-lock.js';
+export * from './temp-dir.js';
+export * from './test-cleanups.js';
+export * from './trigger-recorder.js';
