@@ -4,6 +4,7 @@ export * from './clock.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './invalid.js';
 export * from './names.js';
 export * from './run-status.js';
 export * from './time.js';

@@ -7,6 +7,7 @@ import { assertUsable, findConfigFile, loadProject } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
+import { isInvalid } from '../core/invalid.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { EvaluatorPool } from '../evaluator/index.js';
 import type { Store, StoredPipeline } from '../store/index.js';
@@ -85,11 +86,6 @@ function invalidConfigWarning(project: Context['project']): string {
     ? `${names.length === 1 ? 'pipeline' : 'pipelines'} ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''} ${names.length === 1 ? 'is' : 'are'} INVALID (never evaluated or triggered)`
     : 'no pipeline is blocked by name';
   return `invalid config in ${project.invalidFiles.join(', ')}: ${blocked}; run 'interlock validate'`;
-}
-
-/** True when `p` is a pipeline blocked by config errors or failing its registration checks (shown as INVALID). */
-export function isInvalid<T extends object>(p: T | InvalidPipeline): p is InvalidPipeline {
-  return (p as { status?: unknown }).status === 'INVALID';
 }
 
 /**

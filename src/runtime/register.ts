@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { checkPipelineDocument, checkSchema, type DocumentProblem, formatPath } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
+import { isInvalid } from '../core/invalid.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { confineEvaluator } from '../evaluator/index.js';
 import type { StoredPipeline } from '../store/index.js';
@@ -16,7 +17,7 @@ import {
   redactUrlUserinfo,
 } from '../trigger/index.js';
 import { sendAlerts } from './alerting.js';
-import { type Context, isInvalid } from './context.js';
+import type { Context } from './context.js';
 import { expireOverdueRun } from './touch.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */

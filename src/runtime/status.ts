@@ -1,5 +1,6 @@
 // Use-case: cached readiness of one or all pipelines, recomputed at `now` from stored results (so TTLs show live).
 import { InterlockError } from '../core/errors.js';
+import { isInvalid } from '../core/invalid.js';
 import type {
   DecisionRecord,
   InvalidPipeline,
@@ -13,7 +14,7 @@ import type {
 import { decideReadiness, traitState } from '../engine/index.js';
 import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
-import { allPipelineEntries, allPipelines, findPipeline, getPipeline, isInvalid } from './context.js';
+import { allPipelineEntries, allPipelines, findPipeline, getPipeline } from './context.js';
 import { touchActiveRun } from './touch.js';
 
 export interface PipelineStatus {

@@ -1,7 +1,8 @@
 // `interlock status [pipeline]`
 import { formatDiagnostic } from '../../core/errors.js';
+import { isInvalid } from '../../core/invalid.js';
 import type { InvalidPipeline } from '../../core/types.js';
-import { isInvalid, openContext } from '../../runtime/context.js';
+import { openContext } from '../../runtime/context.js';
 import { invalidStatusView, type PipelineStatus, statusOverview, statusView } from '../../runtime/status.js';
 import {
   formatBlocking,
