@@ -1,18 +1,11 @@
 // One trigger wins over HTTP, on Redis: two servers, two connections, one real redis-server.
-import { afterAll, beforeAll } from 'vitest';
-import { type RedisServer, requireRedis, startRedis } from '../support/redis.js';
+import { useRedis } from '../support/use-redis.js';
 import { concurrentRunSuite } from './race.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  requireRedis();
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.destroy();
-});
+const redis = useRedis();
 
 concurrentRunSuite(
   'redis',
-  () => `provider: redis\nredis:\n  addr: ${redis.addr}\n  keyPrefix: "race${Math.random().toString(36).slice(2)}:"\n`,
+  () =>
+    `provider: redis\nredis:\n  addr: ${redis.server.addr}\n  keyPrefix: "race${Math.random().toString(36).slice(2)}:"\n`,
 );

@@ -3,33 +3,25 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeProject } from '../support/api-project.js';
 import { useServers } from '../support/api-server.js';
 import { api } from '../support/http-request.js';
-import { type RedisServer, requireRedis, startRedis } from '../support/redis.js';
 import { cli } from '../support/run-cli.js';
+import { useRedis } from '../support/use-redis.js';
 
 const { dir, start } = useServers('interlock-api-stored-');
-let redis: RedisServer;
-
-beforeAll(async () => {
-  requireRedis();
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.destroy();
-});
+const redis = useRedis();
 
 function hset(key: string, field: string, value: string): void {
-  execFileSync('redis-cli', ['-p', String(redis.port), 'HSET', key, field, value]);
+  execFileSync('redis-cli', ['-p', String(redis.server.port), 'HSET', key, field, value]);
 }
 
 describe('registered pipelines read from Redis', () => {
   it('a spec written into the store with a command trigger is INVALID: listed with its problems, never run', async () => {
     const prefix = `t${Math.random().toString(36).slice(2)}:`;
     const root = makeProject(dir(), {
-      config: `provider: redis\nredis:\n  addr: ${redis.addr}\n  keyPrefix: "${prefix}"\n  connectTimeout: 2\n`,
+      config: `provider: redis\nredis:\n  addr: ${redis.server.addr}\n  keyPrefix: "${prefix}"\n  connectTimeout: 2\n`,
     });
     const rce = join(root, 'rce');
     const spec = (extra: Record<string, unknown>) =>

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
   ANSI,
@@ -13,13 +13,11 @@ import {
   copyFixtureEvaluators,
   json,
   REPO,
-  type RedisServer,
-  requireRedis,
   sh,
   show,
-  startRedis,
   stripAnsi,
   tempDirFor,
+  useRedis,
   writeFiles,
 } from '../support/index.js';
 
@@ -281,14 +279,7 @@ describe.concurrent('CLI conventions (item 15)', SLOW, () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 describe('init --provider redis keys each project apart (item 16)', SLOW, () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    requireRedis();
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.destroy();
-  });
+  const redis = useRedis();
 
   it('writes keyPrefix "interlock:<dir name>:" (sanitised), prints the address; two projects on one Redis share no key', async (ctx) => {
     const parent = tmp(ctx);
@@ -307,11 +298,11 @@ describe('init --provider redis keys each project apart (item 16)', SLOW, () => 
       expect(parseYaml(text).redis).toEqual({ addr: 'localhost:6379', keyPrefix: prefixes[i] });
       expect((await cli(['validate'], { cwd: root })).code).toBe(0);
       // Point both at the test's own redis-server (never a Redis that may run on this machine).
-      writeFileSync(cfgFile, text.replace('localhost:6379', redis.addr));
+      writeFileSync(cfgFile, text.replace('localhost:6379', redis.server.addr));
       const ev = await cli(['evaluate', 'example'], { cwd: root });
       expect(ev.code, show(ev)).toBe(0);
     }
-    const client = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true });
+    const client = new Redis({ host: '127.0.0.1', port: redis.server.port, lazyConnect: true });
     ctx.onTestFinished(() => void client.disconnect());
     await client.connect();
     const keys = await client.keys('*');

@@ -5,24 +5,17 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json, show } from '../support/cli-output.js';
 import { copyFixtureEvaluators, writeFiles } from '../support/files.js';
 import { BIN } from '../support/paths.js';
-import { freePort, type RedisServer, requireRedis, startRedis } from '../support/redis.js';
+import { freePort, startRedis } from '../support/redis.js';
 import { type CliResult, cli } from '../support/run-cli.js';
 import { useTempDirs } from '../support/test-cleanups.js';
+import { useRedis } from '../support/use-redis.js';
 
 const tmp = useTempDirs('interlock-redis-e2e-');
-let redis: RedisServer;
-
-beforeAll(async () => {
-  requireRedis();
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.destroy();
-});
+const redis = useRedis();
 
 /** The built CLI under faketime (Debian's `faketime`), its clock `offset` (e.g. '+3m') away from everyone else's. */
 function skewedCli(offset: string, args: string[], cwd: string): Promise<CliResult> {
@@ -49,7 +42,7 @@ function project(opts: { addr?: string; evaluator?: string; trigger?: string; pr
   const root = tmp();
   copyFixtureEvaluators(root);
   writeFiles(root, {
-    'interlock.yaml': `provider: redis\nredis:\n  addr: ${opts.addr ?? redis.addr}\n  keyPrefix: "${opts.prefix ?? `t${Math.random().toString(36).slice(2)}:`}"\n  connectTimeout: 1\n`,
+    'interlock.yaml': `provider: redis\nredis:\n  addr: ${opts.addr ?? redis.server.addr}\n  keyPrefix: "${opts.prefix ?? `t${Math.random().toString(36).slice(2)}:`}"\n  connectTimeout: 1\n`,
     'archetypes/gate.yaml': 'name: gate\nrequiredTraits:\n  - type: a\n',
     'pipelines/p.yaml': `name: p\narchetype: gate\ntraits:\n  a:\n    evaluator: ${opts.evaluator ?? 'pass'}\n${opts.trigger ?? ''}`,
   });
@@ -64,7 +57,7 @@ describe('on Redis', () => {
     const root = join(dir, 'demo');
     const cfg = readFileSync(join(root, 'interlock.yaml'), 'utf8');
     expect(cfg).toContain('provider: redis');
-    writeFileSync(join(root, 'interlock.yaml'), cfg.replace('localhost:6379', redis.addr));
+    writeFileSync(join(root, 'interlock.yaml'), cfg.replace('localhost:6379', redis.server.addr));
     const ev = await cli(['evaluate', 'example'], { cwd: root });
     expect(ev.code, show(ev)).toBe(0);
     expect(ev.stdout).toContain('READY');

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   BIN,
   type CliResult,
@@ -16,10 +16,8 @@ import {
   copyFixtureEvaluators,
   isAlive,
   json,
-  type RedisServer,
-  requireRedis,
   show,
-  startRedis,
+  useRedis,
   useTempDirs,
   waitDead,
   writeFiles,
@@ -254,24 +252,17 @@ describe('a lock naming a run that has already ended heals itself (item 18)', ()
   });
 
   describe('on Redis', () => {
-    let redis: RedisServer;
-    beforeAll(async () => {
-      requireRedis();
-      redis = await startRedis();
-    });
-    afterAll(async () => {
-      await redis?.destroy();
-    });
+    const redis = useRedis();
 
     it('a {p}:active key naming a COMPLETED run → the next run fires, with a warning', async () => {
       const prefix = `t${Math.random().toString(36).slice(2)}:`;
       const root = project(
         'trigger:\n  type: command\n  command: "echo $INTERLOCK_RUN_ID >> fired.log"\n',
-        `provider: redis\nredis:\n  addr: ${redis.addr}\n  keyPrefix: "${prefix}"\n`,
+        `provider: redis\nredis:\n  addr: ${redis.server.addr}\n  keyPrefix: "${prefix}"\n`,
       );
       const r1 = await cli(['run', 'p', '--json'], { cwd: root });
       expect(r1.code, show(r1)).toBe(0);
-      const [host, port] = redis.addr.split(':');
+      const [host, port] = redis.server.addr.split(':');
       const client = new Redis({ host, port: Number(port), lazyConnect: true });
       await client.connect();
       try {

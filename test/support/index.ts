@@ -25,6 +25,7 @@
 //   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
 //   outage-store.ts       outageStore: a store whose outage a test switches on
 //   redis.ts              RedisServer, startRedis, startCluster, freePort, rawCommand, requireRedis
+//   use-redis.ts          useRedis: one redis-server per file or describe block, started and destroyed by hooks (vitest)
 //   sqlite-file.ts        withDb, integrity, counts
 //   sqlite-lock.ts        holdWriteLock, LockHolder: a second process holding a SQLite write lock
 //   build-check.ts        checkBuild: refuse to run without dist/, warn when src/ is newer
@@ -50,3 +51,4 @@ export * from './sqlite-lock.js';
 export * from './temp-dir.js';
 export * from './test-cleanups.js';
 export * from './trigger-recorder.js';
+export * from './use-redis.js';
