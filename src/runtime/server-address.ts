@@ -2,6 +2,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { InterlockError } from '../core/errors.js';
+import { NON_PUBLIC_IPV4, subnetList } from '../trigger/index.js';
 
 /** Where the server listens. `host` has no brackets (IPv6 as `::1`). */
 export interface ListenAddress {
@@ -58,35 +59,21 @@ export function isLoopbackHost(host: string): boolean {
   return v === 4 ? LOOPBACK.check(h, 'ipv4') : v === 6 ? LOOPBACK.check(h, 'ipv6') : false;
 }
 
-// Not public unicast: loopback, private (RFC 1918, ULA), link-local (cloud metadata lives at 169.254.169.254),
-// shared CGNAT space, "this network", multicast and reserved. IPv4 rules also match IPv4-mapped IPv6 addresses.
-const NON_PUBLIC = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
+// Not public unicast: the IPv4 ranges the trigger address guard refuses (loopback, RFC 1918, link-local where cloud
+// metadata lives, CGNAT, "this network", multicast, reserved…; they also match IPv4-mapped IPv6 addresses), and
+// the unspecified and loopback IPv6 addresses, ULA, link-local and multicast IPv6.
+const NON_PUBLIC = subnetList(NON_PUBLIC_IPV4, [
   ['::', 128],
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
-}
+]);
 
 /**
  * True when `host` (a URL hostname) is loopback, private, link-local or otherwise not a public address:
- * 127/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, 0/8, 100.64/10, multicast, and
+ * 127/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, 0/8, 100.64/10, 192.0.0/24,
+ * 198.18/15, multicast, reserved, and
  * `localhost` / `*.localhost`. Other names are not resolved (a public name pointing at a private address passes).
  */
 export function isPrivateHost(host: string): boolean {

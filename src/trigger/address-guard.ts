@@ -25,10 +25,15 @@ export interface AddressPolicy {
   resolve?: ResolveHost;
 }
 
-// Not public unicast IPv4: this network, private, CGNAT, loopback, link-local (cloud metadata), IETF protocol
-// assignments, TEST-NETs, benchmarking, multicast, reserved and broadcast.
-const V4 = new BlockList();
-for (const [net, prefix] of [
+/** A network and its prefix length: `['10.0.0.0', 8]` is 10.0.0.0/8. */
+export type Subnet = readonly [network: string, prefix: number];
+
+/**
+ * Not public unicast IPv4: this network, private, CGNAT, loopback, link-local (cloud metadata lives at
+ * 169.254.169.254), IETF protocol assignments, benchmarking, multicast, reserved and broadcast. The one table of
+ * non-public IPv4 ranges: the trigger address guard and the HTTP server's host classification both use it.
+ */
+export const NON_PUBLIC_IPV4: readonly Subnet[] = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
   ['100.64.0.0', 10],
@@ -40,9 +45,17 @@ for (const [net, prefix] of [
   ['198.18.0.0', 15],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
-] as const) {
-  V4.addSubnet(net, prefix, 'ipv4');
+];
+
+/** A BlockList of the given IPv4 and IPv6 subnets (IPv4 rules also match IPv4-mapped IPv6 addresses). */
+export function subnetList(v4: readonly Subnet[], v6: readonly Subnet[] = []): BlockList {
+  const list = new BlockList();
+  for (const [net, prefix] of v4) list.addSubnet(net, prefix, 'ipv4');
+  for (const [net, prefix] of v6) list.addSubnet(net, prefix, 'ipv6');
+  return list;
 }
+
+const V4 = subnetList(NON_PUBLIC_IPV4);
 
 /** The 16 bytes of an IPv6 address (no zone), or undefined. Accepts a trailing dotted quad (`::ffff:1.2.3.4`). */
 function v6Bytes(ip: string): number[] | undefined {

@@ -5,9 +5,12 @@ export {
   checkHost,
   type HostCheck,
   literalHostReason,
+  NON_PUBLIC_IPV4,
   nonPublicReason,
   type ResolvedAddress,
   type ResolveHost,
+  type Subnet,
+  subnetList,
 } from './address-guard.js';
 export { DEFAULT_COMMAND_TIMEOUT_SECONDS, OUTPUT_TAIL_BYTES } from './command.js';
 export type { TriggerContext } from './context.js';
