@@ -2,13 +2,14 @@
 // calendar file; interlock.yaml `timezone`, `calendarDirs`, `watcher`) and their normalisation into engine specs.
 // Not wired into schema.ts yet: spread PIPELINE_SCHEDULE_FIELDS / PROJECT_WATCHER_FIELDS into those shapes.
 import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
 import type { CalendarSpec, ExclusionSpec } from '../engine/exclusions.js';
 import { isValidTimeZone, parseDate, WEEKDAYS } from '../engine/local-time.js';
 import { DEFAULT_RETRY, type FailureCategory, RETRYABLE_CATEGORIES, type RetryPolicy } from '../engine/retry.js';
 import { CATCHUP_POLICIES, compileSchedule, type ScheduleSpec, type TimeSpec } from '../engine/schedule.js';
 import type { WindowMode } from '../engine/window.js';
-import { type ConfigIssue, unknownKeyMessage } from './schema.js';
+import { type ConfigIssue, strict, whenPresent } from './schema.js';
 
 export const SCHEDULE_MESSAGES = {
   duration: 'expected a duration such as 30s, 15m, 1h or 1h30m (or a number of seconds)',
@@ -24,20 +25,14 @@ export const SCHEDULE_MESSAGES = {
 } as const;
 
 // ---------------------------------------------------------------- durations
-// A small local parser; c-config is writing the project-wide one (`15m` durations), which should replace this.
 
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `30s`, `15m`, `1h30m`, `500ms`, `2d`, or a number of seconds → ms. undefined for anything else (incl. negative). */
+/**
+ * A duration (core/duration.ts forms: a number of seconds, or `30s`, `15m`, `1h30m`, `2d`) → ms. undefined for
+ * anything else (incl. negative).
+ */
 export function parseDurationMs(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.round(v * 1000) : undefined;
-  if (typeof v !== 'string') return undefined;
-  const s = v.trim();
-  if (!DURATION.test(s)) return undefined;
-  let ms = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(m[1]) * UNIT_MS[m[2]];
-  return Number.isFinite(ms) ? Math.round(ms) : undefined;
+  const seconds = parseDuration(v);
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
 }
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -53,19 +48,6 @@ export function parseTimeSpec(v: unknown): TimeSpec | undefined {
 }
 
 // ---------------------------------------------------------------- schema pieces
-
-const whenPresent =
-  (message: string) =>
-  (iss: { input?: unknown }): string | undefined =>
-    iss.input === undefined ? undefined : message;
-
-function strict<T extends z.core.$ZodLooseShape>(shape: T) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys' ? iss.keys.map((k) => unknownKeyMessage(k, known)).join('\n') : undefined,
-  });
-}
 
 const name = () =>
   z

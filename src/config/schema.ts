@@ -36,13 +36,13 @@ export function unknownKeyMessage(key: string, known: readonly string[]): string
 }
 
 // A schema-level message applies only when a value is present; a missing value falls through to `required`.
-const whenPresent =
+export const whenPresent =
   (message: string) =>
   (iss: { input?: unknown }): string | undefined =>
     iss.input === undefined ? undefined : message;
 
 /** z.strictObject whose unknown-key issue carries one message per key (joined by '\n'), with did-you-mean hints. */
-function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
     error: (iss) =>
