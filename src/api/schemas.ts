@@ -1,5 +1,15 @@
 // Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
 import { z } from '@hono/zod-openapi';
+import {
+  DECISION_SOURCES,
+  EVAL_STATUSES,
+  OUTCOMES,
+  PIPELINE_ORIGINS,
+  READINESS_RULES,
+  REASON_CODES,
+  TRAIT_STATES,
+  TRIGGER_TYPES,
+} from '../core/lists.js';
 import { RUN_STATUSES } from '../core/run-status.js';
 import { parseTime, TIME_FORMS } from '../core/time.js';
 import { pipelineDocumentSchema } from '../runtime/index.js';
@@ -32,26 +42,15 @@ export const ErrorSchema = z
 export const HealthSchema = z.object({ status: z.enum(['ok', 'degraded']) }).openapi('Health');
 
 const runStatus = z.enum(RUN_STATUSES);
-const source = z.enum(['cli', 'api', 'run', 'watcher', 'test']);
-const traitState = z.enum(['PASS', 'FAIL', 'STALE']);
-const outcome = z.enum(['READY', 'NOT_READY']);
-const reasonCode = z.enum([
-  'EVALUATOR_FAIL',
-  'EVALUATOR_OUTPUT_INVALID',
-  'EVALUATOR_OUTPUT_TOO_LARGE',
-  'EVALUATOR_ERROR',
-  'EVALUATOR_TIMEOUT',
-  'EVALUATOR_NOT_FOUND',
-  'EVALUATOR_NOT_EXECUTABLE',
-  'EVALUATOR_FORBIDDEN',
-  'NO_EVALUATOR',
-  'STALE',
-  'INTERNAL',
-]);
+const source = z.enum(DECISION_SOURCES);
+const traitState = z.enum(TRAIT_STATES);
+const outcome = z.enum(OUTCOMES);
+const reasonCode = z.enum(REASON_CODES);
+const triggerType = z.enum(TRIGGER_TYPES);
 
 export const TriggerOutcomeSchema = z
   .object({
-    type: z.enum(['command', 'http']),
+    type: triggerType,
     ok: z.boolean(),
     async: z.boolean(),
     durationMs: z.number(),
@@ -94,7 +93,7 @@ export const RunSchema = z
     trigger: TriggerOutcomeSchema.optional(),
     metadata: jsonObject.optional(),
     deadlineAt: epochMs,
-    triggerType: z.enum(['command', 'http']).optional(),
+    triggerType: triggerType.optional(),
     job: JobProcessSchema.optional().openapi({ description: "a command trigger's process, recorded once it runs" }),
     lockHeldUntil: epochMs.optional().openapi({
       description: 'an ended run whose command may still run keeps the lock until then (or until it is seen gone)',
@@ -110,7 +109,7 @@ export const TraitResultSchema = z
   .object({
     pipeline: z.string(),
     trait: z.string(),
-    status: z.enum(['PASS', 'FAIL']),
+    status: z.enum(EVAL_STATUSES),
     value: jsonObject.optional(),
     reason: z.string().optional(),
     reasonCode: reasonCode.optional(),
@@ -134,9 +133,7 @@ export const TraitResultViewSchema = TraitResultSchema.extend({
 const blocking = z
   .object({ trait: z.string(), state: traitState, reasonCode, reason: z.string() })
   .openapi('BlockingTrait');
-const rule = z
-  .object({ type: z.enum(['all-required-pass', 'majority-pass']), threshold: z.number().optional() })
-  .openapi('ReadinessRule');
+const rule = z.object({ type: z.enum(READINESS_RULES), threshold: z.number().optional() }).openapi('ReadinessRule');
 
 export const ReadinessSchema = z
   .object({
@@ -235,7 +232,7 @@ export const PipelineSchema = z
     readinessRule: rule,
     trigger: triggerView.optional().openapi({ description: 'literal credentials are masked (***)' }),
     source: z.string().openapi({ description: "the YAML file, or 'api'" }),
-    origin: z.enum(['yaml', 'api']),
+    origin: z.enum(PIPELINE_ORIGINS),
   })
   .openapi('Pipeline');
 
@@ -246,7 +243,7 @@ export const InvalidPipelineSchema = z
     source: z
       .string()
       .openapi({ description: "the YAML file(s) defining it, or 'api' (a registered one read back from the store)" }),
-    origin: z.enum(['yaml', 'api']),
+    origin: z.enum(PIPELINE_ORIGINS),
     problems: z
       .array(
         z.object({

@@ -1,6 +1,7 @@
 // Zod schemas for interlock.yaml, archetype and pipeline files, and the human messages their issues turn into.
 import { z } from 'zod';
 import { DURATION_FORMS, DURATION_PATTERN, parseDuration } from '../core/duration.js';
+import { HTTP_METHODS, READINESS_RULES } from '../core/lists.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
 import { didYouMean } from './suggest.js';
 
@@ -268,8 +269,6 @@ export const projectSchema = strict({
 
 // ---------------------------------------------------------------- archetypes
 
-export const READINESS_RULES = ['all-required-pass', 'majority-pass'] as const;
-
 const traitDefSchema = strict({
   type: nameSchema.describe('Trait type, e.g. source-freshness.'),
   description: z.string().optional(),
@@ -307,8 +306,6 @@ export const archetypeSchema = strict({
 }).describe('Interlock archetype: a reusable set of safety traits.');
 
 // ---------------------------------------------------------------- pipelines
-
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 const pipelineTraitSchema = strict({
   evaluator: nonEmptyString()
@@ -384,6 +381,9 @@ export type ProjectFile = z.output<typeof projectSchema>;
 export type AlertConfig = z.output<typeof alertSinkSchema>;
 export type ArchetypeFile = z.output<typeof archetypeSchema>;
 export type PipelineFile = z.output<typeof pipelineSchema>;
+
+/** Re-exported from core/lists.ts, where they are declared. */
+export { HTTP_METHODS, READINESS_RULES };
 
 // ---------------------------------------------------------------- issues → human messages
 

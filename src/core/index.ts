@@ -5,6 +5,7 @@ export * from './duration.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './invalid.js';
+export * from './lists.js';
 export * from './names.js';
 export * from './run-status.js';
 export * from './time.js';

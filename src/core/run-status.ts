@@ -1,6 +1,4 @@
 // Every run state, and which are terminal: shared by the engine (transitions), every store (lock release) and the API.
-import type { RunStatus } from './types.js';
-
 /** All run states; `RunStatus` is derived from this list. */
 export const RUN_STATUSES = [
   'PENDING',
@@ -12,6 +10,9 @@ export const RUN_STATUSES = [
   'TIMED_OUT',
   'BLOCKED',
 ] as const;
+
+/** Run lifecycle states. Terminal: COMPLETED, FAILED, CANCELLED, TIMED_OUT, BLOCKED. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'BLOCKED'];
 

@@ -1,27 +1,30 @@
 // Domain types shared by every layer: resolved pipeline specs, trait results, readiness and decision records.
-import type { RUN_STATUSES } from './run-status.js';
+import type {
+  ALERT_KINDS,
+  ALERT_LEVELS,
+  DECISION_SOURCES,
+  EVAL_STATUSES,
+  OUTCOMES,
+  READINESS_RULES,
+  REASON_CODES,
+  TRAIT_STATES,
+  TRIGGER_TYPES,
+  UCA_CATEGORIES,
+} from './lists.js';
+import type { RunStatus } from './run-status.js';
+
+export type { RunStatus } from './run-status.js';
 
 /** What an evaluator (or the runner on its behalf) reports. Only 'PASS' ever passes. */
-export type EvalStatus = 'PASS' | 'FAIL';
+export type EvalStatus = (typeof EVAL_STATUSES)[number];
 
 /** A trait's state as seen at some instant: a stored result past its TTL, or none at all, is STALE. */
-export type TraitState = 'PASS' | 'FAIL' | 'STALE';
+export type TraitState = (typeof TRAIT_STATES)[number];
 
 /** Why a trait failed when the evaluator itself did not say (or could not). */
-export type ReasonCode =
-  | 'EVALUATOR_FAIL' // evaluator answered FAIL
-  | 'EVALUATOR_OUTPUT_INVALID'
-  | 'EVALUATOR_OUTPUT_TOO_LARGE'
-  | 'EVALUATOR_ERROR' // non-zero exit or killed by a signal
-  | 'EVALUATOR_TIMEOUT'
-  | 'EVALUATOR_NOT_FOUND'
-  | 'EVALUATOR_NOT_EXECUTABLE'
-  | 'EVALUATOR_FORBIDDEN' // an untrusted pipeline's evaluator resolves outside evaluatorDirs (symlinks followed)
-  | 'NO_EVALUATOR'
-  | 'STALE' // result expired (TTL) or missing
-  | 'INTERNAL';
+export type ReasonCode = (typeof REASON_CODES)[number];
 
-export type ReadinessRuleType = 'all-required-pass' | 'majority-pass';
+export type ReadinessRuleType = (typeof READINESS_RULES)[number];
 
 export interface ReadinessRule {
   type: ReadinessRuleType;
@@ -135,7 +138,7 @@ export interface TraitView {
   ttlLeftMs?: number;
 }
 
-export type Outcome = 'READY' | 'NOT_READY';
+export type Outcome = (typeof OUTCOMES)[number];
 
 export interface Readiness {
   pipeline: string;
@@ -149,7 +152,10 @@ export interface Readiness {
 }
 
 /** Where an evaluation came from. */
-export type DecisionSource = 'cli' | 'api' | 'run' | 'watcher' | 'test';
+export type DecisionSource = (typeof DECISION_SOURCES)[number];
+
+/** The kinds of trigger. */
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 /** The durable answer to "why was it blocked at 06:02?". */
 export interface DecisionRecord {
@@ -173,12 +179,9 @@ export interface DecisionRecord {
   runId?: string;
 }
 
-/** Run lifecycle states (listed in core/run-status.ts). Terminal: COMPLETED, FAILED, CANCELLED, TIMED_OUT, BLOCKED. */
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
 /** What a trigger call produced. Secrets are already redacted. */
 export interface TriggerOutcome {
-  type: 'command' | 'http';
+  type: TriggerType;
   /** true = the target accepted/finished; false = it failed (see fields). */
   ok: boolean;
   /** The run should stay RUNNING until a completion callback (an accepted async http trigger). */
@@ -241,7 +244,7 @@ export interface RunState {
   /** After this epoch ms a non-terminal run is overdue and becomes TIMED_OUT when next touched. */
   deadlineAt: number;
   /** The kind of trigger the run fired (set on TRIGGERING). A command run's own exit status decides its outcome. */
-  triggerType?: 'command' | 'http';
+  triggerType?: TriggerType;
   /** A command trigger's process, recorded as soon as it has started. */
   job?: JobProcess;
   /**
@@ -263,22 +266,14 @@ export interface RunEvent {
 }
 
 /** STAMP unsafe-control-action categories (Leveson), as alerts name them. */
-export type UcaCategory =
-  | 'not-provided' // a needed control action was not provided
-  | 'provided-unsafe' // providing the action when unsafe (a blocked trigger: prevented)
-  | 'wrong-timing' // provided too early, too late, or out of order
-  | 'wrong-duration'; // stopped too soon or applied too long
+export type UcaCategory = (typeof UCA_CATEGORIES)[number];
 
-export type AlertKind =
-  | 'TRAIT_FAILED'
-  | 'PIPELINE_BLOCKED'
-  | 'PIPELINE_READY'
-  | 'TRIGGER_FAILED'
-  | 'RUN_FAILED'
-  | 'RUN_TIMED_OUT';
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
 export interface Alert {
-  level: 'info' | 'warning' | 'error' | 'critical';
+  level: AlertLevel;
   kind: AlertKind;
   pipeline: string;
   runId?: string;

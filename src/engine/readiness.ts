@@ -12,8 +12,6 @@ import type {
 } from '../core/types.js';
 import { effectiveExpiry, traitState } from './trait-state.js';
 
-export const SUPPORTED_RULES = ['all-required-pass', 'majority-pass'] as const;
-
 /** "at 2026-11-28T06:02:13.000Z", or nothing when the time is not a usable instant. */
 function at(ms: number | undefined): string {
   const iso = isoTime(ms);

@@ -1,0 +1,62 @@
+// Every closed list of the domain, declared once: the TS types (core/types.ts), the config and API zod schemas and the
+// generated JSON Schemas all derive from these arrays (test/lists.test.ts fails if one of them drifts).
+
+/** What an evaluator (or the runner on its behalf) reports. Only 'PASS' ever passes. */
+export const EVAL_STATUSES = ['PASS', 'FAIL'] as const;
+
+/** A trait's state as seen at some instant: a stored result past its TTL, or none at all, is STALE. */
+export const TRAIT_STATES = ['PASS', 'FAIL', 'STALE'] as const;
+
+/** Why a trait failed when the evaluator itself did not say (or could not). */
+export const REASON_CODES = [
+  'EVALUATOR_FAIL', // evaluator answered FAIL
+  'EVALUATOR_OUTPUT_INVALID',
+  'EVALUATOR_OUTPUT_TOO_LARGE',
+  'EVALUATOR_ERROR', // non-zero exit or killed by a signal
+  'EVALUATOR_TIMEOUT',
+  'EVALUATOR_NOT_FOUND',
+  'EVALUATOR_NOT_EXECUTABLE',
+  'EVALUATOR_FORBIDDEN', // an untrusted pipeline's evaluator resolves outside evaluatorDirs (symlinks followed)
+  'NO_EVALUATOR',
+  'STALE', // result expired (TTL) or missing
+  'INTERNAL',
+] as const;
+
+/** The readiness rules an archetype may name. */
+export const READINESS_RULES = ['all-required-pass', 'majority-pass'] as const;
+
+/** A readiness decision. */
+export const OUTCOMES = ['READY', 'NOT_READY'] as const;
+
+/** Where an evaluation or a run came from. */
+export const DECISION_SOURCES = ['cli', 'api', 'watcher', 'test'] as const;
+
+/** Where a pipeline was defined: a YAML file, or registered over the HTTP API. */
+export const PIPELINE_ORIGINS = ['yaml', 'api'] as const;
+
+/** The kinds of trigger. */
+export const TRIGGER_TYPES = ['command', 'http'] as const;
+
+/** The methods an http trigger may use. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** What an alert is about. */
+export const ALERT_KINDS = [
+  'TRAIT_FAILED',
+  'PIPELINE_BLOCKED',
+  'PIPELINE_READY',
+  'TRIGGER_FAILED',
+  'RUN_FAILED',
+  'RUN_TIMED_OUT',
+] as const;
+
+/** How loud an alert is. */
+export const ALERT_LEVELS = ['info', 'warning', 'error', 'critical'] as const;
+
+/** STAMP unsafe-control-action categories (Leveson), as alerts name them. */
+export const UCA_CATEGORIES = [
+  'not-provided', // a needed control action was not provided
+  'provided-unsafe', // providing the action when unsafe (a blocked trigger: prevented)
+  'wrong-timing', // provided too early, too late, or out of order
+  'wrong-duration', // stopped too soon or applied too long
+] as const;
