@@ -6,7 +6,7 @@ import type { DecisionRecord, PipelineSpec, Readiness, RunState, RunStatus, Trai
 import { decideReadiness } from '../src/engine/readiness.js';
 import { newRun, transition } from '../src/engine/run-state.js';
 import { traitState } from '../src/engine/trait-state.js';
-import type { Store } from '../src/store/types.js';
+import type { AlertKey, Store } from '../src/store/types.js';
 
 export interface ConformanceOptions {
   /** Opens a fresh, empty store. */
@@ -456,11 +456,36 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
 
     describe('alert claims', () => {
       it('fires on a new or changed fingerprint, and repeats only after repeatAfter', async () => {
-        expect(await store.claimAlert('k', 'A', T0, 1000)).toEqual({ fire: true });
-        expect(await store.claimAlert('k', 'A', T0 + 999, 1000)).toEqual({ fire: false, previous: 'A' });
-        expect(await store.claimAlert('k', 'A', T0 + 1000, 1000)).toEqual({ fire: true, previous: 'A' });
-        expect(await store.claimAlert('k', 'B', T0 + 1001, 1000)).toEqual({ fire: true, previous: 'A' });
-        expect(await store.claimAlert('other', 'B', T0 + 1001, 1000)).toEqual({ fire: true });
+        const k: AlertKey = { pipeline: 'p', kind: 'readiness' };
+        expect(await store.claimAlert(k, 'A', T0, 1000)).toEqual({ fire: true });
+        expect(await store.claimAlert(k, 'A', T0 + 999, 1000)).toEqual({ fire: false, previous: 'A' });
+        expect(await store.claimAlert(k, 'A', T0 + 1000, 1000)).toEqual({ fire: true, previous: 'A' });
+        expect(await store.claimAlert(k, 'B', T0 + 1001, 1000)).toEqual({ fire: true, previous: 'A' });
+        const other: AlertKey = { pipeline: 'other', kind: 'readiness' };
+        expect(await store.claimAlert(other, 'B', T0 + 1001, 1000)).toEqual({ fire: true });
+      });
+
+      it("keeps a pipeline's readiness and each of its traits apart", async () => {
+        const readinessKey: AlertKey = { pipeline: 'p', kind: 'readiness' };
+        const a: AlertKey = { pipeline: 'p', kind: 'trait', trait: 'a' };
+        const b: AlertKey = { pipeline: 'p', kind: 'trait', trait: 'b' };
+        const elsewhere: AlertKey = { pipeline: 'q', kind: 'trait', trait: 'a' };
+        // A trait named like the readiness key's suffix is still its own key.
+        const lookalike: AlertKey = { pipeline: 'p', kind: 'trait', trait: 'readiness' };
+        for (const key of [readinessKey, a, b, elsewhere, lookalike]) {
+          expect(await store.claimAlert(key, 'X', T0, 1000)).toEqual({ fire: true });
+        }
+        expect(await store.claimAlert(a, 'X', T0 + 1, 1000)).toEqual({ fire: false, previous: 'X' });
+        expect(await store.claimAlert(readinessKey, 'X', T0 + 1, 1000)).toEqual({ fire: false, previous: 'X' });
+      });
+
+      it('repeatAfter 0 sends every time; a suppressed claim does not move the repeat window', async () => {
+        const k: AlertKey = { pipeline: 'p', kind: 'trait', trait: 't' };
+        expect(await store.claimAlert(k, 'A', T0, 0)).toEqual({ fire: true });
+        expect(await store.claimAlert(k, 'A', T0, 0)).toEqual({ fire: true, previous: 'A' });
+        expect(await store.claimAlert(k, 'A', T0 + 600, 1000)).toEqual({ fire: false, previous: 'A' });
+        // Measured from T0 (the last send), not from T0 + 600 (the suppressed claim).
+        expect(await store.claimAlert(k, 'A', T0 + 1000, 1000)).toEqual({ fire: true, previous: 'A' });
       });
     });
 

@@ -16,7 +16,7 @@ export async function evaluationAlerts(ctx: Context, ev: Evaluation, runId?: str
   const now = readiness.decidedAt;
   for (const t of readiness.traits) {
     const fp = t.state === 'PASS' ? 'PASS' : `${t.state}:${t.result?.reasonCode ?? 'STALE'}`;
-    const claim = await ctx.store.claimAlert(`${pipeline}\u0000trait\u0000${t.trait}`, fp, now, ctx.repeatAfterMs);
+    const claim = await ctx.store.claimAlert({ pipeline, kind: 'trait', trait: t.trait }, fp, now, ctx.repeatAfterMs);
     if (claim.fire && t.state !== 'PASS') {
       out.push(
         makeAlert(
@@ -40,7 +40,7 @@ export async function evaluationAlerts(ctx: Context, ev: Evaluation, runId?: str
           .map((b) => `${b.trait}=${b.reasonCode}`)
           .sort()
           .join(',')}`;
-  const claim = await ctx.store.claimAlert(`${pipeline}\u0000readiness`, fp, now, ctx.repeatAfterMs);
+  const claim = await ctx.store.claimAlert({ pipeline, kind: 'readiness' }, fp, now, ctx.repeatAfterMs);
   if (claim.fire && readiness.outcome === 'NOT_READY') {
     out.push(
       makeAlert(

@@ -1,7 +1,9 @@
 // The store port: everything Interlock persists, behind one interface that every backend implements.
 import type { Clock } from '../core/clock.js';
-import { isTerminal } from '../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../core/types.js';
+import type { AlertKey } from './rules.js';
+
+export type { AlertKey } from './rules.js';
 
 /** One evaluation, written atomically: latest trait results, the readiness, and its decision record. */
 export interface EvaluationWrite {
@@ -61,7 +63,7 @@ export interface Store {
   /**
    * Compare-and-swap: stores `next` only if the stored run's version is `expectedVersion` (and next.version is
    * expectedVersion + 1). A terminal `next` releases the pipeline's lock when this run holds it, unless
-   * `next.lockHeldUntil` is set (see `releasesLock`). The transition event is appended in the same atomic step. On a
+   * `next.lockHeldUntil` is set (see `releasesLock` in rules.ts). The transition event is appended in the same atomic step. On a
    * lost race, `current` is the stored run.
    */
   casRun(next: RunState, expectedVersion: number, opts?: CasOptions): Promise<CasResult>;
@@ -80,10 +82,10 @@ export interface Store {
 
   /**
    * Alert de-duplication, atomic across processes: records `fingerprint` for `key` and says whether to send.
-   * fire = the fingerprint differs from the stored one, or the stored one was sent at least `repeatAfterMs` ago.
-   * `previous` is the fingerprint stored before this call.
+   * fire = the fingerprint differs from the stored one, or the stored one was sent at least `repeatAfterMs` ago
+   * (`shouldSendAlert` in rules.ts). `previous` is the fingerprint stored before this call.
    */
-  claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim>;
+  claimAlert(key: AlertKey, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim>;
 
   /**
    * Health check: resolves when the backend answers a trivial query, rejects (STORE_UNAVAILABLE) when it does not,
@@ -120,10 +122,6 @@ export interface CasOptions {
 export type CreateRunResult = { ok: true } | { ok: false; active: RunState };
 export type DeleteResult = { ok: true; deleted: boolean } | { ok: false; active: RunState };
 
-/** Whether storing `next` releases its pipeline's lock: it ended, and does not keep the lock for a live job. */
-export function releasesLock(next: RunState): boolean {
-  return isTerminal(next.status) && next.lockHeldUntil === undefined;
-}
 export type CasResult = { ok: true } | { ok: false; current?: RunState };
 export interface AlertClaim {
   fire: boolean;

@@ -109,7 +109,7 @@ describe('redis store: failure behaviour', () => {
         decision: decision('p', 'd3'),
       });
       expect((await store.listDecisions('p')).map((d) => d.id)).toEqual(['d3']);
-      expect(await store.claimAlert('k', 'A', 1, 1000)).toEqual({ fire: true });
+      expect(await store.claimAlert({ pipeline: 'p', kind: 'readiness' }, 'A', 1, 1000)).toEqual({ fire: true });
     } finally {
       await store.close();
     }

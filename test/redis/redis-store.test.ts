@@ -183,7 +183,7 @@ describe('redis specifics', () => {
               decision: decision(p, `d-${i}`, T0 + i),
             });
             expect(await s.createRun(run(p, `r-${i}`))).toEqual({ ok: true });
-            expect(await s.claimAlert(`${p}\u0000readiness`, `fp-${i}`, T0, 1000)).toEqual({ fire: true });
+            expect(await s.claimAlert({ pipeline: p, kind: 'readiness' }, `fp-${i}`, T0, 1000)).toEqual({ fire: true });
           }
           for (const [i, p] of names.entries()) {
             expect((await s.getTraitResults(p)).map((r) => r.trait)).toEqual(['only-' + i, 'x'].sort());
@@ -193,7 +193,7 @@ describe('redis specifics', () => {
             expect((await s.listRuns(p)).map((r) => r.runId)).toEqual([`r-${i}`]);
             expect((await s.getActiveRun(p))?.runId).toBe(`r-${i}`);
             expect((await s.getRun(`r-${i}`))?.pipeline).toBe(p);
-            expect(await s.claimAlert(`${p}\u0000readiness`, `fp-${i}`, T0 + 1, 1000)).toEqual({
+            expect(await s.claimAlert({ pipeline: p, kind: 'readiness' }, `fp-${i}`, T0 + 1, 1000)).toEqual({
               fire: false,
               previous: `fp-${i}`,
             });
@@ -225,7 +225,7 @@ describe('redis specifics', () => {
           const r = run(p, `run-${p}`);
           await s.createRun(r);
           await s.casRun(step(r, 'TRIGGERING'), 1);
-          await s.claimAlert(`${p}\u0000trait\u0000fresh`, 'fp', T0, 1000);
+          await s.claimAlert({ pipeline: p, kind: 'trait', trait: 'fresh' }, 'fp', T0, 1000);
         }
         const keyslot = async (key: string) => Number(await s.redis.call('CLUSTER', 'KEYSLOT', key));
         const layout = new KeyLayout(prefix);

@@ -1,6 +1,7 @@
 // In-memory store: the reference implementation of the store port (tests, and `provider: memory`).
 import { InterlockError } from '../../core/errors.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
+import { type AlertKey, alertKeyId, casApplies, releasesLock, shouldSendAlert } from '../rules.js';
 import {
   type AlertClaim,
   type CasOptions,
@@ -9,7 +10,6 @@ import {
   type DeleteResult,
   type EvaluationWrite,
   type ListOptions,
-  releasesLock,
   runEvent,
   type Store,
   type StoredPipeline,
@@ -84,13 +84,10 @@ export class MemoryStore implements Store {
   }
   async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
     const current = this.runs.get(next.runId);
-    if (
-      !current ||
-      current.version !== expectedVersion ||
-      next.version !== expectedVersion + 1 ||
-      (opts.ifOverdue && !(next.updatedAt >= current.deadlineAt))
-    ) {
-      return current ? { ok: false, current: copy(current) } : { ok: false };
+    if (!current) return { ok: false };
+    // One host, one clock: the caller's now (next.updatedAt) is the store's.
+    if (!casApplies(current, next, expectedVersion, opts.ifOverdue, next.updatedAt)) {
+      return { ok: false, current: copy(current) };
     }
     this.runs.set(next.runId, copy(next));
     if (releasesLock(next) && this.active.get(next.pipeline) === next.runId) this.active.delete(next.pipeline);
@@ -124,10 +121,11 @@ export class MemoryStore implements Store {
       .map(({ e }) => e);
     return all.slice(0, opts.limit ?? all.length).map(copy);
   }
-  async claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
-    const prev = this.alerts.get(key);
-    const fire = !prev || prev.fingerprint !== fingerprint || now - prev.sentAt >= repeatAfterMs;
-    if (fire) this.alerts.set(key, { fingerprint, sentAt: now });
+  async claimAlert(key: AlertKey, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
+    const id = alertKeyId(key);
+    const prev = this.alerts.get(id);
+    const fire = shouldSendAlert(prev, fingerprint, now, repeatAfterMs);
+    if (fire) this.alerts.set(id, { fingerprint, sentAt: now });
     return prev ? { fire, previous: prev.fingerprint } : { fire };
   }
 

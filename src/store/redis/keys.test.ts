@@ -36,10 +36,15 @@ describe('redis key layout', () => {
 
   it("alert keys live in their pipeline's hash tag, and stay distinct", () => {
     const k = new KeyLayout('p:');
-    const a = k.alert('a:b\u0000trait\u0000x');
+    const a = k.alert({ pipeline: 'a:b', kind: 'trait', trait: 'x' });
     expect(a.startsWith(`p:${k.pipeline('a:b').tag}:alert:`)).toBe(true);
-    expect(k.alert('a\u0000b')).not.toBe(k.alert('a\u0000b\u0000'));
-    expect(k.alert('solo')).toContain(k.pipeline('solo').tag);
+    expect(k.alert({ pipeline: 'a', kind: 'trait', trait: 'b' })).not.toBe(
+      k.alert({ pipeline: 'a', kind: 'trait', trait: 'b\u0000' }),
+    );
+    expect(k.alert({ pipeline: 'a', kind: 'trait', trait: 'readiness' })).not.toBe(
+      k.alert({ pipeline: 'a', kind: 'readiness' }),
+    );
+    expect(k.alert({ pipeline: 'solo', kind: 'readiness' })).toContain(k.pipeline('solo').tag);
   });
 
   it('refuses a key prefix with braces (it would change every hash tag)', () => {

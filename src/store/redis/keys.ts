@@ -1,5 +1,6 @@
 // Redis key layout: every key of one pipeline shares the hash tag {<pipeline>}, so each script touches one slot.
 import { InterlockError } from '../../core/errors.js';
+import { type AlertKey, alertKeyId } from '../rules.js';
 
 /*
  * Layout (P = keyPrefix, default 'interlock:'; <p> = encodePart(pipeline); <t> = encodePart(trait)):
@@ -21,8 +22,8 @@ import { InterlockError } from '../../core/errors.js';
  *   P{<p>}:active                  string  runId holding the pipeline's active-run lock
  *   P{<p>}:events                  zset    seq scored by at
  *   P{<p>}:event-data              hash    seq -> RunEvent JSON
- *   P{<a>}:alert:<k>               hash    fp, sentAt — <a> = the alert key's part before the first \u0000
- *                                          (its pipeline), <k> = the whole alert key, encoded
+ *   P{<p>}:alert:<k>               hash    fp, sentAt — <k> = the alert key as one string (alertKeyId in
+ *                                          ../rules.ts: pipeline, kind, trait), encoded
  *
  * encodePart keeps [A-Za-z0-9._-] and writes every other UTF-16 unit as %XXXX, so an encoded name never holds
  * '{', '}' or ':' (it cannot leave its braces or fake a key suffix) and distinct names stay distinct ('a:b',
@@ -98,10 +99,8 @@ export class KeyLayout {
     };
   }
 
-  /** Alert keys are `<pipeline>\u0000…`: tagged by that pipeline so they live in its slot. */
-  alert(key: string): string {
-    const cut = key.indexOf('\u0000');
-    const owner = cut === -1 ? key : key.slice(0, cut);
-    return `${this.prefix}{${encodePart(owner)}}:alert:${encodePart(key)}`;
+  /** An alert's de-duplication hash: tagged by its pipeline, so it lives in that pipeline's slot. */
+  alert(key: AlertKey): string {
+    return `${this.prefix}{${encodePart(key.pipeline)}}:alert:${encodePart(alertKeyId(key))}`;
   }
 }

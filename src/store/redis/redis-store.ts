@@ -5,6 +5,7 @@ import { InterlockError } from '../../core/errors.js';
 import { isTerminal, RUN_STATUSES } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
+import { type AlertKey, releasesLock } from '../rules.js';
 import {
   type AlertClaim,
   type CasOptions,
@@ -13,7 +14,6 @@ import {
   type DeleteResult,
   type EvaluationWrite,
   type ListOptions,
-  releasesLock,
   runEvent,
   type Store,
   type StoredPipeline,
@@ -337,7 +337,7 @@ export class RedisStore implements Store {
 
   // ---------------------------------------------------------------- alerts
 
-  async claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
+  async claimAlert(key: AlertKey, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
     const raw = await this.guard('claimAlert', () =>
       this.scripts.run('claim-alert', [this.keys.alert(key)], [fingerprint, now, repeatAfterMs]),
     );

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { InterlockError } from '../../core/errors.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
+import { type AlertKey, type AlertMark, alertKeyId, casApplies, releasesLock, shouldSendAlert } from '../rules.js';
 import {
   type AlertClaim,
   type CasOptions,
@@ -14,7 +15,6 @@ import {
   type DeleteResult,
   type EvaluationWrite,
   type ListOptions,
-  releasesLock,
   runEvent,
   type Store,
   type StoredPipeline,
@@ -319,9 +319,8 @@ export class SqliteStore implements Store {
       const row = s.getRun.get(next.runId) as string | undefined;
       if (row === undefined) return { ok: false };
       const current = parse<RunState>(row, 'run');
-      if (current.version !== expectedVersion || next.version !== expectedVersion + 1) return { ok: false, current };
       // One host, one clock: the caller's now (next.updatedAt) is the store's.
-      if (opts.ifOverdue && !(next.updatedAt >= current.deadlineAt)) return { ok: false, current };
+      if (!casApplies(current, next, expectedVersion, opts.ifOverdue, next.updatedAt)) return { ok: false, current };
       const changed = s.casRun.run(
         next.status,
         next.version,
@@ -371,12 +370,13 @@ export class SqliteStore implements Store {
     );
     return rows.map((r) => parse<RunEvent>(r, 'run event'));
   }
-  async claimAlert(key: string, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
+  async claimAlert(key: AlertKey, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
     const s = this.stmts;
+    const id = alertKeyId(key);
     const tx = this.db.transaction((): AlertClaim => {
-      const prev = s.getAlert.get(key) as { fingerprint: string; sentAt: number } | undefined;
-      const fire = !prev || prev.fingerprint !== fingerprint || now - prev.sentAt >= repeatAfterMs;
-      if (fire) s.putAlert.run(key, fingerprint, now);
+      const prev = s.getAlert.get(id) as AlertMark | undefined;
+      const fire = shouldSendAlert(prev, fingerprint, now, repeatAfterMs);
+      if (fire) s.putAlert.run(id, fingerprint, now);
       return prev ? { fire, previous: prev.fingerprint } : { fire };
     });
     return this.guard('claimAlert', () => tx.immediate());
