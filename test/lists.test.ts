@@ -71,7 +71,7 @@ const jsonOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unre
 
 describe('one source for every list (core/lists.ts)', () => {
   it('the API zod schemas use exactly the core lists', () => {
-    const schemas = Object.values(api).filter((s): s is z.ZodType => s instanceof z.ZodType);
+    const schemas: z.ZodType[] = Object.values(api).filter((s) => s instanceof z.ZodType);
     const seen = new Set<string>();
     for (const s of schemas) for (const n of expectNoDrift('api', enumsOf(jsonOf(s)))) seen.add(n);
     expect([...seen].sort()).toEqual(Object.keys(CORE).sort());

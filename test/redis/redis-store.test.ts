@@ -246,7 +246,7 @@ describe('redis specifics', () => {
             k.active,
             k.events,
             k.eventData,
-            layout.alert(`${p}\u0000trait\u0000fresh`),
+            layout.alert({ pipeline: p, kind: 'trait', trait: 'fresh' }),
           ];
           const mine = stored.filter((key) => key.startsWith(`${prefix}${k.tag}:`));
           // Everything the store wrote for p is one of the declared keys (the lock was taken, so all exist).

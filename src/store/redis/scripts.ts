@@ -1,4 +1,5 @@
-// Loads lua/<name>-<numKeys>.lua and registers each as an ioredis command (EVALSHA, EVAL on NOSCRIPT).
+// Loads lua/<name>-<numKeys>.lua, splices in their `--- @include "<name>"` lines (lua/includes/<name>.lua), and
+// registers each as an ioredis command (EVALSHA, EVAL on NOSCRIPT).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ export type ScriptName =
   | 'claim-alert'
   | 'list';
 
-interface ScriptDef {
+export interface ScriptDef {
   /** The command name on the client (prefixed so it cannot shadow a real command). */
   command: string;
   /** Fixed key count from the file name; undefined for '-n' (variable: the caller's keys decide). */
@@ -29,24 +30,67 @@ interface ScriptDef {
 
 const READ_ONLY: ReadonlySet<string> = new Set(['list']);
 
+const INCLUDE = /^--- @include "([^"]*)"[ \t]*$/gm;
+
+/**
+ * Replaces each `--- @include "<name>"` line of `source` with lua/includes/<name>.lua (itself resolved the same way),
+ * each include at most once per script (a later line naming it again is dropped). A missing include, or one that
+ * includes itself, is an INTERNAL error: a script must never run without the code it names.
+ */
+export function resolveIncludes(
+  script: string,
+  source: string,
+  readInclude: (name: string) => string | undefined,
+  done: Set<string> = new Set(),
+  stack: string[] = [],
+): string {
+  return source.replace(INCLUDE, (_line, name: string) => {
+    if (stack.includes(name)) {
+      throw new InterlockError('INTERNAL', `redis script '${script}': include cycle ${[...stack, name].join(' -> ')}`);
+    }
+    if (done.has(name)) return '';
+    const text = /^[a-z][a-z-]*$/.test(name) ? readInclude(name) : undefined;
+    if (text === undefined) {
+      throw new InterlockError(
+        'INTERNAL',
+        `redis script '${script}' includes '${name}', which is not in lua/includes`,
+        {
+          script,
+          include: name,
+        },
+      );
+    }
+    done.add(name);
+    return resolveIncludes(script, text, readInclude, done, [...stack, name]).replace(/\n$/, '');
+  });
+}
+
 let cache: Map<string, ScriptDef> | undefined;
 
-/** Reads every lua/*.lua once per process. */
-function loadScripts(): Map<string, ScriptDef> {
-  if (cache) return cache;
+/** Reads every <dir>/*.lua with its includes resolved (once per process for the store's own folder). */
+export function loadScripts(dir: string = LUA_DIR): Map<string, ScriptDef> {
+  if (dir === LUA_DIR && cache) return cache;
+  const includes = join(dir, 'includes');
+  const readInclude = (name: string): string | undefined => {
+    try {
+      return readFileSync(join(includes, `${name}.lua`), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
   const defs = new Map<string, ScriptDef>();
-  for (const file of readdirSync(LUA_DIR)) {
+  for (const file of readdirSync(dir)) {
     const m = /^([a-z][a-z-]*)-(\d+|n)\.lua$/.exec(file);
     if (!m) continue;
     const [, name, keys] = m;
     defs.set(name, {
       command: `interlock_${name.replace(/-/g, '_')}`,
       numKeys: keys === 'n' ? undefined : Number(keys),
-      lua: readFileSync(join(LUA_DIR, file), 'utf8'),
+      lua: resolveIncludes(name, readFileSync(join(dir, file), 'utf8'), readInclude),
       readOnly: READ_ONLY.has(name),
     });
   }
-  cache = defs;
+  if (dir === LUA_DIR) cache = defs;
   return defs;
 }
 

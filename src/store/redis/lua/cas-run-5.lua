@@ -27,6 +27,8 @@
                           ARGV[8] = '1' and the stored run is not past its deadline by the server's clock
     { -4, runId }         CORRUPT: the stored run is not valid JSON
 ]]
+--- @include "append-record"
+
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return { -1 } end
 local decoded, current = pcall(cjson.decode, raw)
@@ -42,8 +44,6 @@ end
 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 if ARGV[5] == '1' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-local seq = string.format('%016d', redis.call('INCR', KEYS[3]))
 local event = '{"from":' .. cjson.encode(current.status) .. ',' .. string.sub(ARGV[6], 2)
-redis.call('ZADD', KEYS[4], ARGV[7], seq)
-redis.call('HSET', KEYS[5], seq, event)
+appendRecord(KEYS[3], KEYS[4], KEYS[5], ARGV[7], event)
 return { 1 }

@@ -28,6 +28,8 @@
   A lost lock (the active key evicted or deleted while the newest run has not ended) is taken back for that run
   and the create is REFUSED with it: losing a key must never let a second run start beside a running job.
 ]]
+--- @include "append-record"
+
 local active = redis.call('GET', KEYS[3])
 if active then
   if string.sub(active, 1, 1) == '!' then return { -5 } end
@@ -51,7 +53,5 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('SET', KEYS[3], ARGV[1])
-local seq = string.format('%016d', redis.call('INCR', KEYS[4]))
-redis.call('ZADD', KEYS[5], ARGV[5], seq)
-redis.call('HSET', KEYS[6], seq, ARGV[4])
+appendRecord(KEYS[4], KEYS[5], KEYS[6], ARGV[5], ARGV[4])
 return { 1 }

@@ -26,6 +26,8 @@
     { 1 }   OK
   Raises an error reply when KEYS and ARGV do not pair up (a caller bug; nothing is written).
 ]]
+--- @include "append-record"
+
 local n = (#KEYS - 5) / 2
 if n < 0 or n ~= math.floor(n) or #ARGV ~= 3 + 3 * n then
   return redis.error_reply('ERR interlock save-evaluation: ' .. #KEYS .. ' keys do not match ' .. #ARGV .. ' args')
@@ -56,7 +58,5 @@ for i = 1, n do
 end
 
 redis.call('SET', KEYS[2], ARGV[1])
-local seq = string.format('%016d', redis.call('INCR', KEYS[3]))
-redis.call('ZADD', KEYS[4], ARGV[2], seq)
-redis.call('HSET', KEYS[5], seq, ARGV[3])
+appendRecord(KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3])
 return { 1 }
