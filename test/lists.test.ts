@@ -8,6 +8,7 @@ import * as api from '../src/api/schemas.js';
 import { archetypeSchema, pipelineSchema, projectSchema } from '../src/config/schema.js';
 import * as lists from '../src/core/lists.js';
 import { RUN_STATUSES } from '../src/core/run-status.js';
+import { triggerSpecSchema } from '../src/core/shapes.js';
 import { REPO } from './support/paths.js';
 
 const CORE: Record<string, readonly string[]> = {
@@ -97,5 +98,26 @@ describe('one source for every list (core/lists.ts)', () => {
   it('a drifted enum is caught (the check can fail)', () => {
     const drifted = z.object({ code: z.enum(['EVALUATOR_TIMEOUT', 'NO_EVALUATOR']) });
     expect(() => expectNoDrift('sample', enumsOf(jsonOf(drifted)))).toThrow();
+  });
+
+  it('the trigger shape: config, the committed JSON Schema and the API have the fields of core/shapes.ts', () => {
+    /** type -> its sorted field names, from a JSON Schema union of trigger variants. */
+    const variants = (union: Json): Record<string, string[]> => {
+      const alts = (union.oneOf ?? union.anyOf) as Json[];
+      return Object.fromEntries(
+        alts.map((a) => {
+          const props = a.properties as Record<string, Json>;
+          return [String(props.type.const), Object.keys(props).sort()];
+        }),
+      );
+    };
+    const core = variants(jsonOf(triggerSpecSchema) as Json);
+    expect(Object.keys(core).sort()).toEqual([...lists.TRIGGER_TYPES].sort());
+    const config = jsonOf(pipelineSchema) as unknown as { properties: { trigger: Json } };
+    expect(variants(config.properties.trigger)).toEqual(core);
+    const committed = JSON.parse(readFileSync(join(REPO, 'schemas', 'pipeline.schema.json'), 'utf8'));
+    expect(variants(committed.properties.trigger)).toEqual(core);
+    const view = jsonOf(api.PipelineSchema) as unknown as { properties: { trigger: Json } };
+    expect(variants(view.properties.trigger)).toEqual(core);
   });
 });

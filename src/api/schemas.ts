@@ -11,6 +11,7 @@ import {
   TRIGGER_TYPES,
 } from '../core/lists.js';
 import { RUN_STATUSES } from '../core/run-status.js';
+import { triggerOutcomeSchema, triggerSpecSchema } from '../core/shapes.js';
 import { parseTime, TIME_FORMS } from '../core/time.js';
 import { pipelineDocumentSchema } from '../runtime/index.js';
 
@@ -48,24 +49,8 @@ const outcome = z.enum(OUTCOMES);
 const reasonCode = z.enum(REASON_CODES);
 const triggerType = z.enum(TRIGGER_TYPES);
 
-export const TriggerOutcomeSchema = z
-  .object({
-    type: triggerType,
-    ok: z.boolean(),
-    async: z.boolean(),
-    durationMs: z.number(),
-    exitCode: z.number().int().nullable().optional(),
-    signal: z.string().nullable().optional(),
-    timedOut: z.boolean().optional(),
-    stdoutTail: z.string().optional(),
-    stderrTail: z.string().optional(),
-    method: z.string().optional(),
-    url: z.string().optional(),
-    httpStatus: z.number().int().optional(),
-    bodyExcerpt: z.string().optional(),
-    error: z.string().optional(),
-  })
-  .openapi('TriggerOutcome');
+// Cloned: the core schema may have been built before @hono/zod-openapi extended zod (see PipelineDocument).
+export const TriggerOutcomeSchema = triggerOutcomeSchema.clone().openapi('TriggerOutcome');
 
 export const JobProcessSchema = z
   .object({
@@ -187,25 +172,7 @@ export const StatusSchema = z
   })
   .openapi('PipelineReadiness');
 
-const triggerView = z.union([
-  z.object({
-    type: z.literal('command'),
-    command: z.string(),
-    timeout: z.number().optional(),
-    maxRunSeconds: z.number().optional(),
-    env: z.array(z.string()).optional(),
-  }),
-  z.object({
-    type: z.literal('http'),
-    method: z.string().optional(),
-    url: z.string(),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.string().optional(),
-    timeout: z.number().optional(),
-    async: z.boolean().optional(),
-    maxRunSeconds: z.number().optional(),
-  }),
-]);
+const triggerView = triggerSpecSchema.clone();
 
 export const PipelineSchema = z
   .object({

@@ -1,4 +1,5 @@
 // Domain types shared by every layer: resolved pipeline specs, trait results, readiness and decision records.
+import type { z } from 'zod';
 import type {
   ALERT_KINDS,
   ALERT_LEVELS,
@@ -12,6 +13,7 @@ import type {
   UCA_CATEGORIES,
 } from './lists.js';
 import type { RunStatus } from './run-status.js';
+import type { alertSchema, commandTriggerSpecSchema, httpTriggerSpecSchema, triggerOutcomeSchema } from './shapes.js';
 
 export type { RunStatus } from './run-status.js';
 
@@ -49,25 +51,11 @@ export interface ResolvedTrait {
   env?: string[];
 }
 
-export interface CommandTriggerSpec {
-  type: 'command';
-  command: string;
-  timeout?: number;
-  maxRunSeconds?: number;
-  /** Environment variables passed to the command besides the minimal set; their values are masked. */
-  env?: string[];
-}
+/** A resolved command trigger (core/shapes.ts). */
+export type CommandTriggerSpec = z.infer<typeof commandTriggerSpecSchema>;
 
-export interface HttpTriggerSpec {
-  type: 'http';
-  method?: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  timeout?: number;
-  async?: boolean;
-  maxRunSeconds?: number;
-}
+/** A resolved http trigger (core/shapes.ts). */
+export type HttpTriggerSpec = z.infer<typeof httpTriggerSpecSchema>;
 
 export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec;
 
@@ -179,28 +167,8 @@ export interface DecisionRecord {
   runId?: string;
 }
 
-/** What a trigger call produced. Secrets are already redacted. */
-export interface TriggerOutcome {
-  type: TriggerType;
-  /** true = the target accepted/finished; false = it failed (see fields). */
-  ok: boolean;
-  /** The run should stay RUNNING until a completion callback (an accepted async http trigger). */
-  async: boolean;
-  durationMs: number;
-  /** command: exit code / signal. */
-  exitCode?: number | null;
-  signal?: string | null;
-  timedOut?: boolean;
-  stdoutTail?: string;
-  stderrTail?: string;
-  /** http: method, url (template form, secrets redacted), response status and the first 512 bytes of the body. */
-  method?: string;
-  url?: string;
-  httpStatus?: number;
-  bodyExcerpt?: string;
-  /** Why it failed, for humans. */
-  error?: string;
-}
+/** What a trigger call produced. Secrets are already redacted (core/shapes.ts). */
+export type TriggerOutcome = z.infer<typeof triggerOutcomeSchema>;
 
 /**
  * The process a command trigger started: enough to find it again from another process on the same machine, and to
@@ -272,15 +240,5 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
-export interface Alert {
-  level: AlertLevel;
-  kind: AlertKind;
-  pipeline: string;
-  runId?: string;
-  trait?: string;
-  message: string;
-  details?: Record<string, unknown>;
-  /** epoch ms */
-  timestamp: number;
-  uca: { category: UcaCategory; description: string };
-}
+/** An alert as every sink receives it (core/shapes.ts). */
+export type Alert = z.infer<typeof alertSchema>;
