@@ -1,7 +1,8 @@
 --[[
   cas-run: compare-and-swap of one run. Stores the next state only if the stored version is the expected one
-  and the next version is expected + 1; a terminal next state releases the pipeline's lock (if this run holds
-  it); the transition event is appended in the same step. Every key is in the pipeline's hash slot.
+  and the next version is expected + 1 (casApplies in src/store/rules.ts, which this copies); a terminal next
+  state releases the pipeline's lock (if this run holds it); the transition event is appended in the same step.
+  Every key is in the pipeline's hash slot.
 
   KEYS[1] run-data    hash    runId -> RunState JSON
   KEYS[2] active      string  runId holding the pipeline's lock
@@ -14,7 +15,7 @@
   ARGV[3] next version
   ARGV[4] next RunState JSON
   ARGV[5] '1' when the next state releases the lock: terminal, and no lockHeldUntil (the caller decides:
-          releasesLock in src/store/types.ts)
+          releasesLock in src/store/rules.ts)
   ARGV[6] the RunEvent JSON WITHOUT its `from` field; the script adds "from" = the stored run's status
   ARGV[7] the event's `at`, epoch ms
   ARGV[8] '1': apply only if the stored run is past its deadlineAt by THIS SERVER's clock (TIME), so a caller

@@ -1,6 +1,7 @@
 --[[
   claim-alert: alert de-duplication. Records the fingerprint for the key and says whether to send: fire when
-  there is no stored fingerprint, it differs, or it was sent at least repeatAfterMs ago.
+  there is no stored fingerprint, it differs, or it was sent at least repeatAfterMs ago (shouldSendAlert in
+  src/store/rules.ts, which this copies; the store conformance suite keeps the two equal).
 
   KEYS[1] the alert's hash: fp (fingerprint), sentAt (epoch ms)
 
