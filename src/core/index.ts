@@ -8,4 +8,5 @@ export * from './invalid.js';
 export * from './names.js';
 export * from './run-status.js';
 export * from './time.js';
+export * from './timeout.js';
 export * from './types.js';

@@ -20,6 +20,7 @@
 //                         cpuMsOf, openFds: /proc checks
 //   leftover-processes.ts MARK_VAR, markedProcesses, waitMarkedGone, killMarked: processes a run left behind
 //   expect-dead.ts        expectAllDead (vitest)
+//   fake-clock.ts         FakeClock: a Clock for unit tests whose advance() fires due timers in order, instantly
 //   poll.ts               sleep, until, waitFor
 //   http-request.ts       raw, api, http, httpOk, Reply, RawRequest: one request on a fresh connection
 //   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
@@ -35,6 +36,7 @@ export * from './build-check.js';
 export * from './cli-output.js';
 export * from './exit-cleanups.js';
 export * from './expect-dead.js';
+export * from './fake-clock.js';
 export * from './files.js';
 export * from './http-request.js';
 export * from './leftover-processes.js';
