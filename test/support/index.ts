@@ -5,7 +5,8 @@
 // Files marked (vitest) import vitest and are for test files only; bench, chaos and soak import the other files
 // directly (`test/support/<file>.js`), which also keeps what they load small.
 //
-//   paths.ts              REPO, BIN, FIXTURE_EVALUATORS
+//   paths.ts              REPO, BIN, CHECKPOINT_CLI, FIXTURE_EVALUATORS
+//   checkpoint-cli.mjs    (a script, not exported) the built CLI with a run checkpoint hook: stops a run at a point
 //   temp-dir.ts           tempDir
 //   test-cleanups.ts      useCleanups, useTempDirs, tempDirFor (vitest)
 //   files.ts              writeFiles, put, copyFixtureEvaluators, lines
