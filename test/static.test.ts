@@ -38,3 +38,8 @@ it('the lint script, biome and the type-check cover bench, chaos and soak like s
     expect(typeChecked, `tsconfig.test.json type-checks ${entry}`).toContain(entry);
   }
 }, 60_000);
+
+it('src holds no test switch: no INTERLOCK_TEST_* variable is read (test hooks are injected, see checkpoint-cli.mjs)', () => {
+  const r = spawnSync('grep', ['-rlE', 'INTERLOCK_TEST_', join(REPO, 'src')], { encoding: 'utf8' });
+  expect(r.stdout.trim()).toBe('');
+});

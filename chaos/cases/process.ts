@@ -1,4 +1,5 @@
-// Process faults: `interlock run` SIGKILLed at each point of its lifecycle (INTERLOCK_TEST_PAUSE_AT), and
+// Process faults: `interlock run` SIGKILLed at each point of its lifecycle (stopped there by the test-only
+// checkpoint entry point, test/support/checkpoint-cli.mjs), and
 // `interlock serve` SIGKILLed while a trigger command runs. The run stays visible with its state and keeps the lock;
 // nothing fires again by itself; it can be resolved (cancel / complete); after that exactly one new trigger.
 import { spawn } from 'node:child_process';
@@ -6,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitMarkedGone } from '../../test/support/leftover-processes.js';
-import { BIN } from '../../test/support/paths.js';
+import { CHECKPOINT_CLI } from '../../test/support/paths.js';
 import { until } from '../../test/support/poll.js';
 import { isAlive } from '../../test/support/processes.js';
 import { integrity } from '../../test/support/sqlite-file.js';
@@ -19,9 +20,9 @@ type PausePoint = 'after-pending' | 'after-triggering' | 'after-trigger-call';
 
 /** Starts `interlock run p` paused at `point`, waits for the pause, SIGKILLs it; returns the run id. */
 async function killRunAt(t: CaseContext, root: string, point: PausePoint): Promise<string | undefined> {
-  const child = spawn(process.execPath, [BIN, 'run', 'p'], {
+  const child = spawn(process.execPath, [CHECKPOINT_CLI, point, 'run', 'p'], {
     cwd: root,
-    env: cliEnv(t, { INTERLOCK_TEST_PAUSE_AT: point }),
+    env: cliEnv(t),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((r) => child.on('exit', () => r()));

@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import { loadProject } from '../config/load.js';
 import type { Alert } from '../core/types.js';
 import { alertPayload, makeAlert } from './alert.js';
-import { AlertDispatcher } from './dispatcher.js';
+import { AlertDispatcher, clockTimer } from './dispatcher.js';
 import { type AlertSink, createSinks } from './sink.js';
 
 const NOW = Date.UTC(2025, 0, 6, 6, 2, 0);
@@ -146,6 +147,29 @@ describe('AlertDispatcher', () => {
     expect(signals.map((s) => s.aborted)).toEqual([true, true]);
     await new Promise((r) => setImmediate(r));
     expect(errors).toEqual([]);
+  });
+
+  it('the budget runs on the clock given (clockTimer): it ends when that clock passes it, not before', async () => {
+    const clock = new FakeClock();
+    const hanging: AlertSink = {
+      name: 'webhook http://slow',
+      send: (_a, signal) =>
+        new Promise((_r, reject) => signal?.addEventListener('abort', () => reject(new Error('x')))),
+    };
+    const undelivered: string[] = [];
+    const d = new AlertDispatcher([hanging], {
+      budgetMs: 5000,
+      startTimer: clockTimer(clock),
+      onUndelivered: (sink, alert) => undelivered.push(`${sink} ${alert.kind}`),
+    });
+    let settled = false;
+    const done = d.dispatch(alerts).then(() => (settled = true));
+    await clock.advanceAsync(4999);
+    expect(settled).toBe(false);
+    await clock.advanceAsync(1);
+    await done;
+    expect(undelivered).toHaveLength(alerts.length);
+    expect(clock.pending).toBe(0);
   });
 
   it('within the budget nothing is reported undelivered and the timer is cancelled', async () => {

@@ -1,11 +1,12 @@
 // AlertDispatcher: fans alerts out to every sink at once, within a total time budget, and absorbs every sink failure.
+import { type Clock, systemClock } from '../core/clock.js';
 import type { Alert } from '../core/types.js';
 import type { AlertSink } from './sink.js';
 
 /** The default total budget of one dispatch (interlock.yaml `alerts.timeout`, in seconds there). */
 export const DEFAULT_ALERT_BUDGET_MS = 5000;
 
-/** Starts a timer; returns its cancel. The default is a real setTimeout (tests pass a manual one). */
+/** Starts a timer; returns its cancel. The default is the host clock's (tests pass a manual one, or clockTimer). */
 export type StartTimer = (ms: number, fire: () => void) => () => void;
 
 export interface DispatcherOptions {
@@ -102,11 +103,16 @@ export class AlertDispatcher {
   }
 }
 
+/** A StartTimer on `clock` (a FakeClock in tests). */
+export function clockTimer(clock: Clock): StartTimer {
+  return (ms, fire) => {
+    const t = clock.setTimeout(fire, ms);
+    return () => clock.clearTimeout(t);
+  };
+}
+
 // Not unref'd: while a delivery is pending, the budget timer is what guarantees dispatch settles.
-const realTimer: StartTimer = (ms, fire) => {
-  const t = setTimeout(fire, ms);
-  return () => clearTimeout(t);
-};
+const realTimer: StartTimer = clockTimer(systemClock);
 
 /** "alert PIPELINE_BLOCKED of daily-sales not delivered to webhook https://hooks.example within 5 s (alerts.timeout)" */
 export function undeliveredMessage(sink: string, alert: Alert, budgetMs: number): string {

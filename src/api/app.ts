@@ -2,6 +2,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
 import { parseTime } from '../core/time.js';
+import { withTimeout } from '../core/timeout.js';
 import {
   allPipelineEntries,
   type Context,
@@ -88,14 +89,6 @@ function epochOf(s: string | undefined, now: number): number | undefined {
   return s === undefined ? undefined : parseTime(s, now);
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InterlockError('STORE_UNAVAILABLE', `no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
 /** Builds the app. Every use-case runs as tracked work, so shutdown can abort and wait for it. */
 /** Lists longer than this are streamed. */
 const STREAM_LIST_OVER = 500;
@@ -168,7 +161,9 @@ export function createApi(o: ApiOptions): OpenAPIHono {
 
   app.openapi(healthRoute, async (c) => {
     try {
-      await withTimeout(ctx.store.ping(), PING_TIMEOUT_MS);
+      await withTimeout(ctx.store.ping(), PING_TIMEOUT_MS, ctx.clock, () => {
+        throw new InterlockError('STORE_UNAVAILABLE', `no answer within ${PING_TIMEOUT_MS} ms`);
+      });
       return c.json({ status: 'ok' as const }, 200);
     } catch (err) {
       log(`health check: store unavailable: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { InterlockError } from '../core/errors.js';
+import { withTimeout } from '../core/timeout.js';
 import {
   type Context,
   formatUrl,
@@ -68,7 +69,7 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
   const unprotectedOk = settings.token !== undefined || settings.insecureAllowed;
   const bindAddress = await resolveBindAddress(settings.host, opts.lookup);
   if (!isLoopbackHost(bindAddress) && !unprotectedOk) throw offLoopbackRefusal(settings, bindAddress);
-  const tasks = new ServerTasks();
+  const tasks = new ServerTasks(ctx.clock);
   const app = createApi({
     ctx,
     tasks,
@@ -154,19 +155,17 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      const deadline = Date.now() + settings.shutdownTimeoutMs;
+      const deadline = ctx.clock.now() + settings.shutdownTimeoutMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Aborts evaluators and triggers; their runs record a final state (FAILED "aborted by shutdown", BLOCKED).
       const drained = await tasks.drain(settings.shutdownTimeoutMs);
       if (!drained) log(`shutdown: in-flight work did not finish within ${settings.shutdownTimeoutMs} ms`);
       if (active > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-          idle = () => {
-            clearTimeout(timer);
-            resolve();
-          };
+        // Requests still answering get what is left of the shutdown budget, then their connections are closed.
+        const allAnswered = new Promise<void>((resolve) => {
+          idle = resolve;
         });
+        await withTimeout(allAnswered, Math.max(0, deadline - ctx.clock.now()), ctx.clock, () => undefined);
       }
       server.closeAllConnections();
       await closed;

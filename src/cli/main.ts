@@ -1,6 +1,7 @@
 // Composition root of the CLI: declares every command (their implementations load lazily), maps errors to exit codes.
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { EXIT, exitCodeFor, formatDiagnostic, InterlockError } from '../core/errors.js';
+import type { RunHooks } from './commands/run.js';
 import { type GlobalOptions, handleEpipe, makeOut, type Out } from './output.js';
 import { VERSION } from './version.js';
 
@@ -56,7 +57,12 @@ function action<A extends unknown[]>(
   };
 }
 
-export function buildProgram(): Command {
+/** What an embedder passes into the commands' use-cases; `bin/interlock` passes nothing (a test entry point does). */
+export interface CliHooks {
+  run?: RunHooks;
+}
+
+export function buildProgram(hooks: CliHooks = {}): Command {
   const program = new Command()
     .name('interlock')
     .description('Safety gate for data pipelines: evaluate preconditions (traits) and say READY or NOT_READY, and why.')
@@ -125,7 +131,9 @@ export function buildProgram(): Command {
       'after',
       '\nExit codes: 0 triggered (COMPLETED, or RUNNING for an async http trigger; also when a callback completed it\nfirst); 1 blocked, nothing fired (NOT_READY, or another run is active); 2 usage/config; 3 runtime failure, the\ntrigger failed, or it fired and the run was then cancelled or timed out.',
     )
-    .action(action(program, async (out, g, name: string) => (await import('./commands/run.js')).run(out, g, name)));
+    .action(
+      action(program, async (out, g, name: string) => (await import('./commands/run.js')).run(out, g, name, hooks.run)),
+    );
 
   program
     .command('complete')
@@ -219,9 +227,9 @@ export function buildProgram(): Command {
 }
 
 /** Entry point: `bin/interlock` calls this with process.argv. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], hooks: CliHooks = {}): Promise<void> {
   handleEpipe();
-  const program = buildProgram();
+  const program = buildProgram(hooks);
   // With --json, usage errors come back as JSON on stdout like every other error, not as commander's text.
   const wantsJson = argv.includes('--json');
   // Under --json, commander's own stdout text (help, version) is held back: the version becomes JSON.

@@ -9,4 +9,5 @@ export * from './lists.js';
 export * from './names.js';
 export * from './run-status.js';
 export * from './time.js';
+export * from './timeout.js';
 export * from './types.js';

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectAllDead } from '../../test/support/expect-dead.js';
-import { FakeClock } from '../core/clock.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import type { ResolvedTrait, TraitResult } from '../core/types.js';
 import { type EvalContext, EvaluatorPool, evaluateTrait, MAX_REASON_CHARS } from './runner.js';
 import { Semaphore } from './semaphore.js';

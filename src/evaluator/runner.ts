@@ -18,7 +18,7 @@ export interface EvalContext {
   /** Passed as INTERLOCK_PIPELINE and recorded on the result. */
   pipeline: string;
   /** evaluatedAt / expiresAt come from `clock.now()`. */
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
   /**
    * Where the evaluator's environment comes from. Default: process.env. The evaluator gets only the minimal set
    * (PATH, HOME, LANG, LC_*, TZ, TMPDIR, INTERLOCK_* but the API token) plus the trait's `env` list.

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../core/clock.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import type { PipelineSpec, RunState } from '../core/types.js';
 import { newRun, transition } from '../engine/run-state.js';
 import { MemoryStore } from '../store/memory/memory-store.js';

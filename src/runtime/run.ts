@@ -30,7 +30,6 @@ import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { type Evaluation, evaluatePipeline } from './evaluate.js';
 import { addressPolicy, isUntrusted } from './register.js';
-import { pauseAt } from './test-hooks.js';
 import { annotateRun, moveRun, touchActiveRun } from './touch.js';
 
 export type RunResult =
@@ -67,7 +66,12 @@ export interface RunOptions {
   onTriggering?: (run: RunState, evaluation: Evaluation) => void;
   /** Aborts the evaluators and the trigger (server shutdown); the run still ends in a recorded state. */
   signal?: AbortSignal;
+  /** Awaited at each crash-safety checkpoint of the run (crash tests stop the process there and kill it). */
+  atCheckpoint?: (point: RunCheckpoint, runId: string) => void | Promise<void>;
 }
+
+/** The points of a run where a crash leaves a distinct recorded state (PENDING, TRIGGERING before/after firing). */
+export type RunCheckpoint = 'after-pending' | 'after-triggering' | 'after-trigger-call';
 
 /** The pipeline's trigger, or NO_TRIGGER. */
 function requireTrigger(pipeline: PipelineSpec): TriggerSpec {
@@ -129,7 +133,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     }
     if (!created.ok) return { kind: 'already-running', active: created.active };
     opts.onLocked?.(run);
-    await pauseAt('after-pending', run.runId);
+    await opts.atCheckpoint?.('after-pending', run.runId);
 
     // The spec may have changed or been deleted (DELETE /api/pipelines on another server) before the lock was
     // taken: work from what is registered now. A pipeline deleted meanwhile never triggers.
@@ -197,7 +201,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
     } catch {
       // A listener must not stop a trigger the run has already committed to.
     }
-    await pauseAt('after-triggering', run.runId);
+    await opts.atCheckpoint?.('after-triggering', run.runId);
 
     // A command's process group is recorded on the run as soon as it runs, so a cancel or timeout from any process
     // on this machine can stop it. If the run was ended before that record (cancelled meanwhile), the command is
@@ -233,7 +237,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       ...(isUntrusted(ctx, pipeline) ? { addressPolicy: addressPolicy(ctx) } : {}),
     });
     await recording;
-    await pauseAt('after-trigger-call', run.runId);
+    await opts.atCheckpoint?.('after-trigger-call', run.runId);
 
     const next = afterTrigger(outcome);
     const patch: TransitionPatch = { trigger: outcome };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import { ServerTasks, SHUTDOWN_REASON } from './server-runs.js';
 
 describe('ServerTasks', () => {
@@ -38,5 +39,21 @@ describe('ServerTasks', () => {
     const tasks = new ServerTasks();
     await expect(tasks.track(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await tasks.drain(100)).toBe(true);
+  });
+
+  it("the drain's bound runs on the injected clock: a 60 s budget ends when that clock passes it, not before", async () => {
+    const clock = new FakeClock();
+    const tasks = new ServerTasks(clock);
+    void tasks.track(() => new Promise(() => {})); // never settles
+    let result: boolean | undefined;
+    const draining = tasks.drain(60_000).then((r) => {
+      result = r;
+    });
+    await clock.advanceAsync(59_999);
+    expect(result).toBeUndefined();
+    await clock.advanceAsync(1);
+    await draining;
+    expect(result).toBe(false);
+    expect(clock.pending).toBe(0);
   });
 });

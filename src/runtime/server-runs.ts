@@ -1,5 +1,7 @@
 // Work a server keeps doing after it has answered (a trigger in flight), and how shutdown stops and waits for it.
+import { type Clock, systemClock } from '../core/clock.js';
 import { InterlockError } from '../core/errors.js';
+import { withTimeout } from '../core/timeout.js';
 import type { DecisionSource, RunState } from '../core/types.js';
 import type { Context } from './context.js';
 import type { Evaluation } from './evaluate.js';
@@ -15,6 +17,9 @@ export const SHUTDOWN_REASON = 'aborted by shutdown';
 export class ServerTasks {
   private readonly controller = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
+
+  /** `clock` bounds the drain (the server's Context clock; a fake one in tests). */
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** Aborted at shutdown: evaluators and triggers stop, runs end in a recorded state. */
   get signal(): AbortSignal {
@@ -52,19 +57,12 @@ export class ServerTasks {
    */
   async drain(timeoutMs: number, reason = SHUTDOWN_REASON): Promise<boolean> {
     if (!this.controller.signal.aborted) this.controller.abort(new Error(reason));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      while (this.inFlight.size > 0) {
-        const done = await Promise.race([Promise.all([...this.inFlight]).then(() => true as const), timeout]);
-        if (!done) return false;
-      }
-      return true;
-    } finally {
-      clearTimeout(timer);
-    }
+    const settledAll = async () => {
+      // Work tracked while draining (none is accepted, but a task may be mid-track) is waited for too.
+      while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+      return true as const;
+    };
+    return withTimeout(settledAll(), timeoutMs, this.clock, () => false as const);
   }
 }
 

@@ -1,4 +1,5 @@
 // store: the port, and createStore() which picks a backend by config and imports it lazily.
+import type { Clock } from '../core/clock.js';
 import { InterlockError } from '../core/errors.js';
 import type { RedisStoreOptions } from './redis/index.js';
 import type { Store } from './types.js';
@@ -20,6 +21,8 @@ export interface StoreConfig {
   sqlite?: { path: string };
   /** addr (host:port), url, password, db, tls, keyPrefix, cluster seeds, connectTimeoutMs: see RedisStoreOptions. */
   redis?: RedisStoreOptions & { connectTimeout?: number };
+  /** The store's timers and timestamps (default: the host's clock). */
+  clock?: Clock;
 }
 
 /** Opens the configured store. Backends load lazily so the CLI starts fast. */
@@ -32,7 +35,7 @@ export async function createStore(cfg: StoreConfig): Promise<Store> {
     case 'sqlite': {
       const { SqliteStore } = await import('./sqlite/index.js');
       if (!cfg.sqlite?.path) throw new InterlockError('CONFIG_INVALID', 'sqlite.path is not set');
-      return new SqliteStore({ path: cfg.sqlite.path });
+      return new SqliteStore({ path: cfg.sqlite.path, ...(cfg.clock ? { clock: cfg.clock } : {}) });
     }
     case 'redis': {
       const { RedisStore } = await import('./redis/index.js');
@@ -40,6 +43,7 @@ export async function createStore(cfg: StoreConfig): Promise<Store> {
       const ms = connectTimeout !== undefined ? connectTimeout * 1000 : undefined;
       return RedisStore.connect({
         ...opts,
+        ...(cfg.clock ? { clock: cfg.clock } : {}),
         connectTimeoutMs: opts.connectTimeoutMs ?? ms,
         commandTimeoutMs: opts.commandTimeoutMs ?? ms,
       });

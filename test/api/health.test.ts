@@ -5,15 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { makeProject } from '../support/api-project.js';
 import { expectErrorShape, useServers } from '../support/api-server.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { api } from '../support/http-request.js';
 import { outageStore } from '../support/outage-store.js';
+import { until } from '../support/poll.js';
 
 const { dir, start } = useServers('interlock-api-health-');
 
-async function flakyServer() {
+async function flakyServer(clock?: FakeClock) {
   const root = makeProject(dir());
   const flaky = outageStore(new SqliteStore({ path: join(root, '.interlock', 'state.db') }));
-  const s = await start(root, { store: flaky.store });
+  const s = await start(root, { store: flaky.store, ...(clock ? { clock } : {}) });
   return { s, flaky };
 }
 
@@ -58,5 +60,25 @@ describe('health and store outages', () => {
     expect(Date.now() - t0).toBeLessThan(4000);
     flaky.hang = false;
     expect((await api(s.url, 'GET', '/api/health')).status).toBe(200);
+  });
+
+  it("the health check's 2 s timeout runs on the Context's clock: degraded when that clock passes 2 s, not before", async () => {
+    const clock = new FakeClock();
+    const { s, flaky } = await flakyServer(clock);
+    flaky.hang = true;
+    let status: number | undefined;
+    const asked = api(s.url, 'GET', '/api/health').then((h) => {
+      status = h.status;
+      return h;
+    });
+    expect(await until(() => clock.pending > 0, 5000, 5)).toBe(true); // the request is waiting on our clock
+    clock.advance(1999);
+    await new Promise((r) => setTimeout(r, 100)); // real time for the (absent) answer to arrive
+    expect(status).toBeUndefined();
+    clock.advance(1);
+    const h = await asked;
+    expect(h.status).toBe(503);
+    expect(h.body).toEqual({ status: 'degraded' });
+    flaky.hang = false;
   });
 });

@@ -152,6 +152,20 @@ describe('interlock serve: address and auth', () => {
 });
 
 describe('interlock serve: graceful shutdown', () => {
+  it('a stray INTERLOCK_TEST_PAUSE_AT in the environment cannot hang serve: the run answers 202 and completes', async () => {
+    for (const point of ['after-pending', 'after-trigger-call']) {
+      const root = project();
+      const p = await serve(root, [], { INTERLOCK_TEST_PAUSE_AT: point });
+      const r = await api(p.url, 'POST', '/api/pipelines/p/run');
+      expect(r.status, r.text).toBe(202);
+      const done = await waitForRun(p.url, r.body.run.runId, ['COMPLETED', 'FAILED'], {}, 5000);
+      expect(done.body.run?.status ?? done.body.status).toBe('COMPLETED');
+      expect(p.stderr()).not.toContain('INTERLOCK_PAUSED');
+      p.child.kill('SIGTERM');
+      expect((await p.exited).code).toBe(0);
+    }
+  });
+
   it('SIGTERM with a trigger in flight: the trigger is killed, the run ends FAILED "aborted by shutdown", exit 0', async () => {
     const root = project({
       trigger:

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, show } from '../support/cli-output.js';
 import { copyFixtureEvaluators, writeFiles } from '../support/files.js';
-import { BIN } from '../support/paths.js';
+import { CHECKPOINT_CLI } from '../support/paths.js';
 import { cli } from '../support/run-cli.js';
 import { useTempDirs } from '../support/test-cleanups.js';
 
@@ -269,9 +269,9 @@ describe('async http trigger, completion and cancel', () => {
 describe('crash safety: SIGKILL at each point of a run', () => {
   /** Starts `interlock run p` paused at `point`, waits for the pause, SIGKILLs it, returns the run id. */
   async function killAt(root: string, point: string): Promise<string> {
-    const child = spawn(process.execPath, [BIN, 'run', 'p'], {
+    const child = spawn(process.execPath, [CHECKPOINT_CLI, point, 'run', 'p'], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', INTERLOCK_TEST_PAUSE_AT: point },
+      env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -313,6 +313,16 @@ describe('crash safety: SIGKILL at each point of a run', () => {
       expect(fired(root)).toHaveLength(firedCount + 1);
     });
   }
+  it('a stray INTERLOCK_TEST_PAUSE_AT in the environment changes nothing: `interlock run` completes and fires once', async () => {
+    for (const point of ['after-pending', 'after-triggering', 'after-trigger-call']) {
+      const root = project(RECORD);
+      const r = await cli(['run', 'p', '--json'], { cwd: root, env: { INTERLOCK_TEST_PAUSE_AT: point } });
+      expect(r.code, show(r)).toBe(0);
+      expect(r.stderr).not.toContain('INTERLOCK_PAUSED');
+      expect(json(r).run.status).toBe('COMPLETED');
+      expect(fired(root)).toHaveLength(1);
+    }
+  });
 });
 
 it('a hanging alert webhook never delays the trigger nor changes the exit code', async () => {

@@ -6,6 +6,8 @@ import { newRun } from '../../src/engine/run-state.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis/index.js';
 import { decision, readiness, result, spec } from '../store-conformance.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { until } from '../support/poll.js';
 import { freePort, RedisServer, requireRedis, startRedis } from '../support/redis.js';
 
 const CONNECT_TIMEOUT = 1000;
@@ -47,6 +49,26 @@ describe('redis store: failure behaviour', () => {
       expect(ms).toBeLessThan(CONNECT_TIMEOUT + 1500);
     }
     expect(direct.error.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('the connect deadline runs on the injected clock: a 60 s wait ends when that clock passes it', async () => {
+    const port = await freePort();
+    const clock = new FakeClock();
+    const started = performance.now();
+    let settled = false;
+    const pending = rejection(RedisStore.connect({ addr: `127.0.0.1:${port}`, connectTimeoutMs: 60_000, clock }));
+    void pending.then(() => {
+      settled = true;
+    });
+    expect(await until(() => clock.pending > 0, 5000, 5)).toBe(true); // the deadline timer is set on our clock
+    await clock.advanceAsync(59_999);
+    expect(settled).toBe(false);
+    await clock.advanceAsync(1);
+    const { error } = await pending;
+    expect(error.code).toBe('STORE_UNAVAILABLE');
+    expect(error.message).toContain(`cannot reach redis at 127.0.0.1:${port}: `);
+    expect(performance.now() - started).toBeLessThan(5000); // not 60 s of real time
+    expect(clock.pending).toBe(0);
   });
 
   it('a server that comes up during connect is reached within the deadline', async () => {

@@ -2,6 +2,7 @@
 // the polls and checks the API tests make against it.
 import type { RunningServer } from '../../src/api/index.js';
 import { startServer } from '../../src/api/index.js';
+import type { Clock } from '../../src/core/clock.js';
 import { type Context, openContext } from '../../src/runtime/context.js';
 import { type ServeFlags, serverSettings } from '../../src/runtime/server-settings.js';
 import type { Store } from '../../src/store/types.js';
@@ -25,6 +26,8 @@ export interface StartOptions {
   flags?: ServeFlags;
   env?: NodeJS.ProcessEnv;
   shutdownTimeoutMs?: number;
+  /** The Context's clock (a FakeClock drives the server's timeouts). */
+  clock?: Clock;
 }
 
 /** Starts the API in-process on 127.0.0.1, port 0, over the project in `root`, exactly as `serve` does. */
@@ -33,7 +36,12 @@ export async function startTestServer(root: string, o: StartOptions = {}): Promi
   const warn = (m: string) => {
     logs.push(m);
   };
-  const ctx = await openContext({ cwd: root, warn, ...(o.store ? { store: o.store } : {}) });
+  const ctx = await openContext({
+    cwd: root,
+    warn,
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
+  });
   const settings = serverSettings(ctx.project.config, { addr: '127.0.0.1:0', ...o.flags }, o.env ?? {});
   if (o.shutdownTimeoutMs !== undefined) settings.shutdownTimeoutMs = o.shutdownTimeoutMs;
   const server = await startServer(ctx, settings, { version: 'test', log: warn });

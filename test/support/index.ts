@@ -5,7 +5,8 @@
 // Files marked (vitest) import vitest and are for test files only; bench, chaos and soak import the other files
 // directly (`test/support/<file>.js`), which also keeps what they load small.
 //
-//   paths.ts              REPO, BIN, FIXTURE_EVALUATORS
+//   paths.ts              REPO, BIN, CHECKPOINT_CLI, FIXTURE_EVALUATORS
+//   checkpoint-cli.mjs    (a script, not exported) the built CLI with a run checkpoint hook: stops a run at a point
 //   temp-dir.ts           tempDir
 //   test-cleanups.ts      useCleanups, useTempDirs, tempDirFor (vitest)
 //   files.ts              writeFiles, put, copyFixtureEvaluators, lines
@@ -20,6 +21,7 @@
 //                         cpuMsOf, openFds: /proc checks
 //   leftover-processes.ts MARK_VAR, markedProcesses, waitMarkedGone, killMarked: processes a run left behind
 //   expect-dead.ts        expectAllDead (vitest)
+//   fake-clock.ts         FakeClock: a Clock for unit tests whose advance() fires due timers in order, instantly
 //   poll.ts               sleep, until, waitFor
 //   http-request.ts       raw, api, http, httpOk, Reply, RawRequest: one request on a fresh connection
 //   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
@@ -35,6 +37,7 @@ export * from './build-check.js';
 export * from './cli-output.js';
 export * from './exit-cleanups.js';
 export * from './expect-dead.js';
+export * from './fake-clock.js';
 export * from './files.js';
 export * from './http-request.js';
 export * from './leftover-processes.js';

@@ -3,7 +3,7 @@ import { InterlockError } from '../../core/errors.js';
 import type { RunState } from '../../core/types.js';
 import { cancelRun, completeRun, getRunState, listRuns } from '../../runtime/complete.js';
 import { getPipeline, openContext } from '../../runtime/context.js';
-import { type RunResult, runPipeline } from '../../runtime/run.js';
+import { type RunOptions, type RunResult, runPipeline } from '../../runtime/run.js';
 import { formatDuration, formatResultLines, formatTime, formatVerdict, stateLabel } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
@@ -55,12 +55,15 @@ export function runExitCode(r: Exclude<RunResult, { kind: 'already-running' }>):
   return 3;
 }
 
-export async function run(out: Out, g: GlobalOptions, name: string): Promise<number> {
+/** What an embedder (a test-only entry point) may add to `run`'s use-case options. */
+export type RunHooks = Pick<RunOptions, 'atCheckpoint'>;
+
+export async function run(out: Out, g: GlobalOptions, name: string, hooks: RunHooks = {}): Promise<number> {
   const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
   try {
     await getPipeline(ctx, name);
     const intr = onInterrupt(out.err);
-    const r = await runPipeline(ctx, name, { source: 'cli', signal: intr.signal }).finally(intr.dispose);
+    const r = await runPipeline(ctx, name, { ...hooks, source: 'cli', signal: intr.signal }).finally(intr.dispose);
     const now = ctx.clock.now();
     if (r.kind === 'already-running') {
       const a = r.active;

@@ -1,6 +1,8 @@
 // Opens an ioredis client (standalone or cluster) that connects within a deadline and then fails fast when down.
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
+import { withTimeout } from '../../core/timeout.js';
 
 /** How to reach Redis. Mirrors the `redis` block of interlock.yaml (src/config/schema.ts). */
 export interface RedisConnectionOptions {
@@ -17,6 +19,8 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Longest a single command may wait for its reply, ms; default 5000. The last guard against a hang. */
   commandTimeoutMs?: number;
+  /** Bounds the wait for the first connection (default: the host's clock). */
+  clock?: Clock;
 }
 
 export type RedisClient = Redis | Cluster;
@@ -121,25 +125,25 @@ export async function openClient(opts: RedisConnectionOptions): Promise<{ client
   client.on('node error', remember);
 
   try {
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: unknown) => {
-        clearTimeout(timer);
-        client.off('ready', onReady);
-        client.off('error', onError);
-        if (err === undefined) resolve();
-        else reject(err);
+    let onReady: (() => void) | undefined;
+    let onError: ((e: unknown) => void) | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      onReady = () => resolve();
+      onError = (e: unknown) => {
+        if (FATAL.test(errorText(e))) reject(e);
       };
-      const onReady = () => done();
-      const onError = (e: unknown) => {
-        if (FATAL.test(errorText(e))) done(e);
-      };
-      const timer = setTimeout(() => done(lastError ?? new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       client.once('ready', onReady);
       client.on('error', onError);
       // A first failure rejects this promise; the retry strategy keeps trying until 'ready' or the deadline.
       client.connect().catch((e: unknown) => {
         lastError ??= e; // keep the first, most telling error (ECONNREFUSED…), not "Connection is closed."
       });
+    });
+    await withTimeout(ready, timeoutMs, opts.clock ?? systemClock, () => {
+      throw lastError ?? new Error(`no answer within ${timeoutMs} ms`);
+    }).finally(() => {
+      if (onReady) client.off('ready', onReady);
+      if (onError) client.off('error', onError);
     });
   } catch (cause) {
     client.disconnect();

@@ -1,8 +1,9 @@
 // Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../core/clock.js';
+import { type Clock, offsetClock, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
 import { isTerminal, RUN_STATUSES } from '../../core/run-status.js';
+import { withTimeout } from '../../core/timeout.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
 import { type AlertKey, releasesLock } from '../rules.js';
@@ -87,15 +88,18 @@ export class RedisStore implements Store {
    * The Redis server's clock, as seen from here (this host's clock + the measured offset, within half a round
    * trip): every host reckons run deadlines, TTLs and timestamps on one clock, however wrong its own is.
    */
-  readonly clock: Clock = { now: () => Date.now() + this.offsetMs };
+  readonly clock: Clock;
 
   private constructor(
     private readonly client: RedisClient,
     readonly keys: KeyLayout,
     /** Where it is connected (password redacted), for messages. */
     readonly target: string,
+    /** This host's clock (its timers are the store clock's timers). */
+    private readonly hostClock: Clock,
   ) {
     this.scripts = new Scripts(client);
+    this.clock = offsetClock(hostClock, () => this.offsetMs);
   }
 
   /**
@@ -106,7 +110,7 @@ export class RedisStore implements Store {
   static async connect(opts: RedisStoreOptions = {}): Promise<RedisStore> {
     const keys = new KeyLayout(opts.keyPrefix ?? DEFAULT_KEY_PREFIX);
     const { client, target } = await openClient(opts);
-    const store = new RedisStore(client, keys, target);
+    const store = new RedisStore(client, keys, target, opts.clock ?? systemClock);
     try {
       if (!opts.allowEviction) await assertNoEviction(client, target);
       if (opts.stateDir) await checkIdentity(client, keys.identity, target, keys.prefix, opts.stateDir);
@@ -355,9 +359,9 @@ export class RedisStore implements Store {
 
   /** Measures Redis' clock against this host's (TIME, midpoint of the round trip). */
   private async syncClock(): Promise<void> {
-    const before = Date.now();
+    const before = this.hostClock.now();
     const [sec, usec] = (await this.client.call('TIME')) as [string, string];
-    const after = Date.now();
+    const after = this.hostClock.now();
     const serverMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
     if (Number.isFinite(serverMs)) this.offsetMs = serverMs - Math.round((before + after) / 2);
   }
@@ -372,16 +376,21 @@ export class RedisStore implements Store {
       else client.once('end', () => resolve());
     });
     if (client.status === 'ready')
-      await within(
+      await this.within(
         1000,
         client.quit().catch(() => undefined),
       );
     client.disconnect();
     // Resolve once the socket is really gone, so a closed store holds no handle; bounded, never a hang.
-    await within(1000, ended);
+    await this.within(1000, ended);
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** Waits for `p`, at most `ms` (a close that must never hang). */
+  private async within(ms: number, p: Promise<unknown>): Promise<void> {
+    await withTimeout(p, ms, this.hostClock, () => undefined);
+  }
 
   /** One page of an index (newest first) with its records, read by one read-only script. */
   private async list<T>(what: string, index: string, data: string, opts: ListOptions, kind: string): Promise<T[]> {
@@ -402,13 +411,6 @@ function plainReason(reason: string): string {
     return `no reply in time (${reason}); a write may or may not have been applied`;
   }
   return reason;
-}
-
-/** Waits for `p`, at most `ms`. */
-async function within(ms: number, p: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /** Time to live of a result for the save-evaluation script: 0 = none, < 0 = already expired. */

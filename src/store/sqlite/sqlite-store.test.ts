@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decision, readiness, result, storeConformance } from '../../../test/store-conformance.js';
 import { holdWriteLock } from '../../../test/support/sqlite-lock.js';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
 import { newRun } from '../../engine/run-state.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -166,6 +167,33 @@ describe('sqlite specifics', () => {
       await holder.released;
     }
     await s.ping();
+    await s.close();
+  });
+
+  it('sleeps between tries on its clock', async () => {
+    const path = join(dir, 'busy-clock', 'state.db');
+    const delays: number[] = [];
+    const clock: Clock = {
+      ...systemClock,
+      setTimeout: (fn, ms) => {
+        delays.push(ms);
+        return systemClock.setTimeout(fn, ms);
+      },
+    };
+    const s = new SqliteStore({ path, busyTimeoutMs: 200, clock });
+    const holder = await holdWriteLock(path, 20_000);
+    try {
+      const err = await s
+        .saveEvaluation({ results: [result('p', 'a')], readiness: readiness('p'), decision: decision('p', 'x') })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(delays.length).toBeGreaterThan(3);
+      expect(delays[0]).toBe(2); // the backoff starts at 2 ms and doubles
+      expect(delays[1]).toBe(4);
+    } finally {
+      holder.kill();
+      await holder.released;
+    }
     await s.close();
   });
 });

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync }
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { type Clock, sleep, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { parseRecord } from '../records.js';
@@ -31,7 +32,9 @@ export interface SqliteStoreOptions {
    * lock held elsewhere never freezes this process's event loop.
    */
   busyTimeoutMs?: number;
-  /** The sleep between tries (tests inject their own). */
+  /** Timestamps and the sleeps between tries (default: the host's clock). */
+  clock?: Clock;
+  /** The sleep between tries, instead of the clock's (tests inject their own). */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -40,8 +43,6 @@ export const BUSY_SLICE_MS = 10;
 /** Sleeps between tries grow from 2 ms to this. */
 const MAX_BACKOFF_MS = 50;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** SQLITE_BUSY and its extended codes (another connection holds the lock), and SQLITE_LOCKED. */
 function isBusy(e: unknown): boolean {
@@ -94,10 +95,13 @@ export class SqliteStore implements Store {
   private readonly busyTimeoutMs: number;
   private readonly probe: Database.Transaction<() => undefined>;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly hostClock: Clock;
 
   constructor(opts: SqliteStoreOptions) {
     this.busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    this.sleep = opts.sleep ?? realSleep;
+    const clock = opts.clock ?? systemClock;
+    this.hostClock = clock;
+    this.sleep = opts.sleep ?? ((ms) => sleep(clock, ms));
     try {
       createPrivate(opts.path);
       this.db = new Database(opts.path);
@@ -216,7 +220,9 @@ export class SqliteStore implements Store {
   }
 
   async putPipeline(spec: PipelineSpec): Promise<void> {
-    await this.guard('putPipeline', () => this.stmts.putPipeline.run(spec.name, JSON.stringify(spec), Date.now()));
+    await this.guard('putPipeline', () =>
+      this.stmts.putPipeline.run(spec.name, JSON.stringify(spec), this.hostClock.now()),
+    );
   }
   async getPipeline(name: string): Promise<StoredPipeline | undefined> {
     const json = await this.guard('getPipeline', () => this.stmts.getPipeline.get(name) as unknown);
