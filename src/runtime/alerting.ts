@@ -70,7 +70,7 @@ export async function collectEvaluationAlerts(ctx: Context, ev: Evaluation, runI
   try {
     return await evaluationAlerts(ctx, ev, runId);
   } catch (err) {
-    ctx.warn(`alerting skipped: ${(err as Error).message}`);
+    ctx.log.warn(`alerting skipped: ${(err as Error).message}`);
     return [];
   }
 }

@@ -69,13 +69,16 @@ function redactDeep(v: unknown, secrets: readonly string[]): unknown {
 }
 
 /**
- * For each trait, the values of the variables its `env` list passes (from this process's environment, where the
+ * For each trait, the values of the variables its `env` list passes (from the context's environment, where the
  * evaluator's come from), masked out of its result's reason and value like trigger secrets.
  */
-function passedValueMask(traits: readonly ResolvedTrait[]): (r: TraitResult) => TraitResult {
+function passedValueMask(
+  traits: readonly ResolvedTrait[],
+  env: Readonly<NodeJS.ProcessEnv>,
+): (r: TraitResult) => TraitResult {
   const byTrait = new Map<string, string[]>();
   for (const t of traits) {
-    const values = childEnv(process.env, t.env ?? []).passed;
+    const values = childEnv(env, t.env ?? []).passed;
     if (values.length) byTrait.set(t.type, values.flatMap(secretForms));
   }
   return (r) => {
@@ -98,7 +101,7 @@ export async function evaluatePipeline(
   pipeline: PipelineSpec,
   opts: EvaluateOptions,
 ): Promise<Evaluation> {
-  const mask = passedValueMask(pipeline.traits);
+  const mask = passedValueMask(pipeline.traits, ctx.env);
   const onResult = opts.onResult;
   const raw = await ctx.pool.evaluateAll(
     pipeline.traits,
@@ -106,6 +109,7 @@ export async function evaluatePipeline(
       projectDir: ctx.project.root,
       pipeline: pipeline.name,
       clock: ctx.clock,
+      env: ctx.env,
       ...(opts.signal ? { signal: opts.signal } : {}),
       // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
       ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),

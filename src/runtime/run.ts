@@ -94,11 +94,11 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
   let pipeline = await getPipeline(ctx, name);
   let trigger = requireTrigger(pipeline);
   // A trigger that would send an unset secret is refused before any run exists.
-  const missing = missingTriggerVars(trigger, process.env);
+  const missing = missingTriggerVars(trigger, ctx.env);
   if (missing.length) {
     throw new InterlockError(
       'TRIGGER_ENV_MISSING',
-      `trigger of '${name}' cannot fire: ${missingVarsMessage(missing, process.env)}`,
+      `trigger of '${name}' cannot fire: ${missingVarsMessage(missing, ctx.env)}`,
       { pipeline: name, missing },
     );
   }
@@ -158,7 +158,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       }).catch(() => undefined);
       if (!recorded) {
         // The store is gone too: the run stays PENDING and keeps the lock until its deadline or a cancel. Say so.
-        ctx.warn(
+        ctx.log.warn(
           `run ${run.runId} could not be marked FAILED and stays PENDING (holding the lock) until ${new Date(run.deadlineAt).toISOString()} or 'interlock cancel ${run.runId}'; nothing was triggered`,
         );
       }
@@ -216,13 +216,14 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
       projectDir: ctx.project.root,
       pipeline: name,
       runId: run.runId,
+      env: ctx.env,
       signal,
       onStart: (job) => {
         ownJob = job;
         recording = (async () => {
           const next = annotate(current, ctx.clock.now(), { job });
           const r = await ctx.store.casRun(next, current.version).catch((err: unknown) => {
-            ctx.warn(`run ${run.runId}: could not record its command's process: ${(err as Error).message}`);
+            ctx.log.warn(`run ${run.runId}: could not record its command's process: ${(err as Error).message}`);
             return undefined;
           });
           if (r?.ok) current = next;
@@ -254,7 +255,7 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
         ...(cur.lockHeldUntil !== undefined && jobGone ? { lockHeldUntil: null } : {}),
       })).catch(() => undefined);
       const final = recorded ?? stored;
-      ctx.warn(
+      ctx.log.warn(
         `run ${run.runId} became ${final.status} while its trigger was in flight; trigger outcome: ${outcome.ok ? 'accepted' : outcome.error}`,
       );
       return { kind: 'superseded-after-trigger', run: final, evaluation, outcome };

@@ -116,7 +116,7 @@ async function touchEndedRun(ctx: Context, pipeline: string, active: RunState, n
   const state = lockState(active, now);
   if (state === 'stale') {
     if (await ctx.store.releaseLock(pipeline, active.runId, active.version)) {
-      ctx.warn(
+      ctx.log.warn(
         `the lock of ${pipeline} named run ${active.runId}, which had already ended ${active.status}; released it`,
       );
     }

@@ -33,7 +33,7 @@ export async function startTestServer(root: string, o: StartOptions = {}): Promi
   const warn = (m: string) => {
     logs.push(m);
   };
-  const ctx = await openContext({ cwd: root, warn, ...(o.store ? { store: o.store } : {}) });
+  const ctx = await openContext({ cwd: root, env: process.env, warn, ...(o.store ? { store: o.store } : {}) });
   const settings = serverSettings(ctx.project.config, { addr: '127.0.0.1:0', ...o.flags }, o.env ?? {});
   if (o.shutdownTimeoutMs !== undefined) settings.shutdownTimeoutMs = o.shutdownTimeoutMs;
   const server = await startServer(ctx, settings, { version: 'test', log: warn });
