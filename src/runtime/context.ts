@@ -14,6 +14,8 @@ import { type Logger, stderrLogger, warnLogger } from '../observability/index.js
 import type { Store, StoredPipeline } from '../store/index.js';
 import { createStore } from '../store/index.js';
 import type { ResolveHost } from '../trigger/index.js';
+import { subscribeAlerting } from './alerting.js';
+import { EventBus } from './events.js';
 import { checkStoredPipeline } from './register.js';
 
 export interface OpenOptions {
@@ -48,6 +50,8 @@ export interface Context {
   env: Readonly<NodeJS.ProcessEnv>;
   /** Operational messages (alert delivery failures, skipped alerting, subscriber errors). */
   log: Logger;
+  /** Domain events (evaluation.decided, run.created, run.transitioned, alert.raised); alerting subscribes. */
+  events: EventBus;
   /** ctx.log.warn(message), for adapters not yet moved to ctx.log. */
   warn(message: string): void;
   /** Resolver for the host checks of untrusted http triggers (default: the system's); tests stub it. */
@@ -80,7 +84,7 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
     onUndelivered: (sink, alert, budgetMs) => warn(undeliveredMessage(sink, alert, budgetMs)),
     budgetMs: project.config.alerts.timeoutSeconds * 1000,
   });
-  return {
+  const ctx: Context = {
     project,
     store,
     // Redis has one clock for every host; SQLite and memory use this host's.
@@ -90,9 +94,12 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
     repeatAfterMs: project.config.alerts.repeatAfterSeconds * 1000,
     env,
     log,
+    events: new EventBus(log),
     warn,
     close: () => store.close(),
   };
+  subscribeAlerting(ctx);
+  return ctx;
 }
 
 /** `invalid config in a.yaml, b.yaml: pipelines x, y are INVALID (never evaluated or triggered); run …`. */

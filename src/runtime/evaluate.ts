@@ -11,11 +11,11 @@ import type {
 import { decideReadiness } from '../engine/index.js';
 import { childEnv } from '../proc/index.js';
 import { redact, secretForms } from '../trigger/index.js';
-import { collectEvaluationAlerts, sendAlerts } from './alerting.js';
+import { withAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { isUntrusted } from './register.js';
-import { expireOverdueRun } from './touch.js';
+import { touchActiveRun } from './touch.js';
 
 export interface EvaluateOptions {
   source: DecisionSource;
@@ -93,8 +93,9 @@ function passedValueMask(
 
 /**
  * Runs every trait's evaluator (in parallel, under the pool's cap), decides readiness from these fresh results,
- * and stores results + readiness + decision in one atomic write. A store failure throws: the caller must not
- * treat an unrecorded evaluation as READY.
+ * and stores results + readiness + decision in one atomic write, then publishes evaluation.decided (alerting
+ * subscribes). A store failure throws before anything is published: the caller must not treat an unrecorded
+ * evaluation as READY.
  */
 export async function evaluatePipeline(
   ctx: Context,
@@ -121,7 +122,13 @@ export async function evaluatePipeline(
   const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, ctx.clock.now());
   const decision = decisionRecord(readiness, opts.source, opts.runId);
   await ctx.store.saveEvaluation({ results, readiness, decision });
-  return { pipeline, results, readiness, decision };
+  const evaluation: Evaluation = { pipeline, results, readiness, decision };
+  await ctx.events.publish('evaluation.decided', {
+    evaluation,
+    ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
+    aborted: opts.signal?.aborted === true,
+  });
+  return evaluation;
 }
 
 /**
@@ -131,15 +138,10 @@ export async function evaluatePipeline(
  */
 export async function evaluateWithAlerts(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
   const pipeline = await getPipeline(ctx, name);
-  const pending = await expireOverdueRun(ctx, pipeline.name);
-  try {
-    const ev = await evaluatePipeline(ctx, pipeline, opts);
-    // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
-    if (!opts.signal?.aborted) pending.push(...(await collectEvaluationAlerts(ctx, ev)));
-    return ev;
-  } finally {
-    await sendAlerts(ctx, pending);
-  }
+  return withAlerts(ctx, async () => {
+    await touchActiveRun(ctx, pipeline.name);
+    return evaluatePipeline(ctx, pipeline, opts);
+  });
 }
 
 /** The JSON shape of an evaluation, as `evaluate --json` prints it and `POST /api/pipelines/{id}/evaluate` returns. */
