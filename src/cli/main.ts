@@ -16,6 +16,7 @@ Exit codes:
 
 Environment:
   NO_COLOR   disable colours (colours are only used on a terminal anyway); so does TERM=dumb
+  INTERLOCK_LOG  info or debug: also print those log lines on stderr (default: warnings and errors only)
 
 Docs: README.md. Config files are validated against schemas/*.schema.json.`;
 

@@ -1,4 +1,5 @@
-// engine: the pure functional core (readiness, trait resolution, trait state, schedules and windows). No I/O, no clock reads.
+// engine: the pure functional core (readiness, trait resolution, trait state, schedules and windows, alert rules). No I/O, no clock reads.
+export * from './alert-rules.js';
 export * from './catch-up.js';
 export * from './due.js';
 export * from './exclusions.js';

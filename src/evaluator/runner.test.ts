@@ -35,7 +35,7 @@ function trait(evaluator: string | undefined, over: Partial<ResolvedTrait> = {})
 }
 
 function ctx(over: Partial<EvalContext> = {}): EvalContext {
-  return { projectDir: tmp, pipeline: 'orders-daily', clock: new FakeClock(T0), ...over };
+  return { projectDir: tmp, pipeline: 'orders-daily', clock: new FakeClock(T0), env: process.env, ...over };
 }
 
 let pidFileSeq = 0;

@@ -20,10 +20,10 @@ export interface EvalContext {
   /** evaluatedAt / expiresAt come from `clock.now()`. */
   clock: Pick<Clock, 'now'>;
   /**
-   * Where the evaluator's environment comes from. Default: process.env. The evaluator gets only the minimal set
+   * Where the evaluator's environment comes from (the Context's env). The evaluator gets only the minimal set
    * (PATH, HOME, LANG, LC_*, TZ, TMPDIR, INTERLOCK_* but the API token) plus the trait's `env` list.
    */
-  env?: NodeJS.ProcessEnv;
+  env: Readonly<NodeJS.ProcessEnv>;
   /** Stdout cap per evaluator. Default 1 MiB. */
   maxStdoutBytes?: number;
   /** Aborting kills running evaluators' process groups (server shutdown); their results are FAILs. */
@@ -194,7 +194,7 @@ async function run(trait: ResolvedTrait, ctx: EvalContext): Promise<Outcome> {
 
   const { env } = childEnv(
     {
-      ...(ctx.env ?? process.env),
+      ...ctx.env,
       INTERLOCK_PIPELINE: ctx.pipeline,
       INTERLOCK_TRAIT: trait.type,
       INTERLOCK_PROJECT_DIR: ctx.projectDir,

@@ -1,9 +1,8 @@
 // Use-cases on an existing run: completion callback, cancel, and reading runs (with overdue runs timed out first).
-import { makeAlert } from '../alert/index.js';
 import { InterlockError } from '../core/errors.js';
 import type { RunEvent, RunState } from '../core/types.js';
 import { type CompletionDecision, decideCancel, decideCompletion } from '../engine/index.js';
-import { sendAlerts } from './alerting.js';
+import { withAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { endRunWithJob, expireOverdueRun, moveRun } from './touch.js';
@@ -38,13 +37,13 @@ async function applyDecision(
   decide: (run: RunState) => CompletionDecision,
   patch: (run: RunState) => Parameters<typeof moveRun>[3],
 ): Promise<RunChange> {
-  await sendAlerts(ctx, await expireOverdueRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline));
+  await expireOverdueRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline);
   for (let attempt = 0; attempt < 10; attempt++) {
     const run = await getRunOrThrow(ctx, runId);
     const d = decide(run);
     if (d.kind === 'noop') return { run, changed: false };
     if (d.kind === 'conflict') throw new InterlockError('CONFLICT', d.reason, { runId, status: run.status });
-    const moved = await moveRun(ctx, run, d.to, patch(run));
+    const moved = await moveRun(ctx, run, d.to, patch(run), { cause: 'completion-callback' });
     if (moved) return { run: moved, changed: true };
   }
   throw new InterlockError('CONFLICT', `run ${runId} kept changing under us; try again`, { runId });
@@ -68,28 +67,18 @@ export async function completeRun(
       throw new InterlockError('USAGE', `metadata is larger than ${MAX_METADATA_BYTES / 1024} KiB`);
     }
   }
-  const change = await applyDecision(
-    ctx,
-    runId,
-    (run) => decideCompletion(run, status),
-    () => ({ metadata, reason: status === 'success' ? 'completion callback: success' : 'completion callback: failed' }),
+  // A failed callback raises RUN_FAILED (run.transitioned), sent once the change is stored.
+  return withAlerts(ctx, () =>
+    applyDecision(
+      ctx,
+      runId,
+      (run) => decideCompletion(run, status),
+      () => ({
+        metadata,
+        reason: status === 'success' ? 'completion callback: success' : 'completion callback: failed',
+      }),
+    ),
   );
-  if (change.changed && status === 'failed') {
-    const r = change.run;
-    await sendAlerts(ctx, [
-      makeAlert(
-        'RUN_FAILED',
-        {
-          pipeline: r.pipeline,
-          runId: r.runId,
-          message: `run ${r.runId} of ${r.pipeline} failed`,
-          details: { metadata },
-        },
-        ctx.clock.now(),
-      ),
-    ]);
-  }
-  return change;
 }
 
 /**
@@ -99,7 +88,7 @@ export async function completeRun(
  * with a reason saying the job may still run, and keeps the pipeline's lock until it is gone or its deadline passes.
  */
 export async function cancelRun(ctx: Context, runId: string, reason = 'cancelled by operator'): Promise<RunChange> {
-  await sendAlerts(ctx, await expireOverdueRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline));
+  await expireOverdueRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline);
   for (let attempt = 0; attempt < 10; attempt++) {
     const run = await getRunOrThrow(ctx, runId);
     const d = decideCancel(run);
@@ -114,7 +103,7 @@ export async function cancelRun(ctx: Context, runId: string, reason = 'cancelled
 /** A run by id, after timing out its pipeline's overdue run. */
 export async function getRunState(ctx: Context, runId: string): Promise<RunState> {
   const run = await getRunOrThrow(ctx, runId);
-  await sendAlerts(ctx, await expireOverdueRun(ctx, run.pipeline));
+  await expireOverdueRun(ctx, run.pipeline);
   return getRunOrThrow(ctx, runId);
 }
 
@@ -125,7 +114,7 @@ export async function listRuns(
   opts: { limit?: number; before?: number } = {},
 ): Promise<RunState[]> {
   const p = await getPipeline(ctx, name);
-  await sendAlerts(ctx, await expireOverdueRun(ctx, p.name));
+  await expireOverdueRun(ctx, p.name);
   return ctx.store.listRuns(p.name, opts);
 }
 

@@ -10,9 +10,12 @@ import { type Diagnostic, InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { EvaluatorPool } from '../evaluator/index.js';
+import { type Logger, stderrLogger, warnLogger } from '../observability/index.js';
 import type { Store, StoredPipeline } from '../store/index.js';
 import { createStore } from '../store/index.js';
 import type { ResolveHost } from '../trigger/index.js';
+import { subscribeAlerting } from './alerting.js';
+import { EventBus } from './events.js';
 import { checkStoredPipeline } from './register.js';
 
 export interface OpenOptions {
@@ -23,7 +26,14 @@ export interface OpenOptions {
   clock?: Clock;
   /** Use this store instead of the configured one (tests). */
   store?: Store;
-  /** Where operational warnings go (default: stderr). */
+  /**
+   * The environment the project's `${VAR}` checks, the evaluators and the triggers see. Required: only a composition
+   * root (the CLI, `serve`, a test) reads process.env.
+   */
+  env: Readonly<NodeJS.ProcessEnv>;
+  /** Where operational messages go (default: warnings on stderr, or `warn` when given). */
+  log?: Logger;
+  /** Shorthand for a logger whose warnings (and errors) go to this callback (tests). */
   warn?: (message: string) => void;
 }
 
@@ -36,7 +46,13 @@ export interface Context {
   alerts: AlertDispatcher;
   /** An unchanged alert condition repeats after this long. */
   repeatAfterMs: number;
-  /** Operational warnings (alert delivery failures, skipped alerting). */
+  /** The environment of the composition root (read-only): `${VAR}` values, evaluator and trigger environments. */
+  env: Readonly<NodeJS.ProcessEnv>;
+  /** Operational messages (alert delivery failures, skipped alerting, subscriber errors). */
+  log: Logger;
+  /** Domain events (evaluation.decided, run.created, run.transitioned, alert.raised); alerting subscribes. */
+  events: EventBus;
+  /** ctx.log.warn(message), for adapters not yet moved to ctx.log. */
   warn(message: string): void;
   /** Resolver for the host checks of untrusted http triggers (default: the system's); tests stub it. */
   resolveHost?: ResolveHost;
@@ -49,9 +65,11 @@ export interface Context {
  * warning naming the files.
  */
 export async function openContext(opts: OpenOptions): Promise<Context> {
-  const project = loadProject(findConfigFile(opts.cwd, opts.configPath));
+  const env = opts.env;
+  const project = loadProject(findConfigFile(opts.cwd, opts.configPath), { env });
   assertUsable(project);
-  const warn = opts.warn ?? ((m: string) => process.stderr.write(`interlock: warning: ${m}\n`));
+  const log = opts.log ?? (opts.warn ? warnLogger(opts.warn) : stderrLogger());
+  const warn = (m: string) => log.warn(m);
   if (project.invalidFiles.length > 0) warn(invalidConfigWarning(project));
   // A Redis store remembers its id in the project's .interlock/ so a store that lost its data is refused.
   const cfg = project.config;
@@ -66,7 +84,7 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
     onUndelivered: (sink, alert, budgetMs) => warn(undeliveredMessage(sink, alert, budgetMs)),
     budgetMs: project.config.alerts.timeoutSeconds * 1000,
   });
-  return {
+  const ctx: Context = {
     project,
     store,
     // Redis has one clock for every host; SQLite and memory use this host's.
@@ -74,9 +92,14 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
     pool,
     alerts,
     repeatAfterMs: project.config.alerts.repeatAfterSeconds * 1000,
+    env,
+    log,
+    events: new EventBus(log),
     warn,
     close: () => store.close(),
   };
+  subscribeAlerting(ctx);
+  return ctx;
 }
 
 /** `invalid config in a.yaml, b.yaml: pipelines x, y are INVALID (never evaluated or triggered); run …`. */

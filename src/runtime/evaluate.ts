@@ -11,11 +11,11 @@ import type {
 import { decideReadiness } from '../engine/index.js';
 import { childEnv } from '../proc/index.js';
 import { redact, secretForms } from '../trigger/index.js';
-import { collectEvaluationAlerts, sendAlerts } from './alerting.js';
+import { withAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { isUntrusted } from './register.js';
-import { expireOverdueRun } from './touch.js';
+import { touchActiveRun } from './touch.js';
 
 export interface EvaluateOptions {
   source: DecisionSource;
@@ -69,13 +69,16 @@ function redactDeep(v: unknown, secrets: readonly string[]): unknown {
 }
 
 /**
- * For each trait, the values of the variables its `env` list passes (from this process's environment, where the
+ * For each trait, the values of the variables its `env` list passes (from the context's environment, where the
  * evaluator's come from), masked out of its result's reason and value like trigger secrets.
  */
-function passedValueMask(traits: readonly ResolvedTrait[]): (r: TraitResult) => TraitResult {
+function passedValueMask(
+  traits: readonly ResolvedTrait[],
+  env: Readonly<NodeJS.ProcessEnv>,
+): (r: TraitResult) => TraitResult {
   const byTrait = new Map<string, string[]>();
   for (const t of traits) {
-    const values = childEnv(process.env, t.env ?? []).passed;
+    const values = childEnv(env, t.env ?? []).passed;
     if (values.length) byTrait.set(t.type, values.flatMap(secretForms));
   }
   return (r) => {
@@ -90,15 +93,16 @@ function passedValueMask(traits: readonly ResolvedTrait[]): (r: TraitResult) => 
 
 /**
  * Runs every trait's evaluator (in parallel, under the pool's cap), decides readiness from these fresh results,
- * and stores results + readiness + decision in one atomic write. A store failure throws: the caller must not
- * treat an unrecorded evaluation as READY.
+ * and stores results + readiness + decision in one atomic write, then publishes evaluation.decided (alerting
+ * subscribes). A store failure throws before anything is published: the caller must not treat an unrecorded
+ * evaluation as READY.
  */
 export async function evaluatePipeline(
   ctx: Context,
   pipeline: PipelineSpec,
   opts: EvaluateOptions,
 ): Promise<Evaluation> {
-  const mask = passedValueMask(pipeline.traits);
+  const mask = passedValueMask(pipeline.traits, ctx.env);
   const onResult = opts.onResult;
   const raw = await ctx.pool.evaluateAll(
     pipeline.traits,
@@ -106,6 +110,7 @@ export async function evaluatePipeline(
       projectDir: ctx.project.root,
       pipeline: pipeline.name,
       clock: ctx.clock,
+      env: ctx.env,
       ...(opts.signal ? { signal: opts.signal } : {}),
       // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
       ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
@@ -117,7 +122,13 @@ export async function evaluatePipeline(
   const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, ctx.clock.now());
   const decision = decisionRecord(readiness, opts.source, opts.runId);
   await ctx.store.saveEvaluation({ results, readiness, decision });
-  return { pipeline, results, readiness, decision };
+  const evaluation: Evaluation = { pipeline, results, readiness, decision };
+  await ctx.events.publish('evaluation.decided', {
+    evaluation,
+    ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
+    aborted: opts.signal?.aborted === true,
+  });
+  return evaluation;
 }
 
 /**
@@ -127,15 +138,10 @@ export async function evaluatePipeline(
  */
 export async function evaluateWithAlerts(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
   const pipeline = await getPipeline(ctx, name);
-  const pending = await expireOverdueRun(ctx, pipeline.name);
-  try {
-    const ev = await evaluatePipeline(ctx, pipeline, opts);
-    // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
-    if (!opts.signal?.aborted) pending.push(...(await collectEvaluationAlerts(ctx, ev)));
-    return ev;
-  } finally {
-    await sendAlerts(ctx, pending);
-  }
+  return withAlerts(ctx, async () => {
+    await touchActiveRun(ctx, pipeline.name);
+    return evaluatePipeline(ctx, pipeline, opts);
+  });
 }
 
 /** The JSON shape of an evaluation, as `evaluate --json` prints it and `POST /api/pipelines/{id}/evaluate` returns. */

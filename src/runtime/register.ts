@@ -16,7 +16,6 @@ import {
   redactCredentialParams,
   redactUrlUserinfo,
 } from '../trigger/index.js';
-import { sendAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { expireOverdueRun } from './touch.js';
 
@@ -247,7 +246,7 @@ export async function unregisterPipeline(ctx: Context, name: string): Promise<Pi
   const checked = checkStoredPipeline(ctx, entry);
   // Settle the lock first (an overdue run times out, a leftover lock is released), then delete atomically with the
   // lock check: a run on another server either holds the lock (refused here) or starts after and finds no spec.
-  await sendAlerts(ctx, await expireOverdueRun(ctx, name));
+  await expireOverdueRun(ctx, name);
   const deleted = await ctx.store.deletePipeline(name);
   if (!deleted.ok) {
     const active = deleted.active;

@@ -34,7 +34,7 @@ async function context(
   writeFileSync(join(root, 'evaluators', 'pass'), '#!/bin/sh\necho \'{"status":"PASS"}\'\n', { mode: 0o755 });
   const clock = new FakeClock(T0);
   const warnings: string[] = [];
-  const ctx = await openContext({ cwd: root, store, clock, warn: (m) => warnings.push(m) });
+  const ctx = await openContext({ cwd: root, env: process.env, store, clock, warn: (m) => warnings.push(m) });
   return { ctx, root, clock, warnings };
 }
 

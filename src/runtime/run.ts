@@ -1,11 +1,9 @@
 // Use-case: run a pipeline — take the lock, evaluate afresh, trigger only on READY, record every transition.
 
-import { makeAlert } from '../alert/index.js';
 import { InterlockError } from '../core/errors.js';
 import { ulid } from '../core/ids.js';
 import { missingVarsMessage } from '../core/template.js';
 import type {
-  Alert,
   DecisionSource,
   JobProcess,
   PipelineSpec,
@@ -25,7 +23,7 @@ import {
 } from '../engine/index.js';
 import { waitGone } from '../proc/index.js';
 import { fireTrigger, missingTriggerVars } from '../trigger/index.js';
-import { collectEvaluationAlerts, sendAlerts } from './alerting.js';
+import { withAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { getPipeline } from './context.js';
 import { type Evaluation, evaluatePipeline } from './evaluate.js';
@@ -95,191 +93,181 @@ export function abortReason(signal: AbortSignal | undefined): string {
 
 /** `run <pipeline>`: see RunResult for the outcomes. Store failures throw (exit 3) and never fire a trigger. */
 export async function runPipeline(ctx: Context, name: string, opts: RunOptions): Promise<RunResult> {
-  let pipeline = await getPipeline(ctx, name);
-  let trigger = requireTrigger(pipeline);
+  const pipeline = await getPipeline(ctx, name);
+  const trigger = requireTrigger(pipeline);
   // A trigger that would send an unset secret is refused before any run exists.
-  const missing = missingTriggerVars(trigger, process.env);
+  const missing = missingTriggerVars(trigger, ctx.env);
   if (missing.length) {
     throw new InterlockError(
       'TRIGGER_ENV_MISSING',
-      `trigger of '${name}' cannot fire: ${missingVarsMessage(missing, process.env)}`,
+      `trigger of '${name}' cannot fire: ${missingVarsMessage(missing, ctx.env)}`,
       { pipeline: name, missing },
     );
   }
 
+  // Every alert raised on the way (a timed-out predecessor, the evaluation's changes, a failed trigger) is sent
+  // once the run is over: a slow webhook must never delay the control action.
+  return withAlerts(ctx, () => lockedRun(ctx, name, opts, pipeline));
+}
+
+/** runPipeline once the pipeline and its trigger are known to be usable: take the lock, evaluate, trigger. */
+async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: PipelineSpec): Promise<RunResult> {
+  let pipeline = checked;
+  let trigger = requireTrigger(pipeline);
   const touch = await touchActiveRun(ctx, name);
-  const pending: Alert[] = touch.alerts;
-  try {
-    if (touch.stopped) {
-      // The previous run's command was still running: it has just been stopped. Never start the next copy in the
-      // same breath as killing the last one.
-      return { kind: 'already-running', active: touch.stopped, stopped: true };
-    }
-    const now = ctx.clock.now();
-    const run = newRun({
-      runId: ulid(now),
-      pipeline: name,
-      source: opts.source,
-      now,
-      deadlineAt: pendingDeadline(pipeline.traits, now),
-    });
-    let created = await ctx.store.createRun(run);
-    if (!created.ok && lockState(created.active, ctx.clock.now()) !== 'active') {
-      // The lock names a run that has ended (a leftover, or a hold whose job may be gone): settle it, try once more.
-      const again = await touchActiveRun(ctx, name);
-      pending.push(...again.alerts);
-      if (again.stopped) return { kind: 'already-running', active: again.stopped, stopped: true };
-      created = await ctx.store.createRun(run);
-    }
-    if (!created.ok) return { kind: 'already-running', active: created.active };
-    opts.onLocked?.(run);
-    await opts.atCheckpoint?.('after-pending', run.runId);
-
-    // The spec may have changed or been deleted (DELETE /api/pipelines on another server) before the lock was
-    // taken: work from what is registered now. A pipeline deleted meanwhile never triggers.
-    try {
-      pipeline = await getPipeline(ctx, name);
-      trigger = requireTrigger(pipeline);
-    } catch (err) {
-      await moveRun(ctx, run, 'FAILED', {
-        reason: `the pipeline changed before the run could start: ${(err as Error).message}`,
-      }).catch(() => undefined);
-      throw err;
-    }
-
-    // Fresh evidence: evaluate now, immediately before the compare-and-swap.
-    let evaluation: Evaluation;
-    try {
-      evaluation = await evaluatePipeline(ctx, pipeline, {
-        source: opts.source,
-        runId: run.runId,
-        onResult: opts.onResult,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-    } catch (err) {
-      const recorded = await moveRun(ctx, run, 'FAILED', {
-        reason: `evaluation failed: ${(err as Error).message}`,
-      }).catch(() => undefined);
-      if (!recorded) {
-        // The store is gone too: the run stays PENDING and keeps the lock until its deadline or a cancel. Say so.
-        ctx.warn(
-          `run ${run.runId} could not be marked FAILED and stays PENDING (holding the lock) until ${new Date(run.deadlineAt).toISOString()} or 'interlock cancel ${run.runId}'; nothing was triggered`,
-        );
-      }
-      throw err;
-    }
-    // An evaluation cut short by shutdown is recorded (fail closed) but says nothing about the pipeline: no alerts.
-    // Alerts are sent after the trigger (in `finally`): a slow webhook must never delay the control action.
-    if (!opts.signal?.aborted) pending.push(...(await collectEvaluationAlerts(ctx, evaluation, run.runId)));
-    const decisionId = evaluation.decision.id;
-
-    if (evaluation.readiness.outcome !== 'READY') {
-      let reason = `blocked: ${evaluation.readiness.blocking.map((b) => `${b.trait} (${b.reasonCode})`).join(', ') || evaluation.readiness.note}`;
-      if (opts.signal?.aborted) reason = `${abortReason(opts.signal)}; ${reason}`;
-      const blocked = await moveRun(ctx, run, 'BLOCKED', { reason, decisionId });
-      if (!blocked) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
-      return { kind: 'blocked', run: blocked, evaluation };
-    }
-
-    if (opts.signal?.aborted) {
-      // Shutting down: a trigger started now would only be killed again. Nothing fires; the run ends recorded.
-      const reason = `${abortReason(opts.signal)} before the trigger fired`;
-      const failed = await moveRun(ctx, run, 'FAILED', { reason, decisionId });
-      if (!failed) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
-      return { kind: 'aborted', run: failed, evaluation };
-    }
-
-    const maxRunSeconds = trigger.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS;
-    const triggering = await moveRun(ctx, run, 'TRIGGERING', {
-      decisionId,
-      deadlineAt: ctx.clock.now() + maxRunSeconds * 1000,
-      triggerType: trigger.type,
-    });
-    if (!triggering) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
-    try {
-      opts.onTriggering?.(triggering, evaluation);
-    } catch {
-      // A listener must not stop a trigger the run has already committed to.
-    }
-    await opts.atCheckpoint?.('after-triggering', run.runId);
-
-    // A command's process group is recorded on the run as soon as it runs, so a cancel or timeout from any process
-    // on this machine can stop it. If the run was ended before that record (cancelled meanwhile), the command is
-    // stopped here at once: it must not run on unrecorded.
-    // Cancelled (or timed out) between the compare-and-swap and here: fire nothing.
-    const stillOurs = await ctx.store.getRun(run.runId);
-    if (stillOurs?.status !== 'TRIGGERING' || stillOurs.version !== triggering.version) {
-      return { kind: 'superseded', run: stillOurs ?? triggering, evaluation };
-    }
-    let current = triggering;
-    let ownJob: JobProcess | undefined;
-    let recording: Promise<void> | undefined;
-    const stopCommand = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, stopCommand.signal]) : stopCommand.signal;
-    const outcome: TriggerOutcome = await fireTrigger(trigger, {
-      projectDir: ctx.project.root,
-      pipeline: name,
-      runId: run.runId,
-      signal,
-      onStart: (job) => {
-        ownJob = job;
-        recording = (async () => {
-          const next = annotate(current, ctx.clock.now(), { job });
-          const r = await ctx.store.casRun(next, current.version).catch((err: unknown) => {
-            ctx.warn(`run ${run.runId}: could not record its command's process: ${(err as Error).message}`);
-            return undefined;
-          });
-          if (r?.ok) current = next;
-          else if (r) stopCommand.abort(new Error('the run ended before its command could be recorded'));
-        })();
-      },
-      // Registered over HTTP: the http trigger's host is resolved and checked again now, and pinned.
-      ...(isUntrusted(ctx, pipeline) ? { addressPolicy: addressPolicy(ctx) } : {}),
-    });
-    await recording;
-    await opts.atCheckpoint?.('after-trigger-call', run.runId);
-
-    const next = afterTrigger(outcome);
-    const patch: TransitionPatch = { trigger: outcome };
-    if (next.reason !== undefined) patch.reason = next.reason;
-    if (!outcome.ok && opts.signal?.aborted) patch.reason = `${abortReason(opts.signal)}; ${next.reason ?? ''}`;
-    const after = await moveRun(ctx, current, next.to, patch);
-    if (!after) {
-      // Completed by a callback, cancelled or timed out while the trigger was in flight: the trigger DID fire. Keep
-      // its own outcome on the run, and drop a lock the run kept for its command, which has ended now.
-      const stored = (await ctx.store.getRun(run.runId)) ?? current;
-      // This process started the command and saw it end (its group was killed on exit): judge by that, not by
-      // the stored record (another process may have rewritten it).
-      // Its processes were SIGKILLed as it ended; give the kernel a moment to finish them. Only a group still seen
-      // alive keeps the hold ('unknown' here means no /proc to look in; the group was killed all the same).
-      const jobGone = ownJob === undefined || (await waitGone(ownJob, 1000)) !== 'alive';
-      const recorded = await annotateRun(ctx, stored, (cur) => ({
-        trigger: outcome,
-        ...(cur.lockHeldUntil !== undefined && jobGone ? { lockHeldUntil: null } : {}),
-      })).catch(() => undefined);
-      const final = recorded ?? stored;
-      ctx.warn(
-        `run ${run.runId} became ${final.status} while its trigger was in flight; trigger outcome: ${outcome.ok ? 'accepted' : outcome.error}`,
-      );
-      return { kind: 'superseded-after-trigger', run: final, evaluation, outcome };
-    }
-    if (!outcome.ok) {
-      pending.push(
-        makeAlert(
-          'TRIGGER_FAILED',
-          {
-            pipeline: name,
-            runId: run.runId,
-            message: `trigger of ${name} failed: ${outcome.error ?? 'unknown error'}`,
-            details: { trigger: outcome },
-          },
-          ctx.clock.now(),
-        ),
-      );
-      return { kind: 'trigger-failed', run: after, evaluation };
-    }
-    return { kind: 'triggered', run: after, evaluation };
-  } finally {
-    await sendAlerts(ctx, pending);
+  if (touch.stopped) {
+    // The previous run's command was still running: it has just been stopped. Never start the next copy in the
+    // same breath as killing the last one.
+    return { kind: 'already-running', active: touch.stopped, stopped: true };
   }
+  const now = ctx.clock.now();
+  const run = newRun({
+    runId: ulid(now),
+    pipeline: name,
+    source: opts.source,
+    now,
+    deadlineAt: pendingDeadline(pipeline.traits, now),
+  });
+  let created = await ctx.store.createRun(run);
+  if (!created.ok && lockState(created.active, ctx.clock.now()) !== 'active') {
+    // The lock names a run that has ended (a leftover, or a hold whose job may be gone): settle it, try once more.
+    const again = await touchActiveRun(ctx, name);
+    if (again.stopped) return { kind: 'already-running', active: again.stopped, stopped: true };
+    created = await ctx.store.createRun(run);
+  }
+  if (!created.ok) return { kind: 'already-running', active: created.active };
+  await ctx.events.publish('run.created', { run });
+  opts.onLocked?.(run);
+  await opts.atCheckpoint?.('after-pending', run.runId);
+
+  // The spec may have changed or been deleted (DELETE /api/pipelines on another server) before the lock was
+  // taken: work from what is registered now. A pipeline deleted meanwhile never triggers.
+  try {
+    pipeline = await getPipeline(ctx, name);
+    trigger = requireTrigger(pipeline);
+  } catch (err) {
+    await moveRun(ctx, run, 'FAILED', {
+      reason: `the pipeline changed before the run could start: ${(err as Error).message}`,
+    }).catch(() => undefined);
+    throw err;
+  }
+
+  // Fresh evidence: evaluate now, immediately before the compare-and-swap.
+  let evaluation: Evaluation;
+  try {
+    evaluation = await evaluatePipeline(ctx, pipeline, {
+      source: opts.source,
+      runId: run.runId,
+      onResult: opts.onResult,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (err) {
+    const recorded = await moveRun(ctx, run, 'FAILED', {
+      reason: `evaluation failed: ${(err as Error).message}`,
+    }).catch(() => undefined);
+    if (!recorded) {
+      // The store is gone too: the run stays PENDING and keeps the lock until its deadline or a cancel. Say so.
+      ctx.log.warn(
+        `run ${run.runId} could not be marked FAILED and stays PENDING (holding the lock) until ${new Date(run.deadlineAt).toISOString()} or 'interlock cancel ${run.runId}'; nothing was triggered`,
+      );
+    }
+    throw err;
+  }
+  // The evaluation's alerts (evaluation.decided) are claimed now and sent after the trigger (withAlerts).
+  const decisionId = evaluation.decision.id;
+
+  if (evaluation.readiness.outcome !== 'READY') {
+    let reason = `blocked: ${evaluation.readiness.blocking.map((b) => `${b.trait} (${b.reasonCode})`).join(', ') || evaluation.readiness.note}`;
+    if (opts.signal?.aborted) reason = `${abortReason(opts.signal)}; ${reason}`;
+    const blocked = await moveRun(ctx, run, 'BLOCKED', { reason, decisionId });
+    if (!blocked) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
+    return { kind: 'blocked', run: blocked, evaluation };
+  }
+
+  if (opts.signal?.aborted) {
+    // Shutting down: a trigger started now would only be killed again. Nothing fires; the run ends recorded.
+    const reason = `${abortReason(opts.signal)} before the trigger fired`;
+    const failed = await moveRun(ctx, run, 'FAILED', { reason, decisionId });
+    if (!failed) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
+    return { kind: 'aborted', run: failed, evaluation };
+  }
+
+  const maxRunSeconds = trigger.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS;
+  const triggering = await moveRun(ctx, run, 'TRIGGERING', {
+    decisionId,
+    deadlineAt: ctx.clock.now() + maxRunSeconds * 1000,
+    triggerType: trigger.type,
+  });
+  if (!triggering) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
+  try {
+    opts.onTriggering?.(triggering, evaluation);
+  } catch {
+    // A listener must not stop a trigger the run has already committed to.
+  }
+  await opts.atCheckpoint?.('after-triggering', run.runId);
+
+  // A command's process group is recorded on the run as soon as it runs, so a cancel or timeout from any process
+  // on this machine can stop it. If the run was ended before that record (cancelled meanwhile), the command is
+  // stopped here at once: it must not run on unrecorded.
+  // Cancelled (or timed out) between the compare-and-swap and here: fire nothing.
+  const stillOurs = await ctx.store.getRun(run.runId);
+  if (stillOurs?.status !== 'TRIGGERING' || stillOurs.version !== triggering.version) {
+    return { kind: 'superseded', run: stillOurs ?? triggering, evaluation };
+  }
+  let current = triggering;
+  let ownJob: JobProcess | undefined;
+  let recording: Promise<void> | undefined;
+  const stopCommand = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stopCommand.signal]) : stopCommand.signal;
+  const outcome: TriggerOutcome = await fireTrigger(trigger, {
+    projectDir: ctx.project.root,
+    pipeline: name,
+    runId: run.runId,
+    env: ctx.env,
+    signal,
+    onStart: (job) => {
+      ownJob = job;
+      recording = (async () => {
+        const next = annotate(current, ctx.clock.now(), { job });
+        const r = await ctx.store.casRun(next, current.version).catch((err: unknown) => {
+          ctx.log.warn(`run ${run.runId}: could not record its command's process: ${(err as Error).message}`);
+          return undefined;
+        });
+        if (r?.ok) current = next;
+        else if (r) stopCommand.abort(new Error('the run ended before its command could be recorded'));
+      })();
+    },
+    // Registered over HTTP: the http trigger's host is resolved and checked again now, and pinned.
+    ...(isUntrusted(ctx, pipeline) ? { addressPolicy: addressPolicy(ctx) } : {}),
+  });
+  await recording;
+  await opts.atCheckpoint?.('after-trigger-call', run.runId);
+
+  const next = afterTrigger(outcome);
+  const patch: TransitionPatch = { trigger: outcome };
+  if (next.reason !== undefined) patch.reason = next.reason;
+  if (!outcome.ok && opts.signal?.aborted) patch.reason = `${abortReason(opts.signal)}; ${next.reason ?? ''}`;
+  const after = await moveRun(ctx, current, next.to, patch);
+  if (!after) {
+    // Completed by a callback, cancelled or timed out while the trigger was in flight: the trigger DID fire. Keep
+    // its own outcome on the run, and drop a lock the run kept for its command, which has ended now.
+    const stored = (await ctx.store.getRun(run.runId)) ?? current;
+    // This process started the command and saw it end (its group was killed on exit): judge by that, not by
+    // the stored record (another process may have rewritten it).
+    // Its processes were SIGKILLed as it ended; give the kernel a moment to finish them. Only a group still seen
+    // alive keeps the hold ('unknown' here means no /proc to look in; the group was killed all the same).
+    const jobGone = ownJob === undefined || (await waitGone(ownJob, 1000)) !== 'alive';
+    const recorded = await annotateRun(ctx, stored, (cur) => ({
+      trigger: outcome,
+      ...(cur.lockHeldUntil !== undefined && jobGone ? { lockHeldUntil: null } : {}),
+    })).catch(() => undefined);
+    const final = recorded ?? stored;
+    ctx.log.warn(
+      `run ${run.runId} became ${final.status} while its trigger was in flight; trigger outcome: ${outcome.ok ? 'accepted' : outcome.error}`,
+    );
+    return { kind: 'superseded-after-trigger', run: final, evaluation, outcome };
+  }
+  // A failed trigger raises TRIGGER_FAILED (run.transitioned with its outcome).
+  if (!outcome.ok) return { kind: 'trigger-failed', run: after, evaluation };
+  return { kind: 'triggered', run: after, evaluation };
 }

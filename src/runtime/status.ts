@@ -12,7 +12,7 @@ import type {
   TraitState,
 } from '../core/types.js';
 import { decideReadiness, traitState } from '../engine/index.js';
-import { sendAlerts } from './alerting.js';
+import { withAlerts } from './alerting.js';
 import type { Context } from './context.js';
 import { allPipelineEntries, allPipelines, findPipeline, getPipeline } from './context.js';
 import { touchActiveRun } from './touch.js';
@@ -32,8 +32,7 @@ export interface PipelineStatus {
 }
 
 async function statusOf(ctx: Context, pipeline: PipelineSpec, now: number): Promise<PipelineStatus> {
-  const { alerts, active } = await touchActiveRun(ctx, pipeline.name);
-  await sendAlerts(ctx, alerts);
+  const { active } = await withAlerts(ctx, () => touchActiveRun(ctx, pipeline.name));
   const [results, last, runs] = await Promise.all([
     ctx.store.getTraitResults(pipeline.name),
     ctx.store.getReadiness(pipeline.name),

@@ -1,35 +1,51 @@
 // Touching a pipeline's runs: compare-and-swap moves, timing out an overdue run when anything touches it (stopping
 // its command first), and the lock of a run that ended: released when stale, kept while its command may still run.
-import { makeAlert } from '../alert/index.js';
 import { InterlockError } from '../core/errors.js';
-import type { Alert, RunState, RunStatus } from '../core/types.js';
+import type { RunState, RunStatus } from '../core/types.js';
 import {
   type AnnotationPatch,
   annotate,
   isOverdue,
   lockState,
+  type TransitionCause,
   type TransitionPatch,
   transition,
 } from '../engine/index.js';
 import { describeWhere, type JobState, jobState, stopJob } from '../proc/index.js';
 import type { CasOptions } from '../store/index.js';
+import { withAlerts } from './alerting.js';
 import type { Context } from './context.js';
+
+/** Compare-and-swap options of a move, and why the run moves when its status alone does not say (alert rules). */
+export interface MoveOptions extends CasOptions {
+  cause?: TransitionCause;
+}
 
 /**
  * Moves a run to `to` with compare-and-swap. Returns the stored run on success, or undefined if another process
  * moved it first (the caller re-reads). Illegal transitions throw: they are bugs, never silently ignored.
+ * Every move that is stored publishes one run.transitioned event (the one place a run's status changes).
  */
 export async function moveRun(
   ctx: Context,
   run: RunState,
   to: RunStatus,
   patch: TransitionPatch = {},
-  cas: CasOptions = {},
+  opts: MoveOptions = {},
 ): Promise<RunState | undefined> {
+  const { cause, ...cas } = opts;
   const t = transition(run, to, ctx.clock.now(), patch);
   if (!t.ok) throw new InterlockError('CONFLICT', t.reason, { runId: run.runId });
   const r = await ctx.store.casRun(t.run, run.version, cas);
-  return r.ok ? t.run : undefined;
+  if (!r.ok) return undefined;
+  await ctx.events.publish('run.transitioned', {
+    from: run.status,
+    before: run,
+    run: t.run,
+    patch,
+    ...(cause !== undefined ? { cause } : {}),
+  });
+  return t.run;
 }
 
 /**
@@ -52,9 +68,8 @@ export async function annotateRun(
   return undefined;
 }
 
-/** The pipeline's lock after a touch: alerts to send, and the run still holding the lock (if any). */
+/** The pipeline's lock after a touch: the run still holding the lock (if any). */
 export interface Touch {
-  alerts: Alert[];
   active?: RunState;
   /**
    * Set when this touch found the run's command still running past the run's end or deadline and stopped it: the
@@ -116,7 +131,7 @@ async function touchEndedRun(ctx: Context, pipeline: string, active: RunState, n
   const state = lockState(active, now);
   if (state === 'stale') {
     if (await ctx.store.releaseLock(pipeline, active.runId, active.version)) {
-      ctx.warn(
+      ctx.log.warn(
         `the lock of ${pipeline} named run ${active.runId}, which had already ended ${active.status}; released it`,
       );
     }
@@ -131,13 +146,13 @@ async function touchEndedRun(ctx: Context, pipeline: string, active: RunState, n
     stopped = true;
   }
   const releasable = js === 'gone' || (js === 'unknown' && state === 'hold-expired');
-  if (!releasable) return { alerts: [], active };
+  if (!releasable) return { active };
   const released = await annotateRun(ctx, active, (cur) =>
     cur.lockHeldUntil === undefined
       ? undefined
       : { lockHeldUntil: null, reason: `${cur.reason ?? cur.status}; ${jobNote(cur, js, cur.lockHeldUntil)}` },
   );
-  if (!released) return { alerts: [], active };
+  if (!released) return { active };
   const after = await touchAgain(ctx, pipeline);
   return stopped ? { ...after, stopped: released } : after;
 }
@@ -145,19 +160,19 @@ async function touchEndedRun(ctx: Context, pipeline: string, active: RunState, n
 /** Whatever holds the lock now (after a change), without touching it again. */
 async function touchAgain(ctx: Context, pipeline: string): Promise<Touch> {
   const current = await ctx.store.getActiveRun(pipeline);
-  return current ? { alerts: [], active: current } : { alerts: [] };
+  return current ? { active: current } : {};
 }
 
 /**
  * Reads the pipeline's active run and turns it TIMED_OUT if it is past its deadline ("the next time anything touches
- * that pipeline") — stopping its command first when it still runs here — which frees the lock, with a RUN_TIMED_OUT
- * alert for the caller to send. A lock held by a run that has already ended is released or kept (touchEndedRun).
+ * that pipeline") — stopping its command first when it still runs here — which frees the lock; the move raises a
+ * RUN_TIMED_OUT alert (run.transitioned) that the caller's alert scope sends. A lock held by a run that has already ended is released or kept (touchEndedRun).
  */
 export async function touchActiveRun(ctx: Context, pipeline: string): Promise<Touch> {
   const active = await ctx.store.getActiveRun(pipeline);
   const now = ctx.clock.now();
   if (active && lockState(active, now) !== 'active') return touchEndedRun(ctx, pipeline, active, now);
-  if (!active || !isOverdue(active, now)) return active ? { alerts: [], active } : { alerts: [] };
+  if (!active || !isOverdue(active, now)) return active ? { active } : {};
   const age = Math.round((now - (active.triggeredAt ?? active.createdAt)) / 1000);
   const reason = `still ${active.status} ${age}s after ${active.triggeredAt ? 'triggering' : 'starting'}; past its deadline`;
   // The store re-checks the deadline on its own clock (Redis: the server's), so a host whose clock runs ahead
@@ -170,20 +185,10 @@ export async function touchActiveRun(ctx: Context, pipeline: string): Promise<To
     return touchAgain(ctx, pipeline);
   }
   const touch = await touchAgain(ctx, pipeline);
-  const alert = makeAlert(
-    'RUN_TIMED_OUT',
-    {
-      pipeline,
-      runId: active.runId,
-      message: `run ${active.runId} timed out: ${reason}`,
-      details: { previousStatus: active.status, ageSeconds: age },
-    },
-    now,
-  );
-  return { ...touch, alerts: [alert], ...(wasAlive ? { stopped: moved } : {}) };
+  return wasAlive ? { ...touch, stopped: moved } : touch;
 }
 
-/** touchActiveRun, for callers that only need the alerts. */
-export async function expireOverdueRun(ctx: Context, pipeline: string): Promise<Alert[]> {
-  return (await touchActiveRun(ctx, pipeline)).alerts;
+/** touchActiveRun for callers that only need overdue runs timed out: sends the RUN_TIMED_OUT alert itself. */
+export async function expireOverdueRun(ctx: Context, pipeline: string): Promise<void> {
+  await withAlerts(ctx, () => touchActiveRun(ctx, pipeline));
 }

@@ -6,6 +6,7 @@ import type { Store } from './types.js';
 
 export type {
   AlertClaim,
+  AlertKey,
   CasOptions,
   CasResult,
   CreateRunResult,

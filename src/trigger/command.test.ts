@@ -113,12 +113,19 @@ describe('command trigger', () => {
     expect(out.stdoutTail).toBe(`${RUN_ID}|daily-sales-rollup|***|${tmp}`);
   });
 
-  it('defaults env to process.env', async () => {
+  it('sees only ctx.env, never process.env (the Context carries the environment)', async () => {
     const name = `INTERLOCK_TRIGGER_TEST_${process.pid}`;
     process.env[name] = 'from-process-env';
     try {
-      const out = await fireTrigger(cmd(`printf %s "$${name}"`), { projectDir: tmp, pipeline: 'p', runId: RUN_ID });
-      expect(out.stdoutTail).toBe('from-process-env');
+      const env = { PATH: process.env.PATH };
+      const out = await fireTrigger(cmd(`printf %s "$${name}"`, undefined, [name]), {
+        projectDir: tmp,
+        pipeline: 'p',
+        runId: RUN_ID,
+        env,
+      });
+      expect(out.ok).toBe(true);
+      expect(out.stdoutTail).toBe('');
     } finally {
       delete process.env[name];
     }

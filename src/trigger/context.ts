@@ -12,9 +12,9 @@ export interface TriggerContext {
   runId: string;
   /**
    * The source of http triggers' `${VAR}` expansion and of commands' environment (of which a command gets only
-   * the minimal set plus its `env` list). Default: process.env.
+   * the minimal set plus its `env` list): the Context's env, never read from process.env here.
    */
-  env?: NodeJS.ProcessEnv;
+  env: Readonly<NodeJS.ProcessEnv>;
   /** Aborting kills the command's process group or aborts the request (server shutdown). */
   signal?: AbortSignal;
   /**
@@ -29,9 +29,9 @@ export interface TriggerContext {
 /** Always provided by Interlock, so never reported missing. */
 export const PROVIDED_VARS: readonly string[] = ['INTERLOCK_RUN_ID', 'INTERLOCK_PIPELINE'];
 
-/** ctx.env (or process.env) plus the variables Interlock provides. */
+/** ctx.env plus the variables Interlock provides. */
 export function triggerEnv(ctx: TriggerContext): NodeJS.ProcessEnv {
-  return { ...(ctx.env ?? process.env), INTERLOCK_RUN_ID: ctx.runId, INTERLOCK_PIPELINE: ctx.pipeline };
+  return { ...ctx.env, INTERLOCK_RUN_ID: ctx.runId, INTERLOCK_PIPELINE: ctx.pipeline };
 }
 
 /** setTimeout's (and AbortSignal.timeout's) largest delay. */

@@ -61,6 +61,7 @@ describe('fireTrigger', () => {
       projectDir: '/',
       pipeline: 'p',
       runId: 'r',
+      env: {},
     });
     expect(out).toMatchObject({ ok: false, async: false, error: 'unknown trigger type lambda' });
   });

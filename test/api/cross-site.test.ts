@@ -221,7 +221,7 @@ function listening(port: number): Promise<boolean> {
 describe('item 5: the loopback rule applies to the address a listen name resolves to', () => {
   const open = async (config: string) => {
     const root = makeProject(dir(), { config });
-    const ctx = await openContext({ cwd: root, warn: () => {} });
+    const ctx = await openContext({ cwd: root, env: process.env, warn: () => {} });
     cleanup(() => ctx.close());
     return ctx;
   };

@@ -38,6 +38,7 @@ export async function startTestServer(root: string, o: StartOptions = {}): Promi
   };
   const ctx = await openContext({
     cwd: root,
+    env: process.env,
     warn,
     ...(o.store ? { store: o.store } : {}),
     ...(o.clock ? { clock: o.clock } : {}),

@@ -31,6 +31,7 @@
 //   sqlite-file.ts        withDb, integrity, counts
 //   sqlite-lock.ts        holdWriteLock, LockHolder: a second process holding a SQLite write lock
 //   build-check.ts        checkBuild: refuse to run without dist/, warn when src/ is newer
+//   recording-logger.ts   recordingLogger, LogEntry: a Logger that records what a use-case logged
 export * from './api-project.js';
 export * from './api-server.js';
 export * from './build-check.js';
@@ -46,6 +47,7 @@ export * from './outage-store.js';
 export * from './paths.js';
 export * from './poll.js';
 export * from './processes.js';
+export * from './recording-logger.js';
 export * from './redis.js';
 export * from './run-cli.js';
 export * from './server-process.js';

@@ -5,6 +5,7 @@ import { evaluateWithAlerts, evaluationView } from '../../runtime/evaluate.js';
 import { formatDuration, formatResultLines, formatVerdict } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
+import { contextOptions } from '../root.js';
 
 /** Live per-trait progress on a terminal, shown only once evaluation has taken more than a second. */
 function progress(out: Out, traits: string[]): { onResult: (r: TraitResult) => void; stop: () => void } {
@@ -34,7 +35,7 @@ function progress(out: Out, traits: string[]): { onResult: (r: TraitResult) => v
 }
 
 export async function evaluate(out: Out, g: GlobalOptions, name: string): Promise<number> {
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
     const spec = await getPipeline(ctx, name);
     const p = progress(

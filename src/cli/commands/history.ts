@@ -5,6 +5,7 @@ import { openContext } from '../../runtime/context.js';
 import { pipelineDecisions, pipelineHistory } from '../../runtime/status.js';
 import { formatDecision, formatTime } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
+import { contextOptions } from '../root.js';
 
 /** A time from the command line (see core/time for the forms), or USAGE naming the accepted forms. */
 function timeArg(flag: string, s: string, now: number): number {
@@ -28,7 +29,7 @@ export async function history(
   const opts = o.at
     ? { limit: 1, before: timeArg('--at', o.at, now) + 1 }
     : { limit, before: o.before !== undefined ? timeArg('--before', o.before, now) : undefined };
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
     if (o.at) {
       const records = await pipelineDecisions(ctx, name, opts);

@@ -7,6 +7,7 @@ import { type RunOptions, type RunResult, runPipeline } from '../../runtime/run.
 import { formatDuration, formatResultLines, formatTime, formatVerdict, stateLabel } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
+import { contextOptions } from '../root.js';
 
 function runLine(out: Out, r: RunState, now: number): string {
   const age = formatDuration(now - r.createdAt);
@@ -59,7 +60,7 @@ export function runExitCode(r: Exclude<RunResult, { kind: 'already-running' }>):
 export type RunHooks = Pick<RunOptions, 'atCheckpoint'>;
 
 export async function run(out: Out, g: GlobalOptions, name: string, hooks: RunHooks = {}): Promise<number> {
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
     await getPipeline(ctx, name);
     const intr = onInterrupt(out.err);
@@ -132,7 +133,7 @@ export async function complete(
     throw new InterlockError('USAGE', `--status must be success or failed, got '${o.status}'`);
   }
   const metadata = parseMetadata(o.metadata);
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
     const c = await completeRun(ctx, runId, o.status, metadata);
     if (out.json) out.printJson(c);
@@ -149,7 +150,7 @@ export async function complete(
 }
 
 export async function cancel(out: Out, g: GlobalOptions, runId: string, o: { reason?: string }): Promise<number> {
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
     const c = await cancelRun(ctx, runId, o.reason);
     if (out.json) out.printJson(c);
@@ -178,7 +179,7 @@ export async function runs(
   const limit = Number(o.limit);
   if (!Number.isInteger(limit) || limit < 1)
     throw new InterlockError('USAGE', `--limit must be a whole number ≥ 1, got '${o.limit}'`);
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
     const now = ctx.clock.now();
     if (o.id) {

@@ -3,15 +3,16 @@ import { formatDiagnostic } from '../../core/errors.js';
 import { openContext } from '../../runtime/context.js';
 import { type ServeFlags, serverSettings } from '../../runtime/server-settings.js';
 import type { GlobalOptions, Out } from '../output.js';
+import { contextOptions } from '../root.js';
 import { VERSION } from '../version.js';
 
 /** After shutdown, anything still holding the event loop (a stray socket) gets this long before we exit anyway. */
 const EXIT_GRACE_MS = 2000;
 
 export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Promise<number> {
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
-    const settings = serverSettings(ctx.project.config, flags, process.env);
+    const settings = serverSettings(ctx.project.config, flags, ctx.env);
     // hono loads only here, so other commands start without it.
     const { startServer } = await import('../../api/index.js');
     const server = await startServer(ctx, settings, { version: VERSION });

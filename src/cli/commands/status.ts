@@ -14,6 +14,7 @@ import {
   stateLabel,
 } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
+import { contextOptions } from '../root.js';
 
 function detail(out: Out, s: PipelineStatus, now: number): void {
   const p = s.pipeline;
@@ -81,7 +82,7 @@ function invalidDetail(out: Out, p: InvalidPipeline): void {
 const view = (s: PipelineStatus | InvalidPipeline) => (isInvalid(s) ? invalidStatusView(s) : statusView(s));
 
 export async function status(out: Out, g: GlobalOptions, name?: string): Promise<number> {
-  const ctx = await openContext({ cwd: process.cwd(), configPath: g.config });
+  const ctx = await openContext(contextOptions(g));
   try {
     const now = ctx.clock.now();
     const list = await statusOverview(ctx, name);

@@ -1,0 +1,110 @@
+// Issue 11 item 2: the use-cases take their environment from the Context (ctx.env), never from process.env.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import type { PipelineSpec, TriggerSpec } from '../core/types.js';
+import { MemoryStore } from '../store/memory/memory-store.js';
+import { type Context, openContext } from './context.js';
+import { evaluateWithAlerts } from './evaluate.js';
+import { runPipeline } from './run.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+// Names no test process has: only ctx.env can supply them.
+const GATE = 'INTERLOCK_CTX_ENV_TEST_GATE';
+const WORD = 'INTERLOCK_CTX_ENV_TEST_WORD';
+
+async function context(env: NodeJS.ProcessEnv): Promise<{ ctx: Context; root: string }> {
+  const root = mkdtempSync(join(tmpdir(), 'interlock-ctx-env-'));
+  dirs.push(root);
+  mkdirSync(join(root, 'evaluators'));
+  mkdirSync(join(root, 'archetypes'));
+  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\nserver:\n  allowCommandRegistration: true\n');
+  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
+  writeFileSync(
+    join(root, 'evaluators', 'gate'),
+    `#!/bin/sh\nif [ "$${GATE}" = open ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"gate shut"}'; fi\n`,
+    { mode: 0o755 },
+  );
+  const ctx = await openContext({
+    cwd: root,
+    env,
+    store: new MemoryStore(),
+    clock: new FakeClock(1_700_000_000_000),
+    warn: () => {},
+  });
+  return { ctx, root };
+}
+
+function spec(root: string, trigger: TriggerSpec): PipelineSpec {
+  return {
+    name: 'p',
+    archetype: 'gate',
+    traits: [
+      {
+        type: 'a',
+        required: true,
+        evaluator: join(root, 'evaluators', 'gate'),
+        evaluatorRef: 'gate',
+        config: {},
+        env: [GATE],
+        timeoutSeconds: 5,
+      },
+    ],
+    readinessRule: { type: 'all-required-pass' },
+    trigger,
+    source: 'api',
+  };
+}
+
+describe('ctx.env', () => {
+  it('is what evaluators and command triggers see, not process.env', async () => {
+    expect(process.env[GATE]).toBeUndefined();
+    const { ctx, root } = await context({ ...process.env, [GATE]: 'open', [WORD]: 'from-ctx' });
+    await ctx.store.putPipeline(spec(root, { type: 'command', command: `echo "$${WORD}" >> fired.log`, env: [WORD] }));
+    const r = await runPipeline(ctx, 'p', { source: 'cli' });
+    expect(r.kind).toBe('triggered');
+    expect(readFileSync(join(root, 'fired.log'), 'utf8')).toBe('from-ctx\n');
+    await ctx.close();
+  });
+
+  it('without the variable the evaluator FAILs even when process.env has it', async () => {
+    process.env[GATE] = 'open';
+    try {
+      const env = { ...process.env };
+      delete env[GATE];
+      const { ctx, root } = await context(env);
+      await ctx.store.putPipeline(spec(root, { type: 'command', command: 'true' }));
+      const ev = await evaluateWithAlerts(ctx, 'p', { source: 'cli' });
+      expect(ev.readiness.outcome).toBe('NOT_READY');
+      await ctx.close();
+    } finally {
+      delete process.env[GATE];
+    }
+  });
+
+  it('checks the variables an http trigger references against ctx.env (TRIGGER_ENV_MISSING)', async () => {
+    process.env[WORD] = 'set-in-process';
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, [GATE]: 'open' };
+      delete env[WORD];
+      const { ctx, root } = await context(env);
+      await ctx.store.putPipeline(
+        spec(root, {
+          type: 'http',
+          url: 'https://example.invalid/hook',
+          headers: { Authorization: `Bearer \${${WORD}}` },
+        }),
+      );
+      await expect(runPipeline(ctx, 'p', { source: 'cli' })).rejects.toMatchObject({ code: 'TRIGGER_ENV_MISSING' });
+      await ctx.close();
+    } finally {
+      delete process.env[WORD];
+    }
+  });
+});
