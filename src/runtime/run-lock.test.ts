@@ -140,3 +140,24 @@ describe('a stale lock (item 18)', () => {
     expect(warnings.join('\n')).toContain('which had already ended COMPLETED; released it');
   });
 });
+
+describe('a command that cannot be recorded on its run', () => {
+  it('is stopped at once when the write that records it fails: it never runs unrecorded (a cancel could not stop it)', async () => {
+    const store = new MemoryStore();
+    const { ctx, root, warnings } = await context(store);
+    const spec = registered(root);
+    spec.trigger = { type: 'command', command: 'sleep 3; echo $INTERLOCK_RUN_ID >> fired.log' };
+    await store.putPipeline(spec);
+    const casRun = store.casRun.bind(store);
+    store.casRun = async (next, expected, opts) => {
+      if (next.status === 'TRIGGERING' && next.job !== undefined) throw new Error('store unavailable');
+      return casRun(next, expected, opts);
+    };
+    const r = await runPipeline(ctx, 'p', { source: 'test' });
+    expect(r.kind).toBe('trigger-failed');
+    expect(fired(root)).toEqual([]);
+    const [run] = await store.listRuns('p');
+    expect(run?.status).toBe('FAILED');
+    expect(warnings.join('\n')).toContain('could not record its command');
+  });
+});

@@ -234,7 +234,11 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
           return undefined;
         });
         if (r?.ok) current = next;
-        else if (r) stopCommand.abort(new Error('the run ended before its command could be recorded'));
+        // Never let a command run unrecorded (a cancel could not stop it): a lost race or a failed write stops it.
+        else
+          stopCommand.abort(
+            new Error(r ? 'the run ended before its command could be recorded' : 'its command could not be recorded'),
+          );
       })();
     },
     // Registered over HTTP: the http trigger's host is resolved and checked again now, and pinned.

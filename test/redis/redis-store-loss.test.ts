@@ -140,6 +140,30 @@ describe("lost keys never free a running job's lock", () => {
     }
   });
 
+  it('the active key lost while an ended run still holds the lock for its command: taken back, the create refused', async () => {
+    const s = await RedisStore.connect({ addr: safe.addr, keyPrefix: prefix() });
+    try {
+      const now = Date.now();
+      const r1 = newRun({ runId: 'r1', pipeline: 'p', source: 'test', now, deadlineAt: now + 600_000 });
+      expect(await s.createRun(r1)).toEqual({ ok: true });
+      const t1 = transition(r1, 'TRIGGERING', now + 1);
+      if (!t1.ok) throw new Error(t1.reason);
+      await s.casRun(t1.run, 1);
+      // Cancelled from a host that could not signal the command: CANCELLED, but the lock is held until the deadline.
+      const t2 = transition(t1.run, 'CANCELLED', now + 2, { reason: 'cancelled', lockHeldUntil: now + 600_000 });
+      if (!t2.ok) throw new Error(t2.reason);
+      expect(await s.casRun(t2.run, 2)).toEqual({ ok: true });
+      expect(await s.redis.get(s.keys.pipeline('p').active)).toBe('r1');
+      await s.redis.del(s.keys.pipeline('p').active);
+      const r2 = newRun({ runId: 'r2', pipeline: 'p', source: 'test', now: now + 3, deadlineAt: now + 600_000 });
+      expect(await s.createRun(r2)).toEqual({ ok: false, active: t2.run });
+      expect(await s.redis.get(s.keys.pipeline('p').active)).toBe('r1');
+      expect(await s.getRun('r2')).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('FLUSHALL (or a restart without persistence): a project that saw the store refuses it until told to accept it', async () => {
     const t = tempDir('interlock-identity-');
     cleanup(t.cleanup);

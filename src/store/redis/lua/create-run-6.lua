@@ -25,8 +25,8 @@
     { -4, activeRunId }     CORRUPT: the lock names a run that has no record
     { -5 }                  DELETING: the pipeline's registration is being deleted (lock-for-delete's marker)
 
-  A lost lock (the active key evicted or deleted while the newest run has not ended) is taken back for that run
-  and the create is REFUSED with it: losing a key must never let a second run start beside a running job.
+  A lost lock (the active key evicted or deleted while the newest run has not ended, or has ended but still holds
+  the lock for its command: lockHeldUntil) is taken back for that run and the create is REFUSED with it: losing a key must never let a second run start beside a running job.
 ]]
 --- @include "append-record"
 
@@ -43,8 +43,10 @@ local newest = redis.call('ZREVRANGE', KEYS[2], 0, 0)[1]
 if newest then
   local raw = redis.call('HGET', KEYS[1], newest)
   local ok, prev = pcall(cjson.decode, raw or '')
+  -- Also an ended run that still holds the lock for a command that may be running (lockHeldUntil): the caller
+  -- judges that hold (held, expired or stale) as it does for a lock that was never lost.
   if ok and type(prev) == 'table' and type(prev.status) == 'string'
-      and string.find(ARGV[6], ',' .. prev.status .. ',', 1, true) then
+      and (string.find(ARGV[6], ',' .. prev.status .. ',', 1, true) or type(prev.lockHeldUntil) == 'number') then
     redis.call('SET', KEYS[3], newest)
     return { 0, raw, 0 }
   end
