@@ -164,6 +164,31 @@ describe("lost keys never free a running job's lock", () => {
     }
   });
 
+  it('the active key lost while a run is RUNNING: deletePipeline takes the lock back and refuses (the run keeps its pipeline)', async () => {
+    const s = await RedisStore.connect({ addr: safe.addr, keyPrefix: prefix() });
+    try {
+      const now = Date.now();
+      await s.putPipeline({
+        name: 'p',
+        archetype: 'a',
+        traits: [],
+        readinessRule: { type: 'all-required-pass' },
+        source: 'api',
+      });
+      const r1 = newRun({ runId: 'r1', pipeline: 'p', source: 'test', now, deadlineAt: now + 600_000 });
+      expect(await s.createRun(r1)).toEqual({ ok: true });
+      const t1 = transition(r1, 'TRIGGERING', now + 1);
+      if (!t1.ok) throw new Error(t1.reason);
+      await s.casRun(t1.run, 1);
+      await s.redis.del(s.keys.pipeline('p').active);
+      expect(await s.deletePipeline('p')).toEqual({ ok: false, active: t1.run });
+      expect(await s.redis.get(s.keys.pipeline('p').active)).toBe('r1');
+      expect(await s.getPipeline('p')).toBeDefined();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('FLUSHALL (or a restart without persistence): a project that saw the store refuses it until told to accept it', async () => {
     const t = tempDir('interlock-identity-');
     cleanup(t.cleanup);

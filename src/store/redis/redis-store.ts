@@ -174,7 +174,11 @@ export class RedisStore implements Store {
     const taken = readReply(
       'lock-for-delete',
       await this.guard('deletePipeline', () =>
-        this.scripts.run('lock-for-delete', [k.active, k.runData], [marker, DELETE_MARKER_TTL_MS]),
+        this.scripts.run(
+          'lock-for-delete',
+          [k.active, k.runData, k.runs],
+          [marker, DELETE_MARKER_TTL_MS, ACTIVE_STATUSES],
+        ),
       ),
     );
     throwIfError(taken, `pipeline ${name}`, { pipeline: name });

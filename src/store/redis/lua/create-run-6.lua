@@ -39,6 +39,9 @@ if active then
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return { -3 } end
 
+-- A hold counts while it lasts by the server's clock (a released or expired hold is not taken back).
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local newest = redis.call('ZREVRANGE', KEYS[2], 0, 0)[1]
 if newest then
   local raw = redis.call('HGET', KEYS[1], newest)
@@ -46,7 +49,7 @@ if newest then
   -- Also an ended run that still holds the lock for a command that may be running (lockHeldUntil): the caller
   -- judges that hold (held, expired or stale) as it does for a lock that was never lost.
   if ok and type(prev) == 'table' and type(prev.status) == 'string'
-      and (string.find(ARGV[6], ',' .. prev.status .. ',', 1, true) or type(prev.lockHeldUntil) == 'number') then
+      and (string.find(ARGV[6], ',' .. prev.status .. ',', 1, true) or (type(prev.lockHeldUntil) == 'number' and prev.lockHeldUntil > now_ms)) then
     redis.call('SET', KEYS[3], newest)
     return { 0, raw, 0 }
   end

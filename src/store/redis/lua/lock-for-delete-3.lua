@@ -7,19 +7,38 @@
 
   KEYS[1] active      string  runId holding the pipeline's lock
   KEYS[2] run-data    hash    runId -> RunState JSON
+  KEYS[3] runs        zset    runId scored by createdAt
 
   ARGV[1] the marker to store: '!delete:' followed by a random token (run ids never start with '!')
   ARGV[2] how long the marker lives at most, ms
+  ARGV[3] the non-terminal statuses as ',A,B,…,' (the caller knows them: src/core/run-status.ts)
 
   Returns (codes: src/store/redis/codes.ts)
     { 1 }                OK: the lock is taken with the marker
     { 0, activeRunJSON } REFUSED: a run holds the lock (its record, or nothing when the lock names no record)
     { -5 }               DELETING: another delete holds it
+
+  A lost lock (the active key evicted or deleted while the newest run has not ended, or still holds the lock for
+  its command: lockHeldUntil) is taken back for that run and the delete REFUSED, as create-run does: a run that
+  has taken the lock never loses its pipeline.
 ]]
 local active = redis.call('GET', KEYS[1])
 if active then
   if string.sub(active, 1, 1) == '!' then return { -5 } end
   return { 0, redis.call('HGET', KEYS[2], active) }
+end
+-- A hold counts while it lasts by the server's clock (a released or expired hold is not taken back).
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local newest = redis.call('ZREVRANGE', KEYS[3], 0, 0)[1]
+if newest then
+  local raw = redis.call('HGET', KEYS[2], newest)
+  local ok, prev = pcall(cjson.decode, raw or '')
+  if ok and type(prev) == 'table' and type(prev.status) == 'string'
+      and (string.find(ARGV[3], ',' .. prev.status .. ',', 1, true) or (type(prev.lockHeldUntil) == 'number' and prev.lockHeldUntil > now_ms)) then
+    redis.call('SET', KEYS[1], newest)
+    return { 0, raw }
+  end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return { 1 }
