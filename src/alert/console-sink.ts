@@ -1,6 +1,6 @@
 // The console sink: one human line per alert on stderr.
 import type { Alert } from '../core/types.js';
-import type { AlertSink } from './sink.js';
+import type { AlertSink } from './sink-port.js';
 
 /** `[interlock] WARNING PIPELINE_BLOCKED daily-sales: <message> (run 01J…, trait source-freshness)`, one line. */
 export function consoleLine(alert: Alert): string {

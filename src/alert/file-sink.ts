@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import { InterlockError } from '../core/errors.js';
 import type { Alert } from '../core/types.js';
 import { alertJson } from './alert.js';
-import type { AlertSink } from './sink.js';
+import type { AlertSink } from './sink-port.js';
 
 /**
  * Appends one line of alertPayload JSON per alert. Every line goes out in a single write(2) on a file opened with

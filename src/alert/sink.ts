@@ -1,17 +1,11 @@
 // The sink port, the sink configs it is built from, and createSinks: config → console, webhook and file sinks.
 import { InterlockError } from '../core/errors.js';
-import type { Alert } from '../core/types.js';
 import { ConsoleSink } from './console-sink.js';
 import { FileSink } from './file-sink.js';
+import type { AlertSink } from './sink-port.js';
 import { WebhookSink } from './webhook-sink.js';
 
-/** Somewhere alerts go. `send` may reject; AlertDispatcher catches and reports it. */
-export interface AlertSink {
-  /** For messages about this sink; never contains a secret (a webhook shows only its origin). */
-  readonly name: string;
-  /** `signal` aborts when the dispatcher gives up on this delivery (its budget ran out): stop, nothing to report. */
-  send(alert: Alert, signal?: AbortSignal): Promise<void>;
-}
+export type { AlertSink };
 
 /**
  * One sink as configured. The shape of config's AlertConfig (which alert/ may not import): a loaded project's

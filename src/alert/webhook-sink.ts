@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { InterlockError } from '../core/errors.js';
 import type { Alert } from '../core/types.js';
 import { alertJson } from './alert.js';
-import type { AlertSink } from './sink.js';
+import type { AlertSink } from './sink-port.js';
 
 export interface WebhookSinkOptions {
   url: string;

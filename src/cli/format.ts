@@ -1,6 +1,6 @@
 // Human formatting of readiness, trait results, status and history for the terminal.
-import type { BlockingTrait, DecisionRecord, Readiness, TraitResult, TraitState } from '../core/types.js';
-import type { Colors } from './output.js';
+import type { BlockingTrait, DecisionRecord, Readiness, RunState, TraitResult, TraitState } from '../core/types.js';
+import type { Colors, Out } from './output.js';
 
 /** 2026-11-28 06:02:13Z */
 export function formatTime(ms: number): string {
@@ -104,4 +104,41 @@ export function formatColumns(head: string[], rows: string[][]): string[] {
       .join('  ')
       .trimEnd();
   return [line(head), ...rows.map(line)];
+}
+
+/** One line of `interlock runs <pipeline>`. */
+export function runLine(out: Out, r: RunState, now: number): string {
+  const age = formatDuration(now - r.createdAt);
+  const trig = r.trigger
+    ? r.trigger.type === 'http'
+      ? `http ${r.trigger.httpStatus ?? '-'}`
+      : `exit ${r.trigger.exitCode ?? r.trigger.signal ?? '-'}`
+    : '';
+  return `${r.runId}  ${stateLabel(out.c, r.status as never).padEnd(10)}  ${formatTime(r.createdAt)} (${age} ago)  ${trig}  ${out.c.dim(r.reason ?? '')}`.trimEnd();
+}
+
+/** Several lines on one run: status, trigger outcome, output tails, metadata. */
+export function describeRun(r: RunState, now: number): string[] {
+  const lines = [
+    `run ${r.runId}  ${r.status}  (v${r.version}, ${r.source}, started ${formatTime(r.createdAt)}, ${formatDuration(now - r.createdAt)} ago)`,
+  ];
+  if (r.reason) lines.push(`  ${r.reason}`);
+  const t = r.trigger;
+  if (t) {
+    if (t.type === 'command') {
+      lines.push(
+        `  trigger: command, ${t.ok ? 'succeeded' : 'failed'}${t.exitCode !== undefined && t.exitCode !== null ? `, exit ${t.exitCode}` : ''}${t.signal ? `, ${t.signal}` : ''}, ${formatDuration(t.durationMs)}`,
+      );
+      if (t.stdoutTail) lines.push(`  stdout: ${t.stdoutTail.trimEnd().split('\n').slice(-5).join('\n          ')}`);
+      if (t.stderrTail) lines.push(`  stderr: ${t.stderrTail.trimEnd().split('\n').slice(-5).join('\n          ')}`);
+    } else {
+      lines.push(
+        `  trigger: http ${t.method ?? ''} ${t.url ?? ''} → ${t.httpStatus ?? 'no response'}, ${formatDuration(t.durationMs)}`,
+      );
+      if (t.bodyExcerpt && !t.ok) lines.push(`  response: ${t.bodyExcerpt.replace(/\s+/g, ' ').slice(0, 200)}`);
+    }
+    if (t.error) lines.push(`  error: ${t.error}`);
+  }
+  if (r.metadata) lines.push(`  metadata: ${JSON.stringify(r.metadata)}`);
+  return lines;
 }

@@ -146,7 +146,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .option('--metadata <json>', 'JSON object kept on the run (e.g. {"rows_processed":150000})')
     .action(
       action(program, async (out, g, runId: string, o) =>
-        (await import('./commands/run.js')).complete(out, g, runId, o),
+        (await import('./commands/complete.js')).complete(out, g, runId, o),
       ),
     );
 
@@ -158,7 +158,9 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .argument('<runId>', 'run id')
     .option('--reason <text>', 'why (kept on the run)')
     .action(
-      action(program, async (out, g, runId: string, o) => (await import('./commands/run.js')).cancel(out, g, runId, o)),
+      action(program, async (out, g, runId: string, o) =>
+        (await import('./commands/cancel.js')).cancel(out, g, runId, o),
+      ),
     );
 
   program
@@ -169,7 +171,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .option('-n, --limit <n>', 'how many runs', '20')
     .action(
       action(program, async (out, g, name: string | undefined, o) =>
-        (await import('./commands/run.js')).runs(out, g, name, o),
+        (await import('./commands/runs.js')).runs(out, g, name, o),
       ),
     );
 

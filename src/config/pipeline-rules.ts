@@ -5,7 +5,7 @@ import path from 'node:path';
 import { missingVarState, TRIGGER_PROVIDED_VARS, templateVars } from '../core/template.js';
 import type { PipelineSpec, TriggerSpec } from '../core/types.js';
 import { type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
-import type { ArchetypeDef, LoadedProject } from './load.js';
+import type { ArchetypeDef, LoadedProject } from './project.js';
 import { salvage } from './salvage.js';
 import { checkSchema, type PipelineFile, pipelineSchema } from './schema.js';
 import { didYouMean } from './suggest.js';

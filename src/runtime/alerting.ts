@@ -13,7 +13,7 @@ import {
   transitionAlert,
 } from '../engine/index.js';
 import type { AlertKey } from '../store/index.js';
-import type { Context } from './context.js';
+import type { Context } from './context-type.js';
 import type { DomainEvents } from './events.js';
 
 type Evaluation = DomainEvents['evaluation.decided']['evaluation'];
@@ -66,9 +66,10 @@ const scopes = new AsyncLocalStorage<Alert[]>();
 /**
  * Runs a use-case collecting the alerts raised meanwhile (alert.raised), then sends them all in one dispatch when it
  * ends, however it ends: a slow sink never delays the control action (the trigger), only the caller, and at most by
- * one alerts.timeout.
+ * one alerts.timeout. Called within another scope, it joins that one: the outermost use-case sends.
  */
 export async function withAlerts<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
+  if (scopes.getStore()) return fn();
   const raised: Alert[] = [];
   try {
     return await scopes.run(raised, fn);

@@ -1,34 +1,14 @@
-// Use-cases on an existing run: completion callback, cancel, and reading runs (with overdue runs timed out first).
+// The completion callback on an existing run (`interlock complete`, `POST /api/runs/{id}/complete`).
 import { InterlockError } from '../core/errors.js';
-import type { RunEvent, RunState } from '../core/types.js';
-import { type CompletionDecision, decideCancel, decideCompletion } from '../engine/index.js';
+import type { RunState } from '../core/types.js';
+import { type CompletionDecision, decideCompletion } from '../engine/index.js';
 import { withAlerts } from './alerting.js';
-import type { Context } from './context.js';
-import { getPipeline } from './context.js';
-import { endRunWithJob, expireOverdueRun, moveRun } from './touch.js';
-
-export interface RunChange {
-  run: RunState;
-  /** false when the request was a no-op (same terminal status again). */
-  changed: boolean;
-}
+import type { Context } from './context-type.js';
+import { getRunOrThrow, type RunChange } from './runs.js';
+import { moveRun, touchActiveRun } from './touch.js';
 
 /** Max size of completion metadata, serialized. */
 export const MAX_METADATA_BYTES = 64 * 1024;
-
-async function getRunOrThrow(ctx: Context, runId: string): Promise<RunState> {
-  const run = await ctx.store.getRun(runId);
-  if (!run) {
-    // A run id the caller was given but the store does not know: a typo, another store or keyPrefix, or a store
-    // that lost its data (Redis flushed, evicted or restarted without persistence) — say so, it is not harmless.
-    throw new InterlockError(
-      'RUN_NOT_FOUND',
-      `unknown run '${runId}': the store has no such run (a wrong id, another store or keyPrefix, or the store lost it: Redis flushed, evicting keys or restarted without persistence)`,
-      { runId },
-    );
-  }
-  return run;
-}
 
 /** Applies a decision with CAS, re-reading and re-deciding if another process moved the run first. */
 async function applyDecision(
@@ -37,7 +17,7 @@ async function applyDecision(
   decide: (run: RunState) => CompletionDecision,
   patch: (run: RunState) => Parameters<typeof moveRun>[3],
 ): Promise<RunChange> {
-  await expireOverdueRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline);
+  await touchActiveRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline);
   for (let attempt = 0; attempt < 10; attempt++) {
     const run = await getRunOrThrow(ctx, runId);
     const d = decide(run);
@@ -79,51 +59,4 @@ export async function completeRun(
       }),
     ),
   );
-}
-
-/**
- * Cancels a non-terminal run (frees the lock). Cancelling a cancelled run is a no-op; an ended one is a CONFLICT.
- * A run whose command is running is CANCELLED only with its process group stopped first (TERM, grace, KILL), from
- * whichever process on its machine cancels; one that cannot be signalled from here (another host) becomes CANCELLED
- * with a reason saying the job may still run, and keeps the pipeline's lock until it is gone or its deadline passes.
- */
-export async function cancelRun(ctx: Context, runId: string, reason = 'cancelled by operator'): Promise<RunChange> {
-  await expireOverdueRun(ctx, (await getRunOrThrow(ctx, runId)).pipeline);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const run = await getRunOrThrow(ctx, runId);
-    const d = decideCancel(run);
-    if (d.kind === 'noop') return { run, changed: false };
-    if (d.kind === 'conflict') throw new InterlockError('CONFLICT', d.reason, { runId, status: run.status });
-    const ended = await endRunWithJob(ctx, run, 'CANCELLED', reason);
-    if (ended.run) return { run: ended.run, changed: true };
-  }
-  throw new InterlockError('CONFLICT', `run ${runId} kept changing under us; try again`, { runId });
-}
-
-/** A run by id, after timing out its pipeline's overdue run. */
-export async function getRunState(ctx: Context, runId: string): Promise<RunState> {
-  const run = await getRunOrThrow(ctx, runId);
-  await expireOverdueRun(ctx, run.pipeline);
-  return getRunOrThrow(ctx, runId);
-}
-
-/** Recent runs of a pipeline, newest first. */
-export async function listRuns(
-  ctx: Context,
-  name: string,
-  opts: { limit?: number; before?: number } = {},
-): Promise<RunState[]> {
-  const p = await getPipeline(ctx, name);
-  await expireOverdueRun(ctx, p.name);
-  return ctx.store.listRuns(p.name, opts);
-}
-
-/** Run transitions of a pipeline, newest first. */
-export async function listRunEvents(
-  ctx: Context,
-  name: string,
-  opts: { limit?: number; before?: number } = {},
-): Promise<RunEvent[]> {
-  const p = await getPipeline(ctx, name);
-  return ctx.store.listRunEvents(p.name, opts);
 }

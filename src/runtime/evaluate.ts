@@ -12,8 +12,8 @@ import { decideReadiness } from '../engine/index.js';
 import { childEnv } from '../proc/index.js';
 import { redact, secretForms } from '../trigger/index.js';
 import { withAlerts } from './alerting.js';
-import type { Context } from './context.js';
 import { getPipeline } from './context.js';
+import type { Context } from './context-type.js';
 import { isUntrusted } from './register.js';
 import { touchActiveRun } from './touch.js';
 

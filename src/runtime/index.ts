@@ -2,11 +2,13 @@
 
 export * from './add-pipeline.js';
 export * from './alerting.js';
+export * from './cancel.js';
 export * from './complete.js';
 export * from './context.js';
 export * from './evaluate.js';
 export * from './register.js';
 export * from './run.js';
+export * from './runs.js';
 export * from './scaffold.js';
 export * from './server-address.js';
 export * from './server-runs.js';

@@ -16,8 +16,8 @@ import {
   redactCredentialParams,
   redactUrlUserinfo,
 } from '../trigger/index.js';
-import type { Context } from './context.js';
-import { expireOverdueRun } from './touch.js';
+import type { Context } from './context-type.js';
+import { touchActiveRun } from './touch.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */
 export { pipelineSchema as pipelineDocumentSchema } from '../config/index.js';
@@ -246,7 +246,7 @@ export async function unregisterPipeline(ctx: Context, name: string): Promise<Pi
   const checked = checkStoredPipeline(ctx, entry);
   // Settle the lock first (an overdue run times out, a leftover lock is released), then delete atomically with the
   // lock check: a run on another server either holds the lock (refused here) or starts after and finds no spec.
-  await expireOverdueRun(ctx, name);
+  await touchActiveRun(ctx, name);
   const deleted = await ctx.store.deletePipeline(name);
   if (!deleted.ok) {
     const active = deleted.active;

@@ -9,10 +9,12 @@ import { recordingLogger } from '../../test/support/recording-logger.js';
 import type { Alert, PipelineSpec, RunEvent, TriggerSpec } from '../core/types.js';
 import { newRun } from '../engine/run-state.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
-import { cancelRun, completeRun, getRunState } from './complete.js';
+import { cancelRun } from './cancel.js';
+import { completeRun } from './complete.js';
 import { type Context, openContext } from './context.js';
 import { evaluateWithAlerts } from './evaluate.js';
 import { runPipeline } from './run.js';
+import { getRunState } from './runs.js';
 import { moveRun } from './touch.js';
 
 const T0 = 1_700_000_000_000;

@@ -8,7 +8,7 @@ import { FakeClock } from '../../test/support/fake-clock.js';
 import type { PipelineSpec, RunState } from '../core/types.js';
 import { newRun, transition } from '../engine/run-state.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
-import { cancelRun } from './complete.js';
+import { cancelRun } from './cancel.js';
 import { type Context, openContext } from './context.js';
 import { unregisterPipeline } from './register.js';
 import { runPipeline } from './run.js';

@@ -24,8 +24,8 @@ import {
 import { waitGone } from '../proc/index.js';
 import { fireTrigger, missingTriggerVars } from '../trigger/index.js';
 import { withAlerts } from './alerting.js';
-import type { Context } from './context.js';
 import { getPipeline } from './context.js';
+import type { Context } from './context-type.js';
 import { type Evaluation, evaluatePipeline } from './evaluate.js';
 import { addressPolicy, isUntrusted } from './register.js';
 import { annotateRun, moveRun, touchActiveRun } from './touch.js';

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { InterlockError } from '../core/errors.js';
 import { withTimeout } from '../core/timeout.js';
 import type { DecisionSource, RunState } from '../core/types.js';
-import type { Context } from './context.js';
+import type { Context } from './context-type.js';
 import type { Evaluation } from './evaluate.js';
 import { type RunResult, runPipeline } from './run.js';
 

@@ -12,9 +12,8 @@ import type {
   TraitState,
 } from '../core/types.js';
 import { decideReadiness, traitState } from '../engine/index.js';
-import { withAlerts } from './alerting.js';
-import type { Context } from './context.js';
 import { allPipelineEntries, allPipelines, findPipeline, getPipeline } from './context.js';
+import type { Context } from './context-type.js';
 import { touchActiveRun } from './touch.js';
 
 export interface PipelineStatus {
@@ -32,7 +31,7 @@ export interface PipelineStatus {
 }
 
 async function statusOf(ctx: Context, pipeline: PipelineSpec, now: number): Promise<PipelineStatus> {
-  const { active } = await withAlerts(ctx, () => touchActiveRun(ctx, pipeline.name));
+  const { active } = await touchActiveRun(ctx, pipeline.name);
   const [results, last, runs] = await Promise.all([
     ctx.store.getTraitResults(pipeline.name),
     ctx.store.getReadiness(pipeline.name),

@@ -14,7 +14,7 @@ import {
 import { describeWhere, type JobState, jobState, stopJob } from '../proc/index.js';
 import type { CasOptions } from '../store/index.js';
 import { withAlerts } from './alerting.js';
-import type { Context } from './context.js';
+import type { Context } from './context-type.js';
 
 /** Compare-and-swap options of a move, and why the run moves when its status alone does not say (alert rules). */
 export interface MoveOptions extends CasOptions {
@@ -166,9 +166,14 @@ async function touchAgain(ctx: Context, pipeline: string): Promise<Touch> {
 /**
  * Reads the pipeline's active run and turns it TIMED_OUT if it is past its deadline ("the next time anything touches
  * that pipeline") — stopping its command first when it still runs here — which frees the lock; the move raises a
- * RUN_TIMED_OUT alert (run.transitioned) that the caller's alert scope sends. A lock held by a run that has already ended is released or kept (touchEndedRun).
+ * RUN_TIMED_OUT alert (run.transitioned), sent by the caller's alert scope, or at the end of this touch when it is
+ * called outside one. A lock held by a run that has already ended is released or kept (touchEndedRun).
  */
-export async function touchActiveRun(ctx: Context, pipeline: string): Promise<Touch> {
+export function touchActiveRun(ctx: Context, pipeline: string): Promise<Touch> {
+  return withAlerts(ctx, () => touchLock(ctx, pipeline));
+}
+
+async function touchLock(ctx: Context, pipeline: string): Promise<Touch> {
   const active = await ctx.store.getActiveRun(pipeline);
   const now = ctx.clock.now();
   if (active && lockState(active, now) !== 'active') return touchEndedRun(ctx, pipeline, active, now);
@@ -186,9 +191,4 @@ export async function touchActiveRun(ctx: Context, pipeline: string): Promise<To
   }
   const touch = await touchAgain(ctx, pipeline);
   return wasAlive ? { ...touch, stopped: moved } : touch;
-}
-
-/** touchActiveRun for callers that only need overdue runs timed out: sends the RUN_TIMED_OUT alert itself. */
-export async function expireOverdueRun(ctx: Context, pipeline: string): Promise<void> {
-  await withAlerts(ctx, () => touchActiveRun(ctx, pipeline));
 }

@@ -1,8 +1,8 @@
-// fireTrigger's contract (never throws), missingTriggerVars before a run, describeTrigger for humans.
+// fireTrigger's contract (never throws), missingTriggerVars before a run.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs are the subject under test.
 import { describe, expect, it } from 'vitest';
 import type { TriggerSpec } from '../core/types.js';
-import { describeTrigger, fireTrigger, missingTriggerVars } from './index.js';
+import { fireTrigger, missingTriggerVars } from './index.js';
 
 const airflow: TriggerSpec = {
   type: 'http',
@@ -33,25 +33,6 @@ describe('missingTriggerVars', () => {
     expect(
       missingTriggerVars({ type: 'command', command: 'for f in *; do echo ${f}; done; run ${TOKEN}' }, {}),
     ).toEqual([]);
-  });
-});
-
-describe('describeTrigger', () => {
-  it('shows a command as written', () => {
-    expect(describeTrigger({ type: 'command', command: 'python scripts/run_pipeline.py' })).toBe(
-      'command: python scripts/run_pipeline.py',
-    );
-  });
-
-  it('shows method and url template, never header values or expanded secrets', () => {
-    const d = describeTrigger(airflow);
-    expect(d).toBe('http POST http://airflow:8080/api/v1/dags/${DAG_ID}/dagRuns');
-    expect(d).not.toContain('Bearer');
-  });
-
-  it('defaults the method to POST, upper-cases it, and masks a literal password in the url', () => {
-    expect(describeTrigger({ type: 'http', url: 'https://u:hunter22@h/x' })).toBe('http POST https://u:***@h/x');
-    expect(describeTrigger({ type: 'http', method: 'put', url: 'https://h/x' })).toBe('http PUT https://h/x');
   });
 });
 

@@ -4,7 +4,7 @@ import type { TriggerOutcome, TriggerSpec } from '../core/types.js';
 import { fireCommandTrigger } from './command.js';
 import { errMessage, PROVIDED_VARS, type TriggerContext, triggerEnv } from './context.js';
 import { fireHttpTrigger, httpTriggerVars } from './http.js';
-import { redact, redactCredentialParams, redactUrlUserinfo, secretEnvValues } from './redact.js';
+import { redact, secretEnvValues } from './redact.js';
 import { isMissing } from './template.js';
 
 /**
@@ -34,12 +34,4 @@ export async function fireTrigger(spec: TriggerSpec, ctx: TriggerContext): Promi
 export function missingTriggerVars(spec: TriggerSpec, env: NodeJS.ProcessEnv): string[] {
   if (spec.type !== 'http') return [];
   return httpTriggerVars(spec).filter((n) => !PROVIDED_VARS.includes(n) && isMissing(env, n));
-}
-
-/** One line for humans, in template form: "command: python scripts/run.py", "http POST https://…/dagRuns". */
-export function describeTrigger(spec: TriggerSpec): string {
-  if (spec.type === 'command') return `command: ${spec.command}`;
-  if (spec.type === 'http')
-    return `http ${(spec.method ?? 'POST').trim().toUpperCase()} ${redactCredentialParams(redactUrlUserinfo(spec.url))}`;
-  return `unknown trigger type ${String((spec as { type?: unknown }).type)}`;
 }

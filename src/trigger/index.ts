@@ -14,6 +14,6 @@ export {
 } from './address-guard.js';
 export { DEFAULT_COMMAND_TIMEOUT_SECONDS, OUTPUT_TAIL_BYTES } from './command.js';
 export type { TriggerContext } from './context.js';
-export { describeTrigger, fireTrigger, missingTriggerVars } from './fire.js';
+export { fireTrigger, missingTriggerVars } from './fire.js';
 export { BODY_EXCERPT_BYTES, DEFAULT_HTTP_TIMEOUT_SECONDS, MAX_BODY_READ_BYTES } from './http.js';
 export { redact, redactCredentialParams, redactUrlUserinfo, secretForms } from './redact.js';
