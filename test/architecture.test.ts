@@ -1,5 +1,6 @@
 // The import rules of STYLE.md as data: walks src/**/*.ts (tests and templates aside) and fails on a forbidden import,
-// an import of cli, an import cycle (type-only imports count too), or a clock read in the engine.
+// an import of cli, an import cycle (type-only imports count too), server-only code outside api/, or a clock read in
+// the engine.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +20,14 @@ const ALLOWED: Record<string, string[]> = {
   trigger: ['core', 'proc'],
   observability: ['core'],
   runtime: ['core', 'engine', 'config', 'proc', 'evaluator', 'store', 'trigger', 'alert', 'observability'],
-  api: ['core', 'runtime', 'observability'],
+  // api documents the pipeline document config validates (its zod schema is the OpenAPI component) and reads the
+  // server block's type; only those two leaf files (CONFIG_FOR_API), never loading.
+  api: ['core', 'runtime', 'observability', 'config'],
   // The CLI is the composition root: `serve` starts the HTTP API (loaded lazily, only by that command).
   cli: ['core', 'runtime', 'observability', 'api'],
 };
+/** The config files api may import: the zod schemas and the loaded project's types, nothing that does I/O. */
+const CONFIG_FOR_API = ['config/schema.ts', 'config/project.ts'];
 /** Packages a module must never import (engine is pure: no I/O, no node:*). */
 const FORBIDDEN_PACKAGES: Record<string, RegExp> = {
   engine: /^(node:|fs$|path$|child_process$|better-sqlite3$|ioredis$)/,
@@ -56,6 +61,11 @@ describe('architecture', () => {
           const target = moduleOf(resolve(dirname(f), spec));
           if (target !== mod && !(ALLOWED[mod] ?? []).includes(target))
             violations.push(`${relative(SRC, f)} → ${target} (${spec})`);
+          const file = relative(SRC, resolve(dirname(f), spec)).replace(/\.js$/, '.ts');
+          if (mod === 'api' && target === 'config' && !CONFIG_FOR_API.includes(file))
+            violations.push(
+              `${relative(SRC, f)} → ${file}: api may import only ${CONFIG_FOR_API.join(', ')} of config`,
+            );
           // Only the CLI composition root may import a concrete store.
           if (/store\/(sqlite|redis|memory|postgres)/.test(resolve(dirname(f), spec)) && mod !== 'store') {
             violations.push(`${relative(SRC, f)} imports a concrete store (${spec})`);
@@ -101,6 +111,12 @@ describe('architecture', () => {
     };
     for (const f of files) visit(f, []);
     expect(cycles).toEqual([]);
+  });
+
+  it('code only the HTTP server uses lives in api/ (runtime keeps the generic task tracking, tasks.ts)', () => {
+    const serverOnly = files.filter((f) => moduleOf(f) === 'runtime' && /\/server[-.]/.test(relative(SRC, f)));
+    expect(serverOnly).toEqual([]);
+    expect(files.map((f) => relative(SRC, f))).toContain('runtime/tasks.ts');
   });
 
   it('the engine reads no clock', () => {

@@ -18,10 +18,8 @@ import {
   pipelineView,
   type RegistrationPolicy,
   registerPipeline,
-  runRefusal,
-  type ServerTasks,
-  startRun,
   statusView,
+  type Tasks,
   traitResult,
   traitResults,
   unregisterPipeline,
@@ -51,11 +49,12 @@ import {
   traitRoute,
   traitsRoute,
 } from './routes.js';
+import { runRefusal, startRun } from './runs.js';
 
 export interface ApiOptions {
   ctx: Context;
   /** In-flight work; shutdown aborts and drains it. */
-  tasks: ServerTasks;
+  tasks: Tasks;
   /** When set, every route except /api/health needs `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes: number;

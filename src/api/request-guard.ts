@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { InterlockError } from '../core/errors.js';
-import { isLoopbackHost, normaliseHost } from '../runtime/index.js';
+import { isLoopbackHost, normaliseHost } from './address.js';
 import { PUBLIC_PATHS } from './auth.js';
 import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './errors.js';
 

@@ -1,5 +1,6 @@
 // Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
 import { z } from '@hono/zod-openapi';
+import { pipelineSchema as pipelineDocumentSchema } from '../config/schema.js';
 import {
   DECISION_SOURCES,
   EVAL_STATUSES,
@@ -13,7 +14,6 @@ import {
 import { RUN_STATUSES } from '../core/run-status.js';
 import { triggerOutcomeSchema, triggerSpecSchema } from '../core/shapes.js';
 import { parseTime, TIME_FORMS } from '../core/time.js';
-import { pipelineDocumentSchema } from '../runtime/index.js';
 
 // ---------------------------------------------------------------- shared pieces
 

@@ -4,24 +4,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { InterlockError } from '../core/errors.js';
 import { withTimeout } from '../core/timeout.js';
-import {
-  type Context,
-  formatUrl,
-  type HostLookup,
-  isLoopbackHost,
-  resolveBindAddress,
-  type ServerSettings,
-  ServerTasks,
-  TOKEN_ENV,
-} from '../runtime/index.js';
+import { type Context, Tasks } from '../runtime/index.js';
+import { formatUrl, type HostLookup, isLoopbackHost, resolveBindAddress } from './address.js';
 import { createApi } from './app.js';
+import { type ServerSettings, TOKEN_ENV } from './settings.js';
 
 export interface RunningServer {
   /** `http://host:port` with the real port (when 0 was asked for). */
   url: string;
   host: string;
   port: number;
-  tasks: ServerTasks;
+  tasks: Tasks;
   /** The address actually bound (a name resolved). */
   address: string;
   /** Bound off loopback without a token (allowed by --insecure). */
@@ -69,7 +62,7 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
   const unprotectedOk = settings.token !== undefined || settings.insecureAllowed;
   const bindAddress = await resolveBindAddress(settings.host, opts.lookup);
   if (!isLoopbackHost(bindAddress) && !unprotectedOk) throw offLoopbackRefusal(settings, bindAddress);
-  const tasks = new ServerTasks(ctx.clock);
+  const tasks = new Tasks(ctx.clock);
   const app = createApi({
     ctx,
     tasks,

@@ -198,7 +198,7 @@ const alertsSchema = z.xor(
   { error: (iss) => (iss.input === undefined ? undefined : `${MESSAGES.alerts}, got ${describeValue(iss.input)}`) },
 );
 
-// What `serve` can listen on (runtime/server-address parses it): host:port, [ipv6]:port or :port.
+// What `serve` can listen on (api/address.ts parses it): host:port, [ipv6]:port or :port.
 const LISTEN_ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]\s]*):\d{1,5}$/;
 
 export const projectSchema = strict({

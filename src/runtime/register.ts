@@ -2,7 +2,13 @@
 // YAML is the source of truth: a name a YAML file defines can be neither registered nor deleted here.
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { checkPipelineDocument, checkSchema, type DocumentProblem, formatPath } from '../config/index.js';
+import {
+  checkPipelineDocument,
+  checkSchema,
+  type DocumentProblem,
+  formatPath,
+  type ProjectConfig,
+} from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
@@ -20,7 +26,6 @@ import type { Context } from './context-type.js';
 import { touchActiveRun } from './touch.js';
 
 /** The structural schema of a pipeline document (a pipeline YAML file's shape), for adapters that document it. */
-export { pipelineSchema as pipelineDocumentSchema } from '../config/index.js';
 
 /** What a caller of the HTTP API may register without being trusted like a YAML author. */
 export interface RegistrationPolicy {
@@ -33,11 +38,14 @@ export interface RegistrationPolicy {
   allowedHosts: readonly string[];
 }
 
-/** The policy interlock.yaml's `server:` block sets. */
-export function registrationPolicy(ctx: Context): RegistrationPolicy {
+/**
+ * The policy interlock.yaml's `server:` block sets: the one place it is built (the use-cases here and the HTTP
+ * server's settings both take it from this).
+ */
+export function registrationPolicy(config: Pick<ProjectConfig, 'server'>): RegistrationPolicy {
   return {
-    allowCommandRegistration: ctx.project.config.server.allowCommandRegistration ?? false,
-    allowedHosts: ctx.project.config.server.allowedHosts ?? [],
+    allowCommandRegistration: config.server.allowCommandRegistration ?? false,
+    allowedHosts: [...(config.server.allowedHosts ?? [])],
   };
 }
 
@@ -46,13 +54,13 @@ export function registrationPolicy(ctx: Context): RegistrationPolicy {
  * over the API), unless server.allowCommandRegistration trusts those like YAML.
  */
 export function isUntrusted(ctx: Context, spec: PipelineSpec): boolean {
-  return spec.source === 'api' && !registrationPolicy(ctx).allowCommandRegistration;
+  return spec.source === 'api' && !registrationPolicy(ctx.project.config).allowCommandRegistration;
 }
 
 /** Where untrusted http triggers may connect (server.allowedHosts), with the context's resolver. */
 export function addressPolicy(ctx: Context): AddressPolicy {
   return {
-    allowedHosts: registrationPolicy(ctx).allowedHosts,
+    allowedHosts: registrationPolicy(ctx.project.config).allowedHosts,
     ...(ctx.resolveHost ? { resolve: ctx.resolveHost } : {}),
   };
 }
@@ -183,7 +191,7 @@ export function validatePipelineDocument(ctx: Context, document: unknown) {
 export async function registerPipeline(
   ctx: Context,
   document: unknown,
-  policy: RegistrationPolicy = registrationPolicy(ctx),
+  policy: RegistrationPolicy = registrationPolicy(ctx.project.config),
 ): Promise<Registration> {
   const checked = validatePipelineDocument(ctx, document);
   const spec = checked.spec;
@@ -349,7 +357,7 @@ export function checkStoredPipeline(ctx: Context, entry: StoredPipeline): Stored
 
   const checked = checkPipelineDocument(ctx.project, documentOf(stored), 'api');
   if (!checked.ok) return invalid(entry, checked.problems);
-  const refused = policyProblems(ctx, checked.spec, registrationPolicy(ctx));
+  const refused = policyProblems(ctx, checked.spec, registrationPolicy(ctx.project.config));
   if (refused.length) return invalid(entry, refused);
   return { ok: true, spec: checked.spec };
 }

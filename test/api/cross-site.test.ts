@@ -3,8 +3,8 @@
 import { createServer, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../../src/api/index.js';
+import { serverSettings } from '../../src/api/settings.js';
 import { openContext } from '../../src/runtime/context.js';
-import { serverSettings } from '../../src/runtime/server-settings.js';
 import { makeProject } from '../support/api-project.js';
 import { expectErrorShape, useServers, waitForRun } from '../support/api-server.js';
 import { api, raw } from '../support/http-request.js';

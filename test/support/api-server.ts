@@ -2,9 +2,9 @@
 // the polls and checks the API tests make against it.
 import type { RunningServer } from '../../src/api/index.js';
 import { startServer } from '../../src/api/index.js';
+import { type ServeFlags, serverSettings } from '../../src/api/settings.js';
 import type { Clock } from '../../src/core/clock.js';
 import { type Context, openContext } from '../../src/runtime/context.js';
-import { type ServeFlags, serverSettings } from '../../src/runtime/server-settings.js';
 import type { Store } from '../../src/store/types.js';
 import { api, type Reply } from './http-request.js';
 import { tempDir } from './temp-dir.js';

@@ -1,7 +1,8 @@
 // `interlock serve`: run the HTTP API until SIGTERM/SIGINT, then shut down gracefully (exit 0).
+
+import { type ServeFlags, serverSettings } from '../../api/settings.js';
 import { formatDiagnostic } from '../../core/errors.js';
 import { openContext } from '../../runtime/context.js';
-import { type ServeFlags, serverSettings } from '../../runtime/server-settings.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
 import { VERSION } from '../version.js';

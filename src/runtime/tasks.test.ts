@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.js';
-import { ServerTasks, SHUTDOWN_REASON } from './server-runs.js';
+import { SHUTDOWN_REASON, Tasks } from './tasks.js';
 
-describe('ServerTasks', () => {
+describe('Tasks', () => {
   it('drain aborts the shared signal with the shutdown reason and waits for the work to record its outcome', async () => {
-    const tasks = new ServerTasks();
+    const tasks = new Tasks();
     const order: string[] = [];
     const work = tasks.track(
       (signal) =>
@@ -27,7 +27,7 @@ describe('ServerTasks', () => {
   });
 
   it('refuses new work once stopping (SHUTTING_DOWN), and a drain is bounded', async () => {
-    const tasks = new ServerTasks();
+    const tasks = new Tasks();
     void tasks.track(() => new Promise(() => {})); // never settles
     const t0 = Date.now();
     expect(await tasks.drain(100)).toBe(false);
@@ -36,14 +36,14 @@ describe('ServerTasks', () => {
   });
 
   it('a rejected task does not break the drain', async () => {
-    const tasks = new ServerTasks();
+    const tasks = new Tasks();
     await expect(tasks.track(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await tasks.drain(100)).toBe(true);
   });
 
   it("the drain's bound runs on the injected clock: a 60 s budget ends when that clock passes it, not before", async () => {
     const clock = new FakeClock();
-    const tasks = new ServerTasks(clock);
+    const tasks = new Tasks(clock);
     void tasks.track(() => new Promise(() => {})); // never settles
     let result: boolean | undefined;
     const draining = tasks.drain(60_000).then((r) => {

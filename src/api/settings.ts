@@ -1,7 +1,8 @@
 // Settings of `interlock serve`: where to listen, the API token, and the refusal to listen off loopback unprotected.
-import type { ProjectConfig } from '../config/index.js';
+import type { ProjectConfig } from '../config/project.js';
 import { InterlockError } from '../core/errors.js';
-import { formatUrl, isLoopbackHost, type ListenAddress, parseListenAddress } from './server-address.js';
+import { registrationPolicy } from '../runtime/index.js';
+import { formatUrl, isLoopbackHost, type ListenAddress, parseListenAddress } from './address.js';
 
 /** Request bodies larger than this are refused with 413. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -30,9 +31,9 @@ export interface ServerSettings extends ListenAddress {
   allowedOrigins: string[];
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
-  /** Registration policy for POST /api/pipelines. */
+  /** Registration policy for POST /api/pipelines (runtime's registrationPolicy of the same config). */
   allowCommandRegistration: boolean;
-  allowedHosts: string[];
+  allowedHosts: readonly string[];
 }
 
 /**
@@ -69,8 +70,7 @@ export function serverSettings(config: ProjectConfig, flags: ServeFlags, env: No
     allowedOrigins: config.server.allowedOrigins ?? [],
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    allowCommandRegistration: config.server.allowCommandRegistration ?? false,
-    allowedHosts: config.server.allowedHosts ?? [],
+    ...registrationPolicy(config),
   };
   if (token !== undefined) s.token = token;
   return s;

@@ -1,8 +1,7 @@
-// Network addresses for the HTTP server: parsing `server.addr`, and which hosts are loopback or private.
+// Listen addresses of the HTTP server: parsing `host:port`, URLs, loopback checks, and the address a name binds.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { InterlockError } from '../core/errors.js';
-import { NON_PUBLIC_IPV4, subnetList } from '../trigger/index.js';
 
 /** Where the server listens. `host` has no brackets (IPv6 as `::1`). */
 export interface ListenAddress {
@@ -57,30 +56,6 @@ export function isLoopbackHost(host: string): boolean {
   if (isLocalhostName(h)) return true;
   const v = isIP(h);
   return v === 4 ? LOOPBACK.check(h, 'ipv4') : v === 6 ? LOOPBACK.check(h, 'ipv6') : false;
-}
-
-// Not public unicast: the IPv4 ranges the trigger address guard refuses (loopback, RFC 1918, link-local where cloud
-// metadata lives, CGNAT, "this network", multicast, reserved…; they also match IPv4-mapped IPv6 addresses), and
-// the unspecified and loopback IPv6 addresses, ULA, link-local and multicast IPv6.
-const NON_PUBLIC = subnetList(NON_PUBLIC_IPV4, [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-]);
-
-/**
- * True when `host` (a URL hostname) is loopback, private, link-local or otherwise not a public address:
- * 127/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, 0/8, 100.64/10, 192.0.0/24,
- * 198.18/15, multicast, reserved, and
- * `localhost` / `*.localhost`. Other names are not resolved (a public name pointing at a private address passes).
- */
-export function isPrivateHost(host: string): boolean {
-  const h = normaliseHost(host);
-  if (h === '' || isLocalhostName(h)) return true;
-  const v = isIP(h);
-  return v === 4 ? NON_PUBLIC.check(h, 'ipv4') : v === 6 ? NON_PUBLIC.check(h, 'ipv6') : false;
 }
 
 /** Name → address, as `dns.lookup` answers (injectable so tests need not edit /etc/hosts). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ProjectConfig } from '../config/index.js';
-import { serverSettings } from './server-settings.js';
+import type { ProjectConfig } from '../config/project.js';
+import { serverSettings } from './settings.js';
 
 const config = (server: Partial<ProjectConfig['server']> = {}) =>
   ({ server: { addr: '127.0.0.1:3000', ...server } }) as ProjectConfig;
