@@ -19,6 +19,8 @@ import { touchActiveRun } from './touch.js';
 
 export interface EvaluateOptions {
   source: DecisionSource;
+  /** Called once the pipeline is found, before any evaluator starts (progress display: the traits to come). */
+  onStart?: (pipeline: PipelineSpec) => void;
   /** Called as each trait's result comes in (progress display). */
   onResult?: (r: TraitResult) => void;
   runId?: string;
@@ -138,6 +140,7 @@ export async function evaluatePipeline(
  */
 export async function evaluateWithAlerts(ctx: Context, name: string, opts: EvaluateOptions): Promise<Evaluation> {
   const pipeline = await getPipeline(ctx, name);
+  opts.onStart?.(pipeline);
   return withAlerts(ctx, async () => {
     await touchActiveRun(ctx, pipeline.name);
     return evaluatePipeline(ctx, pipeline, opts);

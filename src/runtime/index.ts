@@ -8,6 +8,7 @@ export * from './context.js';
 export * from './evaluate.js';
 export * from './register.js';
 export * from './run.js';
+export * from './run-outcome.js';
 export * from './runs.js';
 export * from './scaffold.js';
 export * from './status.js';

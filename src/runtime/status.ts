@@ -158,12 +158,12 @@ export async function pipelineHistory(ctx: Context, name: string, opts: HistoryO
   return entries.slice(0, opts.limit ?? entries.length);
 }
 
-/** Decision records only, newest first (`history --at`: the decision in force at a time). */
-export async function pipelineDecisions(
-  ctx: Context,
-  name: string,
-  opts: HistoryOptions = {},
-): Promise<DecisionRecord[]> {
+/**
+ * The decision in force at `at` (`history --at`): the newest decision record made at or before that time, or
+ * undefined when the pipeline had none yet.
+ */
+export async function decisionAt(ctx: Context, name: string, at: number): Promise<DecisionRecord | undefined> {
   const p = await getPipeline(ctx, name);
-  return ctx.store.listDecisions(p.name, opts);
+  const [d] = await ctx.store.listDecisions(p.name, { limit: 1, before: at + 1 });
+  return d;
 }

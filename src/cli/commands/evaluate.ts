@@ -1,6 +1,6 @@
 // `interlock evaluate <pipeline>`
 import type { TraitResult } from '../../core/types.js';
-import { getPipeline, openContext } from '../../runtime/context.js';
+import { openContext } from '../../runtime/context.js';
 import { evaluateWithAlerts, evaluationView } from '../../runtime/evaluate.js';
 import { formatDuration, formatResultLines, formatVerdict } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
@@ -37,18 +37,20 @@ function progress(out: Out, traits: string[]): { onResult: (r: TraitResult) => v
 export async function evaluate(out: Out, g: GlobalOptions, name: string): Promise<number> {
   const ctx = await openContext(contextOptions(g));
   try {
-    const spec = await getPipeline(ctx, name);
-    const p = progress(
-      out,
-      spec.traits.map((t) => t.type),
-    );
+    let p: ReturnType<typeof progress> | undefined;
     const intr = onInterrupt(out.err);
     const ev = await evaluateWithAlerts(ctx, name, {
       source: 'cli',
-      onResult: p.onResult,
+      onStart: (spec) => {
+        p = progress(
+          out,
+          spec.traits.map((t) => t.type),
+        );
+      },
+      onResult: (r) => p?.onResult(r),
       signal: intr.signal,
     }).finally(() => {
-      p.stop();
+      p?.stop();
       intr.dispose();
     });
     if (out.json) {

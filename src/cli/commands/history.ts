@@ -2,7 +2,7 @@
 import { InterlockError } from '../../core/errors.js';
 import { parseTime, TIME_FORMS } from '../../core/time.js';
 import { openContext } from '../../runtime/context.js';
-import { pipelineDecisions, pipelineHistory } from '../../runtime/status.js';
+import { decisionAt, pipelineHistory } from '../../runtime/status.js';
 import { formatDecision, formatTime } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
@@ -26,13 +26,13 @@ export async function history(
   if (o.at && o.before) throw new InterlockError('USAGE', 'give --at or --before, not both');
   // Times are read before the project is opened: a bad one is a usage error whatever the config says.
   const now = Date.now();
-  const opts = o.at
-    ? { limit: 1, before: timeArg('--at', o.at, now) + 1 }
-    : { limit, before: o.before !== undefined ? timeArg('--before', o.before, now) : undefined };
+  const at = o.at !== undefined ? timeArg('--at', o.at, now) : undefined;
+  const opts = { limit, before: o.before !== undefined ? timeArg('--before', o.before, now) : undefined };
   const ctx = await openContext(contextOptions(g));
   try {
-    if (o.at) {
-      const records = await pipelineDecisions(ctx, name, opts);
+    if (o.at && at !== undefined) {
+      const d = await decisionAt(ctx, name, at);
+      const records = d ? [d] : [];
       if (out.json) out.printJson(records);
       else if (records.length === 0) out.line(`no decision for ${name} at or before ${o.at}`);
       else for (const d of records) for (const l of formatDecision(out.c, d)) out.fitLine(l);

@@ -1,21 +1,15 @@
 // `interlock run <pipeline>`
-import { getPipeline, openContext } from '../../runtime/context.js';
+import { openContext } from '../../runtime/context.js';
 import { type RunOptions, type RunResult, runPipeline } from '../../runtime/run.js';
+import { RUN_EXIT_CODE, runOutcome } from '../../runtime/run-outcome.js';
 import { describeRun, formatDuration, formatResultLines, formatVerdict } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
 
-/**
- * 0: triggered, or the trigger fired and the run ended COMPLETED (a callback came first); 1: nothing fired (blocked,
- * another run active, the run ended before its trigger); 3: the trigger failed, or it fired and the run then ended
- * other than COMPLETED (cancelled, timed out), or aborted.
- */
-export function runExitCode(r: Exclude<RunResult, { kind: 'already-running' }>): number {
-  if (r.kind === 'triggered') return 0;
-  if (r.kind === 'superseded-after-trigger') return r.run.status === 'COMPLETED' ? 0 : 3;
-  if (r.kind === 'blocked' || r.kind === 'superseded') return 1;
-  return 3;
+/** The exit code of a run's result (runtime's RUN_EXIT_CODE table). */
+export function runExitCode(r: RunResult): number {
+  return RUN_EXIT_CODE[runOutcome(r)];
 }
 
 /** What an embedder (a test-only entry point) may add to `run`'s use-case options. */
@@ -24,7 +18,6 @@ export type RunHooks = Pick<RunOptions, 'atCheckpoint'>;
 export async function run(out: Out, g: GlobalOptions, name: string, hooks: RunHooks = {}): Promise<number> {
   const ctx = await openContext(contextOptions(g));
   try {
-    await getPipeline(ctx, name);
     const intr = onInterrupt(out.err);
     const r = await runPipeline(ctx, name, { ...hooks, source: 'cli', signal: intr.signal }).finally(intr.dispose);
     const now = ctx.clock.now();
@@ -46,7 +39,7 @@ export async function run(out: Out, g: GlobalOptions, name: string, hooks: RunHo
       } else {
         out.err(`interlock: already running: ${a.runId} (ended ${a.status}, but ${a.reason ?? 'it keeps the lock'})`);
       }
-      return 1;
+      return runExitCode(r);
     }
     const code = intr.exitCode() ?? runExitCode(r);
     if (out.json) {
