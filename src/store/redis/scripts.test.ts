@@ -29,9 +29,12 @@ describe('redis scripts with --- @include', () => {
       expect(run).toBe(expected);
       if (expected !== raw) spliced++;
     }
-    // create-run, cas-run and save-evaluation share the record append.
-    expect(spliced).toBe(3);
+    // create-run, cas-run and save-evaluation share the record append; create-run and lock-for-delete the lock
+    // take-back.
+    expect(spliced).toBe(4);
     expect(defined.get('interlock_cas_run')).toContain('local function appendRecord(');
+    expect(defined.get('interlock_create_run')).toContain('local function takeBackLock(');
+    expect(defined.get('interlock_lock_for_delete')).toContain('local function takeBackLock(');
   });
 
   it('a missing include fails loudly when the scripts load', () => {

@@ -26,9 +26,11 @@
     { -5 }                  DELETING: the pipeline's registration is being deleted (lock-for-delete's marker)
 
   A lost lock (the active key evicted or deleted while the newest run has not ended, or has ended but still holds
-  the lock for its command: lockHeldUntil) is taken back for that run and the create is REFUSED with it: losing a key must never let a second run start beside a running job.
+  the lock for its command: lockHeldUntil) is taken back for that run and the create is REFUSED with it
+  (takeBackLock, lua/includes/take-back-lock.lua): losing a key must never let a second run start beside a job.
 ]]
 --- @include "append-record"
+--- @include "take-back-lock"
 
 local active = redis.call('GET', KEYS[3])
 if active then
@@ -39,21 +41,8 @@ if active then
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return { -3 } end
 
--- A hold counts while it lasts by the server's clock (a released or expired hold is not taken back).
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local newest = redis.call('ZREVRANGE', KEYS[2], 0, 0)[1]
-if newest then
-  local raw = redis.call('HGET', KEYS[1], newest)
-  local ok, prev = pcall(cjson.decode, raw or '')
-  -- Also an ended run that still holds the lock for a command that may be running (lockHeldUntil): the caller
-  -- judges that hold (held, expired or stale) as it does for a lock that was never lost.
-  if ok and type(prev) == 'table' and type(prev.status) == 'string'
-      and (string.find(ARGV[6], ',' .. prev.status .. ',', 1, true) or (type(prev.lockHeldUntil) == 'number' and prev.lockHeldUntil > now_ms)) then
-    redis.call('SET', KEYS[3], newest)
-    return { 0, raw, 0 }
-  end
-end
+local taken = takeBackLock(KEYS[1], KEYS[2], KEYS[3], ARGV[6])
+if taken then return { 0, taken, 0 } end
 
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])

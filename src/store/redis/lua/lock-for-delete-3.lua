@@ -20,25 +20,15 @@
 
   A lost lock (the active key evicted or deleted while the newest run has not ended, or still holds the lock for
   its command: lockHeldUntil) is taken back for that run and the delete REFUSED, as create-run does: a run that
-  has taken the lock never loses its pipeline.
+  has taken the lock never loses its pipeline (takeBackLock, lua/includes/take-back-lock.lua).
 ]]
+--- @include "take-back-lock"
 local active = redis.call('GET', KEYS[1])
 if active then
   if string.sub(active, 1, 1) == '!' then return { -5 } end
   return { 0, redis.call('HGET', KEYS[2], active) }
 end
--- A hold counts while it lasts by the server's clock (a released or expired hold is not taken back).
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local newest = redis.call('ZREVRANGE', KEYS[3], 0, 0)[1]
-if newest then
-  local raw = redis.call('HGET', KEYS[2], newest)
-  local ok, prev = pcall(cjson.decode, raw or '')
-  if ok and type(prev) == 'table' and type(prev.status) == 'string'
-      and (string.find(ARGV[3], ',' .. prev.status .. ',', 1, true) or (type(prev.lockHeldUntil) == 'number' and prev.lockHeldUntil > now_ms)) then
-    redis.call('SET', KEYS[1], newest)
-    return { 0, raw }
-  end
-end
+local taken = takeBackLock(KEYS[2], KEYS[3], KEYS[1], ARGV[3])
+if taken then return { 0, taken } end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return { 1 }
