@@ -220,6 +220,14 @@ export interface RunState {
    * host) keeps the pipeline's lock until this epoch ms, or until its process is seen gone, whichever comes first.
    */
   lockHeldUntil?: number;
+  /**
+   * The occurrence this run is for, when it has one: the watcher's `<window key>#<attempt>`. The store refuses a
+   * second run with the same key (atomically with the lock), so one window attempt can never fire twice. A manual
+   * run has none.
+   */
+  runKey?: string;
+  /** The schedule window this run is an attempt of (watcher runs only). */
+  window?: { key: string; attempt: number };
 }
 
 /** A transition as recorded in a pipeline's history. */

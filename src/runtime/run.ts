@@ -39,9 +39,10 @@ export type RunResult =
   | { kind: 'blocked'; run: RunState; evaluation: Evaluation }
   /**
    * Another run holds the pipeline's lock. `stopped`: that run's command was still running past its end or deadline
-   * and this call stopped it; nothing new was started (run again).
+   * and this call stopped it; nothing new was started (run again). `claimed` (watcher runs only): `active` is the
+   * run already created under this window attempt's run key, by another replica or process; nothing fired.
    */
-  | { kind: 'already-running'; active: RunState; stopped?: boolean }
+  | { kind: 'already-running'; active: RunState; stopped?: boolean; claimed?: boolean }
   /** Someone else moved this run on (cancelled, timed out) before the trigger: nothing fired. */
   | { kind: 'superseded'; run: RunState; evaluation?: Evaluation }
   /**
@@ -51,6 +52,20 @@ export type RunResult =
   | { kind: 'superseded-after-trigger'; run: RunState; evaluation: Evaluation; outcome: TriggerOutcome }
   /** `signal` was aborted (server shutdown) after a READY evaluation, before the trigger: nothing fired (FAILED). */
   | { kind: 'aborted'; run: RunState; evaluation: Evaluation };
+
+/** The schedule window a watcher run is an attempt of. */
+export interface RunWindow {
+  /** The window key `<pipeline>@<schedule>@<open ISO>`. */
+  key: string;
+  schedule: string;
+  /** When the window opened (epoch ms). */
+  openAt: number;
+  /** The open day in the schedule's timezone, YYYY-MM-DD. */
+  date: string;
+  attempt: number;
+  /** `<window key>#<attempt>`: the store creates at most one run under it. */
+  runKey: string;
+}
 
 export interface RunOptions {
   source: DecisionSource;
@@ -66,6 +81,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Awaited at each crash-safety checkpoint of the run (crash tests stop the process there and kill it). */
   atCheckpoint?: (point: RunCheckpoint, runId: string) => void | Promise<void>;
+  /** A watcher run: the attempt of this window, created under its run key (at most once, ever). */
+  window?: RunWindow;
 }
 
 /** The points of a run where a crash leaves a distinct recorded state (PENDING, TRIGGERING before/after firing). */
@@ -121,21 +138,26 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
     return { kind: 'already-running', active: touch.stopped, stopped: true };
   }
   const now = ctx.clock.now();
-  const run = newRun({
+  const fresh = newRun({
     runId: ulid(now),
     pipeline: name,
     source: opts.source,
     now,
     deadlineAt: pendingDeadline(pipeline.traits, now),
   });
+  const run: RunState = opts.window
+    ? { ...fresh, runKey: opts.window.runKey, window: { key: opts.window.key, attempt: opts.window.attempt } }
+    : fresh;
   let created = await ctx.store.createRun(run);
-  if (!created.ok && lockState(created.active, ctx.clock.now()) !== 'active') {
+  if (!created.ok && created.claimed) return { kind: 'already-running', active: created.claimed, claimed: true };
+  if (!created.ok && created.active && lockState(created.active, ctx.clock.now()) !== 'active') {
     // The lock names a run that has ended (a leftover, or a hold whose job may be gone): settle it, try once more.
     const again = await touchActiveRun(ctx, name);
     if (again.stopped) return { kind: 'already-running', active: again.stopped, stopped: true };
     created = await ctx.store.createRun(run);
   }
-  if (!created.ok) return { kind: 'already-running', active: created.active };
+  if (!created.ok && created.claimed) return { kind: 'already-running', active: created.claimed, claimed: true };
+  if (!created.ok) return { kind: 'already-running', active: created.active as RunState };
   await ctx.events.publish('run.created', { run });
   opts.onLocked?.(run);
   await opts.atCheckpoint?.('after-pending', run.runId);

@@ -1,8 +1,12 @@
 // The store rules every TS store applies the same way (memory, SQLite): whether to send an alert, the compare-and-swap
 // precondition, and when a run transition releases its pipeline's lock. The Redis Lua scripts carry their own copy
 // (they must decide inside the atomic step); test/store-conformance.ts keeps all of them equal.
+
 import { isTerminal } from '../core/run-status.js';
 import type { RunState } from '../core/types.js';
+import type { WindowRecord } from '../engine/window.js';
+import { isWindowTerminal } from '../engine/window.js';
+import type { Lease, LeaseResult, WindowListOptions } from './watch-types.js';
 
 /** What an alert de-duplication state is kept for: one pipeline's readiness, or one of its traits. */
 export type AlertKey = { pipeline: string; kind: 'readiness' } | { pipeline: string; kind: 'trait'; trait: string };
@@ -53,4 +57,58 @@ export function casApplies(
 /** Whether storing `next` releases its pipeline's lock: it ended, and does not keep the lock for a live job. */
 export function releasesLock(next: RunState): boolean {
   return isTerminal(next.status) && next.lockHeldUntil === undefined;
+}
+
+/** The window compare-and-swap precondition: the stored version is the expected one and `next` is one on. */
+export function windowCasApplies(current: WindowRecord, next: WindowRecord, expectedVersion: number): boolean {
+  return current.version === expectedVersion && next.version === expectedVersion + 1 && current.key === next.key;
+}
+
+/** Newest `openAt` first, ties by key descending. */
+export function compareWindowsNewestFirst(a: WindowRecord, b: WindowRecord): number {
+  return b.openAt - a.openAt || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
+}
+
+/** listWindows' filter, order and limit, for stores that filter in TypeScript. */
+export function windowListFilter(all: readonly WindowRecord[], opts: WindowListOptions): WindowRecord[] {
+  const list = all
+    .filter(
+      (w) =>
+        (opts.before === undefined || w.openAt < opts.before) &&
+        (opts.state === undefined || w.state === opts.state) &&
+        (opts.schedule === undefined || w.schedule === opts.schedule),
+    )
+    .sort(compareWindowsNewestFirst);
+  return list.slice(0, opts.limit ?? list.length);
+}
+
+/** windowHeads: every non-terminal window plus the newest of each (pipeline, schedule). */
+export function windowHeadsOf(all: readonly WindowRecord[]): WindowRecord[] {
+  const newest = new Map<string, WindowRecord>();
+  const out = new Map<string, WindowRecord>();
+  for (const w of all) {
+    if (!isWindowTerminal(w.state)) out.set(w.key, w);
+    const id = JSON.stringify([w.pipeline, w.schedule]);
+    const cur = newest.get(id);
+    if (!cur || compareWindowsNewestFirst(w, cur) < 0) newest.set(id, w);
+  }
+  for (const w of newest.values()) out.set(w.key, w);
+  return [...out.values()];
+}
+
+/**
+ * The lease rule: granted when free, expired (at `now`) or held by `holder`; a renewal (same holder, unexpired)
+ * keeps the epoch, anything else is a new tenure with epoch + 1. The result is what to store (when ok).
+ */
+export function leaseGrant(
+  current: Lease | undefined,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): LeaseResult {
+  const live = current !== undefined && current.expiresAt > now;
+  if (live && current.holder !== holder) return { ok: false, lease: current };
+  const epoch = live ? current.epoch : (current?.epoch ?? 0) + 1;
+  return { ok: true, lease: { name, holder, epoch, expiresAt: now + ttlMs } };
 }

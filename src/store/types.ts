@@ -1,9 +1,12 @@
 // The store port: everything Interlock persists, behind one interface that every backend implements.
 import type { Clock } from '../core/clock.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../core/types.js';
+import type { WindowRecord } from '../engine/window.js';
 import type { AlertKey } from './rules.js';
+import type { Lease, LeaseFence, LeaseResult, WindowListOptions, WindowWriteResult } from './watch-types.js';
 
 export type { AlertKey } from './rules.js';
+export type { Lease, LeaseFence, LeaseResult, WindowListOptions, WindowWriteResult } from './watch-types.js';
 
 /** One evaluation, written atomically: latest trait results, the readiness, and its decision record. */
 export interface EvaluationWrite {
@@ -57,9 +60,13 @@ export interface Store {
 
   /**
    * Creates a PENDING run (version 1) and takes the pipeline's active-run lock, atomically.
-   * Refused while another non-terminal run holds the lock: then `active` is that run.
+   * Refused while another non-terminal run holds the lock: then `active` is that run. A run with a `runKey` is
+   * also refused when any run (of any state, ever) already has that key: then `claimed` is that run. Both checks
+   * and the create are one atomic step: this is the fence that makes one window attempt fire at most once.
    */
   createRun(run: RunState): Promise<CreateRunResult>;
+  /** The run created under `runKey`, if any. */
+  getRunByKey(runKey: string): Promise<RunState | undefined>;
   /**
    * Compare-and-swap: stores `next` only if the stored run's version is `expectedVersion` (and next.version is
    * expectedVersion + 1). A terminal `next` releases the pipeline's lock when this run holds it, unless
@@ -86,6 +93,46 @@ export interface Store {
    * (`shouldSendAlert` in rules.ts). `previous` is the fingerprint stored before this call.
    */
   claimAlert(key: AlertKey, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim>;
+
+  /**
+   * Schedule windows. Creates the record (version 1) only if no record has its key; otherwise refused with the
+   * stored one as `current`. With a `fence`, also refused (`fenced`) unless the named lease's epoch is still
+   * `fence.epoch` (a replica that lost its lease cannot write).
+   */
+  createWindow(window: WindowRecord, fence?: LeaseFence): Promise<WindowWriteResult>;
+  /**
+   * Compare-and-swap of a window: stores `next` only if the stored version is `expectedVersion` and
+   * next.version = expectedVersion + 1 (and the fence holds, as for createWindow). On a lost race `current` is the
+   * stored record.
+   */
+  casWindow(next: WindowRecord, expectedVersion: number, fence?: LeaseFence): Promise<WindowWriteResult>;
+  getWindow(key: string): Promise<WindowRecord | undefined>;
+  /** A pipeline's windows, newest `openAt` first (ties by key, descending). */
+  listWindows(pipeline: string, opts?: WindowListOptions): Promise<WindowRecord[]>;
+  /**
+   * What the watcher needs to carry on: every non-terminal window, plus the newest window of each
+   * (pipeline, schedule), of one pipeline or (without `pipeline`) of all. Order unspecified.
+   */
+  windowHeads(pipeline?: string): Promise<WindowRecord[]>;
+
+  /**
+   * Leases (watcher leadership). Takes or renews `name` for `holder` until now + ttlMs: granted when it is free,
+   * expired, or already held by `holder` (a renewal keeps the epoch; a new holder gets epoch + 1, so epochs only
+   * grow). Otherwise refused with the current lease. `now` is the caller's clock; a store with its own clock
+   * (Redis) reckons expiry on that instead.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<LeaseResult>;
+  /** Gives the lease up if `holder` still holds it at `epoch` (another replica may take it at once). */
+  releaseLease(name: string, holder: string, epoch: number): Promise<boolean>;
+  getLease(name: string): Promise<Lease | undefined>;
+
+  /**
+   * The change feed: calls `listener` after writes by ANY process or connection on this store's data (trait
+   * results, evaluations, runs, windows, pipelines), with the pipeline written. Best effort and at-least-once-ish:
+   * a notification may be late, duplicated or (on an outage) lost, so a subscriber also reconciles periodically.
+   * Writes through this same handle may be notified too. Returns the unsubscribe function.
+   */
+  watchChanges(listener: (change: StoreChange) => void): () => void;
 
   /**
    * Health check: resolves when the backend answers a trivial query, rejects (STORE_UNAVAILABLE) when it does not,
@@ -119,7 +166,18 @@ export interface CasOptions {
   ifOverdue?: boolean;
 }
 
-export type CreateRunResult = { ok: true } | { ok: false; active: RunState };
+export type CreateRunResult =
+  | { ok: true }
+  /** The pipeline's lock is held by `active`. */
+  | { ok: false; active: RunState; claimed?: undefined }
+  /** A run with this run key exists already (the occurrence was claimed): nothing was created. */
+  | { ok: false; claimed: RunState; active?: undefined };
+
+/** What a change-feed notification says. */
+export interface StoreChange {
+  pipeline: string;
+  kind: 'evaluation' | 'run' | 'window' | 'pipeline';
+}
 export type DeleteResult = { ok: true; deleted: boolean } | { ok: false; active: RunState };
 
 export type CasResult = { ok: true } | { ok: false; current?: RunState };

@@ -35,6 +35,7 @@ const connect = (target: Target, keyPrefix: string) =>
 for (const target of ['redis', 'redis-cluster'] as const) {
   let last = '';
   storeConformance(target, {
+    skipWatch: true,
     open: async () => connect(target, (last = freshPrefix())),
     reopen: async () => connect(target, last),
   });

@@ -1,7 +1,18 @@
 // In-memory store: the reference implementation of the store port (tests, and `provider: memory`).
 import { InterlockError } from '../../core/errors.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
-import { type AlertKey, alertKeyId, casApplies, releasesLock, shouldSendAlert } from '../rules.js';
+import { isWindowTerminal, type WindowRecord } from '../../engine/window.js';
+import {
+  type AlertKey,
+  alertKeyId,
+  casApplies,
+  leaseGrant,
+  releasesLock,
+  shouldSendAlert,
+  windowCasApplies,
+  windowHeadsOf,
+  windowListFilter,
+} from '../rules.js';
 import {
   type AlertClaim,
   type CasOptions,
@@ -9,10 +20,16 @@ import {
   type CreateRunResult,
   type DeleteResult,
   type EvaluationWrite,
+  type Lease,
+  type LeaseFence,
+  type LeaseResult,
   type ListOptions,
   runEvent,
   type Store,
+  type StoreChange,
   type StoredPipeline,
+  type WindowListOptions,
+  type WindowWriteResult,
 } from '../types.js';
 
 // Deep copies keep callers from mutating stored state, as a real backend would.
@@ -28,10 +45,33 @@ export class MemoryStore implements Store {
   private active = new Map<string, string>();
   private events: RunEvent[] = [];
   private alerts = new Map<string, { fingerprint: string; sentAt: number }>();
+  private runKeys = new Map<string, string>();
+  private windows = new Map<string, WindowRecord>();
+  private leases = new Map<string, Lease>();
+  private listeners = new Set<(c: StoreChange) => void>();
   private closed = false;
+
+  /** Notifies change-feed listeners after the current write (asynchronously, as a real feed would). */
+  private changed(pipeline: string, kind: StoreChange['kind']): void {
+    if (this.listeners.size === 0) return;
+    const change = { pipeline, kind };
+    queueMicrotask(() => {
+      for (const l of this.listeners) {
+        try {
+          l(change);
+        } catch {
+          // A listener's failure is its own.
+        }
+      }
+    });
+  }
+  private fenceHolds(fence: LeaseFence | undefined): boolean {
+    return fence === undefined || this.leases.get(fence.name)?.epoch === fence.epoch;
+  }
 
   async putPipeline(spec: PipelineSpec): Promise<void> {
     this.pipelines.set(spec.name, JSON.stringify(spec));
+    this.changed(spec.name, 'pipeline');
   }
   async getPipeline(name: string): Promise<StoredPipeline | undefined> {
     const json = this.pipelines.get(name);
@@ -43,7 +83,9 @@ export class MemoryStore implements Store {
   async deletePipeline(name: string): Promise<DeleteResult> {
     const activeId = this.active.get(name);
     if (activeId !== undefined) return { ok: false, active: copy(this.runs.get(activeId) as RunState) };
-    return { ok: true, deleted: this.pipelines.delete(name) };
+    const deleted = this.pipelines.delete(name);
+    if (deleted) this.changed(name, 'pipeline');
+    return { ok: true, deleted };
   }
 
   async saveEvaluation(w: EvaluationWrite): Promise<void> {
@@ -55,6 +97,7 @@ export class MemoryStore implements Store {
     const list = this.decisions.get(pipeline) ?? [];
     list.push(copy(w.decision));
     this.decisions.set(pipeline, list);
+    this.changed(pipeline, 'evaluation');
   }
   async getTraitResults(pipeline: string): Promise<TraitResult[]> {
     return [...(this.traits.get(pipeline)?.values() ?? [])].sort((a, b) => a.trait.localeCompare(b.trait)).map(copy);
@@ -75,12 +118,20 @@ export class MemoryStore implements Store {
   }
 
   async createRun(run: RunState): Promise<CreateRunResult> {
+    const claimedId = run.runKey === undefined ? undefined : this.runKeys.get(run.runKey);
+    if (claimedId !== undefined) return { ok: false, claimed: copy(this.runs.get(claimedId) as RunState) };
     const activeId = this.active.get(run.pipeline);
     if (activeId !== undefined) return { ok: false, active: copy(this.runs.get(activeId) as RunState) };
     this.runs.set(run.runId, copy(run));
+    if (run.runKey !== undefined) this.runKeys.set(run.runKey, run.runId);
     this.active.set(run.pipeline, run.runId);
     this.events.push(runEvent(run, null));
+    this.changed(run.pipeline, 'run');
     return { ok: true };
+  }
+  async getRunByKey(runKey: string): Promise<RunState | undefined> {
+    const id = this.runKeys.get(runKey);
+    return id === undefined ? undefined : copy(this.runs.get(id));
   }
   async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
     const current = this.runs.get(next.runId);
@@ -92,6 +143,7 @@ export class MemoryStore implements Store {
     this.runs.set(next.runId, copy(next));
     if (releasesLock(next) && this.active.get(next.pipeline) === next.runId) this.active.delete(next.pipeline);
     this.events.push(runEvent(next, current.status));
+    this.changed(next.pipeline, 'run');
     return { ok: true };
   }
   async releaseLock(pipeline: string, runId: string, version: number): Promise<boolean> {
@@ -129,11 +181,70 @@ export class MemoryStore implements Store {
     return prev ? { fire, previous: prev.fingerprint } : { fire };
   }
 
+  async createWindow(w: WindowRecord, fence?: LeaseFence): Promise<WindowWriteResult> {
+    const current = this.windows.get(w.key);
+    if (!this.fenceHolds(fence))
+      return current ? { ok: false, fenced: true, current: copy(current) } : { ok: false, fenced: true };
+    if (current) return { ok: false, current: copy(current) };
+    this.windows.set(w.key, copy(w));
+    this.changed(w.pipeline, 'window');
+    return { ok: true };
+  }
+  async casWindow(next: WindowRecord, expectedVersion: number, fence?: LeaseFence): Promise<WindowWriteResult> {
+    const current = this.windows.get(next.key);
+    if (!this.fenceHolds(fence))
+      return current ? { ok: false, fenced: true, current: copy(current) } : { ok: false, fenced: true };
+    if (!current) return { ok: false };
+    if (!windowCasApplies(current, next, expectedVersion)) return { ok: false, current: copy(current) };
+    this.windows.set(next.key, copy(next));
+    this.changed(next.pipeline, 'window');
+    return { ok: true };
+  }
+  async getWindow(key: string): Promise<WindowRecord | undefined> {
+    const w = this.windows.get(key);
+    return w && copy(w);
+  }
+  async listWindows(pipeline: string, opts: WindowListOptions = {}): Promise<WindowRecord[]> {
+    return windowListFilter(
+      [...this.windows.values()].filter((w) => w.pipeline === pipeline),
+      opts,
+    ).map(copy);
+  }
+  async windowHeads(pipeline?: string): Promise<WindowRecord[]> {
+    const all = [...this.windows.values()].filter((w) => pipeline === undefined || w.pipeline === pipeline);
+    return windowHeadsOf(all).map(copy);
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<LeaseResult> {
+    const r = leaseGrant(this.leases.get(name), name, holder, ttlMs, now);
+    if (r.ok) this.leases.set(name, copy(r.lease));
+    return r;
+  }
+  async releaseLease(name: string, holder: string, epoch: number): Promise<boolean> {
+    const l = this.leases.get(name);
+    if (!l || l.holder !== holder || l.epoch !== epoch) return false;
+    // Keep the epoch (it only grows): expire the lease now instead of deleting it.
+    this.leases.set(name, { ...l, expiresAt: 0 });
+    return true;
+  }
+  async getLease(name: string): Promise<Lease | undefined> {
+    const l = this.leases.get(name);
+    return l && copy(l);
+  }
+
+  watchChanges(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
   async ping(): Promise<void> {
     if (this.closed) throw new InterlockError('STORE_UNAVAILABLE', 'memory store is closed');
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.listeners.clear();
   }
 }
