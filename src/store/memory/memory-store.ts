@@ -1,7 +1,7 @@
 // In-memory store: the reference implementation of the store port (tests, and `provider: memory`).
 import { InterlockError } from '../../core/errors.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
-import { isWindowTerminal, type WindowRecord } from '../../engine/window.js';
+import type { WindowRecord } from '../../engine/window.js';
 import {
   type AlertKey,
   alertKeyId,
