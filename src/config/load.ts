@@ -1,4 +1,5 @@
 // Finds interlock.yaml, loads it with every archetype and pipeline file, applies the semantic rules, builds PipelineSpecs.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
@@ -14,6 +15,7 @@ import {
 } from './pipeline-rules.js';
 import type { AlertsConfig, ArchetypeDef, LoadedProject, ProjectConfig } from './project.js';
 import { salvage } from './salvage.js';
+import type { PipelineWatchConfig, ProjectWatcherConfig } from './schedule-schema.js';
 import {
   ALERT_DEFAULTS,
   type ArchetypeFile,
@@ -355,7 +357,25 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     invalid.set(name, { name, status: 'INVALID', source: defs.map((d) => d.file).join(', '), problems });
   }
 
-  return { root, configFile: configPath, config, archetypes, pipelines, invalid, invalidFiles, diagnostics };
+  // Wired to the pipelines' `schedules` blocks by the config loader's schedule step (empty until then).
+  const watch = new Map<string, PipelineWatchConfig>();
+  const watcher: ProjectWatcherConfig = {
+    timezone: 'UTC',
+    calendarDirs: [path.resolve(root, 'calendars')],
+    watcher: { enabled: true, sweepMs: 60_000 },
+  };
+  return {
+    root,
+    configFile: configPath,
+    config,
+    archetypes,
+    pipelines,
+    invalid,
+    invalidFiles,
+    diagnostics,
+    watch,
+    watcher,
+  };
 }
 
 /** When interlock.yaml fails validation, keep every top-level field that is valid on its own and default the rest. */

@@ -2,6 +2,7 @@
 import type { Diagnostic } from '../core/errors.js';
 import type { InvalidPipeline, PipelineSpec, ReadinessRule } from '../core/types.js';
 import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
+import type { PipelineWatchConfig, ProjectWatcherConfig } from './schedule-schema.js';
 import type { AlertConfig, ProjectFile } from './schema.js';
 
 /** An archetype as loaded. `file` is relative to the project root. */
@@ -49,4 +50,11 @@ export interface LoadedProject {
   invalidFiles: string[];
   /** Every problem found: structural (per file, in document order) first, then semantic. */
   diagnostics: Diagnostic[];
+  /**
+   * The watcher's view of each valid pipeline that has `schedules` (engine specs, by pipeline name). A pipeline
+   * without schedules is on demand only and is absent here.
+   */
+  watch: Map<string, PipelineWatchConfig>;
+  /** interlock.yaml's `timezone`, `calendarDirs` (absolute) and `watcher` block, with defaults. */
+  watcher: ProjectWatcherConfig;
 }
