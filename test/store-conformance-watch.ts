@@ -123,8 +123,11 @@ export function watchConformance(o: WatchConformanceOptions): void {
     const first = run('p', '01A', key);
     expect(await s().createRun(first)).toEqual({ ok: true });
     expect(await s().getRunByKey(key)).toEqual(first);
+    // While the first still holds the lock, the claim is what refuses the second (not the lock): the caller must
+    // learn that this occurrence is taken, not merely that the pipeline is busy.
     const dup = await s().createRun(run('p', '01B', key));
     expect(dup.ok === false && dup.claimed?.runId).toBe('01A');
+    expect(dup.ok === false && dup.active).toBeUndefined();
     // End the first run (lock released): the key stays claimed.
     const ended: RunState = { ...first, status: 'BLOCKED', version: 2, updatedAt: T0 + 1, finishedAt: T0 + 1 };
     expect(await s().casRun(ended, 1)).toEqual({ ok: true });
