@@ -50,4 +50,34 @@ describe('parseRecord', () => {
     expect(corrupt(JSON.stringify(run), 'run')).toBe('accepted');
     expect(corrupt(JSON.stringify({ ...run, version: '1' }), 'run')).toContain("'version'");
   });
+
+  it('STORE_CORRUPT for a window the watcher could misread (wrong types, attempts not a list)', () => {
+    const w = {
+      key: 'p@daily@2026-01-01T05:00:00.000Z',
+      pipeline: 'p',
+      schedule: 'daily',
+      state: 'OPEN',
+      version: 2,
+      openAt: 1000,
+      afterAt: 1000,
+      deadlineAt: 5000,
+      attempts: [],
+      mode: 'live',
+    };
+    expect(corrupt(JSON.stringify(w), 'window')).toBe('accepted');
+    expect(corrupt(JSON.stringify({ ...w, deadlineAt: 'later' }), 'window')).toBe(
+      "stored window has an invalid 'deadlineAt' (expected a number)",
+    );
+    for (const f of ['key', 'pipeline', 'schedule', 'state']) {
+      expect(corrupt(JSON.stringify({ ...w, [f]: 7 }), 'window'), f).toContain(`'${f}'`);
+    }
+    for (const f of ['version', 'openAt', 'afterAt', 'deadlineAt']) {
+      const { [f as keyof typeof w]: _drop, ...missing } = w;
+      expect(corrupt(JSON.stringify(missing), 'window'), f).toContain(`'${f}'`);
+    }
+    expect(corrupt(JSON.stringify({ ...w, attempts: { 0: 'x' } }), 'window')).toBe(
+      "stored window has an invalid 'attempts' (expected an array)",
+    );
+    expect(corrupt(JSON.stringify({ ...w, attempts: null }), 'window')).toContain("'attempts'");
+  });
 });

@@ -8,6 +8,7 @@ const text = (v: unknown) => typeof v === 'string';
 const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 /** An epoch-ms instant a store could have written: finite, not before 1970, not past the year 275760. */
 const instant = (v: unknown) => finite(v) && (v as number) >= 0 && (v as number) <= 8.64e15;
+const array = (v: unknown) => Array.isArray(v);
 
 /** Fields a decision or a transition reads, per record kind (others are only shown, never decided on). */
 const FIELDS: Record<string, Field[]> = {
@@ -26,6 +27,18 @@ const FIELDS: Record<string, Field[]> = {
     ['status', text, 'a string'],
     ['version', finite, 'a number'],
     ['deadlineAt', finite, 'a number'],
+  ],
+  // A schedule window: the watcher moves it, claims runs for it and sleeps until its instants.
+  window: [
+    ['key', text, 'a string'],
+    ['pipeline', text, 'a string'],
+    ['schedule', text, 'a string'],
+    ['state', text, 'a string'],
+    ['version', finite, 'a number'],
+    ['openAt', finite, 'a number'],
+    ['afterAt', finite, 'a number'],
+    ['deadlineAt', finite, 'a number'],
+    ['attempts', array, 'an array'],
   ],
 };
 

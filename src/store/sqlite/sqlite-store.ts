@@ -7,9 +7,18 @@ import Database from 'better-sqlite3';
 import { type Clock, sleep, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
-import type { WindowRecord } from '../../engine/window.js';
+import { isWindowTerminal, type WindowRecord } from '../../engine/window.js';
 import { parseRecord } from '../records.js';
-import { type AlertKey, type AlertMark, alertKeyId, casApplies, releasesLock, shouldSendAlert } from '../rules.js';
+import {
+  type AlertKey,
+  type AlertMark,
+  alertKeyId,
+  casApplies,
+  leaseGrant,
+  releasesLock,
+  shouldSendAlert,
+  windowCasApplies,
+} from '../rules.js';
 import type { Lease, LeaseFence, LeaseResult, StoreChange, WindowListOptions, WindowWriteResult } from '../types.js';
 import {
   type AlertClaim,
@@ -46,6 +55,13 @@ export const BUSY_SLICE_MS = 10;
 /** Sleeps between tries grow from 2 ms to this. */
 const MAX_BACKOFF_MS = 50;
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+/** How often the change feed asks whether another connection committed (PRAGMA data_version), ms. */
+export const FEED_POLL_MS = 200;
+/** The change feed keeps about this many rows; older ones are pruned every PRUNE_EVERY writes of a handle. */
+export const FEED_KEEP_ROWS = 10_000;
+const PRUNE_EVERY = 500;
+/** At most this many seqs of this handle's own changes are remembered (to skip them when the feed reads them back). */
+const OWN_SEQS_MAX = 10_000;
 
 /** SQLITE_BUSY and its extended codes (another connection holds the lock), and SQLITE_LOCKED. */
 function isBusy(e: unknown): boolean {
@@ -91,44 +107,6 @@ function migrate(db: Database.Database): void {
 }
 
 export class SqliteStore implements Store {
-  // Watcher storage: not implemented on this backend yet (fails closed: the watcher cannot run on it).
-  private notYet(): never {
-    throw new InterlockError(
-      'STORE_UNAVAILABLE',
-      `the ${this.kind} store does not keep windows, run keys or leases yet`,
-    );
-  }
-  async getRunByKey(_runKey: string): Promise<RunState | undefined> {
-    return this.notYet();
-  }
-  async createWindow(_w: WindowRecord, _fence?: LeaseFence): Promise<WindowWriteResult> {
-    return this.notYet();
-  }
-  async casWindow(_w: WindowRecord, _v: number, _fence?: LeaseFence): Promise<WindowWriteResult> {
-    return this.notYet();
-  }
-  async getWindow(_key: string): Promise<WindowRecord | undefined> {
-    return this.notYet();
-  }
-  async listWindows(_p: string, _o?: WindowListOptions): Promise<WindowRecord[]> {
-    return this.notYet();
-  }
-  async windowHeads(_p?: string): Promise<WindowRecord[]> {
-    return this.notYet();
-  }
-  async acquireLease(_n: string, _h: string, _t: number, _now: number): Promise<LeaseResult> {
-    return this.notYet();
-  }
-  async releaseLease(_n: string, _h: string, _e: number): Promise<boolean> {
-    return this.notYet();
-  }
-  async getLease(_n: string): Promise<Lease | undefined> {
-    return this.notYet();
-  }
-  watchChanges(_l: (c: StoreChange) => void): () => void {
-    return () => undefined;
-  }
-
   readonly kind = 'sqlite';
   private db: Database.Database;
   private closed = false;
@@ -137,6 +115,19 @@ export class SqliteStore implements Store {
   private readonly probe: Database.Transaction<() => undefined>;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly hostClock: Clock;
+  /** listWindows' statements, one per combination of filters. */
+  private readonly windowLists = new Map<string, Database.Statement>();
+  // The change feed (see watchChanges).
+  private readonly listeners = new Set<(c: StoreChange) => void>();
+  /** Changes the running write transaction appended; delivered to this handle's listeners once it commits. */
+  private pending: Array<StoreChange & { seq: number }> = [];
+  /** Seqs of this handle's own changes, already delivered: skipped when the feed reads them back. */
+  private readonly ownSeqs = new Set<number>();
+  private feedTimer: NodeJS.Timeout | undefined;
+  /** The last seq delivered; the data_version it was read at (undefined: read the rows on the next tick). */
+  private feedLast = -1;
+  private feedVersion: number | undefined;
+  private writesSincePrune = 0;
 
   constructor(opts: SqliteStoreOptions) {
     this.busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
@@ -193,8 +184,9 @@ export class SqliteStore implements Store {
       insertActive: db.prepare('INSERT INTO active_runs (pipeline, run_id) VALUES (?, ?)'),
       releaseActive: db.prepare('DELETE FROM active_runs WHERE pipeline = ? AND run_id = ?'),
       insertRun: db.prepare(
-        'INSERT INTO runs (run_id, pipeline, status, version, created_at, updated_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO runs (run_id, pipeline, status, version, created_at, updated_at, record, run_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      getRunByKey: db.prepare('SELECT record FROM runs WHERE run_key = ?').pluck(),
       casRun: db.prepare(
         'UPDATE runs SET status = ?, version = ?, updated_at = ?, record = ? WHERE run_id = ? AND version = ?',
       ),
@@ -213,6 +205,41 @@ export class SqliteStore implements Store {
       putAlert: db.prepare(
         'INSERT INTO alert_state (key, fingerprint, sent_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint, sent_at = excluded.sent_at',
       ),
+      insertWindow: db.prepare(
+        'INSERT INTO windows (key, pipeline, schedule, open_at, state, live, version, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      casWindow: db.prepare(
+        'UPDATE windows SET state = ?, live = ?, version = ?, record = ? WHERE key = ? AND version = ?',
+      ),
+      getWindow: db.prepare('SELECT record FROM windows WHERE key = ?').pluck(),
+      // Keeps the newest (open_at, then key) window of each (pipeline, schedule).
+      putHead: db.prepare(
+        `INSERT INTO window_heads (pipeline, schedule, key, open_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(pipeline, schedule) DO UPDATE SET key = excluded.key, open_at = excluded.open_at
+         WHERE excluded.open_at > window_heads.open_at
+            OR (excluded.open_at = window_heads.open_at AND excluded.key > window_heads.key)`,
+      ),
+      headsOf: db
+        .prepare(
+          `SELECT record FROM windows WHERE key IN (
+             SELECT key FROM windows WHERE live = 1 AND pipeline = ? UNION SELECT key FROM window_heads WHERE pipeline = ?)`,
+        )
+        .pluck(),
+      headsAll: db
+        .prepare(
+          `SELECT record FROM windows WHERE key IN (
+             SELECT key FROM windows WHERE live = 1 UNION SELECT key FROM window_heads)`,
+        )
+        .pluck(),
+      getLease: db.prepare('SELECT holder, epoch, expires_at AS expiresAt FROM leases WHERE name = ?'),
+      putLease: db.prepare(
+        'INSERT INTO leases (name, holder, epoch, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at = excluded.expires_at',
+      ),
+      releaseLease: db.prepare('UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ? AND epoch = ?'),
+      insertChange: db.prepare('INSERT INTO changes (pipeline, kind, at) VALUES (?, ?, ?)'),
+      pruneChanges: db.prepare('DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?'),
+      maxChangeSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM changes').pluck(),
+      changesSince: db.prepare('SELECT seq, pipeline, kind FROM changes WHERE seq > ? ORDER BY seq'),
     };
   }
 
@@ -260,10 +287,40 @@ export class SqliteStore implements Store {
     };
   }
 
+  /**
+   * A write transaction that may append to the change feed (`changed`): guarded like any call, and once it has
+   * committed, its changes go to this handle's own listeners (data_version does not move for a connection's own
+   * writes, so the poll would not see them).
+   */
+  private async write<T>(what: string, tx: () => T): Promise<T> {
+    return this.guard(what, () => {
+      this.pending = [];
+      try {
+        const result = tx();
+        this.deliverOwn(this.pending);
+        return result;
+      } finally {
+        this.pending = [];
+      }
+    });
+  }
+
+  /** Appends a change-feed row (inside a write transaction); prunes old rows now and then. */
+  private changed(pipeline: string, kind: StoreChange['kind']): void {
+    const seq = Number(this.stmts.insertChange.run(pipeline, kind, this.hostClock.now()).lastInsertRowid);
+    this.pending.push({ pipeline, kind, seq });
+    if (++this.writesSincePrune >= PRUNE_EVERY) {
+      this.writesSincePrune = 0;
+      this.stmts.pruneChanges.run(FEED_KEEP_ROWS);
+    }
+  }
+
   async putPipeline(spec: PipelineSpec): Promise<void> {
-    await this.guard('putPipeline', () =>
-      this.stmts.putPipeline.run(spec.name, JSON.stringify(spec), this.hostClock.now()),
-    );
+    const tx = this.db.transaction(() => {
+      this.stmts.putPipeline.run(spec.name, JSON.stringify(spec), this.hostClock.now());
+      this.changed(spec.name, 'pipeline');
+    });
+    await this.write('putPipeline', () => tx.immediate());
   }
   async getPipeline(name: string): Promise<StoredPipeline | undefined> {
     const json = await this.guard('getPipeline', () => this.stmts.getPipeline.get(name) as unknown);
@@ -282,9 +339,11 @@ export class SqliteStore implements Store {
     const tx = this.db.transaction((): DeleteResult => {
       const active = this.activeRunIn(name);
       if (active) return { ok: false, active };
-      return { ok: true, deleted: s.deletePipeline.run(name).changes > 0 };
+      const deleted = s.deletePipeline.run(name).changes > 0;
+      if (deleted) this.changed(name, 'pipeline');
+      return { ok: true, deleted };
     });
-    return this.guard('deletePipeline', () => tx.immediate());
+    return this.write('deletePipeline', () => tx.immediate());
   }
 
   /** The run holding `pipeline`'s lock (inside a transaction). STORE_CORRUPT when the lock names no stored run. */
@@ -307,9 +366,10 @@ export class SqliteStore implements Store {
       s.putReadiness.run(rd.pipeline, rd.outcome, JSON.stringify(rd), rd.decidedAt);
       const d = w.decision;
       s.putDecision.run(d.id, d.pipeline, d.outcome, d.decidedAt, JSON.stringify(d));
+      this.changed(rd.pipeline, 'evaluation');
     });
     // IMMEDIATE takes the write lock up front, so concurrent writers queue on busy_timeout instead of failing.
-    await this.guard('saveEvaluation', () => tx.immediate());
+    await this.write('saveEvaluation', () => tx.immediate());
   }
   async getTraitResults(pipeline: string): Promise<TraitResult[]> {
     const rows = await this.guard('getTraitResults', () => this.stmts.getTraits.all(pipeline) as string[]);
@@ -342,6 +402,11 @@ export class SqliteStore implements Store {
   async createRun(run: RunState): Promise<CreateRunResult> {
     const s = this.stmts;
     const tx = this.db.transaction((): CreateRunResult => {
+      // The claim check, the lock check and the insert are one IMMEDIATE transaction (and run_key is UNIQUE).
+      if (run.runKey !== undefined) {
+        const claimed = s.getRunByKey.get(run.runKey) as string | undefined;
+        if (claimed !== undefined) return { ok: false, claimed: parse<RunState>(claimed, 'run') };
+      }
       const active = this.activeRunIn(run.pipeline);
       if (active) return { ok: false, active };
       s.insertRun.run(
@@ -352,12 +417,19 @@ export class SqliteStore implements Store {
         run.createdAt,
         run.updatedAt,
         JSON.stringify(run),
+        run.runKey ?? null,
       );
       s.insertActive.run(run.pipeline, run.runId);
       this.insertEvent(runEvent(run, null));
+      this.changed(run.pipeline, 'run');
       return { ok: true };
     });
-    return this.guard('createRun', this.durable(tx));
+    return this.write('createRun', this.durable(tx));
+  }
+
+  async getRunByKey(runKey: string): Promise<RunState | undefined> {
+    const row = await this.guard('getRunByKey', () => this.stmts.getRunByKey.get(runKey) as string | undefined);
+    return row === undefined ? undefined : parse<RunState>(row, 'run');
   }
 
   async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
@@ -379,9 +451,10 @@ export class SqliteStore implements Store {
       if (changed !== 1) return { ok: false, current };
       if (releasesLock(next)) s.releaseActive.run(next.pipeline, next.runId);
       this.insertEvent(runEvent(next, current.status));
+      this.changed(next.pipeline, 'run');
       return { ok: true };
     });
-    return this.guard('casRun', this.durable(tx));
+    return this.write('casRun', this.durable(tx));
   }
 
   async releaseLock(pipeline: string, runId: string, version: number): Promise<boolean> {
@@ -390,9 +463,11 @@ export class SqliteStore implements Store {
       if ((s.getActiveId.get(pipeline) as string | undefined) !== runId) return false;
       const row = s.getRun.get(runId) as string | undefined;
       if (row === undefined || parse<RunState>(row, 'run').version !== version) return false;
-      return s.releaseActive.run(pipeline, runId).changes === 1;
+      if (s.releaseActive.run(pipeline, runId).changes !== 1) return false;
+      this.changed(pipeline, 'run');
+      return true;
     });
-    return this.guard('releaseLock', () => tx.immediate());
+    return this.write('releaseLock', () => tx.immediate());
   }
 
   async getRun(runId: string): Promise<RunState | undefined> {
@@ -429,6 +504,203 @@ export class SqliteStore implements Store {
     return this.guard('claimAlert', () => tx.immediate());
   }
 
+  /** The lease `name` (inside a transaction). STORE_CORRUPT when its columns are not what this store writes. */
+  private leaseIn(name: string): Lease | undefined {
+    const row = this.stmts.getLease.get(name) as { holder: unknown; epoch: unknown; expiresAt: unknown } | undefined;
+    if (row === undefined) return undefined;
+    const { holder, epoch, expiresAt } = row;
+    if (typeof holder !== 'string' || !Number.isFinite(epoch) || !Number.isFinite(expiresAt)) {
+      throw new InterlockError('STORE_CORRUPT', `stored lease ${name} is not a holder with a numeric epoch and expiry`);
+    }
+    return { name, holder, epoch: epoch as number, expiresAt: expiresAt as number };
+  }
+  /** Whether a write under `fence` may go ahead (inside its transaction): the lease still has the fence's epoch. */
+  private fenceHolds(fence: LeaseFence | undefined): boolean {
+    return fence === undefined || this.leaseIn(fence.name)?.epoch === fence.epoch;
+  }
+  private windowIn(key: string): WindowRecord | undefined {
+    const row = this.stmts.getWindow.get(key) as string | undefined;
+    return row === undefined ? undefined : parse<WindowRecord>(row, 'window');
+  }
+
+  async createWindow(w: WindowRecord, fence?: LeaseFence): Promise<WindowWriteResult> {
+    const s = this.stmts;
+    const tx = this.db.transaction((): WindowWriteResult => {
+      const current = this.windowIn(w.key);
+      if (!this.fenceHolds(fence)) return current ? { ok: false, fenced: true, current } : { ok: false, fenced: true };
+      if (current) return { ok: false, current };
+      s.insertWindow.run(
+        w.key,
+        w.pipeline,
+        w.schedule,
+        w.openAt,
+        w.state,
+        isWindowTerminal(w.state) ? 0 : 1,
+        w.version,
+        JSON.stringify(w),
+      );
+      s.putHead.run(w.pipeline, w.schedule, w.key, w.openAt);
+      this.changed(w.pipeline, 'window');
+      return { ok: true };
+    });
+    return this.write('createWindow', () => tx.immediate());
+  }
+
+  async casWindow(next: WindowRecord, expectedVersion: number, fence?: LeaseFence): Promise<WindowWriteResult> {
+    const s = this.stmts;
+    const tx = this.db.transaction((): WindowWriteResult => {
+      const current = this.windowIn(next.key);
+      if (!this.fenceHolds(fence)) return current ? { ok: false, fenced: true, current } : { ok: false, fenced: true };
+      if (!current) return { ok: false };
+      if (!windowCasApplies(current, next, expectedVersion)) return { ok: false, current };
+      // pipeline, schedule and open_at stay as created: the key (the same, by windowCasApplies) is made of them.
+      const changed = s.casWindow.run(
+        next.state,
+        isWindowTerminal(next.state) ? 0 : 1,
+        next.version,
+        JSON.stringify(next),
+        next.key,
+        expectedVersion,
+      ).changes;
+      if (changed !== 1) return { ok: false, current };
+      this.changed(current.pipeline, 'window');
+      return { ok: true };
+    });
+    return this.write('casWindow', () => tx.immediate());
+  }
+
+  async getWindow(key: string): Promise<WindowRecord | undefined> {
+    return this.guard('getWindow', () => this.windowIn(key));
+  }
+
+  async listWindows(pipeline: string, opts: WindowListOptions = {}): Promise<WindowRecord[]> {
+    // Filtered, ordered and limited in SQL, on the index that fits (by pipeline, by schedule or by state).
+    const where = ['pipeline = ?'];
+    const params: Array<string | number> = [pipeline];
+    if (opts.before !== undefined) {
+      where.push('open_at < ?');
+      params.push(opts.before);
+    }
+    if (opts.state !== undefined) {
+      where.push('state = ?');
+      params.push(opts.state);
+    }
+    if (opts.schedule !== undefined) {
+      where.push('schedule = ?');
+      params.push(opts.schedule);
+    }
+    params.push(opts.limit ?? -1);
+    const sql = `SELECT record FROM windows WHERE ${where.join(' AND ')} ORDER BY open_at DESC, key DESC LIMIT ?`;
+    const rows = await this.guard('listWindows', () => {
+      let stmt = this.windowLists.get(sql);
+      if (!stmt) this.windowLists.set(sql, (stmt = this.db.prepare(sql).pluck()));
+      return stmt.all(...params) as string[];
+    });
+    return rows.map((r) => parse<WindowRecord>(r, 'window'));
+  }
+
+  async windowHeads(pipeline?: string): Promise<WindowRecord[]> {
+    const rows = await this.guard(
+      'windowHeads',
+      () =>
+        (pipeline === undefined ? this.stmts.headsAll.all() : this.stmts.headsOf.all(pipeline, pipeline)) as string[],
+    );
+    return rows.map((r) => parse<WindowRecord>(r, 'window'));
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<LeaseResult> {
+    const tx = this.db.transaction((): LeaseResult => {
+      const r = leaseGrant(this.leaseIn(name), name, holder, ttlMs, now);
+      if (r.ok) this.stmts.putLease.run(name, r.lease.holder, r.lease.epoch, r.lease.expiresAt);
+      return r;
+    });
+    return this.guard('acquireLease', () => tx.immediate());
+  }
+  async releaseLease(name: string, holder: string, epoch: number): Promise<boolean> {
+    // Keeps the epoch (it only grows): the lease expires now instead of disappearing.
+    return this.guard('releaseLease', () => this.stmts.releaseLease.run(name, holder, epoch).changes === 1);
+  }
+  async getLease(name: string): Promise<Lease | undefined> {
+    return this.guard('getLease', () => this.leaseIn(name));
+  }
+
+  /**
+   * The change feed. Writes of other connections and processes: every FEED_POLL_MS (only while someone listens)
+   * the feed asks PRAGMA data_version whether another connection committed, and if so reads the `changes` rows past
+   * the last one it delivered. Writes through this handle: delivered right after their commit.
+   */
+  watchChanges(listener: (change: StoreChange) => void): () => void {
+    if (this.closed) return () => undefined;
+    this.listeners.add(listener);
+    if (this.feedTimer === undefined) this.startFeed();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stopFeed();
+    };
+  }
+
+  private startFeed(): void {
+    this.ownSeqs.clear();
+    this.feedVersion = undefined; // the first tick reads the rows past feedLast: nothing committed meanwhile is lost
+    try {
+      this.feedLast = Number(this.stmts.maxChangeSeq.get());
+    } catch {
+      this.feedLast = -1; // unknown (busy, say): the first tick that can read starts from the newest row
+    }
+    this.feedTimer = setInterval(() => this.pollFeed(), FEED_POLL_MS);
+    this.feedTimer.unref();
+  }
+
+  private stopFeed(): void {
+    if (this.feedTimer !== undefined) clearInterval(this.feedTimer);
+    this.feedTimer = undefined;
+    this.ownSeqs.clear();
+  }
+
+  private pollFeed(): void {
+    if (this.closed || this.listeners.size === 0) return;
+    let rows: Array<{ seq: number; pipeline: string; kind: StoreChange['kind'] }>;
+    try {
+      if (this.feedLast < 0) {
+        this.feedLast = Number(this.stmts.maxChangeSeq.get());
+        return;
+      }
+      // data_version first, then the rows: a commit in between is read now and read again never (seq > last).
+      const version = Number(this.db.pragma('data_version', { simple: true }));
+      if (version === this.feedVersion) return;
+      rows = this.stmts.changesSince.all(this.feedLast) as typeof rows;
+      this.feedVersion = version;
+    } catch {
+      return; // the next tick tries again; subscribers reconcile anyway
+    }
+    for (const row of rows) {
+      this.feedLast = Math.max(this.feedLast, row.seq);
+      if (this.ownSeqs.delete(row.seq)) continue; // already delivered when this handle committed it
+      this.emit({ pipeline: String(row.pipeline), kind: row.kind });
+    }
+    for (const seq of this.ownSeqs) if (seq <= this.feedLast) this.ownSeqs.delete(seq);
+  }
+
+  /** After a commit: this handle's own changes to its listeners (on the next microtask, like any feed). */
+  private deliverOwn(changes: ReadonlyArray<StoreChange & { seq: number }>): void {
+    if (this.listeners.size === 0 || changes.length === 0) return;
+    for (const c of changes) if (this.ownSeqs.size < OWN_SEQS_MAX) this.ownSeqs.add(c.seq);
+    const out = changes.map(({ pipeline, kind }) => ({ pipeline, kind }));
+    queueMicrotask(() => {
+      for (const c of out) this.emit(c);
+    });
+  }
+
+  private emit(change: StoreChange): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l({ ...change });
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
   /**
    * Healthy = can write: takes the write lock and lets it go (BEGIN IMMEDIATE; ROLLBACK). While another process
    * holds it this waits (asynchronously) like any write, so a health check with a deadline answers 503 in time.
@@ -441,6 +713,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopFeed();
+    this.listeners.clear();
     this.db.close();
   }
 }
