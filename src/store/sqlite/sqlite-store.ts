@@ -219,16 +219,19 @@ export class SqliteStore implements Store {
          WHERE excluded.open_at > window_heads.open_at
             OR (excluded.open_at = window_heads.open_at AND excluded.key > window_heads.key)`,
       ),
+      // Live windows (partial index), then the heads that ended (the live ones are in the first part already).
       headsOf: db
         .prepare(
-          `SELECT record FROM windows WHERE key IN (
-             SELECT key FROM windows WHERE live = 1 AND pipeline = ? UNION SELECT key FROM window_heads WHERE pipeline = ?)`,
+          `SELECT record FROM windows WHERE live = 1 AND pipeline = ?
+           UNION ALL
+           SELECT w.record FROM window_heads h JOIN windows w ON w.key = h.key WHERE h.pipeline = ? AND w.live = 0`,
         )
         .pluck(),
       headsAll: db
         .prepare(
-          `SELECT record FROM windows WHERE key IN (
-             SELECT key FROM windows WHERE live = 1 UNION SELECT key FROM window_heads)`,
+          `SELECT record FROM windows WHERE live = 1
+           UNION ALL
+           SELECT w.record FROM window_heads h JOIN windows w ON w.key = h.key WHERE w.live = 0`,
         )
         .pluck(),
       getLease: db.prepare('SELECT holder, epoch, expires_at AS expiresAt FROM leases WHERE name = ?'),
