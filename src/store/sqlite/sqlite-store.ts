@@ -1,4 +1,5 @@
-// SQLite store (better-sqlite3): WAL, .sql migrations, lock waits retried asynchronously; safe with several processes.
+// SQLite store (better-sqlite3): WAL, .sql migrations, lock waits retried asynchronously; safe with several processes;
+// a change feed across them (rows of `changes` written in each write's transaction, PRAGMA data_version polled).
 
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
