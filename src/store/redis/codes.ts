@@ -10,13 +10,17 @@ export const CODE = {
   EXISTS: -3,
   CORRUPT: -4,
   DELETING: -5,
+  /** create-run: the run key was claimed already (an answer: `{ ok: false, claimed }`). */
+  CLAIMED: -6,
+  /** Window writes: the fencing lease has another epoch (an answer: `{ ok: false, fenced: true }`). */
+  FENCED: -7,
 } as const;
 
 export type ScriptCode = (typeof CODE)[keyof typeof CODE];
 
 /**
- * Codes that are errors, not answers. REFUSED (the lock is held), NOT_FOUND and STALE (a lost CAS) are answers
- * the port returns as `{ ok: false, … }`; these are thrown.
+ * Codes that are errors, not answers. REFUSED (the lock is held), NOT_FOUND, STALE (a lost CAS), CLAIMED (a run key
+ * taken) and FENCED (a stale lease) are answers the port returns as `{ ok: false, … }`; these are thrown.
  */
 const ERRORS: Partial<Record<ScriptCode, { code: ErrorCode; message: (subject: string) => string }>> = {
   [CODE.EXISTS]: { code: 'ALREADY_EXISTS', message: (s) => `${s} already exists` },

@@ -1,14 +1,15 @@
 // Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
 
 import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
 import { type Clock, offsetClock, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
 import { isTerminal, RUN_STATUSES } from '../../core/run-status.js';
 import { withTimeout } from '../../core/timeout.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
-import type { WindowRecord } from '../../engine/window.js';
+import { isWindowTerminal, type WindowRecord } from '../../engine/window.js';
 import { parseRecord } from '../records.js';
-import { type AlertKey, releasesLock } from '../rules.js';
+import { type AlertKey, releasesLock, windowHeadsOf, windowListFilter } from '../rules.js';
 import type { Lease, LeaseFence, LeaseResult, StoreChange, WindowListOptions, WindowWriteResult } from '../types.js';
 import {
   type AlertClaim,
@@ -22,11 +23,11 @@ import {
   type Store,
   type StoredPipeline,
 } from '../types.js';
-import { CODE, readReply, throwIfError } from './codes.js';
+import { CODE, readReply, type ScriptReply, throwIfError } from './codes.js';
 import { errorText, openClient, type RedisClient, type RedisConnectionOptions } from './connection.js';
 import { assertNoEviction } from './eviction.js';
 import { checkIdentity } from './identity.js';
-import { KeyLayout, type PipelineKeys } from './keys.js';
+import { KeyLayout, keyPipeline, type PipelineKeys } from './keys.js';
 import { Scripts } from './scripts.js';
 
 /*
@@ -53,6 +54,29 @@ import { Scripts } from './scripts.js';
  *   snapshots. Each record read is itself whole, records are only replaced, never half-written, and run records
  *   are never deleted, so a read sees either the old or the new value of each. The list reads (decisions, runs,
  *   events) are one read-only script each, so a page is consistent.
+ * - Run keys (createRun's claim, getRunByKey) live in the pipeline's slot (P{<p>}:run-keys), in create-run's script:
+ *   claim and create are one step. That can hold "a run key is claimed once, across ALL pipelines" only because a
+ *   run key names its pipeline (`<pipeline>@<schedule>@<instant>#<attempt>`, attemptKey in engine/window-key.ts)
+ *   and createRun refuses (INTERNAL) a run whose key names another pipeline: a key can only ever be claimed in the
+ *   one slot it names, so the per-pipeline index is a global one. The watcher only claims a window's attempts
+ *   under the window's own pipeline.
+ * - Windows and leases share ONE slot ({!watch}, keys.ts): a fenced window write must read its lease in the same
+ *   atomic step, and one lease fences the windows of every pipeline, so the lease and every window record must be
+ *   in one slot for create-window / cas-window to be single-slot scripts. The alternatives were worse: per-pipeline
+ *   copies of the lease epoch cannot be bumped atomically with the lease (a stale leader could write to a pipeline
+ *   the new one had not touched yet), and a check before the write races the handover. The price: on a cluster
+ *   every window lives on the node that owns that slot (window writes are a few per window, not per evaluation).
+ *   windowHeads() of all pipelines reads the slot's set of pipelines, then one read-only script per 500 of them.
+ * - Leases are reckoned on the server's clock (TIME in acquire-lease): the caller's `now` is ignored, so hosts with
+ *   wrong clocks still agree on when a lease ends. A lease is never deleted: release expires it (expiresAt 0) and
+ *   keeps its epoch, so epochs only grow.
+ * - The change feed is Redis pub/sub on P changes: every write script PUBLISHes {"kind","pipeline"} in the same
+ *   step as its write (putPipeline and deletePipeline too, as one-command scripts), so no write goes unannounced
+ *   while the subscriber is connected. A dedicated subscriber connection (a duplicate of the client) is opened on
+ *   the first listener and closed with the last one (or close()); it reconnects by itself and subscribes again on
+ *   every 'ready'. Pub/sub keeps nothing: a notification sent while the subscriber is down (or before its first
+ *   SUBSCRIBE is answered) is lost, which the port allows (subscribers reconcile). On a cluster a PUBLISH reaches
+ *   the subscribers of every node.
  * - A write whose reply is lost (connection dropped, commandTimeoutMs passed) fails with STORE_UNAVAILABLE and
  *   may or may not have been applied. The client never re-sends it on its own (autoResendUnfulfilledCommands is
  *   off): a second createRun/casRun would turn the first one's success into a refusal.
@@ -77,51 +101,19 @@ export const DEFAULT_KEY_PREFIX = 'interlock:';
 /** How long deletePipeline's lock marker lives at most (a crash between taking and dropping it). */
 const DELETE_MARKER_TTL_MS = 10_000;
 
+/** What a change-feed notification may say (anything else on the channel is dropped). */
+const CHANGE_KINDS: ReadonlySet<string> = new Set(['evaluation', 'run', 'window', 'pipeline']);
+
 /** The statuses that hold a lock, as create-run takes them (',A,B,'). */
 const ACTIVE_STATUSES = `,${RUN_STATUSES.filter((s) => !isTerminal(s)).join(',')},`;
 
 /** A store over Redis (standalone or cluster). Open it with `RedisStore.connect()`. */
 export class RedisStore implements Store {
-  // Watcher storage: not implemented on this backend yet (fails closed: the watcher cannot run on it).
-  private notYet(): never {
-    throw new InterlockError(
-      'STORE_UNAVAILABLE',
-      `the ${this.kind} store does not keep windows, run keys or leases yet`,
-    );
-  }
-  async getRunByKey(_runKey: string): Promise<RunState | undefined> {
-    return this.notYet();
-  }
-  async createWindow(_w: WindowRecord, _fence?: LeaseFence): Promise<WindowWriteResult> {
-    return this.notYet();
-  }
-  async casWindow(_w: WindowRecord, _v: number, _fence?: LeaseFence): Promise<WindowWriteResult> {
-    return this.notYet();
-  }
-  async getWindow(_key: string): Promise<WindowRecord | undefined> {
-    return this.notYet();
-  }
-  async listWindows(_p: string, _o?: WindowListOptions): Promise<WindowRecord[]> {
-    return this.notYet();
-  }
-  async windowHeads(_p?: string): Promise<WindowRecord[]> {
-    return this.notYet();
-  }
-  async acquireLease(_n: string, _h: string, _t: number, _now: number): Promise<LeaseResult> {
-    return this.notYet();
-  }
-  async releaseLease(_n: string, _h: string, _e: number): Promise<boolean> {
-    return this.notYet();
-  }
-  async getLease(_n: string): Promise<Lease | undefined> {
-    return this.notYet();
-  }
-  watchChanges(_l: (c: StoreChange) => void): () => void {
-    return () => undefined;
-  }
-
   readonly kind = 'redis';
   private closed = false;
+  private readonly listeners = new Set<(c: StoreChange) => void>();
+  /** The change feed's connection, while anyone listens. */
+  private subscriber: RedisClient | undefined;
   private readonly scripts: Scripts;
   /** Redis' clock minus this host's, ms: sampled at connect and again on every ping (serve's health checks). */
   private offsetMs = 0;
@@ -197,7 +189,17 @@ export class RedisStore implements Store {
   // ---------------------------------------------------------------- pipelines
 
   async putPipeline(spec: PipelineSpec): Promise<void> {
-    await this.guard('putPipeline', () => this.client.hset(this.keys.pipelines, spec.name, JSON.stringify(spec)));
+    const reply = readReply(
+      'put-pipeline',
+      await this.guard('putPipeline', () =>
+        this.scripts.run(
+          'put-pipeline',
+          [this.keys.pipelines],
+          [spec.name, JSON.stringify(spec), ...this.change('pipeline', spec.name)],
+        ),
+      ),
+    );
+    throwIfError(reply, `pipeline ${spec.name}`, { pipeline: spec.name });
   }
   async getPipeline(name: string): Promise<StoredPipeline | undefined> {
     const json = await this.guard('getPipeline', () => this.client.hget(this.keys.pipelines, name));
@@ -229,8 +231,14 @@ export class RedisStore implements Store {
       return { ok: false, active: parse<RunState>(taken.payload, 'run') };
     }
     try {
-      const n = await this.guard('deletePipeline', () => this.client.hdel(this.keys.pipelines, name));
-      return { ok: true, deleted: n > 0 };
+      const reply = readReply(
+        'delete-pipeline',
+        await this.guard('deletePipeline', () =>
+          this.scripts.run('delete-pipeline', [this.keys.pipelines], [name, ...this.change('pipeline', name)]),
+        ),
+      );
+      throwIfError(reply, `pipeline ${name}`, { pipeline: name });
+      return { ok: true, deleted: reply.code === CODE.OK };
     } finally {
       // Best effort: the marker expires by itself if this fails.
       await this.scripts.run('unlock-delete', [k.active], [marker]).catch(() => undefined);
@@ -250,6 +258,7 @@ export class RedisStore implements Store {
       JSON.stringify(w.readiness),
       w.decision.decidedAt,
       JSON.stringify(w.decision),
+      ...this.change('evaluation', w.readiness.pipeline),
     ];
     for (const r of w.results) {
       keys.push(k.trait(r.trait), k.traitTomb(r.trait));
@@ -291,6 +300,14 @@ export class RedisStore implements Store {
   async createRun(run: RunState): Promise<CreateRunResult> {
     const k = this.p(run.pipeline);
     const index = this.keys.runIndex;
+    if (run.runKey !== undefined && keyPipeline(run.runKey) !== run.pipeline) {
+      // The claim index is the pipeline's (one slot): a key naming another pipeline could be claimed twice.
+      throw new InterlockError(
+        'INTERNAL',
+        `run key '${run.runKey}' does not name the run's pipeline '${run.pipeline}' (a run key is <pipeline>@…)`,
+        { pipeline: run.pipeline, runId: run.runId, runKey: run.runKey },
+      );
+    }
     const reply = await this.guard('createRun', async () => {
       // Cross-slot, so not in the script: the index entry goes first; a dangling one is harmless (see top).
       const owner = await this.client.hget(index, run.runId);
@@ -305,16 +322,43 @@ export class RedisStore implements Store {
         'create-run',
         await this.scripts.run(
           'create-run',
-          [k.runData, k.runs, k.active, k.seq, k.events, k.eventData],
-          [run.runId, JSON.stringify(run), run.createdAt, JSON.stringify(ev), ev.at, ACTIVE_STATUSES],
+          [k.runData, k.runs, k.active, k.seq, k.events, k.eventData, k.runKeys],
+          [
+            run.runId,
+            JSON.stringify(run),
+            run.createdAt,
+            JSON.stringify(ev),
+            ev.at,
+            ACTIVE_STATUSES,
+            run.runKey ?? '',
+            ...this.change('run', run.pipeline),
+          ],
         ),
       );
     });
     throwIfError(reply, `run ${run.runId}`, { pipeline: run.pipeline, runId: run.runId });
     if (reply.code === CODE.OK) return { ok: true };
-    // REFUSED. When this runId is not stored, its index entry is dangling: tidy it (a failure changes nothing).
+    // REFUSED or CLAIMED. When this runId is not stored, its index entry is dangling: tidy it (a failure changes
+    // nothing).
     if (reply.extra === 0) await this.client.hdel(index, run.runId).catch(() => undefined);
-    return { ok: false, active: parse<RunState>(reply.payload ?? '', 'run') };
+    const other = parse<RunState>(reply.payload ?? '', 'run');
+    return reply.code === CODE.CLAIMED ? { ok: false, claimed: other } : { ok: false, active: other };
+  }
+
+  async getRunByKey(runKey: string): Promise<RunState | undefined> {
+    const pipeline = keyPipeline(runKey);
+    // A key naming no pipeline was never claimed (createRun refuses it).
+    if (pipeline === undefined) return undefined;
+    const k = this.p(pipeline);
+    const raw = await this.guard('getRunByKey', async () => {
+      const id = await this.client.hget(k.runKeys, runKey);
+      if (id === null) return null;
+      const run = await this.client.hget(k.runData, id);
+      if (run === null)
+        throw new InterlockError('STORE_CORRUPT', `run key ${runKey} names run ${id}, which has no record`);
+      return run;
+    });
+    return raw === null ? undefined : parse<RunState>(raw, 'run');
   }
 
   async casRun(next: RunState, expectedVersion: number, opts: CasOptions = {}): Promise<CasResult> {
@@ -336,6 +380,7 @@ export class RedisStore implements Store {
             JSON.stringify(eventWithoutFrom),
             next.updatedAt,
             opts.ifOverdue ? '1' : '0',
+            ...this.change('run', next.pipeline),
           ],
         ),
       ),
@@ -350,7 +395,9 @@ export class RedisStore implements Store {
     const k = this.p(pipeline);
     const reply = readReply(
       'release-lock',
-      await this.guard('releaseLock', () => this.scripts.run('release-lock', [k.active, k.runData], [runId, version])),
+      await this.guard('releaseLock', () =>
+        this.scripts.run('release-lock', [k.active, k.runData], [runId, version, ...this.change('run', pipeline)]),
+      ),
     );
     throwIfError(reply, `run ${runId}`, { pipeline, runId });
     return reply.code === CODE.OK;
@@ -397,6 +444,216 @@ export class RedisStore implements Store {
     return raw[1] === undefined || raw[1] === null ? { fire } : { fire, previous: String(raw[1]) };
   }
 
+  // ---------------------------------------------------------------- windows
+
+  async createWindow(w: WindowRecord, fence?: LeaseFence): Promise<WindowWriteResult> {
+    const reply = readReply(
+      'create-window',
+      await this.guard('createWindow', () =>
+        this.scripts.run('create-window', this.windowKeys(w.pipeline, fence), [
+          w.key,
+          JSON.stringify(w),
+          w.openAt,
+          w.schedule,
+          isWindowTerminal(w.state) ? '0' : '1',
+          w.pipeline,
+          fence === undefined ? '' : String(fence.epoch),
+          ...this.change('window', w.pipeline),
+        ]),
+      ),
+    );
+    return this.windowReply(reply, w.key);
+  }
+
+  async casWindow(next: WindowRecord, expectedVersion: number, fence?: LeaseFence): Promise<WindowWriteResult> {
+    const reply = readReply(
+      'cas-window',
+      await this.guard('casWindow', () =>
+        this.scripts.run('cas-window', this.windowKeys(next.pipeline, fence), [
+          next.key,
+          expectedVersion,
+          next.version,
+          JSON.stringify(next),
+          next.openAt,
+          next.schedule,
+          isWindowTerminal(next.state) ? '0' : '1',
+          next.pipeline,
+          fence === undefined ? '' : String(fence.epoch),
+          ...this.change('window', next.pipeline),
+        ]),
+      ),
+    );
+    return this.windowReply(reply, next.key);
+  }
+
+  async getWindow(key: string): Promise<WindowRecord | undefined> {
+    const raw = await this.guard('getWindow', () => this.client.hget(this.keys.watch.windowData, key));
+    return raw === null ? undefined : parse<WindowRecord>(raw, 'window');
+  }
+
+  async listWindows(pipeline: string, opts: WindowListOptions = {}): Promise<WindowRecord[]> {
+    const wk = this.keys.watch;
+    const max = opts.before === undefined ? '+inf' : `(${opts.before}`;
+    const limit = opts.limit === undefined ? -1 : Math.max(0, Math.floor(opts.limit));
+    const raw = await this.guard('listWindows', () =>
+      this.scripts.run(
+        'list-windows',
+        [wk.windows(pipeline), wk.windowData],
+        [max, limit, opts.state ?? '', opts.schedule ?? ''],
+      ),
+    );
+    // The script filtered and ordered already; applying the TS rule again costs little and keeps them equal.
+    return windowListFilter(this.windowRecords('listWindows', raw), opts);
+  }
+
+  async windowHeads(pipeline?: string): Promise<WindowRecord[]> {
+    const wk = this.keys.watch;
+    const pipelines =
+      pipeline === undefined ? await this.guard('windowHeads', () => this.client.smembers(wk.pipelines)) : [pipeline];
+    const found: WindowRecord[] = [];
+    // 500 pipelines (1001 keys) per read-only script: no single call grows with the number of pipelines.
+    for (let i = 0; i < pipelines.length; i += 500) {
+      const keys = [wk.windowData];
+      for (const p of pipelines.slice(i, i + 500)) keys.push(wk.live(p), wk.newest(p));
+      const raw = await this.guard('windowHeads', () => this.scripts.run('window-heads', keys, []));
+      found.push(...this.windowRecords('windowHeads', raw));
+    }
+    return windowHeadsOf(found);
+  }
+
+  /** create-window's and cas-window's keys: the pipeline's window indexes and the fence's lease, one slot. */
+  private windowKeys(pipeline: string, fence: LeaseFence | undefined): string[] {
+    const wk = this.keys.watch;
+    return [
+      wk.windowData,
+      wk.windows(pipeline),
+      wk.live(pipeline),
+      wk.newest(pipeline),
+      wk.pipelines,
+      wk.lease(fence?.name ?? ''),
+    ];
+  }
+
+  private windowReply(reply: ScriptReply, key: string): WindowWriteResult {
+    throwIfError(reply, `window ${key}`, { window: key });
+    const current = reply.payload === undefined ? undefined : parse<WindowRecord>(reply.payload, 'window');
+    if (reply.code === CODE.OK) return { ok: true };
+    if (reply.code === CODE.FENCED) return current ? { ok: false, fenced: true, current } : { ok: false, fenced: true };
+    return current ? { ok: false, current } : { ok: false };
+  }
+
+  private windowRecords(what: string, raw: unknown): WindowRecord[] {
+    if (!Array.isArray(raw)) throw new InterlockError('INTERNAL', `redis ${what} returned an unexpected reply`);
+    return raw.map((v) => parse<WindowRecord>(String(v), 'window'));
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  async acquireLease(name: string, holder: string, ttlMs: number, _now: number): Promise<LeaseResult> {
+    // `now` is the caller's clock: expiry is reckoned on the server's (TIME in the script) instead.
+    const raw = await this.guard('acquireLease', () =>
+      this.scripts.run('acquire-lease', [this.keys.watch.lease(name)], [holder, Math.max(0, Math.ceil(ttlMs))]),
+    );
+    const reply = readReply('acquire-lease', raw);
+    throwIfError(reply, `lease ${name}`, { lease: name });
+    const lease = leaseOf(name, (raw as unknown[]).slice(1));
+    return reply.code === CODE.OK ? { ok: true, lease } : { ok: false, lease };
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number): Promise<boolean> {
+    const reply = readReply(
+      'release-lease',
+      await this.guard('releaseLease', () =>
+        this.scripts.run('release-lease', [this.keys.watch.lease(name)], [holder, epoch]),
+      ),
+    );
+    throwIfError(reply, `lease ${name}`, { lease: name });
+    return reply.code === CODE.OK;
+  }
+
+  async getLease(name: string): Promise<Lease | undefined> {
+    const fields = await this.guard('getLease', () =>
+      this.client.hmget(this.keys.watch.lease(name), 'holder', 'epoch', 'expiresAt'),
+    );
+    if (fields.every((f) => f === null)) return undefined;
+    return leaseOf(name, fields);
+  }
+
+  // ---------------------------------------------------------------- change feed
+
+  watchChanges(listener: (change: StoreChange) => void): () => void {
+    if (this.closed) return () => undefined;
+    this.listeners.add(listener);
+    this.startFeed();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) void this.stopFeed();
+    };
+  }
+
+  /** The channel and payload a write script publishes (publish-change.lua). */
+  private change(kind: StoreChange['kind'], pipeline: string): [string, string] {
+    return [this.keys.changes, JSON.stringify({ kind, pipeline })];
+  }
+
+  /** Opens the subscriber connection (once): a duplicate of the client that waits for Redis rather than failing. */
+  private startFeed(): void {
+    if (this.subscriber) return;
+    const client = this.client;
+    const sub: RedisClient = client.isCluster
+      ? (client as Cluster).duplicate(undefined, {
+          enableOfflineQueue: true,
+          redisOptions: { ...(client as Cluster).options.redisOptions, maxRetriesPerRequest: null },
+        })
+      : (client as Redis).duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: true });
+    this.subscriber = sub;
+    // Kept for the connection's life: an ioredis 'error' without a listener is printed to the console; the retry
+    // strategy reconnects by itself.
+    sub.on('error', () => undefined);
+    sub.on('node error', () => undefined);
+    sub.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.changes) this.dispatch(message);
+    });
+    // Subscribe on every (re)connection; a second SUBSCRIBE of the same channel is harmless.
+    const subscribe = () => {
+      if (this.subscriber === sub) sub.subscribe(this.keys.changes).catch(() => undefined);
+    };
+    sub.on('ready', subscribe);
+    if (sub.status === 'wait') sub.connect().catch(() => undefined);
+    subscribe();
+  }
+
+  /** Closes the subscriber connection, if open. */
+  private async stopFeed(): Promise<void> {
+    const sub = this.subscriber;
+    if (!sub) return;
+    this.subscriber = undefined;
+    sub.removeAllListeners('message');
+    sub.disconnect();
+  }
+
+  /** Hands one notification to every listener. What arrives on the channel is untrusted: anything else is dropped. */
+  private dispatch(message: string): void {
+    let change: StoreChange;
+    try {
+      const v = JSON.parse(message) as { kind?: unknown; pipeline?: unknown };
+      if (typeof v.pipeline !== 'string' || typeof v.kind !== 'string' || !CHANGE_KINDS.has(v.kind)) return;
+      change = { kind: v.kind as StoreChange['kind'], pipeline: v.pipeline };
+    } catch {
+      return;
+    }
+    for (const l of [...this.listeners]) {
+      try {
+        l(change);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
   async ping(): Promise<void> {
     await this.guard('ping', () => this.client.ping());
     await this.guard('ping', () => this.syncClock());
@@ -415,6 +672,8 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.listeners.clear();
+    await this.stopFeed();
     const client = this.client;
     const ended = new Promise<void>((resolve) => {
       if (client.status === 'end') resolve();
@@ -473,6 +732,22 @@ function liveOrTomb(live: string | null | undefined, tomb: string | null | undef
   if (live !== null && live !== undefined) return parse<TraitResult>(live, 'trait result');
   if (tomb === null || tomb === undefined) return undefined;
   return { ...parse<TraitResult>(tomb, 'trait result'), expired: true };
+}
+
+/**
+ * A lease from its stored fields [holder, epoch, expiresAt] (a hash, or acquire-lease's reply): STORE_CORRUPT when
+ * they are not what acquire-lease writes (a forged epoch must never fence a real leader out, or let a stale one in).
+ */
+function leaseOf(name: string, fields: unknown[]): Lease {
+  const [holder, epoch, expiresAt] = fields.map((f) => (f === null || f === undefined ? undefined : String(f)));
+  const e = Number(epoch);
+  const x = Number(expiresAt);
+  if (holder === undefined || !Number.isSafeInteger(e) || e < 1 || expiresAt === '' || !Number.isFinite(x)) {
+    throw new InterlockError('STORE_CORRUPT', `stored lease ${name} is not a lease (holder, epoch, expiresAt)`, {
+      lease: name,
+    });
+  }
+  return { name, holder, epoch: e, expiresAt: x };
 }
 
 /** A stored record, checked: STORE_CORRUPT when it is not what this store writes. */

@@ -30,8 +30,25 @@ describe('redis scripts with --- @include', () => {
       if (expected !== raw) spliced++;
     }
     // create-run, cas-run and save-evaluation share the record append; create-run and lock-for-delete the lock
-    // take-back.
-    expect(spliced).toBe(4);
+    // take-back; every script that writes a pipeline's data publishes the change; the window writes share the
+    // fence and the indexing.
+    expect(spliced).toBe(9);
+    for (const name of [
+      'create_run',
+      'cas_run',
+      'release_lock',
+      'save_evaluation',
+      'put_pipeline',
+      'delete_pipeline',
+      'create_window',
+      'cas_window',
+    ]) {
+      expect(defined.get(`interlock_${name}`), name).toContain('local function publishChange(');
+    }
+    for (const name of ['create_window', 'cas_window']) {
+      expect(defined.get(`interlock_${name}`)).toContain('local function fenceHolds(');
+      expect(defined.get(`interlock_${name}`)).toContain('local function indexWindow(');
+    }
     expect(defined.get('interlock_cas_run')).toContain('local function appendRecord(');
     expect(defined.get('interlock_create_run')).toContain('local function takeBackLock(');
     expect(defined.get('interlock_lock_for_delete')).toContain('local function takeBackLock(');

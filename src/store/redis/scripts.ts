@@ -17,7 +17,15 @@ export type ScriptName =
   | 'unlock-delete'
   | 'save-evaluation'
   | 'claim-alert'
-  | 'list';
+  | 'list'
+  | 'put-pipeline'
+  | 'delete-pipeline'
+  | 'create-window'
+  | 'cas-window'
+  | 'list-windows'
+  | 'window-heads'
+  | 'acquire-lease'
+  | 'release-lease';
 
 export interface ScriptDef {
   /** The command name on the client (prefixed so it cannot shadow a real command). */
@@ -28,7 +36,7 @@ export interface ScriptDef {
   readOnly: boolean;
 }
 
-const READ_ONLY: ReadonlySet<string> = new Set(['list']);
+const READ_ONLY: ReadonlySet<string> = new Set(['list', 'list-windows', 'window-heads']);
 
 const INCLUDE = /^--- @include "([^"]*)"[ \t]*$/gm;
 

@@ -19,16 +19,19 @@
   ARGV[6] the RunEvent JSON WITHOUT its `from` field; the script adds "from" = the stored run's status
   ARGV[7] the event's `at`, epoch ms
   ARGV[8] '1': apply only if the stored run is past its deadlineAt by THIS SERVER's clock (TIME), so a caller
-          whose clock runs ahead cannot time out a run early (a timeout); otherwise '0' or absent
+          whose clock runs ahead cannot time out a run early (a timeout); otherwise '0'
+  ARGV[9] the change channel (publish-change)
+  ARGV[10] the change payload ({"kind":"run","pipeline":…})
 
   Returns (codes: src/store/redis/codes.ts)
-    { 1 }                 OK: stored, event appended, lock released when terminal
+    { 1 }                 OK: stored, event appended, lock released when terminal, the change published
     { -1 }                NOT_FOUND: no such run in this pipeline
     { -2, currentJSON }   STALE: the stored version is not the expected one (or next != expected + 1), or
                           ARGV[8] = '1' and the stored run is not past its deadline by the server's clock
     { -4, runId }         CORRUPT: the stored run is not valid JSON
 ]]
 --- @include "append-record"
+--- @include "publish-change"
 
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return { -1 } end
@@ -47,4 +50,5 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 if ARGV[5] == '1' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 local event = '{"from":' .. cjson.encode(current.status) .. ',' .. string.sub(ARGV[6], 2)
 appendRecord(KEYS[3], KEYS[4], KEYS[5], ARGV[7], event)
+publishChange(ARGV[9], ARGV[10])
 return { 1 }

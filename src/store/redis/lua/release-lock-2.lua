@@ -9,12 +9,15 @@
 
   ARGV[1] runId
   ARGV[2] the run's version the caller read
+  ARGV[3] the change channel (publish-change)
+  ARGV[4] the change payload ({"kind":"run","pipeline":…})
 
   Returns (codes: src/store/redis/codes.ts)
-    { 1 }   OK: the lock was released
+    { 1 }   OK: the lock was released, the change published
     { 0 }   REFUSED: the lock names another run (or none), or the run has changed since it was read
     { -4 }  CORRUPT: the run's record is not valid JSON
 ]]
+--- @include "publish-change"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return { 0 } end
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
 if not raw then return { 0 } end
@@ -22,4 +25,5 @@ local decoded, run = pcall(cjson.decode, raw)
 if not decoded or type(run) ~= 'table' then return { -4 } end
 if run.version ~= tonumber(ARGV[2]) then return { 0 } end
 redis.call('DEL', KEYS[1])
+publishChange(ARGV[3], ARGV[4])
 return { 1 }

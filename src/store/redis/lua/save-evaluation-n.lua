@@ -17,30 +17,33 @@
   ARGV[1]       Readiness JSON
   ARGV[2]       decidedAt, epoch ms
   ARGV[3]       DecisionRecord JSON
-  ARGV[4 + 3(i-1)]  the i-th trait's name
-  ARGV[5 + 3(i-1)]  the i-th TraitResult JSON
-  ARGV[6 + 3(i-1)]  its time to live in ms: 0 = never expires (no tombstone); > 0 = SET … PX, and the
+  ARGV[4]       the change channel (publish-change)
+  ARGV[5]       the change payload ({"kind":"evaluation","pipeline":…})
+  ARGV[6 + 3(i-1)]  the i-th trait's name
+  ARGV[7 + 3(i-1)]  the i-th TraitResult JSON
+  ARGV[8 + 3(i-1)]  its time to live in ms: 0 = never expires (no tombstone); > 0 = SET … PX, and the
                     tombstone; < 0 = already expired, so only the tombstone is written (it reads as STALE)
 
   Returns (codes: src/store/redis/codes.ts)
-    { 1 }   OK
+    { 1 }   OK (the change published)
   Raises an error reply when KEYS and ARGV do not pair up (a caller bug; nothing is written).
 ]]
 --- @include "append-record"
+--- @include "publish-change"
 
 local n = (#KEYS - 5) / 2
-if n < 0 or n ~= math.floor(n) or #ARGV ~= 3 + 3 * n then
+if n < 0 or n ~= math.floor(n) or #ARGV ~= 5 + 3 * n then
   return redis.error_reply('ERR interlock save-evaluation: ' .. #KEYS .. ' keys do not match ' .. #ARGV .. ' args')
 end
 
 for i = 1, n do
-  local a = 3 + 3 * (i - 1)
+  local a = 5 + 3 * (i - 1)
   local ttl = tonumber(ARGV[a + 3])
   if ttl == nil then return redis.error_reply('ERR interlock save-evaluation: bad ttl ' .. ARGV[a + 3]) end
 end
 
 for i = 1, n do
-  local a = 3 + 3 * (i - 1)
+  local a = 5 + 3 * (i - 1)
   local key = KEYS[5 + 2 * i - 1]
   local tomb = KEYS[5 + 2 * i]
   local ttl = tonumber(ARGV[a + 3])
@@ -59,4 +62,5 @@ end
 
 redis.call('SET', KEYS[2], ARGV[1])
 appendRecord(KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3])
+publishChange(ARGV[4], ARGV[5])
 return { 1 }
