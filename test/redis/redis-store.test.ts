@@ -9,8 +9,11 @@ import { newRun, transition } from '../../src/engine/run-state.js';
 import { traitState } from '../../src/engine/trait-state.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis/index.js';
-import { encodePart, KeyLayout } from '../../src/store/redis/keys.js';
+import { encodePart, KeyLayout, WATCH_TAG } from '../../src/store/redis/keys.js';
+import type { StoreChange } from '../../src/store/types.js';
 import { decision, readiness, result, spec, storeConformance } from '../store-conformance.js';
+import { window } from '../store-conformance-watch.js';
+import { sleep, waitFor } from '../support/poll.js';
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '../support/redis.js';
 
 let single: RedisServer;
@@ -369,5 +372,215 @@ describe('redis specifics', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('redis watcher storage', () => {
+  const keyslot = (s: RedisStore, key: string) => s.redis.call('CLUSTER', 'KEYSLOT', key).then(Number);
+  const subscribers = async (s: RedisStore) => {
+    // PUBSUB NUMSUB on every master: a cluster node counts only its own subscribers.
+    const client = s.redis;
+    const nodes: Redis[] = 'nodes' in client ? (client as Cluster).nodes('master') : [client as Redis];
+    let n = 0;
+    for (const node of nodes) n += Number(((await node.call('PUBSUB', 'NUMSUB', s.keys.changes)) as unknown[])[1]);
+    return n;
+  };
+
+  for (const target of ['redis', 'redis-cluster'] as const) {
+    it(`a run key naming another pipeline is refused (INTERNAL) and nothing is written (${target})`, async () => {
+      await withStore(target, async (s) => {
+        const key = 'p@daily@2023-11-14T22:13:20.000Z#1';
+        const other = { ...run('q', 'r1'), runKey: key };
+        await expect(s.createRun(other)).rejects.toMatchObject({ code: 'INTERNAL' });
+        await expect(s.createRun({ ...run('q', 'r2'), runKey: 'no-pipeline#1' })).rejects.toMatchObject({
+          code: 'INTERNAL',
+        });
+        expect(await s.getRun('r1')).toBeUndefined();
+        expect(await s.getActiveRun('q')).toBeUndefined();
+        expect(await s.getRunByKey(key)).toBeUndefined();
+        // Under its own pipeline the key is claimed, in that pipeline's slot.
+        expect(await s.createRun({ ...run('p', 'r3'), runKey: key })).toEqual({ ok: true });
+        expect(await s.redis.hget(s.keys.pipeline('p').runKeys, key)).toBe('r3');
+        expect((await s.getRunByKey(key))?.runId).toBe('r3');
+      });
+    });
+
+    it(`leases are reckoned on the server's clock: the caller's now is ignored (${target})`, async () => {
+      await withStore(target, async (s) => {
+        const before = Date.now();
+        // A caller whose clock says 2023, then one 30 years ahead: both get server time + ttl.
+        const a = await s.acquireLease('watcher', 'A', 60_000, T0);
+        expect(a.ok).toBe(true);
+        expect(a.lease.expiresAt).toBeGreaterThanOrEqual(before + 60_000 - 1000);
+        expect(a.lease.expiresAt).toBeLessThanOrEqual(Date.now() + 60_000 + 1000);
+        // By the far-future caller's clock A expired long ago; by the server's it is live: B is refused.
+        expect(await s.acquireLease('watcher', 'B', 60_000, Date.now() + 1e12)).toEqual({ ok: false, lease: a.lease });
+        const stored = await s.redis.hgetall(s.keys.watch.lease('watcher'));
+        expect(stored).toEqual({ holder: 'A', epoch: '1', expiresAt: String(a.lease.expiresAt) });
+        // Release keeps the epoch and expires the lease at 0.
+        expect(await s.releaseLease('watcher', 'A', 1)).toBe(true);
+        expect(await s.getLease('watcher')).toEqual({ name: 'watcher', holder: 'A', epoch: 1, expiresAt: 0 });
+        expect((await s.acquireLease('watcher', 'A', 1000, 0)).lease.epoch).toBe(2);
+      });
+    });
+
+    it(`garbage in stored windows and leases is STORE_CORRUPT, never a record (${target})`, async () => {
+      await withStore(target, async (s) => {
+        const w = window('p', T0);
+        await s.createWindow(w);
+        const wk = s.keys.watch;
+        await s.redis.hset(wk.windowData, w.key, JSON.stringify({ ...w, version: 'one' }));
+        await expect(s.getWindow(w.key)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        await expect(s.listWindows('p')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        await expect(s.windowHeads()).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        await s.redis.hset(wk.windowData, w.key, '{not json');
+        await expect(s.casWindow({ ...w, version: 2 }, 1)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        await s.redis.hset(wk.lease('watcher'), 'holder', 'A', 'epoch', 'x', 'expiresAt', '1');
+        await expect(s.getLease('watcher')).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        await expect(s.acquireLease('watcher', 'B', 1000, 0)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        // A fence against a corrupt epoch never holds.
+        const fenced = await s.createWindow(window('p', T0 + 1), { name: 'watcher', epoch: 1 });
+        expect(fenced.ok === false && fenced.fenced).toBe(true);
+      });
+    });
+
+    it(`the change feed opens one subscriber on the first listener and closes it with the last (${target})`, async () => {
+      await withStore(target, async (s) => {
+        expect(await subscribers(s)).toBe(0);
+        const seen: StoreChange[] = [];
+        const stopA = s.watchChanges((c) => seen.push(c));
+        const stopB = s.watchChanges(() => {
+          throw new Error('a failing listener is its own problem');
+        });
+        await waitFor('the subscription', 3000, async () => (await subscribers(s)) === 1);
+        // Garbage on the channel (anyone may PUBLISH) is dropped; a real write comes through.
+        await s.redis.publish(s.keys.changes, 'not json');
+        await s.redis.publish(s.keys.changes, JSON.stringify({ kind: 'nonsense', pipeline: 'x' }));
+        await s.redis.publish(s.keys.changes, JSON.stringify({ kind: 'run', pipeline: 42 }));
+        await s.putPipeline(spec('reg'));
+        await s.deletePipeline('reg');
+        await s.deletePipeline('reg'); // nothing to delete: nothing published
+        await waitFor('two pipeline notifications', 3000, async () => seen.length >= 2);
+        await sleep(200);
+        expect(seen).toEqual([
+          { kind: 'pipeline', pipeline: 'reg' },
+          { kind: 'pipeline', pipeline: 'reg' },
+        ]);
+        stopA();
+        expect(await subscribers(s)).toBe(1);
+        stopB();
+        stopB();
+        await waitFor('the subscriber to close', 3000, async () => (await subscribers(s)) === 0);
+        // A later listener opens a new one; close() closes it (seen from another connection).
+        s.watchChanges(() => undefined);
+        await waitFor('a new subscription', 3000, async () => (await subscribers(s)) === 1);
+        await withStore(
+          target,
+          async (other) => {
+            await s.close();
+            await waitFor('close() to end the subscriber', 3000, async () => (await subscribers(other)) === 0);
+          },
+          s.keys.prefix,
+        );
+      });
+    });
+
+    it(`a refused write publishes nothing; every kind of write publishes its own kind (${target})`, async () => {
+      await withStore(target, async (s) => {
+        const seen: StoreChange[] = [];
+        const stop = s.watchChanges((c) => seen.push(c));
+        try {
+          await sleep(300);
+          const w = window('k', T0);
+          await s.createWindow(w);
+          await s.createWindow(w); // refused
+          await s.casWindow(w, 5); // refused
+          const r = run('k', 'r1');
+          await s.createRun(r);
+          await s.createRun(run('k', 'r2')); // refused: the lock
+          await s.casRun(step(r, 'TRIGGERING'), 1);
+          await s.casRun(step(r, 'TRIGGERING'), 1); // refused
+          await s.saveEvaluation({
+            results: [result('k', 't')],
+            readiness: readiness('k'),
+            decision: decision('k', 'd'),
+          });
+          await s.releaseLock('k', 'r1', 1); // refused: version 2 now
+          await waitFor('the notifications', 3000, async () => seen.length >= 4);
+          await sleep(300);
+          expect(seen.map((c) => `${c.kind}:${c.pipeline}`)).toEqual(['window:k', 'run:k', 'run:k', 'evaluation:k']);
+        } finally {
+          stop();
+        }
+      });
+    });
+  }
+
+  it("windows and leases share one cluster slot; run keys live in their pipeline's slot", async () => {
+    const prefix = freshPrefix();
+    await withStore(
+      'redis-cluster',
+      async (s) => {
+        const a = await s.acquireLease('watcher', 'A', 60_000, 0);
+        const fence = { name: 'watcher', epoch: a.lease.epoch };
+        for (const p of ['daily-sales', 'b', 'c.d']) {
+          expect(await s.createWindow(window(p, T0), fence)).toEqual({ ok: true });
+          expect(await s.createRun({ ...run(p, `r-${p}`), runKey: `${window(p, T0).key}#1` })).toEqual({ ok: true });
+        }
+        const stored = await allKeys(s, prefix);
+        const watchKeys = stored.filter((k) => k.startsWith(`${prefix}${WATCH_TAG}:`));
+        // window-data, window-pipelines, one lease, and per pipeline windows, live and newest.
+        expect(watchKeys).toHaveLength(3 + 3 * 3);
+        expect(new Set(await Promise.all(watchKeys.map((k) => keyslot(s, k)))).size).toBe(1);
+        for (const p of ['daily-sales', 'b', 'c.d']) {
+          const k = s.keys.pipeline(p);
+          expect(await keyslot(s, k.runKeys)).toBe(await keyslot(s, k.runData));
+        }
+      },
+      prefix,
+    );
+  });
+
+  it('on a cluster, writes in slots of every node reach one subscriber (PUBLISH is cluster-wide)', async () => {
+    await withStore('redis-cluster', async (s) => {
+      const layout = s.keys;
+      // Pipelines whose slots fall on each of the three masters.
+      const nodes = (s.redis as Cluster).nodes('master');
+      const owner = async (key: string) => {
+        const slot = await keyslot(s, key);
+        const slots = (await s.redis.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+        const range = slots.find(([lo, hi]) => slot >= lo && slot <= hi);
+        return range ? `${range[2][0]}:${range[2][1]}` : '';
+      };
+      const byNode = new Map<string, string>();
+      for (let i = 0; byNode.size < nodes.length && i < 200; i++) {
+        const p = `p${i}`;
+        const node = await owner(layout.pipeline(p).runData);
+        if (!byNode.has(node)) byNode.set(node, p);
+      }
+      expect(byNode.size).toBe(3);
+      const seen: StoreChange[] = [];
+      const stop = s.watchChanges((c) => seen.push(c));
+      try {
+        await sleep(300);
+        const pipelines = [...byNode.values()];
+        for (const p of pipelines) await s.createRun(run(p, `r-${p}`));
+        await waitFor('a notification from every node', 3000, async () =>
+          pipelines.every((p) => seen.some((c) => c.pipeline === p && c.kind === 'run')),
+        );
+      } finally {
+        stop();
+      }
+    });
+  });
+
+  it('windowHeads of all pipelines reads them in batches (more than one script call)', async () => {
+    await withStore('redis', async (s) => {
+      const names = Array.from({ length: 520 }, (_, i) => `h${i}`);
+      await Promise.all(names.map((p) => s.createWindow(window(p, T0))));
+      const heads = await s.windowHeads();
+      expect(heads.map((w) => w.pipeline).sort()).toEqual([...names].sort());
+      expect((await s.windowHeads('h7')).map((w) => w.key)).toEqual([window('h7', T0).key]);
+    });
   });
 });
