@@ -1,7 +1,7 @@
 // Key layout: the encoding keeps names injective and inside their braces; alert keys share the pipeline's tag.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodePart, KeyLayout } from './keys.js';
+import { encodePart, KeyLayout, keyPipeline, WATCH_TAG } from './keys.js';
 
 /** The inverse of encodePart: if it round-trips every string, the encoding is injective. */
 function decodePart(s: string): string {
@@ -45,6 +45,27 @@ describe('redis key layout', () => {
       k.alert({ pipeline: 'a', kind: 'readiness' }),
     );
     expect(k.alert({ pipeline: 'solo', kind: 'readiness' })).toContain(k.pipeline('solo').tag);
+  });
+
+  it("no pipeline's tag is the watcher's, and every watcher key carries it (property)", () => {
+    const k = new KeyLayout('p:');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (name) => {
+        expect(k.pipeline(name).tag).not.toBe(WATCH_TAG);
+        for (const key of [k.watch.windows(name), k.watch.live(name), k.watch.newest(name), k.watch.lease(name)]) {
+          expect(key.startsWith(`p:${WATCH_TAG}:`)).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    expect(k.watch.windows('a:b')).not.toBe(k.watch.windows('a%003ab'));
+  });
+
+  it('a run key or window key names its pipeline before the first @', () => {
+    expect(keyPipeline('daily-sales@daily@2026-01-01T05:00:00.000Z#2')).toBe('daily-sales');
+    expect(keyPipeline('p@x@y')).toBe('p');
+    expect(keyPipeline('no-at#1')).toBeUndefined();
+    expect(keyPipeline('@daily@x')).toBeUndefined();
   });
 
   it('refuses a key prefix with braces (it would change every hash tag)', () => {

@@ -1,4 +1,5 @@
-// Redis store (ioredis): each atomic state change is one Lua script over one pipeline's hash slot; cluster-safe.
+// Redis store (ioredis): each atomic state change is one Lua script over one hash slot (a pipeline's, or the
+// watcher's for windows and leases); cluster-safe. Writes publish the change feed from inside their scripts.
 
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
@@ -551,6 +552,8 @@ export class RedisStore implements Store {
 
   async acquireLease(name: string, holder: string, ttlMs: number, _now: number): Promise<LeaseResult> {
     // `now` is the caller's clock: expiry is reckoned on the server's (TIME in the script) instead.
+    if (!Number.isFinite(ttlMs))
+      throw new InterlockError('INTERNAL', `lease ${name}: ttl ${ttlMs} is not a number of ms`);
     const raw = await this.guard('acquireLease', () =>
       this.scripts.run('acquire-lease', [this.keys.watch.lease(name)], [holder, Math.max(0, Math.ceil(ttlMs))]),
     );
