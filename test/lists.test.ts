@@ -22,6 +22,7 @@ const CORE: Record<string, readonly string[]> = {
   TRIGGER_TYPES: lists.TRIGGER_TYPES,
   PIPELINE_ORIGINS: lists.PIPELINE_ORIGINS,
   HTTP_METHODS: lists.HTTP_METHODS,
+  FAILURE_CATEGORIES: lists.FAILURE_CATEGORIES,
 };
 
 type Json = Record<string, unknown>;

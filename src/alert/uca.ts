@@ -34,6 +34,12 @@ const KINDS: Record<AlertKind, KindInfo> = {
     description: 'The run stopped too soon: it ended without completing.',
     level: 'error',
   },
+  TRIGGER_OUTCOME_UNKNOWN: {
+    category: 'not-provided',
+    description:
+      'It is unknown whether the trigger reached the pipeline: the request was sent and no answer came back, so the job may or may not have started. Interlock does not retry it; check the target.',
+    level: 'critical',
+  },
   RUN_TIMED_OUT: {
     category: 'wrong-duration',
     description: 'The run was applied too long: it passed its maximum run time without completing.',

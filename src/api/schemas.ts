@@ -83,6 +83,18 @@ export const RunSchema = z
     lockHeldUntil: epochMs.optional().openapi({
       description: 'an ended run whose command may still run keeps the lock until then (or until it is seen gone)',
     }),
+    runKey: z.string().optional().openapi({
+      description:
+        "a watcher run's `<window key>#<attempt>`: at most one run ever has it (sent as X-Interlock-Run-Key)",
+    }),
+    window: z
+      .object({ key: z.string(), attempt: z.number().int() })
+      .optional()
+      .openapi({ description: 'the schedule window this run is an attempt of (watcher runs only)' }),
+    outcome: z.literal('UNKNOWN').optional().openapi({
+      description:
+        'FAILED, but the trigger may have started the job (request sent, no answer): never retried automatically',
+    }),
   })
   .openapi('Run');
 

@@ -756,6 +756,34 @@ describe('loadProject: checks that catch what would fail later', () => {
     ]);
     expect(p.pipelines.has('p')).toBe(true);
   });
+
+  it("Interlock's run key and window variables: never missing env; a window variable warns that a manual run refuses it", () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+        'pipelines/p.yaml': lines(
+          'name: p',
+          'archetype: a',
+          // Window variables in an evaluator's config need no env list (they are not the environment's).
+          'traits: { x: { evaluator: ./e, config: { path: "dt=${INTERLOCK_WINDOW_DATE}/${INTERLOCK_SCHEDULE}" } } }',
+          'trigger:',
+          '  type: http',
+          '  url: "https://airflow.example/api/${INTERLOCK_WINDOW_DATE}"',
+          '  body: \'{"key":"${INTERLOCK_RUN_KEY}"}\'',
+        ),
+        e: EXEC,
+      },
+      ['e'],
+    );
+    // The parent's environment does not count: only a window run has the window.
+    const p = loadProject(path.join(root, 'interlock.yaml'), { env: { INTERLOCK_WINDOW_DATE: '1999-01-01' } });
+    expect(errors(p)).toEqual([]);
+    expect(warnings(p)).toEqual([
+      "pipelines/p.yaml:6:8 warning: trigger.url: INTERLOCK_WINDOW_DATE is set only in a schedule window's runs: a manual `run` refuses to fire this trigger",
+    ]);
+    expect(p.pipelines.has('p')).toBe(true);
+  });
 });
 
 describe('loadProject: blast radius', () => {

@@ -2,6 +2,7 @@
 // resolution into a PipelineSpec — shared by YAML files (load.ts) and documents registered over the HTTP API.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isWindowVar } from '../core/run-vars.js';
 import { missingVarState, TRIGGER_PROVIDED_VARS, templateVars } from '../core/template.js';
 import type { PipelineSpec, TriggerSpec } from '../core/types.js';
 import { type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
@@ -87,7 +88,10 @@ export function pipelineTraitProblems(
     const t = value.traits?.[def.type];
     if (t === undefined && !archetype.requiredTraits.includes(def)) continue;
     const env = t?.env ?? def.defaultEnv ?? [];
-    const unlisted = configVars({ ...(def.defaultConfig ?? {}), ...(t?.config ?? {}) }).filter((v) => !env.includes(v));
+    // The window variables are Interlock's own (not the environment's): expanded without being listed.
+    const unlisted = configVars({ ...(def.defaultConfig ?? {}), ...(t?.config ?? {}) }).filter(
+      (v) => !env.includes(v) && !isWindowVar(v),
+    );
     if (unlisted.length) {
       out.push({
         path: t?.config !== undefined ? ['traits', def.type, 'config'] : ['archetype'],
@@ -145,7 +149,16 @@ export function triggerEnvProblems(
   ];
   for (const [at, text] of places) {
     for (const v of templateVars(text)) {
-      if (TRIGGER_PROVIDED_VARS.includes(v) || (env[v] !== undefined && env[v] !== '')) continue;
+      if (TRIGGER_PROVIDED_VARS.includes(v)) continue;
+      if (isWindowVar(v)) {
+        out.push({
+          path: at,
+          message: `${v} is set only in a schedule window's runs: a manual \`run\` refuses to fire this trigger`,
+          severity: 'warning',
+        });
+        continue;
+      }
+      if (env[v] !== undefined && env[v] !== '') continue;
       const message = `environment variable ${v} is ${missingVarState(env, v)} here: \`run\` refuses to fire this trigger until it is set`;
       out.push({ path: at, message, severity: 'warning' });
     }

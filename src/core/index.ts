@@ -8,6 +8,7 @@ export * from './invalid.js';
 export * from './lists.js';
 export * from './names.js';
 export * from './run-status.js';
+export * from './run-vars.js';
 export * from './time.js';
 export * from './timeout.js';
 export * from './types.js';

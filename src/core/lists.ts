@@ -48,7 +48,14 @@ export const ALERT_KINDS = [
   'TRIGGER_FAILED',
   'RUN_FAILED',
   'RUN_TIMED_OUT',
+  'TRIGGER_OUTCOME_UNKNOWN',
 ] as const;
+
+/**
+ * Why a trigger failed, as retries see it. TRANSIENT and TIMEOUT may be retried (per policy); PERMANENT never helps
+ * to repeat; UNKNOWN means the target may have started the job (an http request was sent, no answer came back).
+ */
+export const FAILURE_CATEGORIES = ['TRANSIENT', 'PERMANENT', 'TIMEOUT', 'UNKNOWN'] as const;
 
 /** How loud an alert is. */
 export const ALERT_LEVELS = ['info', 'warning', 'error', 'critical'] as const;

@@ -2,7 +2,7 @@
 // core/types.ts are inferred from them, the API (api/schemas.ts) serves them, and config's input forms
 // (config/schema.ts) must have the same fields (test/lists.test.ts checks).
 import { z } from 'zod';
-import { ALERT_KINDS, ALERT_LEVELS, TRIGGER_TYPES, UCA_CATEGORIES } from './lists.js';
+import { ALERT_KINDS, ALERT_LEVELS, FAILURE_CATEGORIES, TRIGGER_TYPES, UCA_CATEGORIES } from './lists.js';
 
 /** A command trigger after resolution (durations in seconds). */
 export const commandTriggerSpecSchema = z.object({
@@ -50,6 +50,10 @@ export const triggerOutcomeSchema = z.object({
   bodyExcerpt: z.string().optional(),
   /** Why it failed, for humans. */
   error: z.string().optional(),
+  /** http, failed: whether the request left Interlock before the failure (then the target may have started the job). */
+  requestSent: z.boolean().optional(),
+  /** Failed: the failure category retries go by (TRANSIENT, PERMANENT, TIMEOUT, UNKNOWN). */
+  category: z.enum(FAILURE_CATEGORIES).optional(),
 });
 
 /** An alert as every sink receives it. */

@@ -228,6 +228,11 @@ export interface RunState {
   runKey?: string;
   /** The schedule window this run is an attempt of (watcher runs only). */
   window?: { key: string; attempt: number };
+  /**
+   * 'UNKNOWN': the run is FAILED, but its trigger may have started the job (an http request was sent, then the
+   * connection was lost or no answer came in time). Never retried automatically; someone must check the target.
+   */
+  outcome?: 'UNKNOWN';
 }
 
 /** A transition as recorded in a pipeline's history. */

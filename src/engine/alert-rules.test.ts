@@ -128,6 +128,32 @@ describe('transitionAlert', () => {
     ).toBeUndefined();
   });
 
+  it('TRIGGER_OUTCOME_UNKNOWN (not TRIGGER_FAILED) when the failed outcome is UNKNOWN, with the run key', () => {
+    const trigger = {
+      type: 'http',
+      ok: false,
+      async: false,
+      durationMs: 5,
+      error: 'request failed: socket hang up',
+      requestSent: true,
+      category: 'UNKNOWN',
+    } as const;
+    const failed = moved({ status: 'FAILED', outcome: 'UNKNOWN', runKey: 'p@d@2026-12-01T04:00:00.000Z#1' });
+    expect(transitionAlert(pending, failed, { trigger, outcome: 'UNKNOWN' }, undefined, T)).toEqual({
+      kind: 'TRIGGER_OUTCOME_UNKNOWN',
+      pipeline: 'p',
+      runId: 'r1',
+      message:
+        'trigger of p has an UNKNOWN outcome (the job may have started; not retried): request failed: socket hang up',
+      details: { trigger, runKey: 'p@d@2026-12-01T04:00:00.000Z#1' },
+    });
+    // Another category is a plain failure.
+    const transient = { ...trigger, requestSent: false, category: 'TRANSIENT' } as const;
+    expect(transitionAlert(pending, moved({ status: 'FAILED' }), { trigger: transient }, undefined, T)?.kind).toBe(
+      'TRIGGER_FAILED',
+    );
+  });
+
   it('RUN_FAILED only for a completion callback that says failed', () => {
     const failed = moved({ status: 'FAILED' });
     expect(transitionAlert(pending, failed, { metadata: { x: 1 } }, 'completion-callback', T)).toEqual({

@@ -85,8 +85,8 @@ export function readinessAlert(
 }
 
 /**
- * The alert a run transition raises: RUN_TIMED_OUT when it timed out, TRIGGER_FAILED when the trigger's own outcome
- * (recorded by this move) is a failure, RUN_FAILED when a completion callback said it failed. `now` is the move's.
+ * The alert a run transition raises: RUN_TIMED_OUT when it timed out, TRIGGER_OUTCOME_UNKNOWN when the trigger's own
+ * outcome (recorded by this move) is a failure of category UNKNOWN, TRIGGER_FAILED when it is another failure, RUN_FAILED when a completion callback said it failed. `now` is the move's.
  */
 export function transitionAlert(
   before: RunState,
@@ -103,6 +103,15 @@ export function transitionAlert(
       ...base,
       message: `run ${after.runId} timed out: ${patch.reason ?? after.reason ?? 'past its deadline'}`,
       details: { previousStatus: before.status, ageSeconds },
+    };
+  }
+  if (patch.trigger !== undefined && !patch.trigger.ok && patch.trigger.category === 'UNKNOWN') {
+    // Not a plain failure: the job may be running. Never retried automatically, so a human must look.
+    return {
+      kind: 'TRIGGER_OUTCOME_UNKNOWN',
+      ...base,
+      message: `trigger of ${after.pipeline} has an UNKNOWN outcome (the job may have started; not retried): ${patch.trigger.error ?? 'no answer'}`,
+      details: { trigger: patch.trigger, ...(after.runKey !== undefined ? { runKey: after.runKey } : {}) },
     };
   }
   if (patch.trigger !== undefined && !patch.trigger.ok) {

@@ -1,13 +1,16 @@
 // Retry math: the failure category of a trigger outcome, when (and whether) the next attempt of a window runs, and
 // the watch re-evaluation backoff. Pure: randomness comes in as a number in [0, 1).
+import { FAILURE_CATEGORIES } from '../core/lists.js';
 import type { TriggerOutcome } from '../core/types.js';
+
+export { FAILURE_CATEGORIES };
 
 /**
  * TRANSIENT and TIMEOUT may be retried (per policy); PERMANENT never helps to repeat; UNKNOWN means the target may
  * have started the job (an http request was sent, no answer came back), so it is never retried automatically.
+ * The list lives in core (lists.ts): trigger outcomes carry it.
  */
-export type FailureCategory = 'TRANSIENT' | 'PERMANENT' | 'TIMEOUT' | 'UNKNOWN';
-export const FAILURE_CATEGORIES: readonly FailureCategory[] = ['TRANSIENT', 'PERMANENT', 'TIMEOUT', 'UNKNOWN'];
+export type FailureCategory = (typeof FAILURE_CATEGORIES)[number];
 /** The categories a policy may list under `retry.on`. */
 export const RETRYABLE_CATEGORIES: readonly FailureCategory[] = ['TRANSIENT', 'TIMEOUT'];
 

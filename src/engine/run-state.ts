@@ -61,6 +61,8 @@ export interface TransitionPatch {
   triggerType?: RunState['triggerType'];
   /** Set: the run keeps the lock until then (see RunState.lockHeldUntil). */
   lockHeldUntil?: number;
+  /** The trigger's outcome is UNKNOWN (see RunState.outcome). */
+  outcome?: 'UNKNOWN';
 }
 
 export type TransitionResult = { ok: true; run: RunState } | { ok: false; reason: string };
@@ -80,6 +82,7 @@ export function transition(run: RunState, to: RunStatus, now: number, patch: Tra
   if (patch.deadlineAt !== undefined) next.deadlineAt = patch.deadlineAt;
   if (patch.triggerType !== undefined) next.triggerType = patch.triggerType;
   if (patch.lockHeldUntil !== undefined) next.lockHeldUntil = patch.lockHeldUntil;
+  if (patch.outcome !== undefined) next.outcome = patch.outcome;
   return { ok: true, run: next };
 }
 

@@ -4,6 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import { isWindowVar, type WindowVarsSource, windowVars, withoutProvidedVars } from '../core/run-vars.js';
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
 import { type ProcessResult, runProcess } from '../proc/spawn.js';
@@ -34,6 +35,12 @@ export interface EvalContext {
    * nothing runs. The checked real path is what gets executed. Undefined = trusted (YAML): any path.
    */
   confineTo?: readonly string[];
+  /**
+   * A schedule window's decision: INTERLOCK_SCHEDULE, INTERLOCK_WINDOW, INTERLOCK_WINDOW_START and
+   * INTERLOCK_WINDOW_DATE in the evaluator's environment and as `${…}` in its config. Without it (a manual
+   * evaluation) none of them is set, whatever `env` holds, and a config that uses one fails the trait.
+   */
+  window?: WindowVarsSource;
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -144,9 +151,9 @@ function interpret(proc: ProcessResult, trait: ResolvedTrait, shown: string, sig
 const CONFIG_VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
- * Expands `${NAME}` in the config's strings (deeply) for the names the trait lists in `env`; others stay as
- * written (the config check refuses them). A listed variable that is unset or empty is a problem: the evaluator
- * would otherwise check something else than configured.
+ * Expands `${NAME}` in the config's strings (deeply) for the names the trait lists in `env` and the window
+ * variables; others stay as written (the config check refuses them). A listed variable that is unset or empty, or a
+ * window variable outside a window, is a problem: the evaluator would otherwise check something else than configured.
  */
 function expandConfig(
   config: Record<string, unknown>,
@@ -157,7 +164,7 @@ function expandConfig(
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
       return v.replace(CONFIG_VAR, (whole, name: string) => {
-        if (!listed.includes(name)) return whole;
+        if (!listed.includes(name) && !isWindowVar(name)) return whole;
         const value = env[name];
         if (value === undefined || value === '') missing.add(name);
         return value ?? '';
@@ -168,6 +175,13 @@ function expandConfig(
     return v;
   };
   const value = walk(config);
+  const outside = [...missing].filter(isWindowVar);
+  if (outside.length) {
+    return {
+      ok: false,
+      problem: `${outside.join(', ')} (referenced in config) ${outside.length > 1 ? 'are' : 'is'} set only in a schedule window's evaluations, not here; the evaluator was not started`,
+    };
+  }
   if (missing.size) {
     const names = [...missing].join(', ');
     return {
@@ -192,12 +206,14 @@ async function run(trait: ResolvedTrait, ctx: EvalContext): Promise<Outcome> {
   const problem = await checkExecutable(file, shown);
   if (problem) return problem;
 
+  // The window's variables come from ctx.window only, never from the parent's environment.
   const { env } = childEnv(
     {
-      ...ctx.env,
+      ...withoutProvidedVars(ctx.env),
       INTERLOCK_PIPELINE: ctx.pipeline,
       INTERLOCK_TRAIT: trait.type,
       INTERLOCK_PROJECT_DIR: ctx.projectDir,
+      ...windowVars(ctx.window),
     },
     trait.env,
   );

@@ -1,5 +1,6 @@
 // Use-case: evaluate a pipeline's readiness now: run its evaluators, decide, record the decision.
 import { ulid } from '../core/ids.js';
+import type { WindowVarsSource } from '../core/run-vars.js';
 import type {
   DecisionRecord,
   DecisionSource,
@@ -26,6 +27,8 @@ export interface EvaluateOptions {
   runId?: string;
   /** Aborts running evaluators (server shutdown): their results are FAILs, so the outcome is NOT_READY. */
   signal?: AbortSignal;
+  /** A schedule window's decision: its evaluators get INTERLOCK_WINDOW* (env and `${…}` in config). */
+  window?: WindowVarsSource;
 }
 
 export interface Evaluation {
@@ -114,6 +117,7 @@ export async function evaluatePipeline(
       clock: ctx.clock,
       env: ctx.env,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.window ? { window: opts.window } : {}),
       // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
       ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
     },

@@ -11,6 +11,7 @@ import {
 } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
+import { isWindowVar } from '../core/run-vars.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { confineEvaluator } from '../evaluator/index.js';
 import type { StoredPipeline } from '../store/index.js';
@@ -151,11 +152,12 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
     const why = host === undefined ? undefined : literalHostReason(host, policy.allowedHosts);
     if (why !== undefined) out.push({ path: 'trigger.url', message: why });
     // ${VAR} would send this server's environment (secrets included) wherever the caller points the trigger.
-    const vars = missingTriggerVars(t, {});
+    // Interlock's window variables are not the server's environment: allowed (they exist only in window runs).
+    const vars = missingTriggerVars(t, {}).filter((v) => !isWindowVar(v));
     if (vars.length) {
       out.push({
         path: 'trigger',
-        message: `http triggers registered over HTTP cannot reference environment variables (${vars.map((v) => `\${${v}}`).join(', ')}); only \${INTERLOCK_RUN_ID} and \${INTERLOCK_PIPELINE} are expanded (or set server.allowCommandRegistration: true)`,
+        message: `http triggers registered over HTTP cannot reference environment variables (${vars.map((v) => `\${${v}}`).join(', ')}); only Interlock's own \${INTERLOCK_RUN_ID}, \${INTERLOCK_PIPELINE}, \${INTERLOCK_RUN_KEY} and the window variables are expanded (or set server.allowCommandRegistration: true)`,
       });
     }
   }

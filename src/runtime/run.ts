@@ -16,6 +16,7 @@ import {
   afterTrigger,
   annotate,
   DEFAULT_MAX_RUN_SECONDS,
+  failureCategory,
   lockState,
   newRun,
   pendingDeadline,
@@ -113,7 +114,8 @@ export async function runPipeline(ctx: Context, name: string, opts: RunOptions):
   const pipeline = await getPipeline(ctx, name);
   const trigger = requireTrigger(pipeline);
   // A trigger that would send an unset secret is refused before any run exists.
-  const missing = missingTriggerVars(trigger, ctx.env);
+  // A manual run has no window: a trigger that needs ${INTERLOCK_WINDOW_DATE} is refused here.
+  const missing = missingTriggerVars(trigger, ctx.env, opts.window);
   if (missing.length) {
     throw new InterlockError(
       'TRIGGER_ENV_MISSING',
@@ -182,6 +184,7 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
       runId: run.runId,
       onResult: opts.onResult,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.window ? { window: opts.window } : {}),
     });
   } catch (err) {
     const recorded = await moveRun(ctx, run, 'FAILED', {
@@ -245,6 +248,9 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
     projectDir: ctx.project.root,
     pipeline: name,
     runId: run.runId,
+    // Platforms deduplicate on the run key: the window attempt's (stable across replicas), else the run id.
+    runKey: opts.window?.runKey ?? run.runId,
+    ...(opts.window ? { window: opts.window } : {}),
     env: ctx.env,
     signal,
     onStart: (job) => {
@@ -269,8 +275,12 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
   await recording;
   await opts.atCheckpoint?.('after-trigger-call', run.runId);
 
+  // Every failure gets the category retries go by (a trigger may have set it already: a refused definition).
+  if (!outcome.ok) outcome.category ??= failureCategory(outcome);
   const next = afterTrigger(outcome);
   const patch: TransitionPatch = { trigger: outcome };
+  // The request went out and no answer came: FAILED, but the job may be running. Recorded, alerted, never retried.
+  if (outcome.category === 'UNKNOWN') patch.outcome = 'UNKNOWN';
   if (next.reason !== undefined) patch.reason = next.reason;
   if (!outcome.ok && opts.signal?.aborted) patch.reason = `${abortReason(opts.signal)}; ${next.reason ?? ''}`;
   const after = await moveRun(ctx, current, next.to, patch);

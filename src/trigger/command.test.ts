@@ -250,7 +250,15 @@ describe('command trigger', () => {
         .trim()
         .split(' ')
         .filter((n) => n !== 'PWD' && n !== 'SHLVL' && n !== '_'),
-    ).toEqual(['HOME', 'INTERLOCK_PIPELINE', 'INTERLOCK_RUN_ID', 'LC_CTYPE', 'PATH', 'WAREHOUSE_DSN']);
+    ).toEqual([
+      'HOME',
+      'INTERLOCK_PIPELINE',
+      'INTERLOCK_RUN_ID',
+      'INTERLOCK_RUN_KEY',
+      'LC_CTYPE',
+      'PATH',
+      'WAREHOUSE_DSN',
+    ]);
     expect(out.stdoutTail).toContain('warehouse=***');
     expect(JSON.stringify(out)).not.toContain('dsn-pass');
   });

@@ -3,6 +3,7 @@
 // seed's `aws lambda invoke --function-name my-pipeline-fn /dev/stdout` does.
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { INTERLOCK_PROVIDED_VARS } from '../core/run-vars.js';
 import type { CommandTriggerSpec, TriggerOutcome } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
 import { describeJob } from '../proc/job.js';
@@ -50,7 +51,9 @@ async function spawnFailure(err: NodeJS.ErrnoException, projectDir: string): Pro
 export async function fireCommandTrigger(spec: CommandTriggerSpec, ctx: TriggerContext): Promise<TriggerOutcome> {
   const start = performance.now();
   // The minimal environment plus the trigger's own `env` list; what it lists is masked like a secret.
-  const { env, passed } = childEnv(triggerEnv(ctx), spec.env);
+  // Interlock's own variables (run id and key, window) are set by triggerEnv, and are not secrets even if listed.
+  const listed = (spec.env ?? []).filter((n) => !INTERLOCK_PROVIDED_VARS.includes(n));
+  const { env, passed } = childEnv(triggerEnv(ctx), listed);
   const limitMs = timeoutMs(spec.timeout, DEFAULT_COMMAND_TIMEOUT_SECONDS);
   const secrets = [...secretEnvValues(env), ...passed.flatMap(secretForms)];
   const clean = (text: string): string => redact(text, secrets);
@@ -81,12 +84,13 @@ export async function fireCommandTrigger(spec: CommandTriggerSpec, ctx: TriggerC
   };
 
   if (proc.spawnError) outcome.error = await spawnFailure(proc.spawnError, ctx.projectDir);
-  else if (proc.aborted)
-    outcome.error =
-      proc.exitCode === null && proc.signal === null
-        ? 'aborted before the command started'
-        : `aborted: Interlock stopped the command (${failure(proc.exitCode, proc.signal)})`;
-  else if (proc.timedOut)
+  else if (proc.aborted) {
+    if (proc.exitCode === null && proc.signal === null) {
+      outcome.error = 'aborted before the command started';
+      // Nothing ran: another attempt is safe.
+      outcome.category = 'TRANSIENT';
+    } else outcome.error = `aborted: Interlock stopped the command (${failure(proc.exitCode, proc.signal)})`;
+  } else if (proc.timedOut)
     outcome.error = `timed out after ${formatSeconds(limitMs)} (process group killed, ${failure(proc.exitCode, proc.signal)})`;
   else if (proc.exitCode === 0) outcome.ok = true;
   else outcome.error = failure(proc.exitCode, proc.signal);

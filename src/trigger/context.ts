@@ -1,5 +1,6 @@
 // What a trigger call needs besides its spec, and the variables Interlock itself provides.
 
+import { RUN_VARS, type WindowVarsSource, windowVars, withoutProvidedVars } from '../core/run-vars.js';
 import type { JobProcess } from '../core/types.js';
 import type { AddressPolicy } from './address-guard.js';
 
@@ -10,6 +11,13 @@ export interface TriggerContext {
   pipeline: string;
   /** Commands get INTERLOCK_RUN_ID; http requests get the X-Interlock-Run-Id header and `${INTERLOCK_RUN_ID}`. */
   runId: string;
+  /**
+   * The key a platform may deduplicate on: INTERLOCK_RUN_KEY for commands, the X-Interlock-Run-Key header and
+   * `${INTERLOCK_RUN_KEY}` for http. A window attempt's run key for watcher runs; defaults to `runId`.
+   */
+  runKey?: string;
+  /** A schedule window's run: INTERLOCK_SCHEDULE, INTERLOCK_WINDOW, INTERLOCK_WINDOW_START, INTERLOCK_WINDOW_DATE. */
+  window?: WindowVarsSource;
   /**
    * The source of http triggers' `${VAR}` expansion and of commands' environment (of which a command gets only
    * the minimal set plus its `env` list): the Context's env, never read from process.env here.
@@ -26,12 +34,22 @@ export interface TriggerContext {
   onStart?: (job: JobProcess) => void;
 }
 
-/** Always provided by Interlock, so never reported missing. */
-export const PROVIDED_VARS: readonly string[] = ['INTERLOCK_RUN_ID', 'INTERLOCK_PIPELINE'];
+/** Always provided by Interlock, so never reported missing (the window's variables only with a window). */
+export const PROVIDED_VARS: readonly string[] = RUN_VARS;
 
-/** ctx.env plus the variables Interlock provides. */
+/** The variables Interlock provides to this trigger call: the run's, and the window's when it has one. */
+export function providedVars(ctx: Pick<TriggerContext, 'runId' | 'pipeline' | 'runKey' | 'window'>) {
+  return {
+    INTERLOCK_RUN_ID: ctx.runId,
+    INTERLOCK_PIPELINE: ctx.pipeline,
+    INTERLOCK_RUN_KEY: ctx.runKey ?? ctx.runId,
+    ...windowVars(ctx.window),
+  } as Record<string, string>;
+}
+
+/** ctx.env (without any reserved name it happens to carry) plus the variables Interlock provides. */
 export function triggerEnv(ctx: TriggerContext): NodeJS.ProcessEnv {
-  return { ...ctx.env, INTERLOCK_RUN_ID: ctx.runId, INTERLOCK_PIPELINE: ctx.pipeline };
+  return { ...withoutProvidedVars(ctx.env), ...providedVars(ctx) };
 }
 
 /** setTimeout's (and AbortSignal.timeout's) largest delay. */

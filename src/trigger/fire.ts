@@ -1,5 +1,6 @@
 // The actuator's entry points: fire a trigger (never throws), list the variables it lacks, describe it.
 import { performance } from 'node:perf_hooks';
+import { isWindowVar, type WindowVarsSource, windowVars } from '../core/run-vars.js';
 import type { TriggerOutcome, TriggerSpec } from '../core/types.js';
 import { fireCommandTrigger } from './command.js';
 import { errMessage, PROVIDED_VARS, type TriggerContext, triggerEnv } from './context.js';
@@ -28,10 +29,16 @@ export async function fireTrigger(spec: TriggerSpec, ctx: TriggerContext): Promi
 
 /**
  * Variables a trigger references that are unset or empty in `env`, so a run can be refused before it starts.
- * INTERLOCK_RUN_ID and INTERLOCK_PIPELINE are always provided and never listed. Only http triggers are
+ * INTERLOCK_RUN_ID, INTERLOCK_PIPELINE and INTERLOCK_RUN_KEY are always provided and never listed; the window
+ * variables are provided only with `window` (a manual run lacks them, whatever `env` says). Only http triggers are
  * expanded by Interlock; a command's `$VAR`s belong to `sh` (which may set them itself), so none are listed.
  */
-export function missingTriggerVars(spec: TriggerSpec, env: NodeJS.ProcessEnv): string[] {
+export function missingTriggerVars(spec: TriggerSpec, env: NodeJS.ProcessEnv, window?: WindowVarsSource): string[] {
   if (spec.type !== 'http') return [];
-  return httpTriggerVars(spec).filter((n) => !PROVIDED_VARS.includes(n) && isMissing(env, n));
+  const windowed = windowVars(window);
+  return httpTriggerVars(spec).filter((n) => {
+    if (PROVIDED_VARS.includes(n)) return false;
+    if (isWindowVar(n)) return windowed[n] === undefined;
+    return isMissing(env, n);
+  });
 }

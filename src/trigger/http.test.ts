@@ -63,8 +63,42 @@ describe('http trigger: the seed examples against faithful mock services', () =>
     expect(s.requests).toHaveLength(1);
     const req = s.requests[0]!;
     expect(req.headers['x-interlock-run-id']).toBe(RUN_ID);
+    // Without a window's run key, the run id is the key a platform deduplicates on.
+    expect(req.headers['x-interlock-run-key']).toBe(RUN_ID);
     expect(req.headers['content-type']).toBe('application/json');
     expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('X-Interlock-Run-Key carries the given run key, and the window variables expand (the env cannot override them)', async () => {
+    const s = await serve((_req, res) => res.writeHead(202).end());
+    const window = {
+      key: 'p@daily@2026-12-01T04:00:00.000Z',
+      schedule: 'daily',
+      openAt: Date.parse('2026-12-01T04:00:00Z'),
+      date: '2026-12-01',
+    };
+    const spec: HttpTriggerSpec = {
+      type: 'http',
+      url: `${s.url}/runs/\${INTERLOCK_WINDOW_DATE}`,
+      body: '{"k":"${INTERLOCK_RUN_KEY}","w":"${INTERLOCK_WINDOW}","s":"${INTERLOCK_WINDOW_START}","n":"${INTERLOCK_SCHEDULE}"}',
+    };
+    const env = { INTERLOCK_RUN_KEY: 'forged', INTERLOCK_WINDOW_DATE: '1999-01-01' };
+    const out = await fireTrigger(spec, ctx(env, { runKey: `${window.key}#2`, window }));
+    expect(out.ok).toBe(true);
+    const req = s.requests[0]!;
+    expect(req.headers['x-interlock-run-key']).toBe(`${window.key}#2`);
+    expect(req.path).toBe('/runs/2026-12-01');
+    expect(JSON.parse(req.body)).toEqual({
+      k: `${window.key}#2`,
+      w: window.key,
+      s: '2026-12-01T04:00:00.000Z',
+      n: 'daily',
+    });
+    // Without a window, the same trigger sends nothing (the parent's INTERLOCK_WINDOW_DATE does not count).
+    const manual = await fireTrigger(spec, ctx(env));
+    expect(manual).toMatchObject({ ok: false, requestSent: false, category: 'PERMANENT' });
+    expect(manual.error).toContain("INTERLOCK_WINDOW_DATE is set only in a schedule window's runs");
+    expect(s.requests).toHaveLength(1);
   });
 
   it('Airflow: ${INTERLOCK_RUN_ID} and ${INTERLOCK_PIPELINE} in the body expand (the env cannot override them)', async () => {
@@ -263,7 +297,13 @@ describe('http trigger: failures are outcomes', () => {
     const t0 = performance.now();
     const out = await fireTrigger({ type: 'http', url: s.url, timeout: 0.3 }, ctx());
     const wall = performance.now() - t0;
-    expect(out).toMatchObject({ ok: false, timedOut: true, error: 'no response within 0.3s' });
+    // Sent, then no answer: the target may have started the job (category UNKNOWN in run.ts).
+    expect(out).toMatchObject({
+      ok: false,
+      timedOut: true,
+      requestSent: true,
+      error: 'no response within 0.3s; the request was sent, so the target may have started the job',
+    });
     expect(wall).toBeGreaterThanOrEqual(290);
     expect(wall).toBeLessThan(500);
     expect(s.requests).toHaveLength(1);
@@ -285,6 +325,9 @@ describe('http trigger: failures are outcomes', () => {
     expect(out.ok).toBe(false);
     expect(out.timedOut).toBeUndefined();
     expect(out.error).toMatch(/^request failed: .*(other side closed|ECONNRESET|socket)/i);
+    // The server had the request: whether it acted on it is unknown.
+    expect(out.requestSent).toBe(true);
+    expect(out.error).toContain('the request was sent');
   });
 
   it('a refused connection → FAILED with ECONNREFUSED', async () => {
@@ -292,7 +335,7 @@ describe('http trigger: failures are outcomes', () => {
     const url = s.url;
     await s.close();
     const out = await fireTrigger({ type: 'http', url }, ctx());
-    expect(out).toMatchObject({ ok: false });
+    expect(out).toMatchObject({ ok: false, requestSent: false });
     expect(out.error).toContain('ECONNREFUSED');
   });
 

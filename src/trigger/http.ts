@@ -3,9 +3,10 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { INTERLOCK_PROVIDED_VARS } from '../core/run-vars.js';
 import type { HttpTriggerSpec, TriggerOutcome } from '../core/types.js';
 import { checkHost, type ResolvedAddress } from './address-guard.js';
-import { errMessage, formatSeconds, PROVIDED_VARS, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
+import { errMessage, formatSeconds, providedVars, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
 import {
   firstBytes,
   redact,
@@ -59,10 +60,17 @@ function pinnedLookup(a: ResolvedAddress): LookupFunction {
   }) as unknown as LookupFunction;
 }
 
+/** Whether any byte of the request may have reached the target: set once its connection is up. */
+interface SendState {
+  sent: boolean;
+}
+
 /**
  * One request with node:http(s) (never redirected, never re-sent). With `pinned`, the socket connects to that
  * address while the Host header and TLS servername (SNI, certificate check) stay the URL's host. Rejects before
  * a response (network error, `signal`); once the status line arrived, an aborted body read keeps what came.
+ * `state.sent` turns true when the connection (TLS included) is established: node writes the request at once, so
+ * from then on a failure cannot tell whether the target received it (fail closed: it may have).
  */
 function send(
   url: URL,
@@ -71,6 +79,7 @@ function send(
   body: string | undefined,
   signal: AbortSignal,
   max: number,
+  state: SendState,
   pinned?: ResolvedAddress,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -117,6 +126,14 @@ function send(
       res.on('close', finish);
       signal.addEventListener('abort', finish, { once: true });
     });
+    req.on('socket', (socket) => {
+      const up = () => {
+        state.sent = true;
+      };
+      // A reused or already connected socket (not with agent: false, but never assume): it is up now.
+      if (!socket.connecting && socket.readyState === 'open') up();
+      else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', up);
+    });
     req.on('error', reject);
     req.end(body);
   });
@@ -139,50 +156,62 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
   // Secrets a header carries whole: masked as whole tokens even when shorter than redact's minimum.
   const whole: string[] = [];
   const clean = (text: string) => redactWhole(redact(text, secrets), whole);
+  // Nothing has been sent until send() connects; every failure says whether the request went out.
+  const state: SendState = { sent: false };
   const finish = (error?: string, extra: Partial<TriggerOutcome> = {}): TriggerOutcome => {
     Object.assign(outcome, extra);
-    if (error !== undefined) outcome.error = clean(error);
+    if (error !== undefined) {
+      outcome.error = clean(error);
+      outcome.requestSent = state.sent;
+    }
     outcome.durationMs = performance.now() - start;
     return outcome;
   };
+  /** A failure of the trigger's own definition (bad url, missing variable): sending again would not help. */
+  const refuse = (error: string): TriggerOutcome => finish(error, { category: 'PERMANENT' });
 
   const vars = triggerEnv(ctx);
   const referenced = httpTriggerVars(spec);
   const missing = referenced.filter((n) => isMissing(vars, n));
-  if (missing.length > 0) return finish(missingVarsMessage(missing, vars));
-  for (const name of referenced) if (!PROVIDED_VARS.includes(name)) secrets.push(...secretForms(vars[name] as string));
+  if (missing.length > 0) return refuse(missingVarsMessage(missing, vars));
+  for (const name of referenced)
+    if (!INTERLOCK_PROVIDED_VARS.includes(name)) secrets.push(...secretForms(vars[name] as string));
+  // Interlock's own values (run id and key, window) are identifiers: never masked, even in a one-variable header.
+  const own = new Set(Object.values(providedVars(ctx)).flatMap(secretForms));
 
   let url: URL;
   try {
     url = new URL(expandTemplate(spec.url, vars));
   } catch {
-    return finish(`invalid url ${outcome.url}`);
+    return refuse(`invalid url ${outcome.url}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return finish(`unsupported url scheme ${url.protocol} in ${outcome.url} (http: or https: only)`);
+    return refuse(`unsupported url scheme ${url.protocol} in ${outcome.url} (http: or https: only)`);
   if (url.username !== '' || url.password !== '')
-    return finish(`url ${outcome.url} must not contain credentials (user:password@); send them in a header`);
+    return refuse(`url ${outcome.url} must not contain credentials (user:password@); send them in a header`);
 
   const headers = new Headers();
   for (const [name, template] of Object.entries(spec.headers ?? {})) {
     const value = expandTemplate(String(template), vars);
     secrets.push(...secretHeaderValues(name, value));
-    whole.push(...wholeHeaderSecrets(name, String(template), value));
+    whole.push(...wholeHeaderSecrets(name, String(template), value).filter((v) => !own.has(v)));
     try {
       headers.set(name, value);
     } catch {
       // The TypeError quotes the value: say which header instead.
-      return finish(`header ${name} is not a valid HTTP header after expansion (a newline in a variable?)`);
+      return refuse(`header ${name} is not a valid HTTP header after expansion (a newline in a variable?)`);
     }
   }
   const body = spec.body === undefined ? undefined : expandTemplate(spec.body, vars);
   if (body !== undefined) {
-    if (method === 'GET' || method === 'HEAD') return finish(`a ${method} request cannot have a body`);
+    if (method === 'GET' || method === 'HEAD') return refuse(`a ${method} request cannot have a body`);
     // Orchestrator APIs (Airflow, Databricks) take JSON and reject text/plain, fetch's default. A header the
     // user sets (any case) wins, e.g. the AWS JSON protocols' application/x-amz-json-1.x.
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
   headers.set('x-interlock-run-id', ctx.runId);
+  // The key a platform deduplicates on: one window attempt's runs share it across replicas and restarts.
+  headers.set('x-interlock-run-key', ctx.runKey ?? ctx.runId);
   // node:http sends no defaults (fetch used to send these); some APIs refuse a request without a User-Agent.
   if (!headers.has('user-agent')) headers.set('user-agent', 'interlock');
   if (!headers.has('accept')) headers.set('accept', '*/*');
@@ -204,21 +233,24 @@ export async function fireHttpTrigger(spec: HttpTriggerSpec, ctx: TriggerContext
       if (timeout.aborted) return finish(`no response within ${formatSeconds(limitMs)}`, { timedOut: true });
       return finish('aborted: Interlock stopped the request before a response arrived');
     }
-    if (!checked.ok) return finish(`refused before sending: ${checked.reason}`);
+    if (!checked.ok) return refuse(`refused before sending: ${checked.reason}`);
     pinned = checked.address;
   }
 
   let res: Reply;
   try {
-    res = await send(url, method, headers, body, signal, MAX_BODY_READ_BYTES, pinned);
+    res = await send(url, method, headers, body, signal, MAX_BODY_READ_BYTES, state, pinned);
   } catch (err) {
+    const after = state.sent ? '; the request was sent, so the target may have started the job' : '';
     if (signal.aborted) {
       if (timeout.aborted && signal.reason === timeout.reason)
-        return finish(`no response within ${formatSeconds(limitMs)}`, { timedOut: true });
-      return finish('aborted: Interlock stopped the request before a response arrived');
+        return finish(`no response within ${formatSeconds(limitMs)}${after}`, { timedOut: true });
+      return finish(`aborted: Interlock stopped the request before a response arrived${after}`);
     }
-    return finish(`request failed: ${networkCause(err)}`);
+    return finish(`request failed: ${networkCause(err)}${after}`);
   }
+  // A response came: the request was received, whatever its status says.
+  state.sent = true;
 
   // Redact the whole prefix before cutting it: a secret straddling byte 512 must not leak its first half.
   const text = res.body.toString('utf8');

@@ -1,5 +1,7 @@
 // Keeping secrets out of trigger outcomes: redaction, secret-looking names, byte-bounded cuts.
 
+import { INTERLOCK_PROVIDED_VARS } from '../core/run-vars.js';
+
 /** Values shorter than this are not redacted: masking "1" or "abc" everywhere would garble text and hide nothing. */
 export const MIN_SECRET_LENGTH = 4;
 
@@ -98,6 +100,8 @@ export function redactWhole(text: string, values: Iterable<string>): string {
 export function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(env)) {
+    // Interlock's own variables (INTERLOCK_RUN_KEY has KEY in its name) are identifiers, not secrets.
+    if (INTERLOCK_PROVIDED_VARS.includes(name)) continue;
     if (value !== undefined && value.length >= MIN_SECRET_LENGTH && SECRET_NAME_RE.test(name))
       out.push(...secretForms(value));
   }
