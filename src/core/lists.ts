@@ -48,6 +48,7 @@ export const ALERT_KINDS = [
   'TRIGGER_FAILED',
   'RUN_FAILED',
   'RUN_TIMED_OUT',
+  'CONFIG_RELOAD_FAILED',
 ] as const;
 
 /** How loud an alert is. */
