@@ -3,9 +3,8 @@
 
 import { type ServeFlags, serverSettings } from '../../api/settings.js';
 import { formatDiagnostic } from '../../core/errors.js';
-import { startConfigReloader } from '../../runtime/config-reloader.js';
 import { openContext } from '../../runtime/context.js';
-import type { ReloadResult } from '../../runtime/reload.js';
+import { startReloading } from '../config-reload.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
 import { VERSION } from '../version.js';
@@ -21,9 +20,7 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
     const { startServer } = await import('../../api/index.js');
     const server = await startServer(ctx, settings, { version: VERSION });
     // Before `listening on`: from then on a SIGHUP reloads instead of killing the process.
-    const reloader = startConfigReloader(ctx, { onReload: (r) => reportReload(out, r) });
-    const onHangup = () => void reloader.reload('SIGHUP');
-    process.on('SIGHUP', onHangup);
+    const reloading = startReloading(out, ctx);
     out.err(`listening on ${server.url}`);
     // Config warnings (a ${VAR} a trigger needs is unset, a trait without an evaluator…) would otherwise only show
     // when a run is refused.
@@ -43,8 +40,7 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
       const on = (s: NodeJS.Signals) => {
         process.off('SIGTERM', on);
         process.off('SIGINT', on);
-        process.off('SIGHUP', onHangup);
-        reloader.close();
+        reloading.stop();
         // Later signals while draining only say so: the drain is bounded anyway.
         const again = () => out.err('interlock: already shutting down (at most 10 s)');
         process.on('SIGTERM', again);
@@ -65,14 +61,4 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
   } finally {
     await ctx.close();
   }
-}
-
-/**
- * A good reload's summary on stderr (a failed one was logged as a warning by reloadProject already). A file change
- * that changed nothing says nothing; a SIGHUP always answers.
- */
-function reportReload(out: Out, r: ReloadResult): void {
-  if (!r.applied || r.failed.length > 0 || r.restartNeeded.length > 0) return;
-  const changed = r.added.length + r.removed.length + r.changed.length > 0;
-  if (changed || r.reason === 'SIGHUP') out.err(`interlock: ${r.summary}`);
 }
