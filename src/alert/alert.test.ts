@@ -19,6 +19,7 @@ describe('ucaFor and default levels', () => {
       ['TRIGGER_FAILED', 'not-provided', 'error'],
       ['RUN_FAILED', 'wrong-duration', 'error'],
       ['RUN_TIMED_OUT', 'wrong-duration', 'error'],
+      ['CONFIG_RELOAD_FAILED', 'not-provided', 'error'],
     ];
     for (const [kind, category, level] of table) {
       expect(ucaFor(kind).category, kind).toBe(category);
@@ -34,6 +35,7 @@ describe('ucaFor and default levels', () => {
       'TRIGGER_FAILED',
       'RUN_FAILED',
       'RUN_TIMED_OUT',
+      'CONFIG_RELOAD_FAILED',
     ];
     const descriptions = kinds.map((k) => ucaFor(k).description);
     expect(new Set(descriptions).size).toBe(kinds.length);

@@ -36,7 +36,7 @@ export function makeAlert(kind: AlertKind, f: AlertFields, now: number): Alert {
  * {
  *   "level": "warning",                 // "info" | "warning" | "error" | "critical"
  *   "kind": "PIPELINE_BLOCKED",         // TRAIT_FAILED | PIPELINE_BLOCKED | PIPELINE_READY | TRIGGER_FAILED |
- *                                       //   RUN_FAILED | RUN_TIMED_OUT
+ *                                       //   RUN_FAILED | RUN_TIMED_OUT | CONFIG_RELOAD_FAILED
  *   "pipeline": "daily-sales-rollup",
  *   "runId": "01JD…",                   // only when the alert concerns a run
  *   "trait": "source-freshness",        // only when it concerns one trait

@@ -45,6 +45,12 @@ const KINDS: Record<AlertKind, KindInfo> = {
     description: 'The run was applied too long: it passed its maximum run time without completing.',
     level: 'error',
   },
+  CONFIG_RELOAD_FAILED: {
+    category: 'not-provided',
+    description:
+      'A config reload broke the pipeline (or interlock.yaml): it is INVALID and never triggered until its config is fixed.',
+    level: 'error',
+  },
 };
 
 /** The unsafe-control-action category of an alert kind, with a one-sentence description for humans. */

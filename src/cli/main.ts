@@ -210,6 +210,14 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .description(
       'start the HTTP API (default 127.0.0.1:3000; see README "HTTP API"); stops gracefully on SIGTERM/SIGINT',
     )
+    .addHelpText(
+      'after',
+      `
+Config reload: SIGHUP, or a change to interlock.yaml or a file in archetypeDirs, pipelineDirs, calendarDirs or
+evaluatorDirs (debounced 300 ms), loads the project again without dropping requests. A pipeline the new config
+breaks is INVALID (never run) until fixed; an invalid interlock.yaml keeps the whole last good project. Failures are
+logged and alerted (CONFIG_RELOAD_FAILED). provider, sqlite, redis, server and evaluatorConcurrency need a restart.`,
+    )
     .option('--addr <host:port>', 'listen address (overrides server.addr; ":3000" = all interfaces)')
     .option('--insecure', 'allow listening on a non-loopback address without an API token')
     .action(action(program, async (out, g, opts) => (await import('./commands/serve.js')).serve(out, g, opts)));

@@ -49,6 +49,7 @@ export const ALERT_KINDS = [
   'RUN_FAILED',
   'RUN_TIMED_OUT',
   'TRIGGER_OUTCOME_UNKNOWN',
+  'CONFIG_RELOAD_FAILED',
 ] as const;
 
 /**

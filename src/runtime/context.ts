@@ -2,7 +2,7 @@
 
 import { join } from 'node:path';
 import { AlertDispatcher, createSinks, undeliveredMessage } from '../alert/index.js';
-import { assertUsable, findConfigFile, loadProject } from '../config/index.js';
+import { type AlertsConfig, assertUsable, findConfigFile, loadProject } from '../config/index.js';
 import { systemClock } from '../core/clock.js';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
@@ -38,11 +38,7 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
       cfg.provider === 'redis' ? { ...cfg, redis: { ...cfg.redis, stateDir: join(project.root, '.interlock') } } : cfg,
     ));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
-  const alerts = new AlertDispatcher(createSinks(project.config.alerts.sinks), {
-    onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
-    onUndelivered: (sink, alert, budgetMs) => warn(undeliveredMessage(sink, alert, budgetMs)),
-    budgetMs: project.config.alerts.timeoutSeconds * 1000,
-  });
+  const alerts = alertDispatcher(project.config.alerts, warn);
   const ctx: Context = {
     project,
     store,
@@ -59,6 +55,15 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   };
   subscribeAlerting(ctx);
   return ctx;
+}
+
+/** The dispatcher of an `alerts` block: its sinks and budget; delivery problems become warnings. */
+export function alertDispatcher(alerts: AlertsConfig, warn: (message: string) => void): AlertDispatcher {
+  return new AlertDispatcher(createSinks(alerts.sinks), {
+    onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
+    onUndelivered: (sink, alert, budgetMs) => warn(undeliveredMessage(sink, alert, budgetMs)),
+    budgetMs: alerts.timeoutSeconds * 1000,
+  });
 }
 
 /** `invalid config in a.yaml, b.yaml: pipelines x, y are INVALID (never evaluated or triggered); run …`. */

@@ -1,6 +1,8 @@
 // The in-process event bus of a Context: the choke points (evaluatePipeline, moveRun, run creation) publish typed
 // domain events; alerting (later metrics, the watcher, the dashboard stream) subscribes. No feature adds its own
 // callback chain.
+import type { LoadedProject } from '../config/index.js';
+import type { Diagnostic } from '../core/errors.js';
 import type {
   Alert,
   DecisionRecord,
@@ -36,6 +38,38 @@ export interface DomainEvents {
   };
   /** An alert condition was found (and claimed, so it is sent once); it is delivered by the use-case's alert scope. */
   'alert.raised': { alert: Alert };
+  /** The project was loaded again (reloadProject: SIGHUP, a changed config file); after ctx.project was swapped. */
+  'project.reloaded': ProjectReload;
+}
+
+/**
+ * What one reload did. Pipeline names are YAML-defined ones, sorted. A pipeline that is INVALID after the reload is
+ * in `invalid` (and in `failed` when this reload made it so or changed its problems): never evaluated or triggered.
+ */
+export interface ProjectReload {
+  /** What asked for it: `SIGHUP`, `file change`, … */
+  reason: string;
+  /**
+   * false: interlock.yaml could not be read or has errors, and the whole last good project was kept (`error` says
+   * why, `problems` lists interlock.yaml's errors). true: ctx.project is the new project.
+   */
+  applied: boolean;
+  error?: string;
+  /** ctx.project before the reload, and after it (the same object when not applied). */
+  previous: LoadedProject;
+  project: LoadedProject;
+  /** Defined now and not before / before and not now / in both, with a different definition, schedule or status. */
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** INVALID after the reload. */
+  invalid: string[];
+  /** INVALID because of this reload: newly INVALID, or INVALID with other problems than before (alerted). */
+  failed: string[];
+  /** Error diagnostics of the new load (file:line:col). */
+  problems: Diagnostic[];
+  /** interlock.yaml settings that changed but take effect only on a restart (the running values were kept). */
+  restartNeeded: string[];
 }
 
 export type EventName = keyof DomainEvents;

@@ -1,8 +1,10 @@
-// `interlock serve`: run the HTTP API until SIGTERM/SIGINT, then shut down gracefully (exit 0).
+// `interlock serve`: run the HTTP API until SIGTERM/SIGINT, then shut down gracefully (exit 0); reload the project
+// on SIGHUP and when a config file changes.
 
 import { type ServeFlags, serverSettings } from '../../api/settings.js';
 import { formatDiagnostic } from '../../core/errors.js';
 import { openContext } from '../../runtime/context.js';
+import { startReloading } from '../config-reload.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
 import { VERSION } from '../version.js';
@@ -17,6 +19,8 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
     // hono loads only here, so other commands start without it.
     const { startServer } = await import('../../api/index.js');
     const server = await startServer(ctx, settings, { version: VERSION });
+    // Before `listening on`: from then on a SIGHUP reloads instead of killing the process.
+    const reloading = startReloading(out, ctx);
     out.err(`listening on ${server.url}`);
     // Config warnings (a ${VAR} a trigger needs is unset, a trait without an evaluator…) would otherwise only show
     // when a run is refused.
@@ -36,10 +40,12 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
       const on = (s: NodeJS.Signals) => {
         process.off('SIGTERM', on);
         process.off('SIGINT', on);
+        reloading.stop();
         // Later signals while draining only say so: the drain is bounded anyway.
         const again = () => out.err('interlock: already shutting down (at most 10 s)');
         process.on('SIGTERM', again);
         process.on('SIGINT', again);
+        process.on('SIGHUP', again);
         resolve(s);
       };
       process.on('SIGTERM', on);
