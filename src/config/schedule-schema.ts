@@ -224,7 +224,7 @@ export const calendarSchema = strict({
   dates: z.array(dateSchema()).optional(),
 }).describe('Interlock calendar: days off for exclusions.');
 
-/** The pipeline blocks alone (for tests and until they are wired into pipelineSchema). */
+/** The pipeline blocks alone (their output type; schema.ts spreads the fields into pipelineSchema). */
 export const pipelineScheduleBlocksSchema = strict(PIPELINE_SCHEDULE_FIELDS);
 export const projectWatcherBlocksSchema = strict(PROJECT_WATCHER_FIELDS);
 
