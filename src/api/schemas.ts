@@ -1,6 +1,6 @@
 // Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
 import { z } from '@hono/zod-openapi';
-import { pipelineSchema as pipelineDocumentSchema } from '../config/schema.js';
+import { pipelineDocumentSchema } from '../config/schema.js';
 import {
   DECISION_SOURCES,
   EVAL_STATUSES,
@@ -342,7 +342,8 @@ export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional
  * have `.openapi()`.
  */
 export const PipelineDocument = pipelineDocumentSchema.clone().openapi('PipelineDocument', {
-  description: 'A pipeline document, the same shape as a pipeline YAML file.',
+  description:
+    'A pipeline document, the shape of a pipeline YAML file without schedules, exclusions, watch, retry and mode (YAML-only in this version: a registered pipeline runs on demand).',
 });
 
 /** GET /api/openapi.json: the document itself (only its top level is described). */

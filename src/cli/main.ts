@@ -206,6 +206,37 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     );
 
   program
+    .command('schedule')
+    .description(
+      "the next windows of a pipeline's schedules: open, after and deadline instants in the schedule's timezone and UTC, EXCLUDED days marked (reads config only; check a cron before deploying)",
+    )
+    .argument('<pipeline>', 'pipeline name')
+    .option('-n, --next <n>', 'how many windows per schedule (1–1000)', '5')
+    .option(
+      '--from <time>',
+      'list windows opening after this time instead of now: ISO 8601, HH:MM[:SS] today (local time), or epoch seconds or ms',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  interlock schedule daily-sales                 the next 5 windows of each schedule
+  interlock schedule daily-sales --next 20 --from 2026-03-27T00:00:00Z
+                                                 20 windows from a fixed instant (e.g. across a DST change)
+  interlock schedule daily-sales --json          {pipeline, from, mode, schedules: [{name, cron|everyMs, timezone, …,
+                                                 windows: [{key, date, weekday, open, after, deadline, excluded, exclusion?}]}]}
+                                                 (each instant as {utc, local})
+
+A pipeline without schedules runs on demand only: it prints so and exits 0 (--json: "schedules": []).
+An unknown pipeline, or an INVALID one (its diagnostics printed), exits 2.`,
+    )
+    .action(
+      action(program, async (out, g, name: string, opts) =>
+        (await import('./commands/schedule.js')).schedule(out, g, name, opts),
+      ),
+    );
+
+  program
     .command('serve')
     .description(
       'start the HTTP API (default 127.0.0.1:3000; see README "HTTP API"); stops gracefully on SIGTERM/SIGINT',

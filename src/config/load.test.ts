@@ -74,6 +74,9 @@ describe('loadProject: the seed examples', () => {
       redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
       server: { addr: ':3000' },
       archetypeDirs: [path.join(root, 'archetypes')],
+      calendarDirs: [path.join(root, 'calendars')],
+      timezone: 'UTC',
+      watcher: { enabled: true, sweep: '60s' },
       evaluatorDirs: [path.join(root, 'evaluators')],
       pipelineDirs: [path.join(root, 'pipelines')],
       alerts: {
@@ -158,6 +161,9 @@ describe('loadProject: defaults and paths', () => {
       redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
       server: { addr: '127.0.0.1:3000' },
       archetypeDirs: [path.join(root, 'archetypes')],
+      calendarDirs: [path.join(root, 'calendars')],
+      timezone: 'UTC',
+      watcher: { enabled: true, sweep: '60s' },
       evaluatorDirs: [path.join(root, 'evaluators')],
       pipelineDirs: [path.join(root, 'pipelines')],
       alerts: {

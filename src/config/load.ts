@@ -8,6 +8,7 @@ import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
 import {
   makeLocator,
   pipelineTraitProblems,
+  type RuleProblem,
   toPipelineSpec,
   triggerEnvProblems,
   triggerLimitProblems,
@@ -15,7 +16,14 @@ import {
 } from './pipeline-rules.js';
 import type { AlertsConfig, ArchetypeDef, LoadedProject, ProjectConfig } from './project.js';
 import { salvage } from './salvage.js';
-import type { PipelineWatchConfig, ProjectWatcherConfig } from './schedule-schema.js';
+import {
+  type CalendarFile,
+  calendarSchema,
+  normalisePipelineWatch,
+  normaliseProjectWatcher,
+  type PipelineWatchConfig,
+  type ProjectWatcherConfig,
+} from './schedule-schema.js';
 import {
   ALERT_DEFAULTS,
   type ArchetypeFile,
@@ -24,6 +32,7 @@ import {
   type ProjectFile,
   pipelineSchema,
   projectSchema,
+  YAML_ONLY_PIPELINE_KEYS,
 } from './schema.js';
 import { checkYaml, diagnosticAt, parseYaml, positionOf, type YamlSource } from './yaml-source.js';
 
@@ -158,7 +167,11 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
   const config = resolveProjectPaths(file, root);
 
   // ---- directories and the files in them
-  const listDir = (key: 'archetypeDirs' | 'pipelineDirs' | 'evaluatorDirs', what: string, warnMissing: boolean) => {
+  const listDir = (
+    key: 'archetypeDirs' | 'pipelineDirs' | 'evaluatorDirs' | 'calendarDirs',
+    what: string,
+    warnMissing: boolean,
+  ) => {
     const files: string[] = [];
     const seen = new Set<string>();
     config[key].forEach((dir, i) => {
@@ -189,9 +202,14 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
   const pipelineFiles = listDir('pipelineDirs', 'pipeline', true);
   // Evaluator directories only matter for bare names; warn only when the user configured them.
   listDir('evaluatorDirs', 'evaluator', projectSrc.data?.evaluatorDirs !== undefined);
+  // Likewise calendars: the default ./calendars may be absent; a configured directory that is missing is reported.
+  const calendarFiles = listDir('calendarDirs', 'calendar', projectSrc.data?.calendarDirs !== undefined);
 
   // A file that fails its schema is salvaged (what still parses), so the semantic rules report on it too.
-  const loadAll = <T>(files: string[], schema: typeof archetypeSchema | typeof pipelineSchema): Loaded<T>[] =>
+  const loadAll = <T>(
+    files: string[],
+    schema: typeof archetypeSchema | typeof pipelineSchema | typeof calendarSchema,
+  ): Loaded<T>[] =>
     files.map((f) => {
       let body: string;
       try {
@@ -210,6 +228,7 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     });
   const archetypeDocs = loadAll<ArchetypeFile>(archetypeFiles, archetypeSchema);
   const pipelineDocs = loadAll<PipelineFile>(pipelineFiles, pipelineSchema);
+  const calendarDocs = loadAll<CalendarFile>(calendarFiles, calendarSchema);
 
   // ---- semantic rules: interlock.yaml
   // A file sink that cannot be written would lose every alert silently at run time: say so at load.
@@ -284,8 +303,70 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
   // Two files defining one archetype name: neither is trusted, so the pipelines using it are blocked (fail closed).
   for (const n of failedArchetypes) archetypes.delete(n);
 
+  // ---- semantic rules: calendars (by their `name`; one that has errors or is defined twice is unusable)
+  const watcher: ProjectWatcherConfig = normaliseProjectWatcher({
+    timezone: file.timezone,
+    calendarDirs: config.calendarDirs,
+    watcher: file.watcher,
+  });
+  const calendars = new Map<string, CalendarFile>();
+  /** Calendar name → the file that makes it unusable (its own errors, or a second definition). */
+  const badCalendars = new Map<string, string>();
+  const calendarFileOf = new Map<string, YamlSource>();
+  for (const { src, value, valid } of calendarDocs) {
+    const name = typeof src.data?.name === 'string' ? src.data.name : path.basename(src.file).replace(/\.ya?ml$/, '');
+    const first = calendarFileOf.get(name);
+    if (first) {
+      const message = `duplicate calendar name '${name}' (also defined in ${where(first, ['name'])})`;
+      semantic.push(diagnosticAt(src, ['name'], message));
+      badCalendars.set(name, src.file);
+      calendars.delete(name);
+      continue;
+    }
+    calendarFileOf.set(name, src);
+    if (valid && value) calendars.set(name, value);
+    else badCalendars.set(name, src.file);
+  }
+
   // ---- semantic rules: pipelines
   const locate = makeLocator(root, config.evaluatorDirs);
+  const watch = new Map<string, PipelineWatchConfig>();
+  /**
+   * The watcher's view of one pipeline document: its engine specs when it has schedules, undefined when it is on
+   * demand or its blocks have errors (each reported through `put`, which makes the pipeline INVALID).
+   */
+  const watchSpecOf = (src: YamlSource, value: PipelineFile, put: (p: RuleProblem) => void) => {
+    const raw = src.data ?? {};
+    if (raw.schedules === undefined) {
+      // The watcher's other blocks mean nothing without a schedule: fail closed rather than ignore them.
+      for (const key of YAML_ONLY_PIPELINE_KEYS) {
+        if (key === 'schedules' || raw[key] === undefined) continue;
+        const message = `${key} has no effect: this pipeline has no schedules (add schedules, or remove ${key})`;
+        put({ path: [key], message, severity: 'error', atKey: true });
+      }
+      return undefined;
+    }
+    if (value.schedules?.length === 0) {
+      const message = 'schedules is empty: this pipeline runs on demand only (add a schedule, or remove the key)';
+      put({ path: ['schedules'], message, severity: 'warning', atKey: true });
+      return undefined;
+    }
+    // A salvaged document may have lost its schedules to a structural error already reported; its calendar
+    // references are still checked, so one pass reports both.
+    const r = normalisePipelineWatch(
+      { ...value, schedules: value.schedules ?? [], mode: value.mode ?? 'live' },
+      { timezone: watcher.timezone, calendars },
+    );
+    if (r.ok) return value.schedules === undefined ? undefined : r.value;
+    for (const issue of r.issues) {
+      let message = issue.message;
+      const m = /^unknown calendar '([^']+)'/.exec(message);
+      const bad = m ? badCalendars.get(m[1] as string) : undefined;
+      if (m && bad) message = `calendar '${m[1]}' has errors (${bad}); run 'interlock validate'`;
+      put({ path: issue.path, message, severity: 'error', atKey: issue.atKey });
+    }
+    return undefined;
+  };
   const pipelines = new Map<string, PipelineSpec>();
   const pipelineFileOf = new Map<string, YamlSource>();
   /** Pipeline name → the files defining it and the archetype each uses (for the blast radius below). */
@@ -311,6 +392,7 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     }) => semantic.push(diagnosticAt(src, p.path, p.message, { severity: p.severity, atKey: p.atKey ?? false }));
     for (const p of triggerEnvProblems(value.trigger, env)) put(p);
     const before = semantic.length;
+    const spec = watchSpecOf(src, value, put);
     const archetype = byName.get(value.archetype);
     if (!archetype) {
       // An archetype that failed to load was already reported; saying "unknown" too would only mislead.
@@ -324,6 +406,7 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     const failed = semantic.slice(before).some((d) => d.severity === 'error');
     if (!valid || failed || first || !archetypes.has(archetype.name)) continue;
     pipelines.set(value.name, toPipelineSpec(value, archetype, src.file, locate));
+    if (spec) watch.set(value.name, spec);
   }
 
   // ---- blast radius: which pipelines the errors block
@@ -333,7 +416,7 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     if (d.severity === 'error') errorsOf.set(d.file, [...(errorsOf.get(d.file) ?? []), d]);
   }
   const configRel = rel(configPath);
-  const invalidFiles = [...archetypeDocs, ...pipelineDocs]
+  const invalidFiles = [...archetypeDocs, ...pipelineDocs, ...calendarDocs]
     .map((d) => d.src.file)
     .filter((f) => f !== configRel && errorsOf.has(f));
   const archetypeFilesByName = new Map<string, string[]>();
@@ -357,13 +440,8 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     invalid.set(name, { name, status: 'INVALID', source: defs.map((d) => d.file).join(', '), problems });
   }
 
-  // Wired to the pipelines' `schedules` blocks by the config loader's schedule step (empty until then).
-  const watch = new Map<string, PipelineWatchConfig>();
-  const watcher: ProjectWatcherConfig = {
-    timezone: 'UTC',
-    calendarDirs: [path.resolve(root, 'calendars')],
-    watcher: { enabled: true, sweepMs: 60_000 },
-  };
+  // A pipeline blocked above (e.g. defined twice) is not watched either.
+  for (const name of invalid.keys()) watch.delete(name);
   return {
     root,
     configFile: configPath,
@@ -399,6 +477,7 @@ function resolveProjectPaths(file: ProjectFile, root: string): ProjectConfig {
     archetypeDirs: file.archetypeDirs.map(abs),
     evaluatorDirs: file.evaluatorDirs.map(abs),
     pipelineDirs: file.pipelineDirs.map(abs),
+    calendarDirs: file.calendarDirs.map(abs),
     alerts: normaliseAlerts(file.alerts, abs),
   };
 }

@@ -8,7 +8,13 @@ import type { PipelineSpec, TriggerSpec } from '../core/types.js';
 import { type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.js';
 import type { ArchetypeDef, LoadedProject } from './project.js';
 import { salvage } from './salvage.js';
-import { checkSchema, type PipelineFile, pipelineSchema } from './schema.js';
+import {
+  checkSchema,
+  type PipelineDocumentFile,
+  type PipelineFile,
+  pipelineDocumentSchema,
+  YAML_ONLY_PIPELINE_KEYS,
+} from './schema.js';
 import { didYouMean } from './suggest.js';
 import { formatPath } from './yaml-source.js';
 
@@ -76,7 +82,7 @@ export function unknownArchetypeMessage(name: string, known: readonly string[]):
  * declared by the archetype (error); an evaluator that is missing or not executable is a warning (it evaluates FAIL).
  */
 export function pipelineTraitProblems(
-  value: PipelineFile,
+  value: PipelineDocumentFile,
   archetype: ArchetypeDef,
   locate: (ref: string) => string,
   rel: (p: string) => string,
@@ -170,7 +176,7 @@ export function triggerEnvProblems(
  * The trigger's time limits: `maxRunSeconds` (when the run is over) shorter than `timeout` (how long the trigger
  * itself may take) would end the run — and free the pipeline's lock — while the trigger is still allowed to run.
  */
-export function triggerLimitProblems(value: PipelineFile): RuleProblem[] {
+export function triggerLimitProblems(value: PipelineDocumentFile): RuleProblem[] {
   const t = value.trigger;
   if (t?.maxRunSeconds === undefined || t.timeout === undefined || t.maxRunSeconds >= t.timeout) return [];
   return [
@@ -184,7 +190,7 @@ export function triggerLimitProblems(value: PipelineFile): RuleProblem[] {
 
 /** A structurally and semantically valid pipeline document → its PipelineSpec (traits resolved). */
 export function toPipelineSpec(
-  p: PipelineFile,
+  p: PipelineDocumentFile,
   archetype: ArchetypeDef,
   source: string,
   locate: (ref: string) => string,
@@ -216,6 +222,10 @@ function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Why a registered pipeline document may not carry schedules, exclusions, watch, retry or mode. */
+export const YAML_ONLY_MESSAGE =
+  'schedules, exclusions, watch, retry and mode are configured in pipeline YAML files only in this version; a pipeline registered over the API runs on demand (remove the key, or define the pipeline in a YAML file)';
+
 /** A problem of a pipeline document that did not come from a file: a dotted path ('' = the document) and a message. */
 export interface DocumentProblem {
   path: string;
@@ -223,7 +233,7 @@ export interface DocumentProblem {
 }
 
 export type PipelineDocumentCheck =
-  | { ok: true; spec: PipelineSpec; document: PipelineFile; warnings: DocumentProblem[] }
+  | { ok: true; spec: PipelineSpec; document: PipelineDocumentFile; warnings: DocumentProblem[] }
   | { ok: false; problems: DocumentProblem[] };
 
 /**
@@ -237,10 +247,25 @@ export function checkPipelineDocument(
   source: string,
   env: NodeJS.ProcessEnv = process.env,
 ): PipelineDocumentCheck {
-  const checked = checkSchema(pipelineSchema, data);
-  const structural = checked.ok ? [] : checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  // The watcher's blocks are YAML-only in this version: refuse them by name rather than as unknown keys.
+  const yamlOnly: DocumentProblem[] = [];
+  let doc = data;
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+    const rest: Record<string, unknown> = { ...(data as Record<string, unknown>) };
+    for (const key of YAML_ONLY_PIPELINE_KEYS) {
+      if (!(key in rest)) continue;
+      delete rest[key];
+      yamlOnly.push({ path: key, message: YAML_ONLY_MESSAGE });
+    }
+    doc = rest;
+  }
+  const checked = checkSchema(pipelineDocumentSchema, doc);
+  const structural = [
+    ...yamlOnly,
+    ...(checked.ok ? [] : checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }))),
+  ];
   // Structural and semantic problems in one answer: the rules run on whatever part of the document parsed.
-  const value = checked.ok ? checked.value : salvage(pipelineSchema, data);
+  const value = checked.ok ? checked.value : salvage(pipelineDocumentSchema, doc);
   if (!value) return { ok: false, problems: structural };
   const found: Array<RuleProblem> = [...triggerEnvProblems(value.trigger, env)];
   const archetype = project.archetypes.get(value.archetype);
@@ -255,7 +280,7 @@ export function checkPipelineDocument(
   found.push(...triggerLimitProblems(value));
   const view = (p: RuleProblem) => ({ path: formatPath(p.path), message: p.message });
   const errors = [...structural, ...found.filter((p) => p.severity === 'error').map(view)];
-  if (errors.length || !archetype || !checked.ok) return { ok: false, problems: errors };
+  if (errors.length || !archetype || !checked.ok || yamlOnly.length) return { ok: false, problems: errors };
   const warnings = found.map(view);
   return { ok: true, spec: toPipelineSpec(value, archetype, source, locate), document: value, warnings };
 }

@@ -27,7 +27,7 @@ export interface AlertsConfig {
 
 /**
  * interlock.yaml with defaults applied. Every path in it is absolute, resolved against the directory of
- * interlock.yaml: archetypeDirs, evaluatorDirs, pipelineDirs, sqlite.path and file alerts' path.
+ * interlock.yaml: archetypeDirs, evaluatorDirs, pipelineDirs, calendarDirs, sqlite.path and file alerts' path.
  */
 export type ProjectConfig = Omit<ProjectFile, 'alerts'> & { alerts: AlertsConfig };
 
@@ -46,7 +46,7 @@ export interface LoadedProject {
    * file defines the same name. Never evaluated or triggered; `problems` are the diagnostics that block them.
    */
   invalid: Map<string, InvalidPipeline>;
-  /** Archetype and pipeline files with errors (relative to root), in load order. */
+  /** Archetype, pipeline and calendar files with errors (relative to root), in load order. */
   invalidFiles: string[];
   /** Every problem found: structural (per file, in document order) first, then semantic. */
   diagnostics: Diagnostic[];

@@ -15,6 +15,7 @@ describe('salvage', () => {
       name: 'p',
       archetype: 'nope',
       traits: { a: { evaluator: './e' }, b: {} },
+      mode: 'live',
     });
     expect(doc.traits.a.timout).toBe(5);
   });
@@ -23,6 +24,7 @@ describe('salvage', () => {
     expect(salvage(pipelineSchema, { name: 'p', archetype: 'a', trigger: { type: 'command' } })).toEqual({
       name: 'p',
       archetype: 'a',
+      mode: 'live',
     });
     const arch = { name: 'a', requiredTraits: [{ type: 't' }], optionalTraits: [{ type: 'o' }, { typ: 'x' }] };
     expect(salvage(archetypeSchema, arch)).toMatchObject({ name: 'a', requiredTraits: [{ type: 't' }] });

@@ -1,6 +1,6 @@
 // Zod schemas for the watcher's config blocks (pipeline `schedules`, `exclusions`, `watch`, `retry`, `mode`; a
 // calendar file; interlock.yaml `timezone`, `calendarDirs`, `watcher`) and their normalisation into engine specs.
-// Not wired into schema.ts yet: spread PIPELINE_SCHEDULE_FIELDS / PROJECT_WATCHER_FIELDS into those shapes.
+// schema.ts spreads PIPELINE_SCHEDULE_FIELDS / PROJECT_WATCHER_FIELDS into the pipeline and interlock.yaml shapes.
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
@@ -9,7 +9,7 @@ import { isValidTimeZone, parseDate, WEEKDAYS } from '../engine/local-time.js';
 import { DEFAULT_RETRY, type FailureCategory, RETRYABLE_CATEGORIES, type RetryPolicy } from '../engine/retry.js';
 import { CATCHUP_POLICIES, compileSchedule, type ScheduleSpec, type TimeSpec } from '../engine/schedule.js';
 import type { WindowMode } from '../engine/window.js';
-import { type ConfigIssue, strict, whenPresent } from './schema.js';
+import { type ConfigIssue, strict, whenPresent } from './schema-kit.js';
 
 export const SCHEDULE_MESSAGES = {
   duration: 'expected a duration such as 30s, 15m, 1h or 1h30m (or a number of seconds)',
@@ -224,7 +224,7 @@ export const calendarSchema = strict({
   dates: z.array(dateSchema()).optional(),
 }).describe('Interlock calendar: days off for exclusions.');
 
-/** The pipeline blocks alone (for tests and until they are wired into pipelineSchema). */
+/** The pipeline blocks alone (their output type; schema.ts spreads the fields into pipelineSchema). */
 export const pipelineScheduleBlocksSchema = strict(PIPELINE_SCHEDULE_FIELDS);
 export const projectWatcherBlocksSchema = strict(PROJECT_WATCHER_FIELDS);
 

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import { DURATION_FORMS, DURATION_PATTERN, parseDuration } from '../core/duration.js';
 import { HTTP_METHODS, READINESS_RULES } from '../core/lists.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
-import { didYouMean } from './suggest.js';
+import { PIPELINE_SCHEDULE_FIELDS, PROJECT_WATCHER_FIELDS } from './schedule-schema.js';
+import { type ConfigIssue, strict, unknownKeyMessage, whenPresent } from './schema-kit.js';
+
+export { type ConfigIssue, strict, unknownKeyMessage, whenPresent };
 
 /** Messages tests and docs rely on, word for word. */
 export const MESSAGES = {
@@ -30,26 +33,6 @@ export const MESSAGES = {
   duration: `expected a positive duration: ${DURATION_FORMS}`,
   nonNegativeDuration: `expected a duration (0 allowed): ${DURATION_FORMS}`,
 } as const;
-
-/** `unknown key 'x'`, with a hint when a known key is within two edits. */
-export function unknownKeyMessage(key: string, known: readonly string[]): string {
-  return `unknown key '${key}'${didYouMean(key, known)}`;
-}
-
-// A schema-level message applies only when a value is present; a missing value falls through to `required`.
-export const whenPresent =
-  (message: string) =>
-  (iss: { input?: unknown }): string | undefined =>
-    iss.input === undefined ? undefined : message;
-
-/** z.strictObject whose unknown-key issue carries one message per key (joined by '\n'), with did-you-mean hints. */
-export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys' ? iss.keys.map((k) => unknownKeyMessage(k, known)).join('\n') : undefined,
-  });
-}
 
 const positiveNumber = () =>
   z.number({ error: whenPresent(MESSAGES.positiveNumber) }).positive({ error: MESSAGES.positiveNumber });
@@ -265,6 +248,7 @@ export const projectSchema = strict({
   pipelineDirs: stringList().default(['./pipelines']).describe('Directories of pipeline YAML files.'),
   alerts: alertsSchema.default([]).describe('Where alerts go: a list of sinks, or { repeatAfter, timeout, sinks }.'),
   evaluatorConcurrency: positiveInt().optional().describe('Most evaluators run at once.'),
+  ...PROJECT_WATCHER_FIELDS,
 }).describe('Interlock project configuration (interlock.yaml).');
 
 // ---------------------------------------------------------------- archetypes
@@ -366,14 +350,28 @@ const triggerSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const pipelineSchema = strict({
+const pipelineShape = {
   name: nameSchema,
   archetype: nameSchema,
   tier: nonNegativeInt().optional(),
   description: z.string().optional(),
   traits: z.record(nameSchema, pipelineTraitSchema).optional().describe('Per-trait settings, keyed by trait type.'),
   trigger: triggerSchema.optional(),
-}).describe('Interlock pipeline.');
+};
+
+/**
+ * A pipeline registered over the HTTP API: a pipeline file without the watcher's blocks (schedules, exclusions,
+ * watch, retry, mode), which are YAML-only in this version.
+ */
+export const pipelineDocumentSchema = strict(pipelineShape).describe('Interlock pipeline (registered over the API).');
+
+/** The watcher's pipeline keys, which only pipeline YAML files may have. */
+export const YAML_ONLY_PIPELINE_KEYS = Object.keys(PIPELINE_SCHEDULE_FIELDS) as Array<
+  keyof typeof PIPELINE_SCHEDULE_FIELDS
+>;
+
+/** A pipeline YAML file. */
+export const pipelineSchema = strict({ ...pipelineShape, ...PIPELINE_SCHEDULE_FIELDS }).describe('Interlock pipeline.');
 
 /** interlock.yaml after defaults (paths still as written). */
 export type ProjectFile = z.output<typeof projectSchema>;
@@ -381,18 +379,13 @@ export type ProjectFile = z.output<typeof projectSchema>;
 export type AlertConfig = z.output<typeof alertSinkSchema>;
 export type ArchetypeFile = z.output<typeof archetypeSchema>;
 export type PipelineFile = z.output<typeof pipelineSchema>;
+/** A pipeline document as the API accepts it (PipelineFile without the watcher's blocks). */
+export type PipelineDocumentFile = z.output<typeof pipelineDocumentSchema>;
 
 /** Re-exported from core/lists.ts, where they are declared. */
 export { HTTP_METHODS, READINESS_RULES };
 
 // ---------------------------------------------------------------- issues → human messages
-
-/** One structural problem: where (path into the document) and what. `atKey`: point at the key, not its value. */
-export interface ConfigIssue {
-  path: Array<string | number>;
-  message: string;
-  atKey: boolean;
-}
 
 function describeValue(v: unknown): string {
   if (v === null) return 'an empty value';

@@ -109,6 +109,32 @@ describe('POST /api/pipelines', () => {
     ]);
   });
 
+  it('400 for schedules, exclusions, watch, retry or mode: YAML-only in this version; nothing is registered', async () => {
+    const s = await start(makeProject(dir()));
+    const r = await api(
+      s.url,
+      'POST',
+      '/api/pipelines',
+      doc({ schedules: [{ cron: '0 5 * * *' }], mode: 'shadow', retry: { maxAttempts: 2 }, tier: -1 }),
+    );
+    expect(r.status, r.text).toBe(400);
+    expectErrorShape(r);
+    expect(r.body.error.code).toBe('CONFIG_INVALID');
+    const yamlOnly =
+      'schedules, exclusions, watch, retry and mode are configured in pipeline YAML files only in this version; a pipeline registered over the API runs on demand (remove the key, or define the pipeline in a YAML file)';
+    expect(r.body.error.details.problems).toEqual([
+      { path: 'schedules', message: yamlOnly },
+      { path: 'retry', message: yamlOnly },
+      { path: 'mode', message: yamlOnly },
+      { path: 'tier', message: 'expected a non-negative integer' },
+    ]);
+    expect((await api(s.url, 'GET', '/api/pipelines/reg')).status).toBe(404);
+    // Even a document whose only problem is a schedule is refused.
+    const only = await api(s.url, 'POST', '/api/pipelines', doc({ exclusions: { days: ['sunday'] } }));
+    expect(only.status).toBe(400);
+    expect(only.body.error.details.problems).toEqual([{ path: 'exclusions', message: yamlOnly }]);
+  });
+
   it('durations may be written as 90s, 15m, 1h30m: stored as seconds', async () => {
     const s = await start(makeProject(dir()));
     const r = await api(

@@ -184,6 +184,7 @@ describe.concurrent('CLI conventions (item 15)', SLOW, () => {
       'runs',
       'status',
       'history',
+      'schedule',
       'serve',
       'help',
     ];
