@@ -6,6 +6,7 @@ export * from './cancel.js';
 export * from './complete.js';
 export * from './context.js';
 export * from './evaluate.js';
+export * from './push.js';
 export * from './register.js';
 export * from './run.js';
 export * from './run-outcome.js';
