@@ -380,3 +380,27 @@ describe('evaluator in an archetype', () => {
     ]);
   });
 });
+
+describe('add-pipeline and an archetype push trait', () => {
+  it('wires no evaluator for it, even when a check-<trait> script exists', async () => {
+    const { root } = await project();
+    writeFileSync(
+      join(root, 'evaluators', 'check-fed-archetype'),
+      '#!/bin/sh\n# interlock-config: {}\necho \'{"status":"PASS"}\'\n',
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(root, 'evaluators', 'check-fed'),
+      '#!/bin/sh\n# interlock-config: {}\necho \'{"status":"PASS"}\'\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const { addPipeline } = await import('./add-pipeline.js');
+    const r = addPipeline({ cwd: root, name: 'q', archetype: 'gate' });
+    const text = readFileSync(r.file, 'utf8');
+    expect(text).toContain('evaluator: check-fed\n');
+    expect(text).not.toContain('fed-archetype');
+    expect(r.missingEvaluators).not.toContain('fed-archetype');
+  });
+});
