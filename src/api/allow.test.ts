@@ -7,7 +7,7 @@ describe('allowedMethods', () => {
     expect(allowedMethods(ROUTES, '/api/pipelines')).toEqual(['GET', 'HEAD', 'POST']);
     expect(allowedMethods(ROUTES, '/api/pipelines/p')).toEqual(['DELETE', 'GET', 'HEAD']);
     expect(allowedMethods(ROUTES, '/api/pipelines/p/run')).toEqual(['POST']);
-    expect(allowedMethods(ROUTES, '/api/pipelines/p/traits/a')).toEqual(['GET', 'HEAD']);
+    expect(allowedMethods(ROUTES, '/api/pipelines/p/traits/a')).toEqual(['GET', 'HEAD', 'POST']);
     expect(allowedMethods(ROUTES, '/api/runs/01X/cancel')).toEqual(['POST']);
     expect(allowedMethods(ROUTES, '/api/openapi.json')).toEqual(['GET', 'HEAD']);
   });

@@ -16,6 +16,8 @@ import {
   pipelineHistory,
   pipelineStatus,
   pipelineView,
+  pushTraitResult,
+  pushView,
   type RegistrationPolicy,
   registerPipeline,
   statusView,
@@ -42,6 +44,7 @@ import {
   listPipelinesRoute,
   listRunsRoute,
   openApiRoute,
+  pushRoute,
   ROUTES,
   readinessRoute,
   registerPipelineRoute,
@@ -239,6 +242,13 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   app.openapi(traitRoute, async (c) => {
     const { id, type } = c.req.valid('param');
     return c.json(await work(() => traitResult(ctx, id, type)), 200);
+  });
+
+  app.openapi(pushRoute, async (c) => {
+    const { id, type } = c.req.valid('param');
+    const pushed = await work(() => pushTraitResult(ctx, id, type, c.req.valid('json')));
+    c.header('Location', `/api/pipelines/${encodeURIComponent(id)}/traits/${encodeURIComponent(type)}`);
+    return c.json(pushView(pushed), 201);
   });
 
   app.openapi(runRoute, async (c) => {

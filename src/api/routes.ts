@@ -12,6 +12,7 @@ import {
   PipelineDocument,
   PipelineEntrySchema,
   PipelineParams,
+  PushBody,
   RegistrationSchema,
   RunAcceptedSchema,
   RunChangeSchema,
@@ -205,6 +206,31 @@ export const traitRoute = createRoute({
   },
 });
 
+export const pushRoute = createRoute({
+  method: 'post',
+  path: '/api/pipelines/{id}/traits/{type}',
+  operationId: 'pushTraitResult',
+  summary: "Push a trait's result (stored with source push; readiness re-decided and recorded; no evaluator runs)",
+  description:
+    "The result counts like an evaluated one until its ttl (default the trait's) passes; a FAIL alerts like an " +
+    'evaluated FAIL. The decision it makes (source push) is in the history. Traits with `evaluator: push` get their ' +
+    'results only this way.',
+  security,
+  request: { params: TraitParams, body: { content: { 'application/json': { schema: PushBody } }, required: true } },
+  responses: {
+    201: withHeaders(json(TraitResultViewSchema, 'stored; the pipeline was re-decided'), {
+      Location: header('the trait result', '/api/pipelines/daily-sales-rollup/traits/source-freshness'),
+    }),
+    400: error(
+      'invalid body (details.problems names the field), a YAML-defined pipeline that is INVALID, or a body nested deeper than 64 levels',
+    ),
+    404: error('unknown pipeline, or a trait the pipeline does not have'),
+    409: error('PIPELINE_INVALID: a registered pipeline that fails its checks (details.problems)'),
+    ...jsonOnly,
+    ...common,
+  },
+});
+
 export const runRoute = createRoute({
   method: 'post',
   path: '/api/pipelines/{id}/run',
@@ -332,6 +358,7 @@ export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   readinessRoute,
   traitsRoute,
   traitRoute,
+  pushRoute,
   runRoute,
   listRunsRoute,
   historyRoute,

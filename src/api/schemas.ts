@@ -1,6 +1,7 @@
 // Zod schemas of the HTTP API: they validate requests and, through @hono/zod-openapi, generate /api/openapi.json.
 import { z } from '@hono/zod-openapi';
 import { pipelineDocumentSchema } from '../config/schema.js';
+import { DURATION_FORMS, parseDuration } from '../core/duration.js';
 import {
   DECISION_SOURCES,
   EVAL_STATUSES,
@@ -14,6 +15,7 @@ import {
 import { RUN_STATUSES } from '../core/run-status.js';
 import { triggerOutcomeSchema, triggerSpecSchema } from '../core/shapes.js';
 import { parseTime, TIME_FORMS } from '../core/time.js';
+import { MAX_PUSH_REASON_CHARS } from '../runtime/push.js';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -115,6 +117,10 @@ export const TraitResultSchema = z
     signal: z.string().nullable().optional(),
     evaluatedAt: epochMs,
     expiresAt: epochMs.optional(),
+    source: z
+      .literal('push')
+      .optional()
+      .openapi({ description: 'push: stored by a push (API or CLI); absent: an evaluator result' }),
     expired: z
       .literal(true)
       .optional()
@@ -199,6 +205,10 @@ export const PipelineSchema = z
         required: z.boolean(),
         evaluator: z.string().optional().openapi({ description: 'absolute path on the server' }),
         evaluatorRef: z.string().optional(),
+        push: z
+          .literal(true)
+          .optional()
+          .openapi({ description: '`evaluator: push`: only pushed results count; no evaluator runs' }),
         config: jsonObject,
         ttlSeconds: z.number().optional(),
         timeoutSeconds: z.number(),
@@ -333,6 +343,29 @@ export const CompleteBody = z
     metadata: jsonObject.optional().openapi({ description: 'kept on the run (at most 64 KiB as JSON)' }),
   })
   .openapi('CompletionCallback', { example: { status: 'success', metadata: { rows_processed: 150000 } } });
+
+const PUSH_TTL_MESSAGE = `expected a positive duration: ${DURATION_FORMS}`;
+
+export const PushBody = z
+  .strictObject({
+    status: z.enum(EVAL_STATUSES).openapi({ description: 'only PASS passes' }),
+    value: jsonObject.optional().openapi({ description: 'evidence kept with the result (at most 64 KiB as JSON)' }),
+    reason: z.string().max(MAX_PUSH_REASON_CHARS).optional(),
+    ttl: z
+      .union(
+        [
+          z.number().positive({ error: PUSH_TTL_MESSAGE }),
+          z.string().refine((s) => (parseDuration(s) ?? 0) > 0, { error: PUSH_TTL_MESSAGE }),
+        ],
+        { error: PUSH_TTL_MESSAGE },
+      )
+      .optional()
+      .openapi({
+        description: `how long the result counts: ${DURATION_FORMS} (at most 30 days, and at most the trait's ttl); default the trait's ttl (none: it never expires)`,
+        example: '10m',
+      }),
+  })
+  .openapi('TraitPush', { example: { status: 'PASS', value: { rows: 150000 }, ttl: '1h' } });
 
 export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() }).openapi('CancelRequest');
 

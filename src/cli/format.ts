@@ -73,6 +73,28 @@ export function formatResultLines(c: Colors, results: readonly TraitResult[]): s
   });
 }
 
+/**
+ * One line per trait an evaluation did not run (a push trait, or one left out by `only`): its state from the
+ * stored result, where that came from and its age.
+ */
+export function formatReusedLines(
+  c: Colors,
+  ev: { results: readonly TraitResult[]; readiness: Readiness },
+  now: number,
+): string[] {
+  const fresh = new Set(ev.results.map((r) => r.trait));
+  const views = ev.readiness.traits.filter((t) => !fresh.has(t.trait));
+  const width = Math.max(...ev.readiness.traits.map((t) => t.trait.length), 5);
+  return views.map((t) => {
+    const r = t.result;
+    const from = r
+      ? `${r.source === 'push' ? 'pushed' : 'stored'} ${formatDuration(now - r.evaluatedAt)} ago`
+      : 'no result';
+    const detail = t.state === 'PASS' ? formatValue(r?.value) : oneLine(r?.reason ?? (r ? '' : 'push or evaluate it'));
+    return `  ${stateLabel(c, t.state)} ${t.trait.padEnd(width)}  ${c.dim(from)}  ${detail}`.trimEnd();
+  });
+}
+
 /** The verdict: READY, or NOT_READY with each blocking trait and why. */
 export function formatVerdict(c: Colors, r: Readiness): string[] {
   if (r.outcome === 'READY') return [c.bold(c.green('READY'))];

@@ -137,6 +137,26 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     );
 
   program
+    .command('push')
+    .description(
+      "store a trait's result from outside (source push; no evaluator runs) and re-decide the pipeline's readiness (recorded in history; a FAIL alerts)",
+    )
+    .argument('<pipeline>', 'pipeline name')
+    .argument('<trait>', 'trait type of the pipeline')
+    .requiredOption('--status <status>', 'PASS | FAIL')
+    .option('--value <json>', 'JSON object kept with the result (e.g. {"rows":150000})')
+    .option('--reason <text>', 'why (shown when it blocks)')
+    .option(
+      '--ttl <duration>',
+      "how long the result counts: seconds or 90s, 15m, 2h, 1d, 1h30m (default the trait's ttl; none: never expires)",
+    )
+    .action(
+      action(program, async (out, g, name: string, trait: string, o) =>
+        (await import('./commands/push.js')).push(out, g, name, trait, o),
+      ),
+    );
+
+  program
     .command('complete')
     .description(
       'completion callback: mark a triggered run success (COMPLETED) or failed (FAILED); idempotent (refused for a running command run: its exit status decides)',

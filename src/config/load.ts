@@ -542,6 +542,7 @@ function toTraitDef(t: ArchetypeFile['requiredTraits'][number]): ArchetypeTraitD
   if (t.defaultTtl !== undefined) d.defaultTtl = t.defaultTtl;
   if (t.defaultTimeout !== undefined) d.defaultTimeout = t.defaultTimeout;
   if (t.defaultEnv !== undefined) d.defaultEnv = t.defaultEnv;
+  if (t.evaluator !== undefined) d.evaluator = t.evaluator;
   return d;
 }
 

@@ -2,6 +2,7 @@
 // resolution into a PipelineSpec — shared by YAML files (load.ts) and documents registered over the HTTP API.
 import fs from 'node:fs';
 import path from 'node:path';
+import { PUSH_EVALUATOR } from '../core/lists.js';
 import { isWindowVar } from '../core/run-vars.js';
 import { missingVarState, TRIGGER_PROVIDED_VARS, templateVars } from '../core/template.js';
 import type { PipelineSpec, TriggerSpec } from '../core/types.js';
@@ -114,14 +115,14 @@ export function pipelineTraitProblems(
       out.push({ path: ['traits', type], message, severity: 'error', atKey: true });
       continue;
     }
-    if (t.evaluator !== undefined) {
+    if (t.evaluator !== undefined && t.evaluator !== PUSH_EVALUATOR) {
       const problem = evaluatorProblem(t.evaluator, locate(t.evaluator), rel);
       if (problem) out.push({ path: ['traits', type, 'evaluator'], message: problem, severity: 'warning' });
     }
   }
   // A required trait nobody evaluates is FAIL (NO_EVALUATOR) on every evaluation.
   for (const t of archetype.requiredTraits) {
-    if (value.traits?.[t.type]?.evaluator !== undefined) continue;
+    if (value.traits?.[t.type]?.evaluator !== undefined || t.evaluator === PUSH_EVALUATOR) continue;
     const never = archetype.readinessRule.type === 'all-required-pass' ? ', so this pipeline can never be READY' : '';
     const message = `required trait '${t.type}' has no evaluator: it always fails (NO_EVALUATOR)${never}; set traits.${t.type}.evaluator`;
     const at =

@@ -1,7 +1,7 @@
 // Zod schemas for interlock.yaml, archetype and pipeline files, and the human messages their issues turn into.
 import { z } from 'zod';
 import { DURATION_FORMS, DURATION_PATTERN, parseDuration } from '../core/duration.js';
-import { HTTP_METHODS, READINESS_RULES } from '../core/lists.js';
+import { HTTP_METHODS, PUSH_EVALUATOR, READINESS_RULES } from '../core/lists.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
 import { PIPELINE_SCHEDULE_FIELDS, PROJECT_WATCHER_FIELDS } from './schedule-schema.js';
 import { type ConfigIssue, strict, unknownKeyMessage, whenPresent } from './schema-kit.js';
@@ -264,6 +264,14 @@ const traitDefSchema = strict({
     .describe(
       'Environment variables passed to the evaluator besides the minimal set (pipelines may replace the list with env); their values are masked in results.',
     ),
+  evaluator: z
+    .literal(PUSH_EVALUATOR, {
+      error: whenPresent(`expected '${PUSH_EVALUATOR}' (archetypes name no other evaluator)`),
+    })
+    .optional()
+    .describe(
+      `'${PUSH_EVALUATOR}': results of this trait are pushed (POST /api/pipelines/{id}/traits/{type}, \`interlock push\`), no evaluator runs; a missing or expired result is STALE. Pipelines may set their own evaluator instead.`,
+    ),
 });
 
 const readinessRuleSchema = strict({
@@ -294,7 +302,9 @@ export const archetypeSchema = strict({
 const pipelineTraitSchema = strict({
   evaluator: nonEmptyString()
     .optional()
-    .describe('Executable: a path (contains "/") relative to interlock.yaml, or a name looked up in evaluatorDirs.'),
+    .describe(
+      `Executable: a path (contains "/") relative to interlock.yaml, or a name looked up in evaluatorDirs; or '${PUSH_EVALUATOR}': only pushed results count (POST /api/pipelines/{id}/traits/{type}, \`interlock push\`), nothing runs, a missing or expired result is STALE (an evaluator script named push is ./evaluators/push).`,
+    ),
   config: configObject().optional().describe('Merged over the archetype defaultConfig (shallow; pipeline wins).'),
   ttl: durationSchema().optional().describe(`How long a result stays valid${D}.`),
   timeout: durationSchema().optional().describe(`How long before the evaluator is killed${D}.`),

@@ -3,6 +3,7 @@
 export * from './clock.js';
 export * from './duration.js';
 export * from './errors.js';
+export * from './expiry.js';
 export * from './ids.js';
 export * from './invalid.js';
 export * from './lists.js';

@@ -18,6 +18,7 @@ export const REASON_CODES = [
   'EVALUATOR_NOT_EXECUTABLE',
   'EVALUATOR_FORBIDDEN', // an untrusted pipeline's evaluator resolves outside evaluatorDirs (symlinks followed)
   'NO_EVALUATOR',
+  'PUSHED_FAIL', // a result pushed over the API or CLI said FAIL
   'STALE', // result expired (TTL) or missing
   'INTERNAL',
 ] as const;
@@ -28,8 +29,8 @@ export const READINESS_RULES = ['all-required-pass', 'majority-pass'] as const;
 /** A readiness decision. */
 export const OUTCOMES = ['READY', 'NOT_READY'] as const;
 
-/** Where an evaluation or a run came from. */
-export const DECISION_SOURCES = ['cli', 'api', 'watcher', 'test'] as const;
+/** Where an evaluation or a run came from ('push': a trait result pushed over the API or CLI re-decided it). */
+export const DECISION_SOURCES = ['cli', 'api', 'watcher', 'push', 'test'] as const;
 
 /** Where a pipeline was defined: a YAML file, or registered over the HTTP API. */
 export const PIPELINE_ORIGINS = ['yaml', 'api'] as const;
@@ -68,3 +69,6 @@ export const UCA_CATEGORIES = [
   'wrong-timing', // provided too early, too late, or out of order
   'wrong-duration', // stopped too soon or applied too long
 ] as const;
+
+/** The `evaluator` value of a trait whose results only come from pushes: no evaluator ever runs for it. */
+export const PUSH_EVALUATOR = 'push';

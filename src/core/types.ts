@@ -43,6 +43,11 @@ export interface ResolvedTrait {
   evaluator?: string;
   /** The evaluator as written in config (for messages). */
   evaluatorRef?: string;
+  /**
+   * `evaluator: push`: only pushed results count (POST …/traits/{type}, `interlock push`); no evaluator ever runs
+   * for it, and a missing or expired result is STALE. `evaluator` is then undefined.
+   */
+  push?: true;
   config: Record<string, unknown>;
   /** Seconds a result stays valid; undefined = never expires. */
   ttlSeconds?: number;
@@ -101,6 +106,8 @@ export interface TraitResult {
   evaluatedAt: number;
   /** undefined = never expires. */
   expiresAt?: number;
+  /** 'push': stored by a push (API or CLI), not by an evaluator. Absent: an evaluator's (or the runner's). */
+  source?: 'push';
   /**
    * Set by a store on a result it keeps only as a tombstone after dropping it at its expiry (Redis expires results
    * natively, by its own clock): such a result is STALE whatever the reader's clock says. Never written by callers.

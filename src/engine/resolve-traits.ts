@@ -1,4 +1,5 @@
 // Trait resolution: archetype × pipeline → ordered traits with merged config, ttl and timeout. Pure.
+import { PUSH_EVALUATOR } from '../core/lists.js';
 import type { ResolvedTrait } from '../core/types.js';
 
 /** Engine default evaluator timeout, seconds. */
@@ -11,6 +12,8 @@ export interface ArchetypeTraitDef {
   defaultTtl?: number;
   defaultTimeout?: number;
   defaultEnv?: string[];
+  /** 'push': the trait's results are pushed, nothing runs (a pipeline may set its own evaluator instead). */
+  evaluator?: typeof PUSH_EVALUATOR;
 }
 
 export interface PipelineTraitDef {
@@ -24,6 +27,7 @@ export interface PipelineTraitDef {
 /**
  * Required traits in archetype order, then the optional traits the pipeline lists (in archetype order).
  * Config is a shallow merge (pipeline wins); ttl/timeout/env: pipeline, else archetype default, else engine default.
+ * evaluator: the pipeline's, else the archetype's (only ever 'push'). 'push' resolves to `push: true` and no path.
  * `locate` turns an evaluator reference into an absolute path (the caller owns the filesystem).
  * Pipeline traits the archetype does not declare are the config layer's error to report; they are ignored here.
  */
@@ -46,9 +50,13 @@ export function resolveTraits(
     if (ttl !== undefined) t.ttlSeconds = ttl;
     const env = p.env ?? def.defaultEnv;
     if (env !== undefined && env.length > 0) t.env = [...env];
-    if (p.evaluator !== undefined) {
-      t.evaluatorRef = p.evaluator;
-      t.evaluator = locate(p.evaluator);
+    const evaluator = p.evaluator ?? def.evaluator;
+    if (evaluator === PUSH_EVALUATOR) {
+      t.evaluatorRef = PUSH_EVALUATOR;
+      t.push = true;
+    } else if (evaluator !== undefined) {
+      t.evaluatorRef = evaluator;
+      t.evaluator = locate(evaluator);
     }
     return t;
   };

@@ -4,6 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import { expiryOf } from '../core/expiry.js';
 import { isWindowVar, type WindowVarsSource, windowVars, withoutProvidedVars } from '../core/run-vars.js';
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
@@ -249,7 +250,8 @@ function toResult(trait: ResolvedTrait, ctx: EvalContext, o: Outcome): TraitResu
     r.exitCode = o.proc.exitCode;
     r.signal = o.proc.signal;
   }
-  if (trait.ttlSeconds !== undefined) r.expiresAt = evaluatedAt + trait.ttlSeconds * 1000;
+  const expiresAt = expiryOf(evaluatedAt, trait.ttlSeconds);
+  if (expiresAt !== undefined) r.expiresAt = expiresAt;
   return r;
 }
 

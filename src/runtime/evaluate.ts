@@ -1,4 +1,5 @@
 // Use-case: evaluate a pipeline's readiness now: run its evaluators, decide, record the decision.
+import { InterlockError } from '../core/errors.js';
 import { ulid } from '../core/ids.js';
 import type { WindowVarsSource } from '../core/run-vars.js';
 import type {
@@ -29,10 +30,17 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /** A schedule window's decision: its evaluators get INTERLOCK_WINDOW* (env and `${…}` in config). */
   window?: WindowVarsSource;
+  /**
+   * Evaluate only what is needed: run the evaluators of these trait types only; every other trait counts with its
+   * latest stored result as it is (expired or missing → STALE). The decision still covers every trait. A type the
+   * pipeline does not have → TRAIT_NOT_FOUND (nothing runs). Push traits (`evaluator: push`) never run either way.
+   */
+  only?: readonly string[];
 }
 
 export interface Evaluation {
   pipeline: PipelineSpec;
+  /** The results this evaluation produced (and stored); traits it did not run are in `readiness.traits`. */
   results: TraitResult[];
   readiness: Readiness;
   decision: DecisionRecord;
@@ -96,39 +104,83 @@ function passedValueMask(
   };
 }
 
+/** The traits whose evaluators this evaluation runs: not push traits, and only those in `only` when given. */
+function traitsToRun(pipeline: PipelineSpec, only: readonly string[] | undefined): ResolvedTrait[] {
+  if (only !== undefined) {
+    const unknown = only.filter((t) => !pipeline.traits.some((x) => x.type === t));
+    if (unknown.length) {
+      const known = pipeline.traits.map((x) => x.type).join(', ') || 'none';
+      throw new InterlockError(
+        'TRAIT_NOT_FOUND',
+        `pipeline '${pipeline.name}' has no trait ${unknown.map((t) => `'${t}'`).join(', ')} (traits: ${known})`,
+        { pipeline: pipeline.name, trait: unknown[0] },
+      );
+    }
+  }
+  return pipeline.traits.filter((t) => t.push !== true && (only === undefined || only.includes(t.type)));
+}
+
 /**
- * Runs every trait's evaluator (in parallel, under the pool's cap), decides readiness from these fresh results,
- * and stores results + readiness + decision in one atomic write, then publishes evaluation.decided (alerting
- * subscribes). A store failure throws before anything is published: the caller must not treat an unrecorded
- * evaluation as READY.
+ * Runs the evaluators of the pipeline's traits (in parallel, under the pool's cap) — all of them but push traits,
+ * or only `opts.only` — decides readiness from these fresh results and the latest stored result of every trait not
+ * run (expired or missing → STALE), and stores the fresh results + readiness + decision in one atomic write, then
+ * publishes evaluation.decided (alerting subscribes). A store failure throws before anything is published: the
+ * caller must not treat an unrecorded evaluation as READY.
  */
 export async function evaluatePipeline(
   ctx: Context,
   pipeline: PipelineSpec,
   opts: EvaluateOptions,
 ): Promise<Evaluation> {
-  const mask = passedValueMask(pipeline.traits, ctx.env);
+  const toRun = traitsToRun(pipeline, opts.only);
+  const mask = passedValueMask(toRun, ctx.env);
   const onResult = opts.onResult;
-  const raw = await ctx.pool.evaluateAll(
-    pipeline.traits,
-    {
-      projectDir: ctx.project.root,
-      pipeline: pipeline.name,
-      clock: ctx.clock,
-      env: ctx.env,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.window ? { window: opts.window } : {}),
-      // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
-      ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
-    },
-    onResult ? (r) => onResult(mask(r)) : undefined,
-  );
+  const raw =
+    toRun.length === 0
+      ? []
+      : await ctx.pool.evaluateAll(
+          toRun,
+          {
+            projectDir: ctx.project.root,
+            pipeline: pipeline.name,
+            clock: ctx.clock,
+            env: ctx.env,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            ...(opts.window ? { window: opts.window } : {}),
+            // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
+            ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
+          },
+          onResult ? (r) => onResult(mask(r)) : undefined,
+        );
   // Values of the variables passed through `env` never reach a result, a decision or an alert.
   const results = raw.map(mask);
-  const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, ctx.clock.now());
+  // Read once the evaluators are done, so a result pushed meanwhile counts in this decision.
+  const reused =
+    toRun.length < pipeline.traits.length
+      ? (await ctx.store.getTraitResults(pipeline.name)).filter((r) => !toRun.some((t) => t.type === r.trait))
+      : [];
+  const readiness = decideReadiness(
+    pipeline.name,
+    pipeline.traits,
+    [...reused, ...results],
+    pipeline.readinessRule,
+    ctx.clock.now(),
+  );
   const decision = decisionRecord(readiness, opts.source, opts.runId);
+  return recordDecision(ctx, { pipeline, results, readiness, decision }, opts);
+}
+
+/**
+ * Stores an evaluation (its fresh results, readiness and decision, atomically), then publishes
+ * evaluation.decided: the one place a decision is recorded and announced (evaluations and pushes).
+ */
+export async function recordDecision(
+  ctx: Context,
+  evaluation: Evaluation,
+  opts: { runId?: string; signal?: AbortSignal } = {},
+): Promise<Evaluation> {
+  const { results, readiness, decision } = evaluation;
   await ctx.store.saveEvaluation({ results, readiness, decision });
-  const evaluation: Evaluation = { pipeline, results, readiness, decision };
   await ctx.events.publish('evaluation.decided', {
     evaluation,
     ...(opts.runId !== undefined ? { runId: opts.runId } : {}),

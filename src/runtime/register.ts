@@ -292,6 +292,7 @@ const storedTrait = z.strictObject({
   required: z.boolean(),
   evaluator: z.string().optional(),
   evaluatorRef: z.string().optional(),
+  push: z.literal(true).optional(),
   config: z.record(z.string(), z.unknown()),
   ttlSeconds: z.number().optional(),
   timeoutSeconds: z.number(),

@@ -28,6 +28,7 @@ const OPERATIONS = [
   'getReadiness',
   'listTraits',
   'getTrait',
+  'pushTraitResult',
   'runPipeline',
   'listRuns',
   'getHistory',

@@ -2,7 +2,7 @@
 import type { TraitResult } from '../../core/types.js';
 import { openContext } from '../../runtime/context.js';
 import { evaluateWithAlerts, evaluationView } from '../../runtime/evaluate.js';
-import { formatDuration, formatResultLines, formatVerdict } from '../format.js';
+import { formatDuration, formatResultLines, formatReusedLines, formatVerdict } from '../format.js';
 import { onInterrupt } from '../interrupt.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
@@ -56,10 +56,10 @@ export async function evaluate(out: Out, g: GlobalOptions, name: string): Promis
     if (out.json) {
       out.printJson(evaluationView(ev));
     } else {
-      out.line(
-        `${out.c.bold(name)} ${out.c.dim(`(${ev.pipeline.archetype}, ${ev.results.length} trait${ev.results.length === 1 ? '' : 's'})`)}`,
-      );
+      const n = ev.readiness.traits.length;
+      out.line(`${out.c.bold(name)} ${out.c.dim(`(${ev.pipeline.archetype}, ${n} trait${n === 1 ? '' : 's'})`)}`);
       for (const l of formatResultLines(out.c, ev.results)) out.fitLine(l);
+      for (const l of formatReusedLines(out.c, ev, ctx.clock.now())) out.fitLine(l);
       for (const l of formatVerdict(out.c, ev.readiness)) out.fitLine(l);
     }
     return intr.exitCode() ?? (ev.readiness.outcome === 'READY' ? 0 : 1);

@@ -206,6 +206,59 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
     404,
     'getTrait unknown',
   );
+  // Push a result: 201 with the stored result and Location; 400 names the field; 404 unknown trait or pipeline.
+  const traitPath = { path: { id: f.pipeline, type: trait } };
+  const pushed = want(
+    await c.call('post', '/api/pipelines/{id}/traits/{type}', {
+      ...traitPath,
+      body: { status: 'PASS', value: { rows: 1 }, reason: 'pushed', ttl: '5m' },
+    }),
+    201,
+    'pushTraitResult',
+  );
+  check(pushed.body.source === 'push' && pushed.body.state === 'PASS', 'the pushed result');
+  check(pushed.headers.get('location') === `/api/pipelines/${f.pipeline}/traits/${trait}`, 'push Location');
+  const badPush = want(
+    await c.call('post', '/api/pipelines/{id}/traits/{type}', {
+      ...traitPath,
+      raw: { contentType: 'application/json', text: '{"status":"PASS","ttl":"soon"}' },
+    }),
+    400,
+    'pushTraitResult bad ttl',
+  );
+  check(JSON.stringify(badPush.body.error.details?.problems ?? []).includes('ttl'), 'the field is named');
+  want(
+    await c.call('post', '/api/pipelines/{id}/traits/{type}', {
+      path: { id: f.pipeline, type: 'zzz' },
+      body: { status: 'PASS' },
+    }),
+    404,
+    'pushTraitResult unknown trait',
+  );
+  want(
+    await c.call('post', '/api/pipelines/{id}/traits/{type}', {
+      path: { id: 'nope', type: trait },
+      body: { status: 'FAIL' },
+    }),
+    404,
+    'pushTraitResult unknown pipeline',
+  );
+  want(
+    await c.call('post', '/api/pipelines/{id}/traits/{type}', {
+      ...traitPath,
+      raw: { contentType: 'application/json', text: f.tooLarge },
+    }),
+    413,
+    'pushTraitResult too large',
+  );
+  want(
+    await c.call('post', '/api/pipelines/{id}/traits/{type}', {
+      ...traitPath,
+      raw: { contentType: 'text/plain', text: 'PASS' },
+    }),
+    415,
+    'pushTraitResult as text',
+  );
   want(await c.call('post', '/api/pipelines/{id}/evaluate', { path: { id: 'nope' } }), 404, 'evaluatePipeline unknown');
   want(await c.call('get', '/api/pipelines/{id}/readiness', { path: { id: 'nope' } }), 404, 'getReadiness unknown');
   want(await c.call('get', '/api/pipelines/{id}/traits', { path: { id: 'nope' } }), 404, 'listTraits unknown');
