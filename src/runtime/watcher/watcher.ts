@@ -3,7 +3,6 @@
 // compare-and-swap under its lease. It never decides anything the engine does not say; every window ends recorded.
 import { hostname } from 'node:os';
 import type { PipelineWatchConfig } from '../../config/index.js';
-import { ulid } from '../../core/ids.js';
 import type { PipelineSpec, RunState } from '../../core/types.js';
 import {
   applyWindowEvent,
