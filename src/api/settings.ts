@@ -16,6 +16,8 @@ export interface ServeFlags {
   addr?: string;
   /** `--insecure`: allow a non-loopback address without a token. */
   insecure?: boolean;
+  /** `--no-watch` (false): do not run the watcher in this process. */
+  watch?: boolean;
 }
 
 export interface ServerSettings extends ListenAddress {

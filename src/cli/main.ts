@@ -271,7 +271,25 @@ logged and alerted (CONFIG_RELOAD_FAILED). provider, sqlite, redis, server and e
     )
     .option('--addr <host:port>', 'listen address (overrides server.addr; ":3000" = all interfaces)')
     .option('--insecure', 'allow listening on a non-loopback address without an API token')
+    .option('--no-watch', 'do not run the watcher (schedule windows) in this process; see `interlock watch`')
     .action(action(program, async (out, g, opts) => (await import('./commands/serve.js')).serve(out, g, opts)));
+
+  program
+    .command('watch')
+    .description(
+      'run the watcher in the foreground without the HTTP API: open schedule windows, re-decide them as evidence changes, fire each window once (several replicas share the work through a lease in the store); stops on SIGTERM/SIGINT',
+    )
+    .addHelpText(
+      'after',
+      `
+Runs until SIGTERM/SIGINT. Several \`watch\`/\`serve\` processes on one store elect one leader; the others stand by and
+take over within the lease time (15 s) when it stops. \`interlock serve\` runs the same watcher unless --no-watch.
+
+Examples:
+  interlock watch                 # this host only watches; another serves the API
+  INTERLOCK_LOG=info interlock watch   # log every window transition`,
+    )
+    .action(action(program, async (out, g) => (await import('./commands/watch.js')).watch(out, g)));
 
   // An explicit help command (commander's implicit one cannot show its own help: `interlock help help`).
   program

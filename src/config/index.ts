@@ -26,6 +26,7 @@ export {
   type PipelineDocumentCheck,
   triggerEnvProblems,
 } from './pipeline-rules.js';
+export type { CalendarFile, PipelineWatchConfig, ProjectWatcherConfig } from './schedule-schema.js';
 export {
   ALERT_DEFAULTS,
   type AlertConfig,

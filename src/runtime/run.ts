@@ -84,6 +84,17 @@ export interface RunOptions {
   atCheckpoint?: (point: RunCheckpoint, runId: string) => void | Promise<void>;
   /** A watcher run: the attempt of this window, created under its run key (at most once, ever). */
   window?: RunWindow;
+  /**
+   * The watcher has just decided (and recorded) READY from unexpired results: use that evaluation instead of running
+   * the evaluators again after the lock. Only a READY evaluation is accepted.
+   */
+  decided?: Evaluation;
+  /**
+   * Awaited once the run is READY, just before it moves to TRIGGERING: false = do not fire (the run ends FAILED,
+   * `superseded`). The watcher claims the window here, under its lease: a replica that lost its lease, or lost the
+   * race for the window, never fires.
+   */
+  beforeTrigger?: (run: RunState) => Promise<boolean>;
 }
 
 /** The points of a run where a crash leaves a distinct recorded state (PENDING, TRIGGERING before/after firing). */
@@ -176,16 +187,19 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
     throw err;
   }
 
-  // Fresh evidence: evaluate now, immediately before the compare-and-swap.
+  // Fresh evidence: evaluate now, immediately before the compare-and-swap (unless the watcher just did).
   let evaluation: Evaluation;
   try {
-    evaluation = await evaluatePipeline(ctx, pipeline, {
-      source: opts.source,
-      runId: run.runId,
-      onResult: opts.onResult,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.window ? { window: opts.window } : {}),
-    });
+    evaluation =
+      opts.decided?.readiness.outcome === 'READY'
+        ? opts.decided
+        : await evaluatePipeline(ctx, pipeline, {
+            source: opts.source,
+            runId: run.runId,
+            onResult: opts.onResult,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            ...(opts.window ? { window: opts.window } : {}),
+          });
   } catch (err) {
     const recorded = await moveRun(ctx, run, 'FAILED', {
       reason: `evaluation failed: ${(err as Error).message}`,
@@ -215,6 +229,14 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
     const failed = await moveRun(ctx, run, 'FAILED', { reason, decisionId });
     if (!failed) return { kind: 'superseded', run: (await ctx.store.getRun(run.runId)) ?? run, evaluation };
     return { kind: 'aborted', run: failed, evaluation };
+  }
+
+  if (opts.beforeTrigger && !(await opts.beforeTrigger(run))) {
+    const failed = await moveRun(ctx, run, 'FAILED', {
+      reason: 'superseded before the trigger fired: the window was claimed elsewhere or this watcher lost its lease',
+      decisionId,
+    });
+    return { kind: 'superseded', run: failed ?? (await ctx.store.getRun(run.runId)) ?? run, evaluation };
   }
 
   const maxRunSeconds = trigger.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS;

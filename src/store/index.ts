@@ -11,9 +11,15 @@ export type {
   CasResult,
   CreateRunResult,
   EvaluationWrite,
+  Lease,
+  LeaseFence,
+  LeaseResult,
   ListOptions,
   Store,
+  StoreChange,
   StoredPipeline,
+  WindowListOptions,
+  WindowWriteResult,
 } from './types.js';
 export { runEvent } from './types.js';
 

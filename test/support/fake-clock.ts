@@ -75,6 +75,11 @@ export class FakeClock implements Clock {
     await flush();
   }
 
+  /** When the earliest pending timer is due, if any. */
+  nextTimerAt(): number | undefined {
+    return this.timers.reduce<number | undefined>((m, p) => (m === undefined || p.at < m ? p.at : m), undefined);
+  }
+
   private next(end: number): Pending | undefined {
     let best: Pending | undefined;
     for (const p of this.timers) if (p.at <= end && (!best || p.at < best.at)) best = p;

@@ -8,6 +8,7 @@ import { startReloading } from '../config-reload.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
 import { VERSION } from '../version.js';
+import { startWatcher, untilSignal } from './watching.js';
 
 /** After shutdown, anything still holding the event loop (a stray socket) gets this long before we exit anyway. */
 const EXIT_GRACE_MS = 2000;
@@ -36,24 +37,13 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
         'interlock: no API token set (loopback only); set server.authToken or INTERLOCK_API_TOKEN to require one',
       );
     }
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      const on = (s: NodeJS.Signals) => {
-        process.off('SIGTERM', on);
-        process.off('SIGINT', on);
-        reloading.stop();
-        // Later signals while draining only say so: the drain is bounded anyway.
-        const again = () => out.err('interlock: already shutting down (at most 10 s)');
-        process.on('SIGTERM', again);
-        process.on('SIGINT', again);
-        process.on('SIGHUP', again);
-        resolve(s);
-      };
-      process.on('SIGTERM', on);
-      process.on('SIGINT', on);
-    });
+    const watcher = flags.watch === false ? undefined : await startWatcher(ctx, out);
+    const signal = await untilSignal(out, () => reloading.stop());
     out.err(
       `${signal}: shutting down (finishing in-flight requests and runs, at most ${settings.shutdownTimeoutMs / 1000} s)`,
     );
+    // The watcher first: it starts no new run once stopping, and gives its lease to another replica.
+    await watcher?.stop();
     await server.close();
     out.err('stopped');
     setTimeout(() => process.exit(process.exitCode ?? 0), EXIT_GRACE_MS).unref();

@@ -1,0 +1,22 @@
+// `interlock watch`: the watcher in the foreground, without the HTTP API, until SIGTERM/SIGINT; the project reloads
+// on SIGHUP and when a config file changes, as under `serve`.
+import { openContext } from '../../runtime/context.js';
+import { startReloading } from '../config-reload.js';
+import type { GlobalOptions, Out } from '../output.js';
+import { contextOptions } from '../root.js';
+import { startWatcher, untilSignal } from './watching.js';
+
+export async function watch(out: Out, g: GlobalOptions): Promise<number> {
+  const ctx = await openContext(contextOptions(g));
+  try {
+    const reloading = startReloading(out, ctx);
+    const handle = await startWatcher(ctx, out, { force: true });
+    const signal = await untilSignal(out, () => reloading.stop());
+    out.err(`${signal}: stopping the watcher (finishing what it is doing, giving the lease up)`);
+    await handle.stop();
+    out.err('stopped');
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,295 @@
+// The watcher on the memory store with the fake clock: windows open, block, fire once when evidence changes, end
+// MISSED with the blocking trait named, retry per policy, stay SHADOW in shadow mode, and hand over between
+// replicas through the lease without ever firing a window twice. Real evaluator and trigger subprocesses.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../test/support/fake-clock.js';
+import { recordingLogger } from '../../../test/support/recording-logger.js';
+import type { PipelineWatchConfig } from '../../config/index.js';
+import { DEFAULT_RETRY } from '../../engine/index.js';
+import { MemoryStore } from '../../store/memory/memory-store.js';
+import { type Context, openContext } from '../context.js';
+import { evaluateWithAlerts } from '../evaluate.js';
+import { Watcher } from './watcher.js';
+
+// 2023-11-14T22:13:20Z; windows every hour on the hour (UTC).
+const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+const nextHour = (t: number) => Math.ceil(t / HOUR) * HOUR;
+
+const dirs: string[] = [];
+const open: Array<{ ctx: Context; watcher: Watcher }> = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    await o.watcher.stop();
+    await o.ctx.close();
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+interface Setup {
+  root: string;
+  store: MemoryStore;
+  clock: FakeClock;
+  fires: () => string[];
+  unblock: () => void;
+}
+
+/**
+ * A project: pipeline `p` with one required trait `gate` (PASS while the file `gate` exists) and a command trigger
+ * that appends its run key to `fired` and exits with `exit` (0 unless the file `exit-code` says otherwise).
+ */
+function project(opts: { mode?: 'live' | 'shadow'; retry?: Partial<PipelineWatchConfig['retry']> } = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'interlock-watcher-'));
+  dirs.push(root);
+  mkdirSync(join(root, 'evaluators'));
+  mkdirSync(join(root, 'archetypes'));
+  mkdirSync(join(root, 'pipelines'));
+  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\n');
+  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: gate\n');
+  writeFileSync(
+    join(root, 'evaluators', 'gate'),
+    `#!/bin/sh\nif [ -e '${join(root, 'gate')}' ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"gate shut"}'; fi\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    join(root, 'pipelines', 'p.yaml'),
+    [
+      'name: p',
+      'archetype: gate',
+      'traits:',
+      '  gate:',
+      '    evaluator: gate',
+      '    ttl: 600',
+      'trigger:',
+      '  type: command',
+      `  command: "echo $INTERLOCK_RUN_KEY >> '${join(root, 'fired')}'; exit $(cat '${join(root, 'exit-code')}' 2>/dev/null || echo 0)"`,
+      '',
+    ].join('\n'),
+  );
+  const watch: PipelineWatchConfig = {
+    schedules: [{ name: 'hourly', cron: '0 * * * *', timezone: 'UTC', catchup: 'latest' }],
+    reevaluateMs: 60_000,
+    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    mode: opts.mode ?? 'live',
+  };
+  return { root, watch };
+}
+
+async function replica(root: string, watch: PipelineWatchConfig, store: MemoryStore, clock: FakeClock, holder: string) {
+  const ctx = await openContext({ cwd: root, env: process.env, store, clock, log: recordingLogger() });
+  ctx.project.watch.set('p', watch);
+  const watcher = new Watcher(ctx, { holder, random: () => 0.5 });
+  open.push({ ctx, watcher });
+  return { ctx, watcher };
+}
+
+async function setup(opts: Parameters<typeof project>[0] = {}) {
+  const { root, watch } = project(opts);
+  const store = new MemoryStore();
+  const clock = new FakeClock(T0);
+  const one = await replica(root, watch, store, clock, 'A');
+  const s: Setup & typeof one & { watch: PipelineWatchConfig } = {
+    ...one,
+    root,
+    store,
+    clock,
+    watch,
+    fires: () => (existsSync(join(root, 'fired')) ? readFileSync(join(root, 'fired'), 'utf8').trim().split('\n') : []),
+    unblock: () => writeFileSync(join(root, 'gate'), ''),
+  };
+  return s;
+}
+
+/** Lets every watcher finish what the last clock step made due (subprocesses run in real time). */
+async function settle(...ws: Watcher[]): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    await Promise.all(ws.map((w) => w.idle()));
+    await new Promise((r) => setImmediate(r));
+    if (ws.every((w) => w.busy === 0)) return;
+  }
+}
+
+/** Moves the fake clock to `t` timer by timer, letting the watchers act at each wake-up on the way. */
+async function advanceTo(clock: FakeClock, t: number, ...ws: Watcher[]): Promise<void> {
+  await settle(...ws);
+  while (clock.now() < t) {
+    const next = clock.nextTimerAt();
+    clock.advance((next !== undefined && next <= t ? Math.max(next, clock.now()) : t) - clock.now());
+    await settle(...ws);
+  }
+}
+
+describe('watcher', () => {
+  it('opens a window, blocks on a FAIL trait, fires once as soon as evidence changes, ends COMPLETED', async () => {
+    const s = await setup();
+    await s.watcher.start();
+    await settle(s.watcher);
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + 1, s.watcher);
+    const [w] = await s.store.listWindows('p');
+    expect(w?.state).toBe('OPEN');
+    expect(w?.lastDecision?.outcome).toBe('NOT_READY');
+    expect(w?.lastDecision?.blocking.map((b) => b.trait)).toEqual(['gate']);
+    expect(s.fires()).toEqual([]);
+
+    // Evidence changes (another process evaluates: the bus / change feed wakes the watcher): it fires at once.
+    s.unblock();
+    await evaluateWithAlerts(s.ctx, 'p', { source: 'cli' });
+    await settle(s.watcher);
+    const done = await s.store.getWindow(w?.key ?? '');
+    expect(done?.state).toBe('COMPLETED');
+    expect(done?.attempts).toHaveLength(1);
+    expect(s.fires()).toEqual([`${w?.key}#1`]);
+    const run = await s.store.getRunByKey(`${w?.key}#1`);
+    expect(run?.status).toBe('COMPLETED');
+    expect(run?.window).toEqual({ key: w?.key, attempt: 1 });
+
+    // Nothing fires again for that window, however long we wait; the next window opens on time.
+    await advanceTo(s.clock, open1 + HOUR + 1, s.watcher);
+    expect(s.fires()).toHaveLength(2); // the next window is READY at once (gate open, result fresh)
+    expect(new Set(s.fires()).size).toBe(2);
+  });
+
+  it('a window nobody unblocks ends MISSED at its deadline, naming the blocking trait', async () => {
+    const s = await setup();
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + HOUR - 1, s.watcher);
+    const key = (await s.store.listWindows('p', { limit: 1 }))[0]?.key ?? '';
+    // Re-evaluated on the backoff (60 s, then doubling), never more often.
+    const decisions = (await s.store.listDecisions('p')).filter((d) => d.source === 'watcher');
+    expect(decisions.length).toBeGreaterThanOrEqual(5);
+    expect(decisions.length).toBeLessThanOrEqual(61);
+    await advanceTo(s.clock, open1 + HOUR + 1, s.watcher);
+    const w = await s.store.getWindow(key);
+    expect(w?.state).toBe('MISSED');
+    expect(w?.terminal?.detail).toMatchObject({ state: 'MISSED', cause: 'blocked' });
+    expect(w?.terminal?.reason).toContain('gate');
+    expect(s.fires()).toEqual([]);
+  });
+
+  it('a failing trigger is retried per policy (exit 75 is TRANSIENT) and the window ends COMPLETED', async () => {
+    const s = await setup({ retry: { maxAttempts: 3, backoffMs: 30_000, on: ['TRANSIENT'] } });
+    s.unblock();
+    writeFileSync(join(s.root, 'exit-code'), '75');
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + 1, s.watcher);
+    const key = (await s.store.listWindows('p', { limit: 1 }))[0]?.key ?? '';
+    let w = await s.store.getWindow(key);
+    expect(w?.state).toBe('RETRY_WAIT');
+    expect(w?.attempts[0]).toMatchObject({ attempt: 1, result: 'FAILED', category: 'TRANSIENT' });
+    // Backoff 30 s (±20 % jitter; random 0.5 = none): not before.
+    await advanceTo(s.clock, open1 + 29_000, s.watcher);
+    expect(s.fires()).toHaveLength(1);
+    writeFileSync(join(s.root, 'exit-code'), '0');
+    await advanceTo(s.clock, open1 + 31_000, s.watcher);
+    w = await s.store.getWindow(key);
+    expect(w?.state).toBe('COMPLETED');
+    expect(s.fires()).toEqual([`${key}#1`, `${key}#2`]);
+  });
+
+  it('a PERMANENT failure (exit 1) is not retried: the window ends FAILED', async () => {
+    const s = await setup({ retry: { maxAttempts: 3, backoffMs: 30_000, on: ['TRANSIENT'] } });
+    s.unblock();
+    writeFileSync(join(s.root, 'exit-code'), '1');
+    await s.watcher.start();
+    await advanceTo(s.clock, nextHour(T0) + 60_000, s.watcher);
+    const [w] = await s.store.listWindows('p', { limit: 1 });
+    expect(w?.state).toBe('FAILED');
+    expect(w?.terminal?.detail).toMatchObject({ state: 'FAILED', category: 'PERMANENT' });
+    expect(s.fires()).toHaveLength(1);
+  });
+
+  it('shadow mode records SHADOW at the moment it would fire, and never fires', async () => {
+    const s = await setup({ mode: 'shadow' });
+    s.unblock();
+    await s.watcher.start();
+    await advanceTo(s.clock, nextHour(T0) + 1, s.watcher);
+    const [w] = await s.store.listWindows('p', { limit: 1 });
+    expect(w?.state).toBe('SHADOW');
+    expect(w?.terminal?.detail).toMatchObject({ state: 'SHADOW' });
+    expect(w?.terminal?.at).toBeGreaterThanOrEqual(nextHour(T0));
+    expect(s.fires()).toEqual([]);
+    expect(await s.store.listRuns('p')).toEqual([]);
+  });
+
+  it('two replicas: one leads; when it dies the other takes over within the lease; no window fires twice', async () => {
+    const s = await setup();
+    s.unblock();
+    const b = await replica(s.root, s.watch, s.store, s.clock, 'B');
+    await s.watcher.start();
+    await b.watcher.start();
+    expect(s.watcher.status().leading).toBe(true);
+    expect(b.watcher.status().leading).toBe(false);
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + 1000, s.watcher, b.watcher);
+    expect(s.fires()).toHaveLength(1);
+    // A dies without giving the lease up: B takes over once it expires (15 s), and carries on.
+    crash(s.watcher);
+    await advanceTo(s.clock, open1 + HOUR + 20_000, b.watcher);
+    expect(b.watcher.status().leading).toBe(true);
+    expect(b.watcher.status().epoch).toBeGreaterThan(1);
+    const fires = s.fires();
+    expect(fires).toHaveLength(2);
+    expect(new Set(fires).size).toBe(2);
+    const windows = await s.store.listWindows('p');
+    expect(windows.map((w) => w.state)).toEqual(['COMPLETED', 'COMPLETED']);
+  });
+
+  it('a replica that lost its lease cannot write: its window writes are fenced out', async () => {
+    const s = await setup();
+    await s.watcher.start();
+    const b = await replica(s.root, s.watch, s.store, s.clock, 'B');
+    // B takes the lease after A's expired (A was paused and did not renew).
+    crash(s.watcher);
+    s.clock.set(T0 + 16_000);
+    await b.watcher.start();
+    expect(b.watcher.status().leading).toBe(true);
+    const lease = await s.store.getLease('watcher');
+    expect(lease?.holder).toBe('B');
+    const stale = await s.store.createWindow(
+      {
+        key: 'p@hourly@2023-11-15T00:00:00.000Z',
+        pipeline: 'p',
+        schedule: 'hourly',
+        openAt: Date.parse('2023-11-15T00:00:00Z'),
+        afterAt: Date.parse('2023-11-15T00:00:00Z'),
+        deadlineAt: Date.parse('2023-11-15T01:00:00Z'),
+        date: '2023-11-15',
+        mode: 'live',
+        state: 'PENDING',
+        version: 1,
+        createdAt: T0,
+        updatedAt: T0,
+        attempts: [],
+        unchanged: 0,
+      },
+      { name: 'watcher', epoch: 1 },
+    );
+    expect(stale).toMatchObject({ ok: false, fenced: true });
+  });
+});
+
+/** Simulates a replica dying: its timers stop and it never renews or releases its lease. */
+function crash(w: Watcher): void {
+  const inner = w as unknown as {
+    stopped: boolean;
+    leadership: { stopped: boolean; o: { clock: FakeClock }; timer: unknown };
+    queue: { clear(): void };
+    unsubscribe: Array<() => void>;
+    sweepTimer: unknown;
+    ctx: Context;
+  };
+  inner.stopped = true;
+  inner.leadership.stopped = true;
+  inner.ctx.clock.clearTimeout(inner.leadership.timer as never);
+  inner.ctx.clock.clearTimeout(inner.sweepTimer as never);
+  inner.queue.clear();
+  for (const u of inner.unsubscribe.splice(0)) u();
+  // Its lease is left in the store, as a dead process would leave it; stop() must not release it now.
+  (inner.leadership as unknown as { current: unknown }).current = undefined;
+}

@@ -1,0 +1,578 @@
+// The watcher: the controller that runs by itself. It wakes up (event bus, store change feed, its timer heap, a
+// sweep), asks the pure engine what is due for a pipeline (engine/due.ts), and carries that out through the store's
+// compare-and-swap under its lease. It never decides anything the engine does not say; every window ends recorded.
+import { hostname } from 'node:os';
+import type { PipelineWatchConfig } from '../../config/index.js';
+import type { PipelineSpec, RunState } from '../../core/types.js';
+import {
+  applyWindowEvent,
+  attemptKey,
+  compileSchedule,
+  DEFAULT_MAX_RUN_SECONDS,
+  type DueAction,
+  decideRetry,
+  type FailureCategory,
+  failureCategory,
+  isTerminal,
+  isWindowTerminal,
+  type Schedule,
+  type WindowDecision,
+  type WindowEvent,
+  type WindowRecord,
+  whatIsDue,
+} from '../../engine/index.js';
+import type { Lease, LeaseFence } from '../../store/index.js';
+import type { Context } from '../context-type.js';
+import { type EvaluateOptions, type Evaluation, evaluatePipeline } from '../evaluate.js';
+import { type RunWindow, runPipeline } from '../run.js';
+import { touchActiveRun } from '../touch.js';
+import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
+import { WakeQueue } from './wake-queue.js';
+
+export interface WatcherOptions {
+  /** This replica's name in the lease (default host:pid:random). */
+  holder?: string;
+  /** Lease time: a replica that dies hands over within this (default 15 s). */
+  leaseMs?: number;
+  /** Random numbers in [0, 1) for backoff jitter (tests pass a fixed one). */
+  random?: () => number;
+  /** At most this many pipelines are worked on at once (default 8). */
+  concurrency?: number;
+}
+
+/** The window environment evaluators and triggers of a window get (INTERLOCK_WINDOW*). */
+export interface WindowEnv {
+  key: string;
+  schedule: string;
+  openAt: number;
+  date: string;
+}
+
+/** What a window's evaluation passes on (the evaluate use-case's options, plus the watcher's). */
+type WatcherEvaluateOptions = EvaluateOptions & { only?: string[]; window?: WindowEnv };
+
+/** A pipeline's watch config, compiled once per loaded project. */
+interface Watched {
+  spec: PipelineSpec;
+  watch: PipelineWatchConfig;
+  schedules: Schedule[];
+}
+
+/** Most engine rounds per pipeline per wake-up (each round applies what was due and looks again). */
+const MAX_ROUNDS = 12;
+/** A run that provably never fired does not use up an attempt, at most this many times per window. */
+const MAX_FREE_RETRIES = 5;
+
+export interface WatcherStatus {
+  leading: boolean;
+  epoch?: number;
+  holder: string;
+  watching: number;
+  /** Evaluator runs started by the watcher since start (the idle benchmark counts them). */
+  evaluations: number;
+  triggers: number;
+}
+
+export class Watcher {
+  readonly holder: string;
+  private readonly random: () => number;
+  private readonly leadership: Leadership;
+  private readonly queue: WakeQueue;
+  private readonly unsubscribe: Array<() => void> = [];
+  private compiledFor: unknown;
+  private watched = new Map<string, Watched>();
+  private fence: LeaseFence | undefined;
+  private watchingSince = 0;
+  private running = new Map<string, Promise<void>>();
+  private dirty = new Set<string>();
+  private waiting: string[] = [];
+  private readonly concurrency: number;
+  private sweepTimer: ReturnType<Context['clock']['setTimeout']> | undefined;
+  private stopped = false;
+  private started = false;
+  private gapsSeen = new Set<string>();
+  private stats = { evaluations: 0, triggers: 0 };
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly ctx: Context,
+    opts: WatcherOptions = {},
+  ) {
+    this.holder = opts.holder ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.random = opts.random ?? Math.random;
+    this.concurrency = Math.max(1, opts.concurrency ?? 8);
+    const sweepMs = ctx.project.watcher.watcher.sweepMs;
+    this.queue = new WakeQueue(ctx.clock, (ps) => this.poke(ps), sweepMs);
+    this.leadership = new Leadership({
+      store: ctx.store,
+      clock: ctx.clock,
+      log: ctx.log,
+      holder: this.holder,
+      leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
+      onChange: (fence, previous) => this.onLeadership(fence, previous),
+    });
+  }
+
+  /** Subscribes to every wake-up source, takes the lease if it is free, and starts the first sweep. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.compile();
+    const bus = this.ctx.events;
+    this.unsubscribe.push(
+      bus.subscribe('evaluation.decided', (e) => this.poke([e.evaluation.pipeline.name])),
+      bus.subscribe('run.created', (e) => this.poke([e.run.pipeline])),
+      bus.subscribe('run.transitioned', (e) => this.poke([e.run.pipeline])),
+      bus.subscribe('project.reloaded', (e) => {
+        if (e.applied) this.reload();
+      }),
+      this.ctx.store.watchChanges((c) => this.poke([c.pipeline])),
+    );
+    await this.leadership.start();
+    this.armSweep();
+  }
+
+  /** Re-reads ctx.project (after a config reload) and looks at every pipeline again. */
+  reload(): void {
+    this.compile();
+    this.poke([...this.watched.keys()]);
+  }
+
+  /** Stops: no new work; waits for the pipelines being worked on; gives the lease up. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.ctx.clock.clearTimeout(this.sweepTimer);
+    this.queue.clear();
+    this.waiting = [];
+    this.dirty.clear();
+    await Promise.allSettled([...this.running.values()]);
+    await this.leadership.stop();
+  }
+
+  status(): WatcherStatus {
+    const f = this.leadership.fence;
+    return {
+      leading: f !== undefined,
+      ...(f ? { epoch: f.epoch } : {}),
+      holder: this.holder,
+      watching: this.watched.size,
+      ...this.stats,
+    };
+  }
+
+  /** The next wake-up instant of a pipeline this replica holds, if any. */
+  nextWakeAt(pipeline: string): number | undefined {
+    return this.queue.get(pipeline);
+  }
+
+  /** Pipelines being worked on or waiting to be. */
+  get busy(): number {
+    return this.running.size + this.waiting.length;
+  }
+
+  /** Resolves once nothing is being worked on and nothing is waiting (tests: after advancing the fake clock). */
+  idle(): Promise<void> {
+    if (this.running.size === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Renews or takes the lease now (tests drive it with the fake clock). */
+  tickLease(): Promise<void> {
+    return this.leadership.tick();
+  }
+
+  /** Marks pipelines to be looked at as soon as possible. */
+  poke(pipelines: Iterable<string>): void {
+    if (this.stopped) return;
+    for (const p of pipelines) {
+      if (!this.watched.has(p)) continue;
+      if (this.running.has(p)) {
+        this.dirty.add(p);
+        continue;
+      }
+      if (!this.waiting.includes(p)) this.waiting.push(p);
+    }
+    this.drain();
+  }
+
+  private compile(): void {
+    const project = this.ctx.project;
+    if (this.compiledFor === project) return;
+    const next = new Map<string, Watched>();
+    for (const [name, watch] of project.watch) {
+      const spec = project.pipelines.get(name);
+      // An INVALID pipeline is not watched (fail closed): its windows wait; once fixed, deadlines and catch-up apply.
+      if (!spec) continue;
+      const schedules: Schedule[] = [];
+      for (const s of watch.schedules) {
+        const r = compileSchedule(s);
+        if (r.ok) schedules.push(r.schedule);
+        else this.ctx.log.warn(`watcher: ${name}: schedule ${s.name} ignored: ${r.error}`);
+      }
+      next.set(name, { spec, watch, schedules });
+    }
+    for (const p of this.watched.keys()) if (!next.has(p)) this.queue.set(p, undefined);
+    this.watched = next;
+    this.compiledFor = project;
+  }
+
+  private onLeadership(fence: LeaseFence | undefined, previous: Lease | undefined): void {
+    this.fence = fence;
+    if (!fence) {
+      this.queue.clear();
+      return;
+    }
+    const now = this.ctx.clock.now();
+    // A handover: windows that opened while the last holder's lease ran out count as watched (it renewed until
+    // about expiresAt - lease time); after a longer break the catch-up policy decides.
+    const leaseMs = this.leadership.lease ? this.leadership.lease.expiresAt - now : DEFAULT_LEASE_MS;
+    const lastRenewal = previous && previous.holder !== this.holder ? previous.expiresAt - leaseMs : undefined;
+    this.watchingSince =
+      lastRenewal !== undefined && lastRenewal > now - 2 * leaseMs ? Math.min(now, lastRenewal) : now;
+    this.poke([...this.watched.keys()]);
+  }
+
+  private armSweep(): void {
+    if (this.stopped) return;
+    const ms = this.ctx.project.watcher.watcher.sweepMs;
+    this.sweepTimer = this.ctx.clock.setTimeout(() => {
+      void this.leadership.tick();
+      this.compile();
+      // Reconcile: anything a lost notification missed is looked at again.
+      this.poke([...this.watched.keys()]);
+      this.armSweep();
+    }, ms);
+    (this.sweepTimer as unknown as { unref?: () => void }).unref?.();
+  }
+
+  private drain(): void {
+    while (!this.stopped && this.running.size < this.concurrency && this.waiting.length > 0) {
+      const p = this.waiting.shift() as string;
+      if (this.running.has(p)) {
+        this.dirty.add(p);
+        continue;
+      }
+      const work = this.work(p)
+        .catch((err: unknown) => {
+          // A store outage or a bug: fail closed (nothing fired by this pass), say so, look again soon.
+          this.ctx.log.warn(`watcher: ${p}: ${(err as Error).message}`);
+          this.queue.set(p, this.ctx.clock.now() + 5000);
+        })
+        .finally(() => {
+          this.running.delete(p);
+          if (this.dirty.delete(p)) this.waiting.push(p);
+          this.drain();
+          if (this.running.size === 0 && this.waiting.length === 0) {
+            for (const r of this.idleWaiters.splice(0)) r();
+          }
+        });
+      this.running.set(p, work);
+    }
+  }
+
+  /** One wake-up of one pipeline: rounds of "what is due → do it" until nothing more is due now. */
+  private async work(p: string): Promise<void> {
+    this.compile();
+    const w = this.watched.get(p);
+    const fence = this.leadership.fence;
+    if (!w || !fence || this.stopped) return;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (this.stopped || this.leadership.fence?.epoch !== fence.epoch) return;
+      const records = await this.ctx.store.windowHeads(p);
+      if (await this.followRuns(w, records, fence)) continue;
+      const results = await this.ctx.store.getTraitResults(p);
+      const now = this.ctx.clock.now();
+      const due = whatIsDue({
+        pipeline: p,
+        schedules: w.schedules,
+        ...(w.watch.exclusions ? { exclusions: w.watch.exclusions } : {}),
+        mode: w.watch.mode,
+        records,
+        watchingSince: this.watchingSince,
+        traits: w.spec.traits,
+        rule: w.spec.readinessRule,
+        results,
+        reevaluateMs: w.watch.reevaluateMs,
+        now,
+      });
+      this.queue.set(p, due.nextWake?.at);
+      if (due.actions.length === 0) return;
+      const byKey = new Map(records.map((r) => [r.key, r]));
+      let progressed = false;
+      for (const action of due.actions) {
+        const r = await this.act(w, action, byKey, fence);
+        if (r === 'fenced') return;
+        if (r === 'progress') progressed = true;
+        if (r === 'reload') {
+          progressed = true;
+          break;
+        }
+      }
+      if (!progressed) return;
+    }
+    // Still busy after MAX_ROUNDS: carry on at the next turn rather than starve the others.
+    this.queue.set(p, this.ctx.clock.now());
+  }
+
+  /** Writes one window event through compare-and-swap under the fence. */
+  private async move(
+    current: WindowRecord,
+    event: WindowEvent,
+    fence: LeaseFence,
+  ): Promise<WindowRecord | 'fenced' | 'lost' | 'noop'> {
+    const r = applyWindowEvent(current, event, this.ctx.clock.now());
+    if (r.kind === 'noop') return 'noop';
+    if (r.kind === 'conflict') {
+      this.ctx.log.debug(`watcher: ${current.key}: ${event.type}: ${r.reason}`);
+      return 'noop';
+    }
+    const w = await this.ctx.store.casWindow(r.window, current.version, fence);
+    if (w.ok) {
+      this.ctx.log.info(`watcher: ${current.key}: ${r.from} → ${r.to}`, { window: current.key, to: r.to });
+      return r.window;
+    }
+    return w.fenced ? 'fenced' : 'lost';
+  }
+
+  /**
+   * Triggered windows follow their attempt's run: RUNNING, COMPLETED, or failed (→ retry per policy, or FAILED).
+   * True when a window moved (look again).
+   */
+  private async followRuns(w: Watched, records: readonly WindowRecord[], fence: LeaseFence): Promise<boolean> {
+    let moved = false;
+    for (const rec of records) {
+      if (rec.state !== 'TRIGGERING' && rec.state !== 'RUNNING') continue;
+      const cur = rec.attempts[rec.attempts.length - 1];
+      if (!cur) continue;
+      const run = await this.ctx.store.getRun(cur.runId);
+      let event: WindowEvent | undefined;
+      if (!run) {
+        // The attempt's run is gone from the store: its outcome cannot be known; never fire again on a guess.
+        event = this.failed(w, rec, cur.attempt, 'UNKNOWN', 'its run is missing from the store');
+      } else if (run.status === 'RUNNING' && rec.state === 'TRIGGERING') {
+        event = { type: 'trigger-accepted', attempt: cur.attempt };
+      } else if (run.status === 'COMPLETED') {
+        event = { type: 'attempt-succeeded', attempt: cur.attempt };
+      } else if (isTerminal(run.status)) {
+        const { category, free, error } = runFailure(run);
+        event = this.failed(w, rec, cur.attempt, category, error, free);
+      }
+      if (!event) continue;
+      const r = await this.move(rec, event, fence);
+      if (r === 'fenced') return false;
+      if (r !== 'noop') moved = true;
+    }
+    return moved;
+  }
+
+  private failed(
+    w: Watched,
+    rec: WindowRecord,
+    attempt: number,
+    category: FailureCategory,
+    error?: string,
+    free = false,
+  ): WindowEvent {
+    const now = this.ctx.clock.now();
+    const freeUsed = rec.attempts.filter((a) => a.error?.startsWith(NEVER_FIRED)).length;
+    // A run that never reached its trigger (abandoned by a stopped watcher) does not use up an attempt.
+    const policy =
+      free && freeUsed < MAX_FREE_RETRIES
+        ? {
+            ...w.watch.retry,
+            maxAttempts: Math.max(w.watch.retry.maxAttempts, attempt + 1),
+            on: ['TRANSIENT' as const],
+          }
+        : w.watch.retry;
+    return {
+      type: 'attempt-failed',
+      attempt,
+      category,
+      ...(error !== undefined ? { error } : {}),
+      retry: decideRetry(policy, attempt, category, now, this.random()),
+    };
+  }
+
+  private async act(
+    w: Watched,
+    action: DueAction,
+    byKey: Map<string, WindowRecord>,
+    fence: LeaseFence,
+  ): Promise<'progress' | 'none' | 'fenced' | 'reload'> {
+    const ctx = this.ctx;
+    const p = w.spec.name;
+    switch (action.kind) {
+      case 'create': {
+        const r = await ctx.store.createWindow(action.record, fence);
+        if (r.ok) {
+          ctx.log.info(`watcher: ${action.key}: recorded ${action.record.state}`, { window: action.key });
+          byKey.set(action.key, action.record);
+          return 'progress';
+        }
+        if (r.fenced) return 'fenced';
+        return 'reload'; // recorded already (another replica, a restart): work from the stored one
+      }
+      case 'gap': {
+        const id = `${p}:${action.gap.schedule}:${action.gap.toOpenAt}`;
+        if (!this.gapsSeen.has(id)) {
+          this.gapsSeen.add(id);
+          ctx.log.warn(`watcher: ${p}: ${action.gap.reason}`);
+        }
+        return 'none';
+      }
+      case 'open':
+      case 'miss':
+      case 'retry': {
+        const cur = byKey.get(action.key);
+        if (!cur) return 'reload';
+        const r = await this.move(cur, action.event, fence);
+        if (r === 'fenced') return 'fenced';
+        if (r === 'lost') return 'reload';
+        if (r === 'noop') return 'none';
+        byKey.set(action.key, r);
+        return 'progress';
+      }
+      case 'evaluate': {
+        const cur = byKey.get(action.key);
+        if (!cur) return 'reload';
+        const ev = await this.evaluate(w, cur, action.traits);
+        this.stats.evaluations++;
+        const r = await this.move(cur, this.decidedEvent(w, ev), fence);
+        if (r === 'fenced') return 'fenced';
+        // The new results are in the store either way: look again.
+        return 'reload';
+      }
+      case 'shadow':
+      case 'trigger': {
+        const cur = byKey.get(action.key);
+        if (!cur) return 'reload';
+        return this.fire(w, cur, action, fence);
+      }
+      case 'run-overdue': {
+        // Times the run out (stopping its command first); its window then follows it (followRuns).
+        await touchActiveRun(ctx, p);
+        return 'reload';
+      }
+    }
+  }
+
+  private windowEnv(rec: WindowRecord): WindowEnv {
+    return { key: rec.key, schedule: rec.schedule, openAt: rec.openAt, date: rec.date };
+  }
+
+  /** Evaluates `only` these traits (the rest: their stored results) for a window, recorded as a watcher decision. */
+  private evaluate(w: Watched, rec: WindowRecord, only: string[]): Promise<Evaluation> {
+    const opts: WatcherEvaluateOptions = { source: 'watcher', only, window: this.windowEnv(rec) };
+    return evaluatePipeline(this.ctx, w.spec, opts);
+  }
+
+  private decidedEvent(w: Watched, ev: Evaluation): WindowEvent {
+    return {
+      type: 'decided',
+      decision: decisionOf(ev),
+      reevaluateMs: w.watch.reevaluateMs,
+      random: this.random(),
+    };
+  }
+
+  /**
+   * READY from unexpired results: re-decide from the store (no evaluator runs), then — live — create the attempt's
+   * run under its run key (the store creates at most one, ever), claim the window for it under the lease, and fire;
+   * or — shadow — record "would trigger" here.
+   */
+  private async fire(
+    w: Watched,
+    rec: WindowRecord,
+    action: DueAction & { kind: 'trigger' | 'shadow' },
+    fence: LeaseFence,
+  ): Promise<'progress' | 'none' | 'fenced' | 'reload'> {
+    const ctx = this.ctx;
+    const p = w.spec.name;
+    if (action.kind === 'trigger') {
+      // A manual run holds the lock: wait for it (its end wakes us) rather than burn an attempt.
+      const active = await ctx.store.getActiveRun(p);
+      if (active && active.window?.key !== rec.key && !isTerminal(active.status)) return 'none';
+    }
+    const ev = await this.evaluate(w, rec, []);
+    if (ev.readiness.outcome !== 'READY') {
+      const r = await this.move(rec, this.decidedEvent(w, ev), fence);
+      return r === 'fenced' ? 'fenced' : 'reload';
+    }
+    const decision = decisionOf(ev);
+    if (action.kind === 'shadow') {
+      const r = await this.move(rec, { type: 'shadow', decision }, fence);
+      return r === 'fenced' ? 'fenced' : 'reload';
+    }
+    const attempt = rec.attempts.length + 1;
+    const runKey = attemptKey(rec.key, attempt);
+    const window: RunWindow = { ...this.windowEnv(rec), attempt, runKey };
+    const maxRunMs = (w.spec.trigger?.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS) * 1000;
+    const claimed: { r: WindowRecord | 'fenced' | 'lost' | 'noop' } = { r: 'lost' };
+    const claim = async (run: RunState): Promise<boolean> => {
+      claimed.r = await this.move(
+        rec,
+        { type: 'claim', attempt, runId: run.runId, decision, runDeadlineAt: ctx.clock.now() + maxRunMs },
+        fence,
+      );
+      return typeof claimed.r === 'object';
+    };
+    this.stats.triggers++;
+    const result = await runPipeline(ctx, p, {
+      source: 'watcher',
+      window,
+      decided: ev,
+      beforeTrigger: claim,
+    });
+    if (result.kind === 'already-running' && result.claimed) {
+      // This attempt's run exists already (a restart, another replica): adopt it — never create or fire another.
+      const r = await this.move(
+        rec,
+        {
+          type: 'claim',
+          attempt,
+          runId: result.active.runId,
+          decision,
+          runDeadlineAt: result.active.deadlineAt,
+        },
+        fence,
+      );
+      return r === 'fenced' ? 'fenced' : 'reload';
+    }
+    if (claimed.r === 'fenced') return 'fenced';
+    return 'reload';
+  }
+}
+
+/** Marks the error of an attempt whose run never reached its trigger. */
+const NEVER_FIRED = 'never fired:';
+
+/** How a run that ended other than COMPLETED failed, for the retry decision. */
+function runFailure(run: RunState): { category: FailureCategory; free: boolean; error: string } {
+  const why = run.reason ?? run.status;
+  if (run.status === 'CANCELLED') return { category: 'PERMANENT', free: false, error: `cancelled: ${why}` };
+  if (run.trigger) {
+    const o = run.trigger as typeof run.trigger & { category?: FailureCategory; requestSent?: boolean };
+    const category = o.category ?? failureCategory(o) ?? 'UNKNOWN';
+    return { category, free: false, error: o.error ?? why };
+  }
+  // Reached TRIGGERING without a recorded outcome (a crash while firing, a timeout): it may have fired.
+  if (run.triggerType !== undefined) return { category: 'UNKNOWN', free: false, error: why };
+  return { category: 'TRANSIENT', free: true, error: `${NEVER_FIRED} ${why}` };
+}
+
+function decisionOf(ev: Evaluation): WindowDecision {
+  const r = ev.readiness;
+  return {
+    outcome: r.outcome,
+    blocking: r.blocking,
+    decisionId: ev.decision.id,
+    decidedAt: r.decidedAt,
+    ...(r.note !== undefined ? { note: r.note } : {}),
+  };
+}
+
+/** Whether a window record is still live (for callers outside the watcher). */
+export function isLiveWindow(w: WindowRecord): boolean {
+  return !isWindowTerminal(w.state);
+}

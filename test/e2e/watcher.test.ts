@@ -1,0 +1,141 @@
+// End-to-end: the real built `serve` runs the watcher on second-level crons, on SQLite and on a real redis-server.
+// A window opens and blocks on a trait nobody has pushed; `interlock push` of PASS fires the trigger at once and
+// the window ends COMPLETED; a window nobody unblocks ends MISSED naming the trait; a failing trigger is retried per
+// policy; shadow mode never fires. Fires are counted at the trigger target (a file each run appends its key to).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { json, show } from '../support/cli-output.js';
+import { writeFiles } from '../support/files.js';
+import { waitFor } from '../support/poll.js';
+import { cli } from '../support/run-cli.js';
+import { type ServeProcess, serveProcess } from '../support/server-process.js';
+import { useTempDirs } from '../support/test-cleanups.js';
+import { useRedis } from '../support/use-redis.js';
+
+const newDir = useTempDirs('interlock-watcher-e2e-');
+const redis = useRedis();
+const servers: ServeProcess[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+});
+
+type Provider = 'sqlite' | 'redis';
+
+interface WindowView {
+  key: string;
+  state: string;
+  attempts: Array<{ attempt: number; runId: string }>;
+  terminal?: { reason: string; detail: { state: string; cause?: string } };
+}
+
+/**
+ * A project with pipeline `p`: trait `upstream` is pushed (`evaluator: push`, ttl 1 s, so each window needs its own
+ * push), a schedule every `every` seconds, and a command trigger that appends INTERLOCK_RUN_KEY to `fired` and
+ * exits with the number in `exit-code` when that file exists (then deletes it: the next attempt succeeds).
+ */
+function project(provider: Provider, extra: { pipeline?: string; mode?: string } = {}): string {
+  const root = newDir();
+  const store =
+    provider === 'sqlite'
+      ? 'provider: sqlite\n'
+      : `provider: redis\nredis:\n  addr: ${redis.server.addr}\n  keyPrefix: "w${Math.random().toString(36).slice(2)}:"\n`;
+  const fired = join(root, 'fired');
+  const exitFile = join(root, 'exit-code');
+  writeFiles(root, {
+    'interlock.yaml': `${store}watcher:\n  sweep: 2s\n`,
+    'archetypes/gate.yaml': 'name: gate\nrequiredTraits:\n  - type: upstream\n',
+    'pipelines/p.yaml': [
+      'name: p',
+      'archetype: gate',
+      'traits:',
+      '  upstream:',
+      '    evaluator: push',
+      '    ttl: 1',
+      'trigger:',
+      '  type: command',
+      `  command: "echo $INTERLOCK_RUN_KEY >> '${fired}'; if [ -e '${exitFile}' ]; then c=$(cat '${exitFile}'); rm -f '${exitFile}'; exit $c; fi"`,
+      'schedules:',
+      '  - name: fast',
+      '    cron: "*/3 * * * * *"',
+      extra.pipeline ?? '',
+      extra.mode ? `mode: ${extra.mode}` : '',
+      '',
+    ].join('\n'),
+  });
+  return root;
+}
+
+const fires = (root: string) =>
+  existsSync(join(root, 'fired')) ? readFileSync(join(root, 'fired'), 'utf8').trim().split('\n').filter(Boolean) : [];
+
+async function windows(root: string): Promise<WindowView[]> {
+  const r = await cli(['windows', 'p', '--json', '--limit', '50'], { cwd: root });
+  expect(r.code, show(r)).toBe(0);
+  const v = json(r) as { windows: WindowView[] } | WindowView[];
+  return Array.isArray(v) ? v : v.windows;
+}
+
+async function start(root: string): Promise<ServeProcess> {
+  const s = await serveProcess(root, ['--addr', '127.0.0.1:0'], { INTERLOCK_LOG: 'info' });
+  servers.push(s);
+  return s;
+}
+
+describe.each<Provider>(['sqlite', 'redis'])('watcher end to end (%s)', (provider) => {
+  it('a window blocks on a missing push; a push of PASS fires it at once; it ends COMPLETED', async () => {
+    const root = project(provider);
+    const serve = await start(root);
+    // A window opens and is decided NOT_READY (upstream never pushed: STALE).
+    let open: WindowView | undefined;
+    await waitFor('an open, blocked window', 10_000, async () => {
+      open = (await windows(root)).find((w) => w.state === 'OPEN');
+      return open !== undefined;
+    });
+    expect(fires(root)).toEqual([]);
+    const t0 = Date.now();
+    const push = await cli(['push', 'p', 'upstream', '--status', 'PASS', '--ttl', '1s'], { cwd: root });
+    expect(push.code, show(push)).toBe(0);
+    await waitFor('the trigger to fire', 5000, async () => fires(root).length > 0);
+    const latency = Date.now() - t0;
+    // "At once": well within one schedule period, not at the next sweep (2 s) or poll.
+    expect(latency, serve.output()).toBeLessThan(1500);
+    const key = fires(root)[0]?.replace(/#\d+$/, '') ?? '';
+    await waitFor('the window to complete', 5000, async () =>
+      (await windows(root)).some((w) => w.key === key && w.state === 'COMPLETED'),
+    );
+    // Later windows (nobody pushes again, the push expired) end MISSED naming the trait; none fired.
+    await waitFor('a later window MISSED', 12_000, async () =>
+      (await windows(root)).some((w) => w.key > key && w.state === 'MISSED'),
+    );
+    const missed = (await windows(root)).find((w) => w.key > key && w.state === 'MISSED');
+    expect(missed?.terminal?.detail.cause).toBe('blocked');
+    expect(missed?.terminal?.reason).toContain('upstream');
+    const all = fires(root);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.every((f) => f.startsWith(key))).toBe(true);
+  });
+
+  it('a failing trigger (exit 75, TRANSIENT) is retried per policy and the window completes', async () => {
+    const root = project(provider, {
+      pipeline: 'retry:\n  maxAttempts: 3\n  backoff: 1s\n  on: [TRANSIENT]',
+    });
+    writeFiles(root, { 'exit-code': '75' });
+    // Keep the trait fresh from the start: every window is READY.
+    await cli(['push', 'p', 'upstream', '--status', 'PASS', '--ttl', '1h'], { cwd: root });
+    await start(root);
+    await waitFor('a window completed after a retry', 15_000, async () =>
+      (await windows(root)).some((w) => w.state === 'COMPLETED' && w.attempts.length === 2),
+    );
+    const w = (await windows(root)).find((x) => x.state === 'COMPLETED' && x.attempts.length === 2);
+    expect(fires(root).filter((f) => f.startsWith(w?.key ?? '?'))).toEqual([`${w?.key}#1`, `${w?.key}#2`]);
+  });
+
+  it('shadow mode records SHADOW and never fires', async () => {
+    const root = project(provider, { mode: 'shadow' });
+    await cli(['push', 'p', 'upstream', '--status', 'PASS', '--ttl', '1h'], { cwd: root });
+    await start(root);
+    await waitFor('a SHADOW window', 10_000, async () => (await windows(root)).some((w) => w.state === 'SHADOW'));
+    expect(fires(root)).toEqual([]);
+  });
+});
