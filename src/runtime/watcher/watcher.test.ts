@@ -41,7 +41,13 @@ interface Setup {
  * A project: pipeline `p` with one required trait `gate` (PASS while the file `gate` exists) and a command trigger
  * that appends its run key to `fired` and exits with `exit` (0 unless the file `exit-code` says otherwise).
  */
-function project(opts: { mode?: 'live' | 'shadow'; retry?: Partial<PipelineWatchConfig['retry']> } = {}) {
+function project(
+  opts: {
+    mode?: 'live' | 'shadow';
+    retry?: Partial<PipelineWatchConfig['retry']>;
+    catchup?: 'skip' | 'latest' | 'all';
+  } = {},
+) {
   const root = mkdtempSync(join(tmpdir(), 'interlock-watcher-'));
   dirs.push(root);
   mkdirSync(join(root, 'evaluators'));
@@ -70,7 +76,9 @@ function project(opts: { mode?: 'live' | 'shadow'; retry?: Partial<PipelineWatch
     ].join('\n'),
   );
   const watch: PipelineWatchConfig = {
-    schedules: [{ name: 'hourly', cron: '0 * * * *', timezone: 'UTC', catchup: 'latest' }],
+    // 'skip' by default: the window already open when the watcher starts (22:00, it is 22:13) is SKIPPED, so each
+    // test starts with the next one. The catch-up test asks for 'latest'.
+    schedules: [{ name: 'hourly', cron: '0 * * * *', timezone: 'UTC', catchup: opts.catchup ?? 'skip' }],
     reevaluateMs: 60_000,
     retry: { ...DEFAULT_RETRY, ...opts.retry },
     mode: opts.mode ?? 'live',
@@ -151,6 +159,29 @@ describe('watcher', () => {
     await advanceTo(s.clock, open1 + HOUR + 1, s.watcher);
     expect(s.fires()).toHaveLength(2); // the next window is READY at once (gate open, result fresh)
     expect(new Set(s.fires()).size).toBe(2);
+  });
+
+  it("catch-up 'latest': the window that opened before the watcher started (still before its deadline) opens", async () => {
+    const s = await setup({ catchup: 'latest' });
+    s.unblock();
+    await s.watcher.start();
+    await settle(s.watcher);
+    const [w] = await s.store.listWindows('p');
+    expect(w?.key).toBe('p@hourly@2023-11-14T22:00:00Z');
+    expect(w?.state).toBe('COMPLETED');
+    expect(s.fires()).toEqual(['p@hourly@2023-11-14T22:00:00Z#1']);
+  });
+
+  it("catch-up 'skip': that window is recorded SKIPPED, never evaluated", async () => {
+    const s = await setup();
+    s.unblock();
+    await s.watcher.start();
+    await settle(s.watcher);
+    const [w] = await s.store.listWindows('p');
+    expect(w?.state).toBe('SKIPPED');
+    expect(w?.terminal?.reason).toContain("catch-up policy 'skip'");
+    expect(s.fires()).toEqual([]);
+    expect(await s.store.listDecisions('p')).toEqual([]);
   });
 
   it('a window nobody unblocks ends MISSED at its deadline, naming the blocking trait', async () => {
@@ -237,7 +268,7 @@ describe('watcher', () => {
     expect(fires).toHaveLength(2);
     expect(new Set(fires).size).toBe(2);
     const windows = await s.store.listWindows('p');
-    expect(windows.map((w) => w.state)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect(windows.map((w) => w.state)).toEqual(['COMPLETED', 'COMPLETED', 'SKIPPED']);
   });
 
   it('a replica that lost its lease cannot write: its window writes are fenced out', async () => {
