@@ -4,7 +4,7 @@
 import type { PipelineWatchConfig } from '../config/schedule-schema.js';
 import { InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
-import type { InvalidPipeline, PipelineSpec, RunState, RunStatus, TraitResult } from '../core/types.js';
+import type { InvalidPipeline, PipelineSpec, RunState, RunStatus, TraitResult, TriggerType } from '../core/types.js';
 import { type DueAction, type DueResult, whatIsDue } from '../engine/due.js';
 import { isoUtc, isValidTimeZone, localParts, offsetAt } from '../engine/local-time.js';
 import { compileSchedule, nextOpen, type Schedule, windowTimes } from '../engine/schedule.js';
@@ -43,7 +43,7 @@ export interface AttemptRunView {
   reason?: string;
   /** The trigger's outcome in brief: ok, async, http status / exit code, error. */
   trigger?: {
-    type: string;
+    type: TriggerType;
     ok: boolean;
     async: boolean;
     httpStatus?: number;
@@ -149,6 +149,12 @@ export interface WindowListOptions {
   before?: number;
   state?: WindowState;
 }
+
+export { FAILURE_CATEGORIES } from '../engine/retry.js';
+/** The lists the adapters declare (api and cli do not import the engine). */
+export { CATCHUP_POLICIES } from '../engine/schedule.js';
+export type { WindowState } from '../engine/window.js';
+export { WINDOW_STATES } from '../engine/window.js';
 
 // ---------------------------------------------------------------- formatting
 
