@@ -5,6 +5,7 @@ import { DURATION_FORMS, parseDuration } from '../core/duration.js';
 import {
   DECISION_SOURCES,
   EVAL_STATUSES,
+  FAILURE_CATEGORIES,
   OUTCOMES,
   PIPELINE_ORIGINS,
   READINESS_RULES,
@@ -16,7 +17,7 @@ import { RUN_STATUSES } from '../core/run-status.js';
 import { triggerOutcomeSchema, triggerSpecSchema } from '../core/shapes.js';
 import { parseTime, TIME_FORMS } from '../core/time.js';
 import { MAX_PUSH_REASON_CHARS } from '../runtime/push.js';
-import { CATCHUP_POLICIES, FAILURE_CATEGORIES, WINDOW_STATES } from '../runtime/windows.js';
+import { ATTEMPT_RESULTS, CATCHUP_POLICIES, WINDOW_STATES } from '../runtime/windows.js';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -170,7 +171,7 @@ export const EvaluationSchema = z
 // ---------------------------------------------------------------- schedule windows
 
 const windowState = z.enum(WINDOW_STATES);
-const failureCategory = z.enum(FAILURE_CATEGORIES as ['TRANSIENT', 'PERMANENT', 'TIMEOUT', 'UNKNOWN']);
+const failureCategory = z.enum(FAILURE_CATEGORIES);
 
 export const InstantSchema = z
   .object({
@@ -272,7 +273,7 @@ export const WindowSchema = z
         claimedAt: InstantSchema,
         runDeadlineAt: InstantSchema.optional(),
         finishedAt: InstantSchema.optional(),
-        result: z.enum(['COMPLETED', 'FAILED']).optional(),
+        result: z.enum(ATTEMPT_RESULTS).optional(),
         category: failureCategory.optional(),
         error: z.string().optional(),
         run: z
@@ -351,7 +352,16 @@ export const ScheduledStatusSchema = z
           .union([nextWindow, z.null()])
           .openapi({ description: 'the window that opens next; null when none will' }),
         last: z
-          .union([z.object({ key: z.string(), state: windowState, reason: z.string(), at: InstantSchema }), z.null()])
+          .union([
+            z.object({
+              key: z.string(),
+              state: windowState,
+              reason: z.string(),
+              open: InstantSchema,
+              at: InstantSchema.openapi({ description: 'when it ended' }),
+            }),
+            z.null(),
+          ])
           .openapi({ description: 'the newest window that ended, and why' }),
         deadlineInMs: z
           .number()

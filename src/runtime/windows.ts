@@ -128,7 +128,7 @@ export interface ScheduleStatusView {
   /** The window that opens next (not recorded yet); null when none will. */
   next: { key: string; open: InstantView; after: InstantView; deadline: InstantView; date: string } | null;
   /** The newest ended window: its state and why. */
-  last: { key: string; state: WindowState; reason: string; at: InstantView } | null;
+  last: { key: string; state: WindowState; reason: string; open: InstantView; at: InstantView } | null;
   /** ms from now to the deadline of `current` (negative: past due); null without a current window. */
   deadlineInMs: number | null;
 }
@@ -150,10 +150,11 @@ export interface WindowListOptions {
   state?: WindowState;
 }
 
-export { FAILURE_CATEGORIES } from '../engine/retry.js';
 /** The lists the adapters declare (api and cli do not import the engine). */
 export { CATCHUP_POLICIES } from '../engine/schedule.js';
 export type { WindowState } from '../engine/window.js';
+/** How an attempt ended (WindowAttempt.result). */
+export const ATTEMPT_RESULTS = ['COMPLETED', 'FAILED'] as const satisfies ReadonlyArray<WindowAttempt['result']>;
 export { WINDOW_STATES } from '../engine/window.js';
 
 // ---------------------------------------------------------------- formatting
@@ -480,7 +481,13 @@ export async function scheduledStatus(ctx: Context, p: PipelineSpec): Promise<Sc
       current,
       next,
       last: ended?.terminal
-        ? { key: ended.key, state: ended.state, reason: ended.terminal.reason, at: instant(ended.terminal.at, tz) }
+        ? {
+            key: ended.key,
+            state: ended.state,
+            reason: ended.terminal.reason,
+            open: instant(ended.openAt, tz),
+            at: instant(ended.terminal.at, tz),
+          }
         : null,
       deadlineInMs: live ? live.deadlineAt - r.now : null,
     });

@@ -36,7 +36,7 @@ function scheduledLines(out: Out, v: ScheduledStatusView, now: number): string[]
         `  schedule ${s.schedule} (${s.timezone})${mode}: ${s.next ? `next window opens ${shortLocal(s.next.open)} (in ${formatDuration(s.next.open.at - now)})` : 'no further windows'}`,
       );
     }
-    if (s.last) lines.push(out.c.dim(`    last: ${s.last.key.split('@')[2]} ${s.last.state}: ${s.last.reason}`));
+    if (s.last) lines.push(out.c.dim(`    last: window ${shortLocal(s.last.open)} ${s.last.state}: ${s.last.reason}`));
   }
   for (const d of v.due) lines.push(out.c.yellow(`  due now: ${d.what}`));
   lines.push(`  next wake-up ${wakeText(v.nextWake, now)}`);

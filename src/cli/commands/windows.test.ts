@@ -196,7 +196,7 @@ describe('interlock status with schedules', () => {
     expect(tail).toEqual([
       '  schedule daily (Europe/Berlin): window 2026-06-01 05:00 OPEN, deadline 09:00 (in 3h20m)',
       '    NOT_READY: row-count: only 12 rows [EVALUATOR_FAIL]',
-      '    last: 2026-05-31T03:00:00Z MISSED: deadline passed while NOT_READY: blocked by row-count (FAIL: only 12 rows)',
+      '    last: window 2026-05-31 05:00 MISSED: deadline passed while NOT_READY: blocked by row-count (FAIL: only 12 rows)',
       '  next wake-up in 30m00s: upstream-dependency expires 06:10',
     ]);
     const j = recordingOut(true);
