@@ -470,13 +470,21 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
     'getHistory bad before',
   );
   want(await c.call('get', '/api/pipelines/{id}/history', { path: { id: 'nope' } }), 404, 'getHistory unknown');
-  // Schedule windows (the contract project has no schedules: a list with a note, or the store's 503 while SQLite
-  // keeps no windows yet — TODO: want 200 once it does).
-  const windows = await c.call('get', '/api/pipelines/{id}/windows', { ...id, query: { limit: 5, state: 'MISSED' } });
-  if (windows.status !== 503) {
-    const list = want(windows, 200, 'listWindows').body;
-    check(list.schedules.length === 0 && list.nextWake === null && typeof list.note === 'string', 'no schedules');
-  }
+  // Schedule windows (the contract project has no schedules: an empty list with a note).
+  const windows = want(
+    await c.call('get', '/api/pipelines/{id}/windows', { ...id, query: { limit: 5, state: 'MISSED' } }),
+    200,
+    'listWindows',
+  ).body;
+  check(
+    windows.schedules.length === 0 && windows.nextWake === null && typeof windows.note === 'string',
+    'no schedules',
+  );
+  want(
+    await c.call('get', '/api/windows/{key}', { path: { key: `${f.pipeline}@daily@2026-06-01T03:00:00Z` } }),
+    404,
+    'getWindow unknown',
+  );
   want(await c.call('get', '/api/pipelines/{id}/windows', { ...id, query: { limit: 0 } }), 400, 'listWindows limit 0');
   want(await c.call('get', '/api/pipelines/{id}/windows', { path: { id: 'nope' } }), 404, 'listWindows unknown');
   want(await c.call('get', '/api/windows/{key}', { path: { key: 'garbage' } }), 400, 'getWindow bad key');
