@@ -9,6 +9,7 @@ import { archetypeSchema, pipelineSchema, projectSchema } from '../src/config/sc
 import * as lists from '../src/core/lists.js';
 import { RUN_STATUSES } from '../src/core/run-status.js';
 import { triggerSpecSchema } from '../src/core/shapes.js';
+import { ATTEMPT_RESULTS, WINDOW_STATES } from '../src/runtime/windows.js';
 import { REPO } from './support/paths.js';
 
 const CORE: Record<string, readonly string[]> = {
@@ -23,6 +24,9 @@ const CORE: Record<string, readonly string[]> = {
   PIPELINE_ORIGINS: lists.PIPELINE_ORIGINS,
   HTTP_METHODS: lists.HTTP_METHODS,
   FAILURE_CATEGORIES: lists.FAILURE_CATEGORIES,
+  // Not core lists, but they share members with RUN_STATUSES: the window API names them exactly.
+  WINDOW_STATES,
+  ATTEMPT_RESULTS,
 };
 
 type Json = Record<string, unknown>;

@@ -12,7 +12,9 @@ import {
   evaluationView,
   findPipeline,
   getRunState,
+  getWindowView,
   listRuns,
+  listWindowsView,
   pipelineHistory,
   pipelineStatus,
   pipelineView,
@@ -39,10 +41,12 @@ import {
   evaluateRoute,
   getPipelineRoute,
   getRunRoute,
+  getWindowRoute,
   healthRoute,
   historyRoute,
   listPipelinesRoute,
   listRunsRoute,
+  listWindowsRoute,
   openApiRoute,
   pushRoute,
   ROUTES,
@@ -270,6 +274,21 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     const q = c.req.valid('query');
     const opts = { limit: q.limit ?? DEFAULT_LIMIT, before: epochOf(q.before, ctx.clock.now()) };
     return c.json(await work(() => pipelineHistory(ctx, id, opts)), 200);
+  });
+
+  app.openapi(listWindowsRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const opts = {
+      limit: q.limit ?? DEFAULT_LIMIT,
+      ...(q.before !== undefined ? { before: epochOf(q.before, ctx.clock.now()) } : {}),
+      ...(q.state !== undefined ? { state: q.state } : {}),
+    };
+    return c.json(await work(() => listWindowsView(ctx, id, opts)), 200);
+  });
+
+  app.openapi(getWindowRoute, async (c) => {
+    return c.json(await work(() => getWindowView(ctx, c.req.valid('param').key)), 200);
   });
 
   app.openapi(getRunRoute, async (c) => {

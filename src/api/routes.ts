@@ -21,6 +21,10 @@ import {
   StatusSchema,
   TraitParams,
   TraitResultViewSchema,
+  WindowListQuery,
+  WindowListSchema,
+  WindowParams,
+  WindowSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -286,6 +290,40 @@ export const historyRoute = createRoute({
   },
 });
 
+export const listWindowsRoute = createRoute({
+  method: 'get',
+  path: '/api/pipelines/{id}/windows',
+  operationId: 'listWindows',
+  summary: "Schedule windows, newest first, with the pipeline's next wake-up (as `interlock windows --json`)",
+  description:
+    'Each window: state, open/after/deadline instants (UTC and the schedule timezone), attempts and their runs, the ' +
+    'last decision and why, how it ended, and for a live one the next wake-up and why. A pipeline without schedules ' +
+    'answers 200 with a note (and any windows left from schedules since removed).',
+  security,
+  request: { params: PipelineParams, query: WindowListQuery },
+  responses: {
+    200: json(WindowListSchema, 'windows'),
+    400: error('bad limit (1–1000), before or state, or the pipeline is INVALID (details.problems)'),
+    404: notFound,
+    ...common,
+  },
+});
+
+export const getWindowRoute = createRoute({
+  method: 'get',
+  path: '/api/windows/{key}',
+  operationId: 'getWindow',
+  summary: 'One schedule window by key (URL-encoded), with its next wake-up and why',
+  security,
+  request: { params: WindowParams },
+  responses: {
+    200: json(WindowSchema, 'the window'),
+    400: error('not a window key (<pipeline>@<schedule>@<UTC ISO 8601 instant>)'),
+    404: error('unknown window (NOT_FOUND), or its pipeline is unknown (PIPELINE_NOT_FOUND)'),
+    ...common,
+  },
+});
+
 export const getRunRoute = createRoute({
   method: 'get',
   path: '/api/runs/{runId}',
@@ -362,6 +400,8 @@ export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   runRoute,
   listRunsRoute,
   historyRoute,
+  listWindowsRoute,
+  getWindowRoute,
   getRunRoute,
   completeRoute,
   cancelRoute,

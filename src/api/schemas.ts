@@ -5,6 +5,7 @@ import { DURATION_FORMS, parseDuration } from '../core/duration.js';
 import {
   DECISION_SOURCES,
   EVAL_STATUSES,
+  FAILURE_CATEGORIES,
   OUTCOMES,
   PIPELINE_ORIGINS,
   READINESS_RULES,
@@ -16,6 +17,7 @@ import { RUN_STATUSES } from '../core/run-status.js';
 import { triggerOutcomeSchema, triggerSpecSchema } from '../core/shapes.js';
 import { parseTime, TIME_FORMS } from '../core/time.js';
 import { MAX_PUSH_REASON_CHARS } from '../runtime/push.js';
+import { ATTEMPT_RESULTS, CATCHUP_POLICIES, WINDOW_STATES } from '../runtime/windows.js';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -166,6 +168,213 @@ export const EvaluationSchema = z
   .object({ pipeline: z.string(), outcome, readiness: ReadinessSchema, decisionId: z.string() })
   .openapi('Evaluation');
 
+// ---------------------------------------------------------------- schedule windows
+
+const windowState = z.enum(WINDOW_STATES);
+const failureCategory = z.enum(FAILURE_CATEGORIES);
+
+export const InstantSchema = z
+  .object({
+    at: epochMs,
+    utc: z.string().openapi({ example: '2026-06-01T03:00:00Z' }),
+    local: z.string().openapi({
+      description: "the wall clock of the schedule's timezone, with its offset",
+      example: '2026-06-01T05:00:00+02:00',
+    }),
+  })
+  .openapi('Instant');
+
+export const WakeSchema = InstantSchema.extend({
+  reason: z.string().openapi({ example: 'upstream-dependency expires 06:10' }),
+  key: z.string().optional().openapi({ description: 'the window it concerns' }),
+}).openapi('WakeUp');
+
+export const DueSchema = z
+  .object({
+    kind: z.enum(['create', 'gap', 'open', 'miss', 'retry', 'evaluate', 'trigger', 'shadow', 'run-overdue']),
+    key: z.string().optional(),
+    what: z.string(),
+  })
+  .openapi('DueNow', {
+    description: 'What the watcher has due right now (it acts at once; if this stays due, no watcher is running)',
+  });
+
+const terminalDetail = z
+  .union([
+    z.object({ state: z.literal('COMPLETED'), attempt: z.number().int(), runId: z.string() }),
+    z.object({
+      state: z.literal('FAILED'),
+      cause: z.enum(['not-retryable', 'unknown-outcome', 'attempts-exhausted']),
+      category: failureCategory,
+      attempt: z.number().int(),
+      error: z.string().optional(),
+    }),
+    z.object({
+      state: z.literal('MISSED'),
+      cause: z.literal('blocked'),
+      blocking: z.array(blocking),
+      note: z.string().optional(),
+      decisionId: z.string().optional(),
+    }),
+    z.object({
+      state: z.literal('MISSED'),
+      cause: z.literal('ready-not-triggered'),
+      decisionId: z.string().optional(),
+    }),
+    z.object({ state: z.literal('MISSED'), cause: z.literal('never-evaluated') }),
+    z.object({
+      state: z.literal('MISSED'),
+      cause: z.literal('retries-exhausted'),
+      attempts: z.number().int(),
+      lastError: z.string().optional(),
+    }),
+    z.object({
+      state: z.literal('EXCLUDED'),
+      match: z.object({
+        rule: z.enum(['day', 'date', 'calendar']),
+        value: z.string(),
+        calendar: z.string().optional(),
+        reason: z.string(),
+      }),
+    }),
+    z.object({
+      state: z.literal('SKIPPED'),
+      policy: z.enum(CATCHUP_POLICIES as ['skip', 'latest', 'all']),
+      supersededBy: z.string().optional(),
+      note: z.string().optional(),
+    }),
+    z.object({ state: z.literal('SHADOW'), decisionId: z.string().optional() }),
+  ])
+  .openapi('WindowEndDetail');
+
+export const WindowSchema = z
+  .object({
+    key: z.string().openapi({ example: 'orders@daily@2026-06-01T03:00:00Z' }),
+    pipeline: z.string(),
+    schedule: z.string(),
+    timezone: z.string().openapi({ description: "the schedule's timezone (UTC when it is no longer configured)" }),
+    mode: z.enum(['live', 'shadow']),
+    state: windowState,
+    terminal: z.boolean(),
+    version: z.number().int(),
+    date: z.string().openapi({ description: "YYYY-MM-DD of the open instant in the schedule's timezone" }),
+    open: InstantSchema,
+    after: InstantSchema.openapi({ description: 'earliest trigger' }),
+    deadline: InstantSchema.openapi({ description: 'not triggered by then: MISSED' }),
+    createdAt: epochMs,
+    updatedAt: epochMs,
+    retryAt: InstantSchema.optional().openapi({ description: 'RETRY_WAIT: when the next attempt is due' }),
+    nextEvaluationAt: InstantSchema.optional().openapi({ description: 'not re-evaluated before (watch backoff)' }),
+    attempts: z.array(
+      z.object({
+        attempt: z.number().int(),
+        runId: z.string(),
+        runKey: z.string(),
+        claimedAt: InstantSchema,
+        runDeadlineAt: InstantSchema.optional(),
+        finishedAt: InstantSchema.optional(),
+        result: z.enum(ATTEMPT_RESULTS).optional(),
+        category: failureCategory.optional(),
+        error: z.string().optional(),
+        run: z
+          .union([
+            z.object({
+              runId: z.string(),
+              status: runStatus,
+              reason: z.string().optional(),
+              trigger: z
+                .object({
+                  type: triggerType,
+                  ok: z.boolean(),
+                  async: z.boolean(),
+                  httpStatus: z.number().int().optional(),
+                  exitCode: z.number().int().nullable().optional(),
+                  error: z.string().optional(),
+                })
+                .optional(),
+            }),
+            z.null(),
+          ])
+          .openapi({
+            description: 'the run as stored now (all of it at GET /api/runs/{runId}); null: the store lost it',
+          }),
+      }),
+    ),
+    lastDecision: z
+      .union([
+        z.object({
+          outcome,
+          blocking: z.array(blocking),
+          note: z.string().optional(),
+          decisionId: z.string().optional(),
+          decidedAt: InstantSchema,
+        }),
+        z.null(),
+      ])
+      .openapi({ description: 'the last readiness decision and why; null before the first' }),
+    end: z
+      .union([z.object({ at: InstantSchema, reason: z.string(), detail: terminalDetail }), z.null()])
+      .openapi({ description: 'how it ended and why; null while it is live' }),
+    nextWake: orNull(WakeSchema).openapi({ description: 'null: terminal, or nothing will wake it' }),
+    due: z.array(DueSchema),
+    note: z.string().optional(),
+  })
+  .openapi('Window');
+
+export const WindowListSchema = z
+  .object({
+    pipeline: z.string(),
+    schedules: z.array(z.object({ name: z.string(), timezone: z.string() })),
+    windows: z.array(WindowSchema),
+    nextWake: orNull(WakeSchema).openapi({ description: "the pipeline's next wake-up; null without schedules" }),
+    note: z.string().optional(),
+  })
+  .openapi('WindowList');
+
+const nextWindow = z.object({
+  key: z.string(),
+  open: InstantSchema,
+  after: InstantSchema,
+  deadline: InstantSchema,
+  date: z.string(),
+});
+
+export const ScheduledStatusSchema = z
+  .object({
+    pipeline: z.string(),
+    mode: z.enum(['live', 'shadow']),
+    schedules: z.array(
+      z.object({
+        schedule: z.string(),
+        timezone: z.string(),
+        current: orNull(WindowSchema).openapi({ description: 'the live window; null when none is' }),
+        next: z
+          .union([nextWindow, z.null()])
+          .openapi({ description: 'the window that opens next; null when none will' }),
+        last: z
+          .union([
+            z.object({
+              key: z.string(),
+              state: windowState,
+              reason: z.string(),
+              open: InstantSchema,
+              at: InstantSchema.openapi({ description: 'when it ended' }),
+            }),
+            z.null(),
+          ])
+          .openapi({ description: 'the newest window that ended, and why' }),
+        deadlineInMs: z
+          .number()
+          .nullable()
+          .openapi({ description: 'ms to the deadline of the current window (negative: past it); null: none' }),
+      }),
+    ),
+    nextWake: orNull(WakeSchema),
+    due: z.array(DueSchema),
+    note: z.string().optional(),
+  })
+  .openapi('ScheduledStatus');
+
 export const StatusSchema = z
   .object({
     pipeline: z.string(),
@@ -187,6 +396,9 @@ export const StatusSchema = z
         result: orNull(TraitResultSchema).openapi({ description: 'null: never evaluated' }),
       }),
     ),
+    scheduled: orNull(ScheduledStatusSchema).openapi({
+      description: 'a pipeline with schedules: its windows and the next wake-up; null: on demand only',
+    }),
   })
   .openapi('PipelineReadiness');
 
@@ -336,6 +548,24 @@ const before = z
   });
 
 export const ListQuery = z.object({ limit, before });
+
+export const WindowListQuery = z.object({
+  limit,
+  before: before.openapi({
+    param: { name: 'before', in: 'query' },
+    description: `only windows that opened strictly before this time: ${TIME_FORMS}`,
+    example: '2026-06-01T03:00:00Z',
+  }),
+  state: windowState.optional().openapi({ param: { name: 'state', in: 'query' }, example: 'MISSED' }),
+});
+
+export const WindowParams = z.object({
+  key: z.string().openapi({
+    param: { name: 'key', in: 'path' },
+    description: '<pipeline>@<schedule>@<open instant, UTC ISO 8601>, URL-encoded',
+    example: 'orders@daily@2026-06-01T03:00:00Z',
+  }),
+});
 
 export const CompleteBody = z
   .strictObject({

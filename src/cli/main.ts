@@ -208,6 +208,20 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     );
 
   program
+    .command('windows')
+    .description(
+      "a pipeline's schedule windows, newest first: state, deadline, why (blocking traits or how it ended), next wake-up",
+    )
+    .argument('<pipeline>', 'pipeline name')
+    .option('-n, --limit <n>', 'how many windows (1–1000)', '20')
+    .option('--state <state>', 'only windows in this state (PENDING, OPEN, …, MISSED, …)')
+    .action(
+      action(program, async (out, g, name: string, o) =>
+        (await import('./commands/windows.js')).windows(out, g, name, o),
+      ),
+    );
+
+  program
     .command('history')
     .description(
       'past readiness decisions and run transitions of a pipeline, newest first: why was it blocked, and when',

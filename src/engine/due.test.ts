@@ -400,4 +400,21 @@ describe('what is due', () => {
     expect(r.actions).toEqual([{ kind: 'miss', key: KEY, event: { type: 'deadline' } }]);
     expect(applyAll([w], r.actions, at)[0].terminal?.detail).toMatchObject({ cause: 'retries-exhausted' });
   });
+
+  it("wakeFor: only that window's wake-ups count (a view of one window), not the schedule's next opening", () => {
+    const created = applyAll([], due({ now: T('2026-06-01T03:00:00Z') }).actions, T('2026-06-01T03:00:00Z'));
+    const now = T('2026-06-01T03:10:00Z');
+    const all = due({ now, records: created });
+    expect(all.nextWake?.reason).toBe('window daily may trigger from 05:30');
+    const other = due({ now, records: created, wakeFor: 'orders@daily@2026-05-31T03:00:00Z' });
+    expect(other.nextWake).toBeUndefined(); // a terminal window never wakes anything
+    const mine = due({ now: T('2026-06-01T03:40:00Z'), records: created, wakeFor: KEY });
+    // OPEN, never decided: the evaluation is due now (an action); the next wake of this window is its deadline.
+    expect(kinds(mine.actions)).toEqual(['open', 'evaluate']);
+    expect(mine.nextWake).toEqual({
+      at: T('2026-06-01T07:00:00Z'),
+      reason: 'deadline of window daily 09:00',
+      key: KEY,
+    });
+  });
 });

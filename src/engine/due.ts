@@ -32,6 +32,8 @@ export interface DueInput {
   /** `watch.reevaluate` in ms. */
   reevaluateMs: number;
   now: number;
+  /** Only wake-ups of this window key count for `nextWake` (a read-only view of one window); default: all. */
+  wakeFor?: string;
 }
 
 export type DueAction =
@@ -79,6 +81,7 @@ export function whatIsDue(input: DueInput): DueResult {
   // Reasons are formatted only for the wake-up that wins (Intl formatting is not free).
   let soonest: { at: number; reason: () => string; key?: string } | undefined;
   const wake = (at: number, reason: () => string, key?: string) => {
+    if (input.wakeFor !== undefined && key !== input.wakeFor) return;
     if (at > now && Number.isFinite(at) && (soonest === undefined || at < soonest.at)) {
       soonest = key === undefined ? { at, reason } : { at, reason, key };
     }

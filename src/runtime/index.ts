@@ -18,3 +18,4 @@ export * from './status.js';
 export * from './tasks.js';
 export * from './touch.js';
 export * from './validate.js';
+export * from './windows.js';

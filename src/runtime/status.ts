@@ -15,6 +15,7 @@ import { decideReadiness, traitState } from '../engine/index.js';
 import { allPipelineEntries, allPipelines, findPipeline, getPipeline } from './context.js';
 import type { Context } from './context-type.js';
 import { touchActiveRun } from './touch.js';
+import { type ScheduledStatusView, scheduledStatus } from './windows.js';
 
 export interface PipelineStatus {
   pipeline: PipelineSpec;
@@ -28,19 +29,23 @@ export interface PipelineStatus {
   activeRun?: RunState;
   /** The most recent run. */
   lastRun?: RunState;
+  /** A pipeline with schedules: its windows and the watcher's next wake-up (absent: on demand only). */
+  scheduled?: ScheduledStatusView;
 }
 
 async function statusOf(ctx: Context, pipeline: PipelineSpec, now: number): Promise<PipelineStatus> {
   const { active } = await touchActiveRun(ctx, pipeline.name);
-  const [results, last, runs] = await Promise.all([
+  const [results, last, runs, scheduled] = await Promise.all([
     ctx.store.getTraitResults(pipeline.name),
     ctx.store.getReadiness(pipeline.name),
     ctx.store.listRuns(pipeline.name, { limit: 1 }),
+    scheduledStatus(ctx, pipeline),
   ]);
   const readiness = decideReadiness(pipeline.name, pipeline.traits, results, pipeline.readinessRule, now);
   const s: PipelineStatus = { pipeline, readiness };
   if (active) s.activeRun = active;
   if (runs[0]) s.lastRun = runs[0];
+  if (scheduled) s.scheduled = scheduled;
   if (last) {
     s.lastEvaluatedAt = last.decidedAt;
     s.lastOutcome = last.outcome;
@@ -90,6 +95,7 @@ export function statusView(s: PipelineStatus) {
       ttlLeftMs: t.ttlLeftMs ?? null,
       result: t.result ?? null,
     })),
+    scheduled: s.scheduled ?? null,
   };
 }
 

@@ -32,6 +32,8 @@ const OPERATIONS = [
   'runPipeline',
   'listRuns',
   'getHistory',
+  'listWindows',
+  'getWindow',
   'getRun',
   'completeRun',
   'cancelRun',

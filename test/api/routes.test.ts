@@ -536,6 +536,8 @@ describe('GET /api/openapi.json', () => {
         'POST /api/pipelines/{id}/run',
         'GET /api/pipelines/{id}/runs',
         'GET /api/pipelines/{id}/history',
+        'GET /api/pipelines/{id}/windows',
+        'GET /api/windows/{key}',
         'GET /api/runs/{runId}',
         'POST /api/runs/{runId}/complete',
         'POST /api/runs/{runId}/cancel',

@@ -185,6 +185,7 @@ describe.concurrent('CLI conventions (item 15)', SLOW, () => {
       'status',
       'history',
       'schedule',
+      'windows',
       'serve',
       'help',
     ];

@@ -32,6 +32,7 @@
 //   sqlite-lock.ts        holdWriteLock, LockHolder: a second process holding a SQLite write lock
 //   build-check.ts        checkBuild: refuse to run without dist/, warn when src/ is newer
 //   recording-logger.ts   recordingLogger, LogEntry: a Logger that records what a use-case logged
+//   windows.ts            scheduledProject, ordersWatch, ordersWindow, DAILY, storeResults…: schedule-window fixtures
 export * from './api-project.js';
 export * from './api-server.js';
 export * from './build-check.js';
@@ -57,3 +58,4 @@ export * from './temp-dir.js';
 export * from './test-cleanups.js';
 export * from './trigger-recorder.js';
 export * from './use-redis.js';
+export * from './windows.js';

@@ -4,6 +4,7 @@ import { isInvalid } from '../../core/invalid.js';
 import type { InvalidPipeline } from '../../core/types.js';
 import { openContext } from '../../runtime/context.js';
 import { invalidStatusView, type PipelineStatus, statusOverview, statusView } from '../../runtime/status.js';
+import type { ScheduledStatusView } from '../../runtime/windows.js';
 import {
   formatBlocking,
   formatColumns,
@@ -15,6 +16,48 @@ import {
 } from '../format.js';
 import type { GlobalOptions, Out } from '../output.js';
 import { contextOptions } from '../root.js';
+import { type OpenCtx, shortLocal, wakeText, windowWhy } from './windows.js';
+
+/** Per schedule: the live window (or the next to open), its state, time to its deadline; then the next wake-up. */
+function scheduledLines(out: Out, v: ScheduledStatusView, now: number): string[] {
+  const lines: string[] = [];
+  const mode = v.mode === 'shadow' ? out.c.dim(' (shadow mode: never fires)') : '';
+  for (const s of v.schedules) {
+    const cur = s.current;
+    if (cur) {
+      const left = s.deadlineInMs !== null && s.deadlineInMs > 0 ? `in ${formatDuration(s.deadlineInMs)}` : 'passed';
+      lines.push(
+        `  schedule ${s.schedule} (${s.timezone})${mode}: window ${shortLocal(cur.open)} ${cur.state}, deadline ${shortLocal(cur.deadline).slice(11)} (${left})`,
+      );
+      const why = windowWhy(cur);
+      if (why) lines.push(`    ${why}`);
+    } else {
+      lines.push(
+        `  schedule ${s.schedule} (${s.timezone})${mode}: ${s.next ? `next window opens ${shortLocal(s.next.open)} (in ${formatDuration(s.next.open.at - now)})` : 'no further windows'}`,
+      );
+    }
+    if (s.last) lines.push(out.c.dim(`    last: window ${shortLocal(s.last.open)} ${s.last.state}: ${s.last.reason}`));
+  }
+  for (const d of v.due) lines.push(out.c.yellow(`  due now: ${d.what}`));
+  lines.push(`  next wake-up ${wakeText(v.nextWake, now)}`);
+  if (v.note) lines.push(out.c.dim(`  ${v.note}`));
+  return lines;
+}
+
+/** One row per schedule of each scheduled pipeline, for the overview. */
+function scheduledRows(v: ScheduledStatusView, now: number): string[][] {
+  return v.schedules.map((s) => {
+    const cur = s.current;
+    return [
+      v.pipeline,
+      s.schedule,
+      cur ? shortLocal(cur.open) : s.next ? `next ${shortLocal(s.next.open)}` : '-',
+      cur ? cur.state : s.next ? `opens in ${formatDuration(s.next.open.at - now)}` : '-',
+      cur && s.deadlineInMs !== null ? (s.deadlineInMs > 0 ? `in ${formatDuration(s.deadlineInMs)}` : 'passed') : '-',
+      v.due.length > 0 ? `due now: ${v.due.map((d) => d.what).join('; ')}` : wakeText(v.nextWake, now),
+    ];
+  });
+}
 
 function detail(out: Out, s: PipelineStatus, now: number): void {
   const p = s.pipeline;
@@ -55,6 +98,7 @@ function detail(out: Out, s: PipelineStatus, now: number): void {
       out.c.dim(`last run ${s.lastRun.runId}: ${s.lastRun.status} ${formatDuration(now - s.lastRun.updatedAt)} ago`),
     );
   }
+  if (s.scheduled) for (const l of scheduledLines(out, s.scheduled, now)) out.fitLine(l);
 }
 
 /** One problem of an INVALID pipeline: file:line:col when it came from a file, else path: message. */
@@ -81,8 +125,8 @@ function invalidDetail(out: Out, p: InvalidPipeline): void {
 
 const view = (s: PipelineStatus | InvalidPipeline) => (isInvalid(s) ? invalidStatusView(s) : statusView(s));
 
-export async function status(out: Out, g: GlobalOptions, name?: string): Promise<number> {
-  const ctx = await openContext(contextOptions(g));
+export async function status(out: Out, g: GlobalOptions, name?: string, open: OpenCtx = openContext): Promise<number> {
+  const ctx = await open(contextOptions(g));
   try {
     const now = ctx.clock.now();
     const list = await statusOverview(ctx, name);
@@ -117,6 +161,18 @@ export async function status(out: Out, g: GlobalOptions, name?: string): Promise
       rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
       for (const l of formatColumns(['PIPELINE', 'READINESS', 'TRAITS', 'LAST EVALUATED', 'RUN', 'BLOCKING'], rows)) {
         out.fitLine(l);
+      }
+      // Scheduled pipelines get a second table below the first (which stays as it was).
+      const scheduled = list.flatMap((s) => (!isInvalid(s) && s.scheduled ? scheduledRows(s.scheduled, now) : []));
+      if (scheduled.length > 0) {
+        scheduled.sort((a, b) => String(a[0]).localeCompare(String(b[0])) || String(a[1]).localeCompare(String(b[1])));
+        out.line();
+        for (const l of formatColumns(
+          ['PIPELINE', 'SCHEDULE', 'WINDOW', 'STATE', 'DEADLINE', 'NEXT WAKE-UP'],
+          scheduled,
+        )) {
+          out.fitLine(l);
+        }
       }
     }
     // An INVALID pipeline is a config error (2), like `evaluate` of it; NOT_READY is 1.

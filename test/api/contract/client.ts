@@ -470,6 +470,29 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
     'getHistory bad before',
   );
   want(await c.call('get', '/api/pipelines/{id}/history', { path: { id: 'nope' } }), 404, 'getHistory unknown');
+  // Schedule windows (the contract project has no schedules: an empty list with a note).
+  const windows = want(
+    await c.call('get', '/api/pipelines/{id}/windows', { ...id, query: { limit: 5, state: 'MISSED' } }),
+    200,
+    'listWindows',
+  ).body;
+  check(
+    windows.schedules.length === 0 && windows.nextWake === null && typeof windows.note === 'string',
+    'no schedules',
+  );
+  want(
+    await c.call('get', '/api/windows/{key}', { path: { key: `${f.pipeline}@daily@2026-06-01T03:00:00Z` } }),
+    404,
+    'getWindow unknown',
+  );
+  want(await c.call('get', '/api/pipelines/{id}/windows', { ...id, query: { limit: 0 } }), 400, 'listWindows limit 0');
+  want(await c.call('get', '/api/pipelines/{id}/windows', { path: { id: 'nope' } }), 404, 'listWindows unknown');
+  want(await c.call('get', '/api/windows/{key}', { path: { key: 'garbage' } }), 400, 'getWindow bad key');
+  want(
+    await c.call('get', '/api/windows/{key}', { path: { key: 'nope@daily@2026-06-01T03:00:00Z' } }),
+    404,
+    'getWindow unknown pipeline',
+  );
   const finished = want(await c.call('get', '/api/pipelines/{id}/readiness', id), 200, 'getReadiness (end)').body;
   check(finished.activeRun === null && finished.lastRun?.runId === second, 'no active run; the last one');
 
