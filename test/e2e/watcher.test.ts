@@ -26,13 +26,13 @@ interface WindowView {
   key: string;
   state: string;
   attempts: Array<{ attempt: number; runId: string }>;
-  terminal?: { reason: string; detail: { state: string; cause?: string } };
+  end: { reason: string; detail: { state: string; cause?: string } } | null;
 }
 
 /**
- * A project with pipeline `p`: trait `upstream` is pushed (`evaluator: push`, ttl 1 s, so each window needs its own
- * push), a schedule every `every` seconds, and a command trigger that appends INTERLOCK_RUN_KEY to `fired` and
- * exits with the number in `exit-code` when that file exists (then deletes it: the next attempt succeeds).
+ * A project with pipeline `p`: trait `upstream` is pushed (`evaluator: push`; a push with `--ttl 1s` holds for one
+ * window only), a schedule every 3 seconds, and a command trigger that appends INTERLOCK_RUN_KEY to `fired` and
+ * exits with the number in `exit-code` on each window's first attempt when that file exists (later attempts succeed).
  */
 function project(provider: Provider, extra: { pipeline?: string; mode?: string } = {}): string {
   const root = newDir();
@@ -51,10 +51,10 @@ function project(provider: Provider, extra: { pipeline?: string; mode?: string }
       'traits:',
       '  upstream:',
       '    evaluator: push',
-      '    ttl: 1',
+      '    ttl: 3600',
       'trigger:',
       '  type: command',
-      `  command: "echo $INTERLOCK_RUN_KEY >> '${fired}'; if [ -e '${exitFile}' ]; then c=$(cat '${exitFile}'); rm -f '${exitFile}'; exit $c; fi"`,
+      `  command: "echo $INTERLOCK_RUN_KEY >> '${fired}'; case $INTERLOCK_RUN_KEY in *#1) if [ -e '${exitFile}' ]; then exit $(cat '${exitFile}'); fi;; esac"`,
       'schedules:',
       '  - name: fast',
       '    cron: "*/3 * * * * *"',
@@ -109,8 +109,8 @@ describe.each<Provider>(['sqlite', 'redis'])('watcher end to end (%s)', (provide
       (await windows(root)).some((w) => w.key > key && w.state === 'MISSED'),
     );
     const missed = (await windows(root)).find((w) => w.key > key && w.state === 'MISSED');
-    expect(missed?.terminal?.detail.cause).toBe('blocked');
-    expect(missed?.terminal?.reason).toContain('upstream');
+    expect(missed?.end?.detail.cause).toBe('blocked');
+    expect(missed?.end?.reason).toContain('upstream');
     const all = fires(root);
     expect(new Set(all).size).toBe(all.length);
     expect(all.every((f) => f.startsWith(key))).toBe(true);

@@ -329,7 +329,9 @@ export class Watcher {
     }
     const w = await this.ctx.store.casWindow(r.window, current.version, fence);
     if (w.ok) {
-      this.ctx.log.info(`watcher: ${current.key}: ${r.from} → ${r.to}`, { window: current.key, to: r.to });
+      // A re-decision that leaves the state as it was is routine: logged at debug only.
+      const level = r.from === r.to ? 'debug' : 'info';
+      this.ctx.log[level](`watcher: ${current.key}: ${r.from} → ${r.to}`, { window: current.key, to: r.to });
       return r.window;
     }
     return w.fenced ? 'fenced' : 'lost';
