@@ -127,6 +127,27 @@ describe('reloadProject: the merge rule', () => {
     expect(isInvalid(await findPipeline(s.ctx, 'p'))).toBe(false);
   });
 
+  it('a reload that makes the pipeline INVALID while its run is evaluating: the run ends FAILED, nothing fires', async () => {
+    const s = await setup();
+    put(s.root, 'pipelines/p.yaml', 'name: p\narchetype: [gate\n');
+    let reloading: Promise<unknown> | undefined;
+    const r = await runPipeline(s.ctx, 'p', {
+      source: 'test',
+      // The evaluator's result is in; the trigger has not fired yet: the config changes now.
+      onResult: () => {
+        reloading ??= reloadProject(s.ctx, { reason: 'file change' });
+      },
+    });
+    await reloading;
+    expect(isInvalid(await findPipeline(s.ctx, 'p'))).toBe(true);
+    expect(r.kind).toBe('superseded');
+    expect(r.kind === 'superseded' && r.run.status).toBe('FAILED');
+    expect(r.kind === 'superseded' && r.run.reason).toMatch(
+      /became INVALID \(config reload\) before the trigger fired/,
+    );
+    expect(fired(s.root)).toEqual([]);
+  });
+
   it('a pipeline whose new definition is invalid is INVALID with the new diagnostics, not left running on the old one', async () => {
     const s = await setup();
     put(s.root, 'pipelines/p.yaml', 'name: p\narchetype: nope\ntraits:\n  a:\n    evaluator: pass\n');

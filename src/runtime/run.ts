@@ -231,6 +231,16 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
     return { kind: 'aborted', run: failed, evaluation };
   }
 
+  // A config reload during the evaluation may have made this pipeline INVALID: it must not fire on the old spec.
+  const invalidNow = ctx.project.invalid.get(name);
+  if (invalidNow && pipeline.source !== 'api') {
+    const failed = await moveRun(ctx, run, 'FAILED', {
+      reason: `the pipeline became INVALID (config reload) before the trigger fired: ${invalidNow.problems[0]?.message ?? 'see interlock validate'}`,
+      decisionId,
+    });
+    return { kind: 'superseded', run: failed ?? (await ctx.store.getRun(run.runId)) ?? run, evaluation };
+  }
+
   if (opts.beforeTrigger && !(await opts.beforeTrigger(run))) {
     const failed = await moveRun(ctx, run, 'FAILED', {
       reason: 'superseded before the trigger fired: the window was claimed elsewhere or this watcher lost its lease',
