@@ -2,23 +2,51 @@
 // A window opens and blocks on a trait nobody has pushed; `interlock push` of PASS fires the trigger at once and
 // the window ends COMPLETED; a window nobody unblocks ends MISSED naming the trait; a failing trigger is retried per
 // policy; shadow mode never fires. Fires are counted at the trigger target (a file each run appends its key to).
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { json, show } from '../support/cli-output.js';
 import { writeFiles } from '../support/files.js';
+import { BIN } from '../support/paths.js';
 import { waitFor } from '../support/poll.js';
 import { cli } from '../support/run-cli.js';
-import { type ServeProcess, serveProcess } from '../support/server-process.js';
+import { childEnv, type ServeProcess, serveProcess } from '../support/server-process.js';
 import { useTempDirs } from '../support/test-cleanups.js';
 import { useRedis } from '../support/use-redis.js';
 
 const newDir = useTempDirs('interlock-watcher-e2e-');
 const redis = useRedis();
 const servers: ServeProcess[] = [];
+const watchers: Array<{ stop(): Promise<number | null> }> = [];
 afterEach(async () => {
+  for (const w of watchers.splice(0)) await w.stop();
   for (const s of servers.splice(0)) await s.stop();
 });
+
+/** `interlock watch` in `root`, resolved once it says it is watching; stop() sends SIGTERM and gives the exit code. */
+async function watchProcess(root: string): Promise<{ stderr: () => string; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, 'watch'], {
+    cwd: root,
+    env: childEnv({ INTERLOCK_LOG: 'info' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const handle = {
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  watchers.push(handle);
+  await waitFor('interlock watch to start watching', 15_000, async () => /watching \d+ scheduled/.test(err));
+  return handle;
+}
 
 type Provider = 'sqlite' | 'redis';
 
@@ -129,6 +157,28 @@ describe.each<Provider>(['sqlite', 'redis'])('watcher end to end (%s)', (provide
     );
     const w = (await windows(root)).find((x) => x.state === 'COMPLETED' && x.attempts.length === 2);
     expect(fires(root).filter((f) => f.startsWith(w?.key ?? '?'))).toEqual([`${w?.key}#1`, `${w?.key}#2`]);
+  });
+
+  it('`serve --no-watch` serves, `interlock watch` in another process watches: a push through the API wakes it via the store', async () => {
+    const root = project(provider);
+    const serve = await serveProcess(root, ['--addr', '127.0.0.1:0', '--no-watch'], { INTERLOCK_LOG: 'info' });
+    servers.push(serve);
+    const watch = await watchProcess(root);
+    expect(watch.stderr()).toMatch(/leader/);
+    await waitFor('an open, blocked window', 10_000, async () => (await windows(root)).some((w) => w.state === 'OPEN'));
+    const t0 = Date.now();
+    const res = await fetch(`${serve.url}/api/pipelines/p/traits/upstream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'PASS', ttl: '1s' }),
+    });
+    expect(res.status).toBe(201);
+    await waitFor('the watch process to fire', 5000, async () => fires(root).length > 0);
+    // Across processes: the store's change feed, well before the next sweep (2 s).
+    expect(Date.now() - t0, watch.stderr()).toBeLessThan(1500);
+    expect(serve.stderr()).not.toMatch(/watching/);
+    expect(await watch.stop()).toBe(0);
+    expect(watch.stderr()).toMatch(/stopped/);
   });
 
   it('shadow mode records SHADOW and never fires', async () => {

@@ -11,7 +11,10 @@ export async function watch(out: Out, g: GlobalOptions): Promise<number> {
   try {
     const reloading = startReloading(out, ctx);
     const handle = await startWatcher(ctx, out, { force: true });
-    const signal = await untilSignal(out, () => reloading.stop());
+    // The watcher's timers do not hold the process open (they must not keep `serve` from exiting): this does, until
+    // the signal.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
+    const signal = await untilSignal(out, () => reloading.stop()).finally(() => clearInterval(keepAlive));
     out.err(`${signal}: stopping the watcher (finishing what it is doing, giving the lease up)`);
     await handle.stop();
     out.err('stopped');
