@@ -273,7 +273,7 @@ An unknown pipeline, or an INVALID one (its diagnostics printed), exits 2.`,
   program
     .command('serve')
     .description(
-      'start the HTTP API (default 127.0.0.1:3000; see README "HTTP API"); stops gracefully on SIGTERM/SIGINT',
+      'start the HTTP API (default 127.0.0.1:3000; see README "HTTP API") and, when a pipeline has schedules, the watcher; stops gracefully on SIGTERM/SIGINT',
     )
     .addHelpText(
       'after',
