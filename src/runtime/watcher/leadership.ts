@@ -7,6 +7,8 @@ import type { Lease, LeaseFence, Store } from '../../store/index.js';
 
 export const WATCHER_LEASE = 'watcher';
 export const DEFAULT_LEASE_MS = 15_000;
+/** A follower tries for the lease this long after the holder's expiry (clock granularity). */
+const EXPIRY_MARGIN_MS = 5;
 
 export interface LeadershipOptions {
   store: Store;
@@ -23,6 +25,8 @@ export class Leadership {
   private current: Lease | undefined;
   private stopped = false;
   private ticking: Promise<void> | undefined;
+  /** When another holder's lease runs out (store clock), while this replica follows. */
+  private othersExpireAt: number | undefined;
 
   constructor(private readonly o: LeadershipOptions) {}
 
@@ -50,11 +54,22 @@ export class Leadership {
       this.ticking = undefined;
       if (!this.stopped) {
         this.o.clock.clearTimeout(this.timer);
-        this.timer = this.o.clock.setTimeout(() => void this.tick(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+        this.timer = this.o.clock.setTimeout(() => void this.tick(), this.nextTickMs());
         (this.timer as unknown as { unref?: () => void }).unref?.();
       }
     });
     return this.ticking;
+  }
+
+  /**
+   * Renew every leaseMs / 3; a follower also tries again the moment the holder's lease runs out, so a replica that
+   * dies hands over within the lease time (not the lease time plus up to one renewal interval).
+   */
+  private nextTickMs(): number {
+    const every = Math.floor(this.o.leaseMs / 3);
+    const expiry = this.othersExpireAt;
+    const untilExpiry = expiry === undefined ? every : expiry - this.storeNow() + EXPIRY_MARGIN_MS;
+    return Math.max(50, Math.min(every, untilExpiry));
   }
 
   private storeNow(): number {
@@ -68,6 +83,7 @@ export class Leadership {
     try {
       const r = await this.o.store.acquireLease(WATCHER_LEASE, this.o.holder, this.o.leaseMs, this.o.clock.now());
       if (this.stopped) return;
+      this.othersExpireAt = r.ok ? undefined : r.lease.expiresAt;
       if (r.ok) {
         this.current = r.lease;
         if (!before || before.epoch !== r.lease.epoch) {
@@ -83,6 +99,7 @@ export class Leadership {
       }
     } catch (err) {
       // The store is unreachable: keep the lease only as long as it is valid; `fence` says when that ends.
+      this.othersExpireAt = undefined;
       this.o.log.warn(`watcher: could not renew the lease: ${(err as Error).message}`);
       if (before && this.fence === undefined) {
         this.current = undefined;
