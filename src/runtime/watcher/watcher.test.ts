@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { recordingLogger } from '../../../test/support/recording-logger.js';
 import type { PipelineWatchConfig } from '../../config/index.js';
-import { DEFAULT_RETRY } from '../../engine/index.js';
+import { DEFAULT_RETRY, newRun, windowKey } from '../../engine/index.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
 import { type Context, openContext } from '../context.js';
 import { evaluateWithAlerts } from '../evaluate.js';
@@ -269,6 +269,91 @@ describe('watcher', () => {
     expect(new Set(fires).size).toBe(2);
     const windows = await s.store.listWindows('p');
     expect(windows.map((w) => w.state)).toEqual(['COMPLETED', 'COMPLETED', 'SKIPPED']);
+  });
+
+  it('a follower takes the lease the moment the dead leader’s runs out, not at its next renewal tick', async () => {
+    const s = await setup();
+    await s.watcher.start();
+    // B starts 1 s after A: its renewal ticks (every 5 s) fall 1 s after A's.
+    await advanceTo(s.clock, T0 + 1000, s.watcher);
+    const b = await replica(s.root, s.watch, s.store, s.clock, 'B');
+    await b.watcher.start();
+    expect(b.watcher.status().leading).toBe(false);
+    // A renews at +10 s (its lease now runs to +25 s), then dies; B's ticks fall at +21 s and +26 s.
+    await advanceTo(s.clock, T0 + 10_001, s.watcher, b.watcher);
+    const crashedAt = s.clock.now();
+    const expiresAt = (await s.store.getLease('watcher'))?.expiresAt as number;
+    expect(expiresAt).toBe(T0 + 25_000);
+    crash(s.watcher);
+    await advanceTo(s.clock, expiresAt + 100, b.watcher);
+    expect(b.watcher.status()).toMatchObject({ leading: true, epoch: 2 });
+    const taken = await s.store.getLease('watcher');
+    expect(taken?.holder).toBe('B');
+    // B took it right at A's expiry, about the lease time (15 s) after the crash — not at its next renewal tick
+    // (+26 s, 16 s after the crash; up to 20 s in general).
+    const takenAt = (taken?.expiresAt as number) - 15_000;
+    expect(takenAt).toBeGreaterThanOrEqual(expiresAt);
+    expect(takenAt).toBeLessThanOrEqual(expiresAt + 50);
+    expect(takenAt - crashedAt).toBeLessThan(15_050);
+  });
+
+  it('a window whose claimer died before its run reached TRIGGERING does not stall the pipeline’s other windows', async () => {
+    const s = await setup();
+    s.unblock();
+    // The state a leader SIGKILLed between claiming window 23:00 and moving its run to TRIGGERING leaves: the window
+    // TRIGGERING, its run-deadline (claim + maxRunSeconds) passed; the run still PENDING, holding the lock, with the
+    // longer pending deadline (here past the next window's deadline).
+    const open1 = nextHour(T0);
+    const key = windowKey('p', 'hourly', open1);
+    const run = {
+      ...newRun({
+        runId: '01JCLAIMEDPENDING000000000',
+        pipeline: 'p',
+        source: 'watcher',
+        now: open1,
+        deadlineAt: open1 + 2 * HOUR + 60_000,
+      }),
+      runKey: `${key}#1`,
+      window: { key, attempt: 1 },
+    };
+    expect((await s.store.createRun(run)).ok).toBe(true);
+    const created = await s.store.createWindow({
+      key,
+      pipeline: 'p',
+      schedule: 'hourly',
+      openAt: open1,
+      afterAt: open1,
+      deadlineAt: open1 + HOUR,
+      date: '2023-11-14',
+      mode: 'live',
+      state: 'TRIGGERING',
+      version: 3,
+      createdAt: open1,
+      updatedAt: open1,
+      attempts: [{ attempt: 1, runId: run.runId, runKey: run.runKey, claimedAt: open1, runDeadlineAt: open1 + 4000 }],
+      unchanged: 0,
+    });
+    expect(created.ok).toBe(true);
+    s.clock.set(open1 + 5000);
+    await s.watcher.start();
+    // Timer by timer (the lease renews every 5 s), at most 5000 steps: a watcher that re-reads at once, forever,
+    // never lets the clock move on.
+    await settle(s.watcher);
+    for (let i = 0; i < 5000 && s.clock.now() < open1 + 2 * HOUR + 1000; i++) {
+      const next = s.clock.nextTimerAt();
+      s.clock.advance(Math.min(next ?? Number.POSITIVE_INFINITY, open1 + 2 * HOUR + 1000) - s.clock.now());
+      await settle(s.watcher);
+    }
+    expect(s.clock.now()).toBe(open1 + 2 * HOUR + 1000);
+    const windows = await s.store.listWindows('p');
+    // The next window (00:00) could not fire (the lock is held) and ended MISSED at its deadline; the claimed one
+    // waits for its run's own deadline; nothing fired.
+    expect(windows.map((w) => [w.openAt, w.state])).toEqual([
+      [open1 + 2 * HOUR, 'OPEN'],
+      [open1 + HOUR, 'MISSED'],
+      [open1, 'TRIGGERING'],
+    ]);
+    expect(s.fires()).toEqual([]);
   });
 
   it('a replica that lost its lease cannot write: its window writes are fenced out', async () => {

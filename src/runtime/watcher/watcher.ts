@@ -455,7 +455,16 @@ export class Watcher {
       }
       case 'run-overdue': {
         // Times the run out (stopping its command first); its window then follows it (followRuns).
-        await touchActiveRun(ctx, p);
+        const touch = await touchActiveRun(ctx, p);
+        const run = touch.active;
+        if (run?.runId === action.runId && !isTerminal(run.status) && ctx.clock.now() < run.deadlineAt) {
+          // Not over by its own deadline yet: a run whose watcher died after claiming the window but before the
+          // run reached TRIGGERING is still PENDING, with the longer pending deadline. Look again at that deadline
+          // and carry on with the other windows (rather than re-reading at once, forever, until it passes).
+          const next = this.queue.get(p);
+          this.queue.set(p, next === undefined ? run.deadlineAt : Math.min(next, run.deadlineAt));
+          return 'none';
+        }
         return 'reload';
       }
     }
