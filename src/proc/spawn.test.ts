@@ -92,6 +92,27 @@ describe('runProcess', () => {
     await expectAllDead(readPids(pidFile));
   });
 
+  it('keeps the output of a process that exited while the event loop was busy (no "empty output")', async () => {
+    // Eight at a time, each spawn followed by up to 120 ms of synchronous work (as a loaded server does: more
+    // spawns, synchronous SQLite calls): a process's exit is often seen before its output is read. Waiting a fixed
+    // 50 ms after the exit, by timer, lost that output about one time in six.
+    let next = 0;
+    const outputs: string[] = [];
+    const worker = async () => {
+      while (next < 40) {
+        next++;
+        const p = run('/bin/sh', { args: ['-c', `cat >/dev/null; echo '{"status":"PASS"}'`], stdin: '{}' });
+        const until = performance.now() + 120 * Math.random();
+        while (performance.now() < until) {}
+        const r = await p;
+        outputs.push(`${r.exitCode} ${r.stdout.trim()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(outputs.filter((o) => o !== '0 {"status":"PASS"}')).toEqual([]);
+    expect(outputs).toHaveLength(40);
+  });
+
   it('caps stdout: stops buffering at the limit and kills the producer', async () => {
     const cap = 64 * 1024;
     const r = await run(fx('huge'), { maxStdoutBytes: cap });

@@ -319,8 +319,11 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
       signal = sig;
       if (done) return;
       maybeFinishAfterExit();
-      // A grandchild may keep the pipes open: give buffered output a short while, then stop waiting.
-      if (!done) later(DRAIN_AFTER_EXIT_MS, finish);
+      // A grandchild may keep the pipes open: give buffered output a short while, then stop waiting — but only
+      // after one more I/O poll (setImmediate runs after it): a loop busy for longer than the wait (many spawns,
+      // synchronous work) may not yet have read what the process wrote before it exited, and that output is its
+      // result (an evaluator's PASS would otherwise come back as "empty output").
+      if (!done) later(DRAIN_AFTER_EXIT_MS, () => setImmediate(finish));
     });
 
     if (child.stdout) {
