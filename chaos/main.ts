@@ -11,9 +11,17 @@ import { evaluatorCases } from './cases/evaluators.js';
 import { processCases } from './cases/process.js';
 import { storeCases } from './cases/store.js';
 import { triggerCases } from './cases/triggers.js';
+import { watcherCases } from './cases/watcher.js';
 import { type CaseDef, type CaseResult, PROPERTIES, runCases, summaryTable } from './lib/harness.js';
 
-export const ALL_CASES: CaseDef[] = [...evaluatorCases, ...storeCases, ...triggerCases, ...processCases, ...alertCases];
+export const ALL_CASES: CaseDef[] = [
+  ...evaluatorCases,
+  ...storeCases,
+  ...triggerCases,
+  ...processCases,
+  ...alertCases,
+  ...watcherCases,
+];
 
 interface Args {
   short: boolean;

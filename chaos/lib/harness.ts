@@ -10,7 +10,7 @@ export type Property = 'gate' | 'once' | 'state' | 'error' | 'recovery';
 
 export const PROPERTIES: Record<Property, string> = {
   gate: 'no trigger unless READY',
-  once: 'never two triggers for one run (no retry)',
+  once: 'never two triggers for one run or schedule window (no retry)',
   state: 'no lost or corrupt state',
   error: 'a clear error (reason code / message / exit code)',
   recovery: 'the process recovers (no leftover process, lock released, a later run works)',
@@ -46,7 +46,7 @@ export class NotRunnable extends Error {}
 
 export interface CaseDef {
   id: string;
-  group: 'evaluator' | 'store' | 'trigger' | 'process' | 'alert';
+  group: 'evaluator' | 'store' | 'trigger' | 'process' | 'alert' | 'watcher';
   /** The fault, in a few words (shown in the table). */
   fault: string;
   /** Part of the `--short` subset. */
