@@ -192,6 +192,8 @@ export function whatIsDue(input: DueInput): DueResult {
     if (readiness.outcome === 'READY') {
       if (w.mode === 'shadow') actions.push({ kind: 'shadow', key: w.key, decision });
       else actions.push({ kind: 'trigger', key: w.key, attempt: w.attempts.length + 1, decision });
+      // The trigger may have to wait (a manual run holds the lock): the deadline still comes.
+      wake(w.deadlineAt, () => `deadline of window ${w.schedule} ${at(w.deadlineAt)}`, w.key);
       continue;
     }
     const views = readiness.traits.filter((v) => counted.some((t) => t.type === v.trait));

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
-import { recordingLogger } from '../../../test/support/recording-logger.js';
+import { type RecordingLogger, recordingLogger } from '../../../test/support/recording-logger.js';
 import type { PipelineWatchConfig } from '../../config/index.js';
+import { InterlockError } from '../../core/errors.js';
 import { DEFAULT_RETRY, newRun, windowKey } from '../../engine/index.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
 import { type Context, openContext } from '../context.js';
@@ -409,3 +410,114 @@ function crash(w: Watcher): void {
   // Its lease is left in the store, as a dead process would leave it; stop() must not release it now.
   (inner.leadership as unknown as { current: unknown }).current = undefined;
 }
+
+/** advanceTo, but at most `steps` timer firings: a watcher that re-wakes itself at `now` in a loop cannot hang it. */
+async function advanceBounded(clock: FakeClock, t: number, steps: number, ...ws: Watcher[]): Promise<number> {
+  await settle(...ws);
+  let n = 0;
+  while (clock.now() < t && n < steps) {
+    const next = clock.nextTimerAt();
+    clock.advance((next !== undefined && next <= t ? Math.max(next, clock.now()) : t) - clock.now());
+    await settle(...ws);
+    n++;
+  }
+  return n;
+}
+
+describe('watcher: adversarial review', () => {
+  it('a manual run left PENDING by a dead process is timed out at its deadline; the window fires, not MISSED', async () => {
+    const s = await setup();
+    s.unblock();
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 - 60_000, s.watcher);
+    // A CLI `run` that died while PENDING: it holds the lock until its deadline (2 minutes from now).
+    const now = s.clock.now();
+    const dead = newRun({ runId: '01DEADRUN', pipeline: 'p', source: 'cli', now, deadlineAt: now + 120_000 });
+    expect((await s.store.createRun(dead)).ok).toBe(true);
+    await advanceTo(s.clock, open1 + 10 * 60_000, s.watcher);
+    expect((await s.store.getRun('01DEADRUN'))?.status).toBe('TIMED_OUT');
+    const [w] = await s.store.listWindows('p', { limit: 1 });
+    expect(w?.state).toBe('COMPLETED');
+    expect(s.fires()).toEqual([`${w?.key}#1`]);
+  });
+
+  it('a lock kept by an ended run (its command may still run elsewhere) is waited for, not spun on', async () => {
+    const s = await setup();
+    s.unblock();
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 - 60_000, s.watcher);
+    const now = s.clock.now();
+    const run = newRun({ runId: '01HELDRUN', pipeline: 'p', source: 'cli', now, deadlineAt: now + 600_000 });
+    expect((await s.store.createRun(run)).ok).toBe(true);
+    const held = {
+      ...run,
+      status: 'TIMED_OUT' as const,
+      version: 2,
+      updatedAt: now,
+      lockHeldUntil: now + 30 * 60_000,
+      job: { pgid: 4242, host: 'another-host', startedAt: now },
+    };
+    expect((await s.store.casRun(held, 1)).ok).toBe(true);
+    const steps = await advanceBounded(s.clock, open1 + 60_000, 200, s.watcher);
+    expect(s.clock.now()).toBe(open1 + 60_000); // not stuck re-waking at the same instant
+    expect(steps).toBeLessThan(50);
+    expect(s.fires()).toEqual([]);
+    expect(s.watcher.status().triggers).toBe(0); // nothing fired, nothing counted
+    const decisions = (await s.store.listDecisions('p')).filter((d) => d.source === 'watcher');
+    expect(decisions.length).toBeLessThan(10);
+    // Once the hold is over (nothing here says the command is alive), the window fires.
+    await advanceTo(s.clock, open1 + 32 * 60_000, s.watcher);
+    const [w] = await s.store.listWindows('p', { limit: 1 });
+    expect(w?.state).toBe('COMPLETED');
+    expect(s.fires()).toEqual([`${w?.key}#1`]);
+  });
+
+  it('a store error after the claim leaves the attempt PENDING: it is timed out at its own deadline and retried', async () => {
+    const s = await setup();
+    s.unblock();
+    const casRun = s.store.casRun.bind(s.store);
+    let failed = 0;
+    s.store.casRun = async (next, expected, o) => {
+      if (next.status === 'TRIGGERING' && failed++ === 0) {
+        throw new InterlockError('STORE_UNAVAILABLE', 'injected: connection reset');
+      }
+      return casRun(next, expected, o);
+    };
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + 1000, s.watcher);
+    const key = (await s.store.listWindows('p', { limit: 1 }))[0]?.key ?? '';
+    expect((await s.store.getWindow(key))?.state).toBe('TRIGGERING');
+    expect(s.fires()).toEqual([]);
+    // The run's own deadline (its evaluators' time + slack) is minutes, not maxRunSeconds (24 h).
+    await advanceTo(s.clock, open1 + 15 * 60_000, s.watcher);
+    const w = await s.store.getWindow(key);
+    expect(w?.state).toBe('COMPLETED');
+    expect(w?.attempts.map((a) => a.attempt)).toEqual([1, 2]);
+    expect(s.fires()).toEqual([`${key}#2`]);
+  });
+
+  it('a pipeline whose pass throws every time is retried with backoff, and says so once, not every 5 s', async () => {
+    const s = await setup();
+    await s.watcher.start();
+    await settle(s.watcher);
+    const log = s.ctx.log as RecordingLogger;
+    s.store.getTraitResults = async () => {
+      throw new InterlockError('STORE_CORRUPT', 'stored trait result is not valid JSON');
+    };
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + 30 * 60_000, s.watcher);
+    const warns = log.messages('warn').filter((m) => m.includes('not valid JSON'));
+    expect(warns.length).toBeGreaterThanOrEqual(1);
+    expect(warns.length).toBeLessThanOrEqual(3);
+    expect(s.fires()).toEqual([]);
+    // It still looks again (fail closed, not given up): once the store is sound, the window carries on.
+    delete (s.store as { getTraitResults?: unknown }).getTraitResults;
+    s.unblock();
+    await advanceTo(s.clock, open1 + 40 * 60_000, s.watcher);
+    const [w] = await s.store.listWindows('p', { limit: 1 });
+    expect(w?.state).toBe('COMPLETED');
+  });
+});

@@ -13,8 +13,10 @@ import {
   decideRetry,
   type FailureCategory,
   failureCategory,
+  isOverdue,
   isTerminal,
   isWindowTerminal,
+  lockState,
   type Schedule,
   type WindowDecision,
   type WindowEvent,
@@ -62,6 +64,10 @@ interface Watched {
 const MAX_ROUNDS = 12;
 /** A run that provably never fired does not use up an attempt, at most this many times per window. */
 const MAX_FREE_RETRIES = 5;
+/** A pass that failed (store outage, corrupt record, a bug) is tried again after this, doubling per failure… */
+const ERROR_RETRY_MS = 5000;
+/** …up to this. */
+const ERROR_RETRY_MAX_MS = 300_000;
 
 export interface WatcherStatus {
   leading: boolean;
@@ -94,6 +100,10 @@ export class Watcher {
   private gapsSeen = new Set<string>();
   private stats = { evaluations: 0, triggers: 0 };
   private idleWaiters: Array<() => void> = [];
+  /** Pipelines whose last pass failed: how often in a row, the message last said, and not to try again before. */
+  private failing = new Map<string, { count: number; message: string; until: number }>();
+  /** Instants a pass found worth waking for that the engine does not know of (a lock holder's deadline). */
+  private hints = new Map<string, number>();
 
   constructor(
     private readonly ctx: Context,
@@ -256,10 +266,21 @@ export class Watcher {
         continue;
       }
       const work = this.work(p)
+        .then((done) => {
+          if (done && this.failing.delete(p)) this.ctx.log.info(`watcher: ${p}: working again`);
+        })
         .catch((err: unknown) => {
-          // A store outage or a bug: fail closed (nothing fired by this pass), say so, look again soon.
-          this.ctx.log.warn(`watcher: ${p}: ${(err as Error).message}`);
-          this.queue.set(p, this.ctx.clock.now() + 5000);
+          // A store outage, a corrupt record or a bug: fail closed (nothing fired by this pass), say so once, and look
+          // again with backoff (5 s doubling up to 5 min), not every 5 s forever.
+          const message = (err as Error).message;
+          const prev = this.failing.get(p);
+          const count = (prev?.count ?? 0) + 1;
+          const delay = Math.min(ERROR_RETRY_MS * 2 ** Math.min(count - 1, 20), ERROR_RETRY_MAX_MS);
+          const until = this.ctx.clock.now() + delay;
+          this.failing.set(p, { count, message, until });
+          if (prev?.message === message) this.ctx.log.debug(`watcher: ${p}: ${message} (again, ${count} times)`);
+          else this.ctx.log.warn(`watcher: ${p}: ${message}; trying again with backoff`);
+          this.queue.set(p, until);
         })
         .finally(() => {
           this.running.delete(p);
@@ -273,14 +294,24 @@ export class Watcher {
     }
   }
 
-  /** One wake-up of one pipeline: rounds of "what is due → do it" until nothing more is due now. */
-  private async work(p: string): Promise<void> {
+  /**
+   * One wake-up of one pipeline: rounds of "what is due → do it" until nothing more is due now. True when the pass
+   * ran (false: skipped, e.g. backing off after a failed one).
+   */
+  private async work(p: string): Promise<boolean> {
     this.compile();
     const w = this.watched.get(p);
     const fence = this.leadership.fence;
-    if (!w || !fence || this.stopped) return;
+    if (!w || !fence || this.stopped) return false;
+    const failing = this.failing.get(p);
+    if (failing && this.ctx.clock.now() < failing.until) {
+      // Backing off: its retry is in the queue; a sweep or an event does not bring it forward.
+      this.queue.set(p, failing.until);
+      return false;
+    }
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (this.stopped || this.leadership.fence?.epoch !== fence.epoch) return;
+      if (this.stopped || this.leadership.fence?.epoch !== fence.epoch) return true;
+      this.hints.delete(p);
       const records = await this.ctx.store.windowHeads(p);
       if (await this.followRuns(w, records, fence)) continue;
       const results = await this.ctx.store.getTraitResults(p);
@@ -298,23 +329,40 @@ export class Watcher {
         reevaluateMs: w.watch.reevaluateMs,
         now,
       });
-      this.queue.set(p, due.nextWake?.at);
-      if (due.actions.length === 0) return;
+      this.setWake(p, due.nextWake?.at);
+      if (due.actions.length === 0) return true;
       const byKey = new Map(records.map((r) => [r.key, r]));
       let progressed = false;
       for (const action of due.actions) {
         const r = await this.act(w, action, byKey, fence);
-        if (r === 'fenced') return;
+        if (r === 'fenced') return true;
         if (r === 'progress') progressed = true;
         if (r === 'reload') {
           progressed = true;
           break;
         }
       }
-      if (!progressed) return;
+      this.setWake(p, due.nextWake?.at);
+      if (!progressed) return true;
     }
     // Still busy after MAX_ROUNDS: carry on at the next turn rather than starve the others.
     this.queue.set(p, this.ctx.clock.now());
+    return true;
+  }
+
+  /** The pipeline's next wake-up: the engine's, or an earlier instant this pass found (`hint`). */
+  private setWake(p: string, at: number | undefined): void {
+    const hint = this.hints.get(p);
+    this.queue.set(p, hint !== undefined && (at === undefined || hint < at) ? hint : at);
+  }
+
+  /** Wakes `p` at `at` at the latest (a lock holder's deadline, a run's own deadline). */
+  private hint(p: string, at: number | undefined): void {
+    if (at === undefined || !Number.isFinite(at)) return;
+    const now = this.ctx.clock.now();
+    const cur = this.hints.get(p);
+    const t = Math.max(at, now + 50);
+    if (cur === undefined || t < cur) this.hints.set(p, t);
   }
 
   /** Writes one window event through compare-and-swap under the fence. */
@@ -351,6 +399,16 @@ export class Watcher {
       if (!cur) continue;
       const run = await this.ctx.store.getRun(cur.runId);
       let event: WindowEvent | undefined;
+      if (run && !isTerminal(run.status)) {
+        // A run left PENDING after its claim (a crash or a store error before TRIGGERING) has a deadline of minutes,
+        // not maxRunSeconds: time it out at that deadline (its window then retries it), never wait a day.
+        if (isOverdue(run, this.ctx.clock.now())) {
+          await touchActiveRun(this.ctx, w.spec.name);
+          moved = true;
+          continue;
+        }
+        this.hint(w.spec.name, run.deadlineAt);
+      }
       if (!run) {
         // The attempt's run is gone from the store: its outcome cannot be known; never fire again on a guess.
         event = this.failed(w, rec, cur.attempt, 'UNKNOWN', 'its run is missing from the store');
@@ -461,13 +519,21 @@ export class Watcher {
           // Not over by its own deadline yet: a run whose watcher died after claiming the window but before the
           // run reached TRIGGERING is still PENDING, with the longer pending deadline. Look again at that deadline
           // and carry on with the other windows (rather than re-reading at once, forever, until it passes).
-          const next = this.queue.get(p);
-          this.queue.set(p, next === undefined ? run.deadlineAt : Math.min(next, run.deadlineAt));
+          this.hint(p, run.deadlineAt);
           return 'none';
         }
         return 'reload';
       }
     }
+  }
+
+  /** Look again when the run holding `p`'s lock is due to end (its deadline) or its hold on the lock runs out. */
+  private waitFor(p: string, holder: RunState): void {
+    const now = this.ctx.clock.now();
+    const state = lockState(holder, now);
+    if (state === 'active') this.hint(p, holder.deadlineAt);
+    else if (state === 'held') this.hint(p, holder.lockHeldUntil);
+    else this.hint(p, now + ERROR_RETRY_MS);
   }
 
   private windowEnv(rec: WindowRecord): WindowEnv {
@@ -502,10 +568,21 @@ export class Watcher {
   ): Promise<'progress' | 'none' | 'fenced' | 'reload'> {
     const ctx = this.ctx;
     const p = w.spec.name;
+    const attempt = rec.attempts.length + 1;
+    const runKey = attemptKey(rec.key, attempt);
     if (action.kind === 'trigger') {
-      // A manual run holds the lock: wait for it (its end wakes us) rather than burn an attempt.
+      // Another run holds the lock (a manual run, or an ended run whose command may still run): settle it if it is
+      // over (timed out at its deadline, a stale lock released), else wait for it (its end or its deadline wakes
+      // us) rather than burn an attempt or spin. This attempt's own run (a restart, another replica) is adopted.
       const active = await ctx.store.getActiveRun(p);
-      if (active && active.window?.key !== rec.key && !isTerminal(active.status)) return 'none';
+      if (active && active.runKey !== runKey) {
+        const touch = await touchActiveRun(ctx, p);
+        const holder = touch.stopped ?? touch.active;
+        if (holder && holder.runKey !== runKey) {
+          this.waitFor(p, holder);
+          return 'none';
+        }
+      }
     }
     const ev = await this.evaluate(w, rec, []);
     if (ev.readiness.outcome !== 'READY') {
@@ -517,8 +594,6 @@ export class Watcher {
       const r = await this.move(rec, { type: 'shadow', decision }, fence);
       return r === 'fenced' ? 'fenced' : 'reload';
     }
-    const attempt = rec.attempts.length + 1;
-    const runKey = attemptKey(rec.key, attempt);
     const window: RunWindow = { ...this.windowEnv(rec), attempt, runKey };
     const maxRunMs = (w.spec.trigger?.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS) * 1000;
     const claimed: { r: WindowRecord | 'fenced' | 'lost' | 'noop' } = { r: 'lost' };
@@ -530,13 +605,20 @@ export class Watcher {
       );
       return typeof claimed.r === 'object';
     };
-    this.stats.triggers++;
     const result = await runPipeline(ctx, p, {
       source: 'watcher',
       window,
       decided: ev,
       beforeTrigger: claim,
     });
+    if (result.kind === 'triggered' || result.kind === 'trigger-failed' || result.kind === 'superseded-after-trigger') {
+      this.stats.triggers++;
+    }
+    if (result.kind === 'already-running' && !result.claimed) {
+      // Took the lock between our look and the create (or was just stopped): wait for it, do not spin.
+      this.waitFor(p, result.active);
+      return 'none';
+    }
     if (result.kind === 'already-running' && result.claimed) {
       // This attempt's run exists already (a restart, another replica): adopt it — never create or fire another.
       const r = await this.move(
@@ -550,7 +632,9 @@ export class Watcher {
         },
         fence,
       );
-      return r === 'fenced' ? 'fenced' : 'reload';
+      // Refused (past the deadline, a record that does not allow it): nothing changed; do not try again at once.
+      if (r === 'fenced') return 'fenced';
+      return typeof r === 'object' ? 'reload' : 'none';
     }
     if (claimed.r === 'fenced') return 'fenced';
     return 'reload';
