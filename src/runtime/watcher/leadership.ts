@@ -88,7 +88,9 @@ export class Leadership {
         this.current = r.lease;
         if (!before || before.epoch !== r.lease.epoch) {
           this.o.log.info(`watcher: leading (lease epoch ${r.lease.epoch})`);
-          this.o.onChange({ name: r.lease.name, epoch: r.lease.epoch }, previous);
+          // A new tenure after our own lease ran out (a stall, a clock step) says when we last renewed, as a
+          // handover does: a short break is not downtime for the catch-up policy.
+          this.o.onChange({ name: r.lease.name, epoch: r.lease.epoch }, before ?? previous);
         }
       } else {
         this.current = undefined;

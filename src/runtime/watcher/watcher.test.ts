@@ -521,3 +521,45 @@ describe('watcher: adversarial review', () => {
     expect(w?.state).toBe('COMPLETED');
   });
 });
+
+/**
+ * The process stalls for `ms` (event loop blocked, SIGSTOP, a VM paused) or the host clock steps forward: time jumps
+ * and every timer that fell due meanwhile fires late, at the new time (FakeClock.set alone would fire them back in
+ * the past).
+ */
+function stall(clock: FakeClock, ms: number): void {
+  const inner = clock as unknown as { t: number; timers: Array<{ at: number }> };
+  inner.t += ms;
+  for (const timer of inner.timers) timer.at = Math.max(timer.at, inner.t);
+}
+
+describe('watcher: clock steps and stalls', () => {
+  it('a leader that stalls (or whose clock steps forward) past its lease re-takes it without treating the window that opened meanwhile as downtime', async () => {
+    const s = await setup(); // catch-up 'skip': a window taken for downtime would be SKIPPED
+    s.unblock();
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 - 5000, s.watcher);
+    // The host clock steps 25 s forward (NTP step, a VM resumed, an event loop blocked): the lease (15 s) has run
+    // out when the leader next renews; nobody else took it.
+    stall(s.clock, 25_000);
+    await advanceTo(s.clock, open1 + 60_000, s.watcher);
+    expect(s.watcher.status().leading).toBe(true);
+    const w = await s.store.getWindow('p@hourly@2023-11-14T23:00:00Z');
+    expect(w?.state).toBe('COMPLETED');
+    expect(s.fires()).toEqual(['p@hourly@2023-11-14T23:00:00Z#1']);
+  });
+
+  it('after a long stall (hours) the catch-up policy still applies', async () => {
+    const s = await setup();
+    s.unblock();
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 - 5000, s.watcher);
+    stall(s.clock, 3 * HOUR + 25_000);
+    await advanceTo(s.clock, open1 + 3 * HOUR + 60_000, s.watcher);
+    const states = (await s.store.listWindows('p')).map((w) => w.state);
+    expect(states).toEqual(['SKIPPED', 'MISSED', 'MISSED', 'MISSED', 'SKIPPED']);
+    expect(s.fires()).toEqual([]);
+  });
+});

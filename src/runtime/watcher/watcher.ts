@@ -235,10 +235,11 @@ export class Watcher {
       return;
     }
     const now = this.ctx.clock.now();
-    // A handover: windows that opened while the last holder's lease ran out count as watched (it renewed until
-    // about expiresAt - lease time); after a longer break the catch-up policy decides.
+    // A handover (or our own lease re-taken after a stall or a clock step): windows that opened while the last
+    // tenure ran out count as watched (it renewed until about expiresAt - lease time); after a longer break the
+    // catch-up policy decides.
     const leaseMs = this.leadership.lease ? this.leadership.lease.expiresAt - now : DEFAULT_LEASE_MS;
-    const lastRenewal = previous && previous.holder !== this.holder ? previous.expiresAt - leaseMs : undefined;
+    const lastRenewal = previous ? previous.expiresAt - leaseMs : undefined;
     this.watchingSince =
       lastRenewal !== undefined && lastRenewal > now - 2 * leaseMs ? Math.min(now, lastRenewal) : now;
     this.poke([...this.watched.keys()]);
