@@ -86,7 +86,8 @@ export interface RunOptions {
   window?: RunWindow;
   /**
    * The watcher has just decided (and recorded) READY from unexpired results: use that evaluation instead of running
-   * the evaluators again after the lock. Only a READY evaluation is accepted.
+   * the evaluators again after the lock. Only a READY evaluation of the spec still registered after the lock is
+   * accepted (after a reload the run evaluates afresh).
    */
   decided?: Evaluation;
   /**
@@ -187,11 +188,12 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
     throw err;
   }
 
-  // Fresh evidence: evaluate now, immediately before the compare-and-swap (unless the watcher just did).
+  // Fresh evidence: evaluate now, immediately before the compare-and-swap (unless the watcher just did, against
+  // the spec registered now: a reload meanwhile may have changed the traits, so its decision would not hold).
   let evaluation: Evaluation;
   try {
     evaluation =
-      opts.decided?.readiness.outcome === 'READY'
+      opts.decided?.readiness.outcome === 'READY' && opts.decided.pipeline === pipeline
         ? opts.decided
         : await evaluatePipeline(ctx, pipeline, {
             source: opts.source,

@@ -563,3 +563,33 @@ describe('watcher: clock steps and stalls', () => {
     expect(s.fires()).toEqual([]);
   });
 });
+
+describe('watcher: config reload between decision and fire', () => {
+  it('a reload that adds a required trait after the READY decision is not fired on the old evidence', async () => {
+    const s = await setup();
+    s.unblock();
+    await s.watcher.start();
+    await settle(s.watcher);
+    const createRun = s.store.createRun.bind(s.store);
+    let reloaded = false;
+    s.store.createRun = async (run) => {
+      if (run.runKey !== undefined && !reloaded) {
+        // The project is reloaded just as the watcher takes the lock: `p` now also needs a pushed trait it lacks.
+        reloaded = true;
+        const spec = s.ctx.project.pipelines.get('p');
+        const gate = spec?.traits[0];
+        if (!spec || !gate) throw new Error('test setup: no pipeline p');
+        const pipelines = new Map(s.ctx.project.pipelines);
+        pipelines.set('p', { ...spec, traits: [...spec.traits, { ...gate, type: 'signoff', push: true }] });
+        (s.ctx as { project: unknown }).project = { ...s.ctx.project, pipelines };
+      }
+      return createRun(run);
+    };
+    await advanceTo(s.clock, nextHour(T0) + 60_000, s.watcher);
+    expect(reloaded).toBe(true);
+    expect(s.fires()).toEqual([]);
+    const [w] = await s.store.listWindows('p', { limit: 1 });
+    expect(w?.state).toBe('OPEN');
+    expect(w?.lastDecision?.blocking.map((b) => b.trait)).toEqual(['signoff']);
+  });
+});

@@ -405,7 +405,8 @@ export class Watcher {
         // not maxRunSeconds: time it out at that deadline (its window then retries it), never wait a day.
         if (isOverdue(run, this.ctx.clock.now())) {
           await touchActiveRun(this.ctx, w.spec.name);
-          moved = true;
+          // Look again only if the touch moved it (a run that is not the lock's holder is not touched: no spin).
+          if ((await this.ctx.store.getRun(run.runId))?.version !== run.version) moved = true;
           continue;
         }
         this.hint(w.spec.name, run.deadlineAt);
