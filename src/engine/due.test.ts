@@ -193,6 +193,14 @@ describe('what is due', () => {
     ]);
   });
 
+  it('READY: the trigger may have to wait (a manual run holds the lock), so the deadline is still a wake-up', () => {
+    const now = T('2026-06-01T03:31:00Z');
+    const w = openWindow(now, [pass('upstream-dependency', now), pass('row-count', now)]);
+    const r = due({ now, records: [w], results: [pass('upstream-dependency', now), pass('row-count', now)] });
+    expect(kinds(r.actions)).toEqual(['trigger']);
+    expect(r.nextWake).toMatchObject({ at: T('2026-06-01T07:00:00Z'), key: KEY }); // 09:00 Berlin
+  });
+
   it('shadow mode: READY records SHADOW instead of triggering', () => {
     const now = T('2026-06-01T03:31:00Z');
     const w = {

@@ -442,6 +442,24 @@ describe('watcher: adversarial review', () => {
     expect(s.fires()).toEqual([`${w?.key}#1`]);
   });
 
+  it('a manual run holding the lock past the deadline: the window ends MISSED at its deadline, READY but not triggered', async () => {
+    const s = await setup();
+    s.unblock();
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 - 60_000, s.watcher);
+    const now = s.clock.now();
+    const manual = newRun({ runId: '01MANUAL', pipeline: 'p', source: 'cli', now, deadlineAt: now + 3 * HOUR });
+    expect((await s.store.createRun(manual)).ok).toBe(true);
+    await advanceTo(s.clock, open1 + HOUR + 1000, s.watcher);
+    const w = await s.store.getWindow('p@hourly@2023-11-14T23:00:00Z');
+    expect(w?.state).toBe('MISSED');
+    expect(w?.terminal?.at).toBe(open1 + HOUR);
+    expect(w?.terminal?.detail).toMatchObject({ state: 'MISSED', cause: 'ready-not-triggered' });
+    expect((await s.store.getRun('01MANUAL'))?.status).toBe('PENDING');
+    expect(s.fires()).toEqual([]);
+  });
+
   it('a lock kept by an ended run (its command may still run elsewhere) is waited for, not spun on', async () => {
     const s = await setup();
     s.unblock();
