@@ -64,10 +64,9 @@ interface Watched {
 const MAX_ROUNDS = 12;
 /** A run that provably never fired does not use up an attempt, at most this many times per window. */
 const MAX_FREE_RETRIES = 5;
-/** A pass that failed (store outage, corrupt record, a bug) is tried again after this, doubling per failure… */
+/** A pass that failed (store outage, corrupt record, a bug) is tried again after this, doubling per failure up to
+ * the sweep interval (the longest anything waits for reconciliation). */
 const ERROR_RETRY_MS = 5000;
-/** …up to this. */
-const ERROR_RETRY_MAX_MS = 300_000;
 
 export interface WatcherStatus {
   leading: boolean;
@@ -272,11 +271,13 @@ export class Watcher {
         })
         .catch((err: unknown) => {
           // A store outage, a corrupt record or a bug: fail closed (nothing fired by this pass), say so once, and look
-          // again with backoff (5 s doubling up to 5 min), not every 5 s forever.
+          // again with backoff (5 s doubling up to the sweep interval), not every 5 s forever; the events its own
+          // writes raise do not bring it forward (that would spin).
           const message = (err as Error).message;
           const prev = this.failing.get(p);
           const count = (prev?.count ?? 0) + 1;
-          const delay = Math.min(ERROR_RETRY_MS * 2 ** Math.min(count - 1, 20), ERROR_RETRY_MAX_MS);
+          const max = Math.max(ERROR_RETRY_MS, this.ctx.project.watcher.watcher.sweepMs);
+          const delay = Math.min(ERROR_RETRY_MS * 2 ** Math.min(count - 1, 20), max);
           const until = this.ctx.clock.now() + delay;
           this.failing.set(p, { count, message, until });
           if (prev?.message === message) this.ctx.log.debug(`watcher: ${p}: ${message} (again, ${count} times)`);
