@@ -25,6 +25,11 @@ export interface DueInput {
   records: readonly WindowRecord[];
   /** See PlanInput.watchingSince. */
   watchingSince: number;
+  /**
+   * Schedules the watcher first saw after it started (a reload brought them), by name: since when. Windows of such a
+   * schedule that opened before it existed are not "watched and missed": they are counted from then.
+   */
+  scheduleSince?: ReadonlyMap<string, number>;
   traits: readonly ResolvedTrait[];
   rule: ReadinessRule;
   /** Latest stored result per trait. */
@@ -98,7 +103,7 @@ export function whatIsDue(input: DueInput): DueResult {
       pipeline: input.pipeline,
       schedule: s,
       mode: input.mode,
-      watchingSince: input.watchingSince,
+      watchingSince: Math.max(input.watchingSince, input.scheduleSince?.get(s.spec.name) ?? Number.NEGATIVE_INFINITY),
       now,
       ...(input.exclusions ? { exclusions: input.exclusions } : {}),
       ...(last !== undefined ? { lastRecordedOpenAt: last } : {}),

@@ -611,3 +611,21 @@ describe('watcher: config reload between decision and fire', () => {
     expect(w?.lastDecision?.blocking.map((b) => b.trait)).toEqual(['signoff']);
   });
 });
+
+describe('watcher: a schedule that arrives with a reload', () => {
+  it('starts from the reload, not from when the watcher started: no MISSED records for windows before it existed', async () => {
+    const s = await setup({ catchup: 'latest' });
+    s.ctx.project.watch.delete('p');
+    await s.watcher.start();
+    await advanceTo(s.clock, T0 + 5 * HOUR, s.watcher);
+    // A reload brings p's schedule (a new pipeline, or a schedule added or renamed).
+    const watch = new Map(s.ctx.project.watch);
+    watch.set('p', s.watch);
+    (s.ctx as { project: unknown }).project = { ...s.ctx.project, watch };
+    s.watcher.reload();
+    await settle(s.watcher);
+    const windows = await s.store.listWindows('p');
+    expect(windows.filter((w) => w.state === 'MISSED')).toEqual([]);
+    expect(windows.length).toBeLessThanOrEqual(1);
+  });
+});

@@ -58,6 +58,8 @@ interface Watched {
   spec: PipelineSpec;
   watch: PipelineWatchConfig;
   schedules: Schedule[];
+  /** Its schedules that a reload brought (not there when the watcher started): since when. */
+  since: Map<string, number>;
 }
 
 /** Most engine rounds per pipeline per wake-up (each round applies what was due and looks again). */
@@ -97,6 +99,11 @@ export class Watcher {
   private stopped = false;
   private started = false;
   private gapsSeen = new Set<string>();
+  /**
+   * When this watcher first saw each (pipeline, schedule) in its config: -Infinity for those there at start (the
+   * lease's watchingSince decides), the reload's instant for those a reload brought.
+   */
+  private scheduleSeen = new Map<string, number>();
   private stats = { evaluations: 0, triggers: 0 };
   private idleWaiters: Array<() => void> = [];
   /** Pipelines whose last pass failed: how often in a row, the message last said, and not to try again before. */
@@ -210,6 +217,8 @@ export class Watcher {
     const project = this.ctx.project;
     if (this.compiledFor === project) return;
     const next = new Map<string, Watched>();
+    const first = this.compiledFor === undefined;
+    const now = this.ctx.clock.now();
     for (const [name, watch] of project.watch) {
       const spec = project.pipelines.get(name);
       // An INVALID pipeline is not watched (fail closed): its windows wait; once fixed, deadlines and catch-up apply.
@@ -220,7 +229,14 @@ export class Watcher {
         if (r.ok) schedules.push(r.schedule);
         else this.ctx.log.warn(`watcher: ${name}: schedule ${s.name} ignored: ${r.error}`);
       }
-      next.set(name, { spec, watch, schedules });
+      const since = new Map<string, number>();
+      for (const s of schedules) {
+        const id = JSON.stringify([name, s.spec.name]);
+        let seen = this.scheduleSeen.get(id);
+        if (seen === undefined) this.scheduleSeen.set(id, (seen = first ? Number.NEGATIVE_INFINITY : now));
+        if (Number.isFinite(seen)) since.set(s.spec.name, seen);
+      }
+      next.set(name, { spec, watch, schedules, since });
     }
     for (const p of this.watched.keys()) if (!next.has(p)) this.queue.set(p, undefined);
     this.watched = next;
@@ -325,6 +341,7 @@ export class Watcher {
         mode: w.watch.mode,
         records,
         watchingSince: this.watchingSince,
+        ...(w.since.size > 0 ? { scheduleSince: w.since } : {}),
         traits: w.spec.traits,
         rule: w.spec.readinessRule,
         results,
