@@ -243,7 +243,21 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
     return { kind: 'superseded', run: failed ?? (await ctx.store.getRun(run.runId)) ?? run, evaluation };
   }
 
-  if (opts.beforeTrigger && !(await opts.beforeTrigger(run))) {
+  let proceed = true;
+  if (opts.beforeTrigger) {
+    try {
+      proceed = await opts.beforeTrigger(run);
+    } catch (err) {
+      // The claim could not be made (or its answer was lost): never fire on it; end the run (freeing the lock) so
+      // its window can settle this attempt at once instead of waiting for the run's deadline.
+      await moveRun(ctx, run, 'FAILED', {
+        reason: `superseded before the trigger fired: the window could not be claimed: ${(err as Error).message}`,
+        decisionId,
+      }).catch(() => undefined);
+      throw err;
+    }
+  }
+  if (!proceed) {
     const failed = await moveRun(ctx, run, 'FAILED', {
       reason: 'superseded before the trigger fired: the window was claimed elsewhere or this watcher lost its lease',
       decisionId,

@@ -517,6 +517,31 @@ describe('watcher: adversarial review', () => {
     expect(s.fires()).toEqual([`${key}#2`]);
   });
 
+  it('a store error while claiming the window ends the run FAILED (its lock freed) at once, never fired', async () => {
+    const s = await setup();
+    s.unblock();
+    const casWindow = s.store.casWindow.bind(s.store);
+    let failed = 0;
+    s.store.casWindow = async (next, expected, fence) => {
+      if (next.state === 'TRIGGERING' && failed++ === 0) {
+        throw new InterlockError('STORE_UNAVAILABLE', 'injected: connection reset');
+      }
+      return casWindow(next, expected, fence);
+    };
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + 1000, s.watcher);
+    const key = 'p@hourly@2023-11-14T23:00:00Z';
+    const first = await s.store.getRunByKey(`${key}#1`);
+    expect(first?.status).toBe('FAILED');
+    expect(first?.reason).toContain('injected');
+    expect(await s.store.getActiveRun('p')).toBeUndefined();
+    expect(s.fires()).toEqual([]);
+    await advanceTo(s.clock, open1 + 5 * 60_000, s.watcher);
+    expect((await s.store.getWindow(key))?.state).toBe('COMPLETED');
+    expect(s.fires()).toEqual([`${key}#2`]);
+  });
+
   it('a pipeline whose pass throws every time is retried with backoff, and says so once, not every 5 s', async () => {
     const s = await setup();
     await s.watcher.start();
