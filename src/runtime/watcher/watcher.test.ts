@@ -542,6 +542,56 @@ describe('watcher: adversarial review', () => {
     expect(s.fires()).toEqual([`${key}#2`]);
   });
 
+  it('an accepted async job that reports failure (completion callback) fails its window as PERMANENT, not UNKNOWN', async () => {
+    const s = await setup({ retry: { maxAttempts: 3, on: ['TRANSIENT'] } });
+    // The window in progress (22:00) was triggered; its async job was accepted, then called back "failed".
+    const key = 'p@hourly@2023-11-14T22:00:00Z';
+    const openAt = Date.parse('2023-11-14T22:00:00Z');
+    const run = {
+      ...newRun({ runId: '01ASYNCJOB', pipeline: 'p', source: 'watcher', now: T0, deadlineAt: T0 + HOUR }),
+      runKey: `${key}#1`,
+      window: { key, attempt: 1 },
+    };
+    expect((await s.store.createRun(run)).ok).toBe(true);
+    const trigger = { type: 'http', ok: true, async: true, durationMs: 5 } as unknown as NonNullable<
+      typeof run.trigger
+    >;
+    const failed = {
+      ...run,
+      status: 'FAILED' as const,
+      version: 2,
+      updatedAt: T0,
+      triggerType: 'http' as const,
+      trigger,
+      reason: 'completion callback: failed',
+    };
+    expect((await s.store.casRun(failed, 1)).ok).toBe(true);
+    const attempt = { attempt: 1, runId: run.runId, runKey: `${key}#1`, claimedAt: T0 };
+    const window = {
+      key,
+      pipeline: 'p',
+      schedule: 'hourly',
+      openAt,
+      afterAt: openAt,
+      deadlineAt: openAt + HOUR,
+      date: '2023-11-14',
+      mode: 'live' as const,
+      state: 'RUNNING' as const,
+      version: 4,
+      createdAt: openAt,
+      updatedAt: T0,
+      attempts: [attempt],
+      unchanged: 0,
+    };
+    expect((await s.store.createWindow(window)).ok).toBe(true);
+    await s.watcher.start();
+    await settle(s.watcher);
+    const w = await s.store.getWindow(key);
+    expect(w?.state).toBe('FAILED');
+    expect(w?.terminal?.detail).toMatchObject({ state: 'FAILED', category: 'PERMANENT', cause: 'not-retryable' });
+    expect(w?.terminal?.reason).toContain('completion callback: failed');
+  });
+
   it('a pipeline whose pass throws every time is retried with backoff, and says so once, not every 5 s', async () => {
     const s = await setup();
     await s.watcher.start();

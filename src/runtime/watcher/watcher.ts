@@ -668,6 +668,10 @@ const NEVER_FIRED = 'never fired:';
 function runFailure(run: RunState): { category: FailureCategory; free: boolean; error: string } {
   const why = run.reason ?? run.status;
   if (run.status === 'CANCELLED') return { category: 'PERMANENT', free: false, error: `cancelled: ${why}` };
+  if (run.trigger?.ok === true && run.status === 'FAILED') {
+    // The trigger was accepted and the job itself reported failure (a completion callback): known, not UNKNOWN.
+    return { category: 'PERMANENT', free: false, error: `the job failed: ${why}` };
+  }
   if (run.trigger) {
     const o = run.trigger as typeof run.trigger & { category?: FailureCategory; requestSent?: boolean };
     const category = o.category ?? failureCategory(o) ?? 'UNKNOWN';
