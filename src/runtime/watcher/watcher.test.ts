@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
+import { sleep, until } from '../../../test/support/poll.js';
 import { type RecordingLogger, recordingLogger } from '../../../test/support/recording-logger.js';
 import type { PipelineWatchConfig } from '../../config/index.js';
 import { InterlockError } from '../../core/errors.js';
@@ -702,5 +703,61 @@ describe('watcher: a schedule that arrives with a reload', () => {
     const windows = await s.store.listWindows('p');
     expect(windows.filter((w) => w.state === 'MISSED')).toEqual([]);
     expect(windows.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('watcher: a long trigger does not hold up the other pipelines', () => {
+  it('while one pipeline’s command trigger runs, another pipeline’s window still opens and fires', async () => {
+    const { root, watch } = project();
+    const out = join(root, 'order');
+    const qFired = join(root, 'q-fired');
+    const pStarted = join(root, 'p-started');
+    const pipeline = (name: string, command: string) =>
+      [
+        `name: ${name}`,
+        'archetype: gate',
+        'traits:',
+        '  gate:',
+        '    evaluator: gate',
+        '    ttl: 600',
+        'trigger:',
+        '  type: command',
+        `  command: ${JSON.stringify(command)}`,
+        '',
+      ].join('\n');
+    // p's command runs until q's trigger has fired (at most ~5 s); q's fires at once.
+    writeFileSync(
+      join(root, 'pipelines', 'p.yaml'),
+      pipeline(
+        'p',
+        `touch '${pStarted}'; i=0; while [ ! -e '${qFired}' ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo p >> '${out}'`,
+      ),
+    );
+    writeFileSync(join(root, 'pipelines', 'q.yaml'), pipeline('q', `echo q >> '${out}'; touch '${qFired}'`));
+    writeFileSync(join(root, 'gate'), '');
+    const store = new MemoryStore();
+    const clock = new FakeClock(T0);
+    const ctx = await openContext({ cwd: root, env: process.env, store, clock, log: recordingLogger() });
+    ctx.project.watch.set('p', watch);
+    // q's window opens a minute after p's.
+    ctx.project.watch.set('q', { ...watch, schedules: [{ ...watch.schedules[0], cron: '1 * * * *' }] } as typeof watch);
+    const watcher = new Watcher(ctx, { holder: 'A', random: () => 0.5, concurrency: 1 });
+    open.push({ ctx, watcher });
+    await watcher.start();
+    await settle(watcher);
+    const open1 = nextHour(T0);
+    await advanceTo(clock, open1 - 1000, watcher);
+    clock.advance(1000);
+    expect(await until(() => existsSync(pStarted), 5000)).toBe(true);
+    // A minute on, in steps (the lease renews on the way; no settle: p's trigger is still running).
+    for (let i = 0; i < 12; i++) {
+      clock.advance(5000);
+      await sleep(20);
+    }
+    await until(() => existsSync(out) && readFileSync(out, 'utf8').trim().split('\n').length === 2, 8000);
+    await settle(watcher);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual(['q', 'p']);
+    expect((await store.listWindows('p', { limit: 1 }))[0]?.state).toBe('COMPLETED');
+    expect((await store.listWindows('q', { limit: 1 }))[0]?.state).toBe('COMPLETED');
   });
 });

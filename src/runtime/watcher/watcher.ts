@@ -106,6 +106,8 @@ export class Watcher {
   private scheduleSeen = new Map<string, number>();
   private stats = { evaluations: 0, triggers: 0 };
   private idleWaiters: Array<() => void> = [];
+  /** Triggers still running after their pass moved on (a command trigger may run for hours: it holds no slot). */
+  private background = new Set<Promise<void>>();
   /** Pipelines whose last pass failed: how often in a row, the message last said, and not to try again before. */
   private failing = new Map<string, { count: number; message: string; until: number }>();
   /** Instants a pass found worth waking for that the engine does not know of (a lock holder's deadline). */
@@ -164,6 +166,7 @@ export class Watcher {
     this.waiting.clear();
     this.dirty.clear();
     await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.background]);
     await this.leadership.stop();
   }
 
@@ -183,15 +186,22 @@ export class Watcher {
     return this.queue.get(pipeline);
   }
 
-  /** Pipelines being worked on or waiting to be. */
+  /** Pipelines being worked on or waiting to be, and triggers still running. */
   get busy(): number {
-    return this.running.size + this.waiting.size;
+    return this.running.size + this.waiting.size + this.background.size;
   }
 
-  /** Resolves once nothing is being worked on and nothing is waiting (tests: after advancing the fake clock). */
+  /**
+   * Resolves once nothing is being worked on, nothing is waiting and no trigger is running (tests: after advancing
+   * the fake clock).
+   */
   idle(): Promise<void> {
-    if (this.running.size === 0 && this.waiting.size === 0) return Promise.resolve();
+    if (this.busy === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    if (this.busy === 0) for (const r of this.idleWaiters.splice(0)) r();
   }
 
   /** Renews or takes the lease now (tests drive it with the fake clock). */
@@ -304,9 +314,7 @@ export class Watcher {
           this.running.delete(p);
           if (this.dirty.delete(p)) this.waiting.add(p);
           this.drain();
-          if (this.running.size === 0 && this.waiting.size === 0) {
-            for (const r of this.idleWaiters.splice(0)) r();
-          }
+          this.notifyIdle();
         });
       this.running.set(p, work);
     }
@@ -625,15 +633,41 @@ export class Watcher {
       );
       return typeof claimed.r === 'object';
     };
-    const result = await runPipeline(ctx, p, {
+    // Once the run is TRIGGERING (the window claimed) the pass moves on: the trigger (a command may run for hours)
+    // finishes in the background without holding one of the `concurrency` slots; its end wakes the pipeline.
+    let reached: () => void = () => undefined;
+    const triggering = new Promise<'triggering'>((resolve) => {
+      reached = () => resolve('triggering');
+    });
+    const running = runPipeline(ctx, p, {
       source: 'watcher',
       window,
       decided: ev,
       beforeTrigger: claim,
+      onTriggering: () => reached(),
     });
-    if (result.kind === 'triggered' || result.kind === 'trigger-failed' || result.kind === 'superseded-after-trigger') {
-      this.stats.triggers++;
+    const count = (r: Awaited<typeof running>) => {
+      if (r.kind === 'triggered' || r.kind === 'trigger-failed' || r.kind === 'superseded-after-trigger') {
+        this.stats.triggers++;
+      }
+    };
+    const done = running.then((r) => ({ r }));
+    done.catch(() => undefined); // handled below, or by the background task
+    const first = await Promise.race([done, triggering]);
+    if (first === 'triggering') {
+      const task: Promise<void> = running
+        .then(count)
+        .catch((err: unknown) => ctx.log.warn(`watcher: ${rec.key}: attempt ${attempt}: ${(err as Error).message}`))
+        .finally(() => {
+          this.background.delete(task);
+          this.poke([p]);
+          this.notifyIdle();
+        });
+      this.background.add(task);
+      return claimed.r === 'fenced' ? 'fenced' : 'reload';
     }
+    const result = first.r;
+    count(result);
     if (result.kind === 'already-running' && !result.claimed) {
       // Took the lock between our look and the create (or was just stopped): wait for it, do not spin.
       this.waitFor(p, result.active);
