@@ -761,3 +761,33 @@ describe('watcher: a long trigger does not hold up the other pipelines', () => {
     expect((await store.listWindows('q', { limit: 1 }))[0]?.state).toBe('COMPLETED');
   });
 });
+
+describe('watcher: windows of a pipeline no longer watched', () => {
+  it('a pipeline that became INVALID with a window open: never triggered, and the window still ends MISSED at its deadline', async () => {
+    const s = await setup();
+    await s.watcher.start();
+    const open1 = nextHour(T0);
+    await advanceTo(s.clock, open1 + 1000, s.watcher);
+    const [w] = await s.store.listWindows('p', { limit: 1 });
+    expect(w?.state).toBe('OPEN');
+    // A reload makes p INVALID (fail closed): not watched any more; then its evidence turns READY.
+    const pipelines = new Map(s.ctx.project.pipelines);
+    pipelines.delete('p');
+    const invalid = new Map(s.ctx.project.invalid);
+    invalid.set('p', {
+      name: 'p',
+      status: 'INVALID',
+      source: 'pipelines/p.yaml',
+      problems: [{ path: '', message: 'broken' }],
+    });
+    (s.ctx as { project: unknown }).project = { ...s.ctx.project, pipelines, invalid };
+    s.watcher.reload();
+    s.unblock();
+    await advanceTo(s.clock, open1 + HOUR + 1000, s.watcher);
+    const ended = await s.store.getWindow(w?.key ?? '');
+    expect(ended?.state).toBe('MISSED');
+    expect(s.fires()).toEqual([]);
+    // No new windows for a pipeline nobody watches.
+    expect((await s.store.listWindows('p')).filter((x) => x.openAt > open1)).toEqual([]);
+  });
+});

@@ -9,6 +9,7 @@ import {
   attemptKey,
   compileSchedule,
   DEFAULT_MAX_RUN_SECONDS,
+  DEFAULT_RETRY,
   type DueAction,
   decideRetry,
   type FailureCategory,
@@ -112,6 +113,12 @@ export class Watcher {
   private failing = new Map<string, { count: number; message: string; until: number }>();
   /** Instants a pass found worth waking for that the engine does not know of (a lock holder's deadline). */
   private hints = new Map<string, number>();
+  /**
+   * Pipelines with live windows in the store that are no longer watched (INVALID, removed, or without schedules
+   * now): their windows still end — MISSED at their deadline, their runs followed and timed out — never triggered.
+   */
+  private orphans = new Set<string>();
+  private sweeps = 0;
 
   constructor(
     private readonly ctx: Context,
@@ -155,6 +162,30 @@ export class Watcher {
   reload(): void {
     this.compile();
     this.poke([...this.watched.keys()]);
+    void this.adoptOrphans();
+  }
+
+  /** Finds pipelines whose live windows nobody watches any more, and looks after those windows until they end. */
+  private async adoptOrphans(): Promise<void> {
+    if (!this.leadership.fence || this.stopped) return;
+    try {
+      const heads = await this.ctx.store.windowHeads();
+      const found = new Set(heads.filter((w) => !isWindowTerminal(w.state)).map((w) => w.pipeline));
+      const project = this.ctx.project;
+      const fresh = [...found].filter(
+        (p) => !(project.watch.has(p) && project.pipelines.has(p)) && !this.orphans.has(p),
+      );
+      if (fresh.length === 0) return;
+      for (const p of fresh) this.orphans.add(p);
+      this.compiledFor = undefined;
+      this.compile();
+      this.ctx.log.info(
+        `watcher: looking after the open windows of ${fresh.join(', ')} (no longer watched: never triggered)`,
+      );
+      this.poke(fresh);
+    } catch (err) {
+      this.ctx.log.warn(`watcher: could not look for unwatched open windows: ${(err as Error).message}`);
+    }
   }
 
   /** Stops: no new work; waits for the pipelines being worked on; gives the lease up. */
@@ -248,6 +279,22 @@ export class Watcher {
       }
       next.set(name, { spec, watch, schedules, since });
     }
+    // Unwatched pipelines with live windows: no schedules, no traits — the engine only runs those windows out.
+    for (const name of this.orphans) {
+      if (next.has(name)) {
+        this.orphans.delete(name);
+        continue;
+      }
+      const spec: PipelineSpec = {
+        name,
+        archetype: '',
+        traits: [],
+        readinessRule: { type: 'all-required-pass' },
+        source: 'unwatched',
+      };
+      const watch: PipelineWatchConfig = { schedules: [], reevaluateMs: 60_000, retry: DEFAULT_RETRY, mode: 'live' };
+      next.set(name, { spec, watch, schedules: [], since: new Map() });
+    }
     for (const p of this.watched.keys()) if (!next.has(p)) this.queue.set(p, undefined);
     this.watched = next;
     this.compiledFor = project;
@@ -268,6 +315,7 @@ export class Watcher {
     this.watchingSince =
       lastRenewal !== undefined && lastRenewal > now - 2 * leaseMs ? Math.min(now, lastRenewal) : now;
     this.poke([...this.watched.keys()]);
+    void this.adoptOrphans();
   }
 
   private armSweep(): void {
@@ -278,6 +326,8 @@ export class Watcher {
       this.compile();
       // Reconcile: anything a lost notification missed is looked at again.
       this.poke([...this.watched.keys()]);
+      // Now and then, also windows left open by pipelines nobody watches any more (another replica's config).
+      if (++this.sweeps % 10 === 0) void this.adoptOrphans();
       this.armSweep();
     }, ms);
     (this.sweepTimer as unknown as { unref?: () => void }).unref?.();
