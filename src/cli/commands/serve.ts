@@ -17,9 +17,15 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
   const ctx = await openContext(contextOptions(g));
   try {
     const settings = serverSettings(ctx.project.config, flags, ctx.env);
-    // hono loads only here, so other commands start without it.
+    // hono and prom-client load only here, so other commands start without them.
     const { startServer } = await import('../../api/index.js');
-    const server = await startServer(ctx, settings, { version: VERSION });
+    const { Metrics } = await import('../../observability/metrics.js');
+    const { instrumentStore, metricsState, subscribeMetrics } = await import('../../runtime/metrics-feed.js');
+    const metrics = new Metrics({ version: VERSION });
+    ctx.store = instrumentStore(ctx.store, metrics);
+    subscribeMetrics(ctx, metrics);
+    metrics.setStateSource(metricsState(ctx));
+    const server = await startServer(ctx, settings, { version: VERSION, metrics });
     // Before `listening on`: from then on a SIGHUP reloads instead of killing the process.
     const reloading = startReloading(out, ctx);
     out.err(`listening on ${server.url}`);
