@@ -22,6 +22,13 @@ const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const RUN_BUCKETS = [1, 5, 15, 30, 60, 300, 600, 1800, 3600, 7200, 14_400, 43_200, 86_400];
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+/** prom-client default metrics dropped: gauges with a counter's `_total` suffix. */
+const GAUGES_NAMED_TOTAL = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 export interface MetricsOptions {
   version: string;
   /** Node's process metrics (process_*, nodejs_*); default true. Off in unit tests that compare whole outputs. */
@@ -133,7 +140,12 @@ export class Metrics {
       registers,
     });
     this.buildInfo.set({ version: o.version }, 1);
-    if (o.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (o.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters (promtool: non-counter metrics should not have "_total" suffix); each is the sum
+      // of the by-type gauge beside it (nodejs_active_handles{type} …), so nothing is lost.
+      for (const name of GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Sets where the state gauges (trait state and TTL, pipeline_ready, runs_active) are read from at scrape time. */
