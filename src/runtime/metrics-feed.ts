@@ -9,6 +9,19 @@ import type { Store } from '../store/index.js';
 import { allPipelineEntries } from './context.js';
 import type { Context } from './context-type.js';
 
+/**
+ * Loads prom-client (lazily: only a server needs it) and wires the metrics to ctx: the store timed, the bus counted,
+ * the state gauges read at scrape time. Replaces ctx.store with its timed wrapper.
+ */
+export async function openMetrics(ctx: Context, version: string): Promise<Metrics> {
+  const { Metrics } = await import('../observability/metrics.js');
+  const metrics = new Metrics({ version });
+  ctx.store = instrumentStore(ctx.store, metrics);
+  subscribeMetrics(ctx, metrics);
+  metrics.setStateSource(metricsState(ctx));
+  return metrics;
+}
+
 /** The result label of a trigger, by the state its run left TRIGGERING for. */
 const TRIGGER_RESULT: Partial<Record<RunStatus, string>> = {
   RUNNING: 'accepted',

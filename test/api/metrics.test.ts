@@ -3,7 +3,11 @@
 // scraping it every second sees interlock_pipeline_ready{pipeline="p"} go from 0 to 1.
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { makeProject } from '../support/api-project.js';
+import { expectErrorShape, useServers } from '../support/api-server.js';
+import { api } from '../support/http-request.js';
+import { outageStore } from '../support/outage-store.js';
 import { waitFor } from '../support/poll.js';
 import {
   type PrometheusServer,
@@ -134,4 +138,33 @@ describe('GET /metrics on serve', () => {
     const evaluations = await p.query('interlock_evaluations_total{pipeline="p",outcome="READY"}');
     expect(evaluations.map((r) => [r.metric.source, r.value[1]])).toEqual([['api', '1']]);
   }, 90_000);
+});
+
+describe('GET /metrics while the store is out', () => {
+  const { dir, start } = useServers('interlock-metrics-outage-');
+
+  it('answers 503 STORE_UNAVAILABLE, never gauges it could not read; back up → 200 again', async () => {
+    const root = makeProject(dir());
+    const flaky = outageStore(new SqliteStore({ path: join(root, '.interlock', 'state.db') }));
+    const s = await start(root, { store: flaky.store, metrics: true });
+    expect((await api(s.url, 'GET', '/metrics')).text).toContain('interlock_pipeline_ready{pipeline="p"} 0');
+    flaky.down = true;
+    const r = await api(s.url, 'GET', '/metrics');
+    expect(r.status).toBe(503);
+    expectErrorShape(r);
+    expect(r.body.error.code).toBe('STORE_UNAVAILABLE');
+    expect(r.text).not.toContain('interlock_');
+    flaky.down = false;
+    const back = await api(s.url, 'GET', '/metrics');
+    expect(back.status).toBe(200);
+    // The failed scrape's store reads were timed too (the wrapper sits above the outage).
+    expect(back.text).toMatch(/^interlock_store_operation_duration_seconds_count\{op="getTraitResults"\} \d+$/m);
+  });
+
+  it('an in-process server without metrics answers 404', async () => {
+    const s = await start(makeProject(dir()));
+    const r = await api(s.url, 'GET', '/metrics');
+    expect(r.status).toBe(404);
+    expectErrorShape(r);
+  });
 });

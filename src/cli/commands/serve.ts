@@ -19,12 +19,8 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Prom
     const settings = serverSettings(ctx.project.config, flags, ctx.env);
     // hono and prom-client load only here, so other commands start without them.
     const { startServer } = await import('../../api/index.js');
-    const { Metrics } = await import('../../observability/metrics.js');
-    const { instrumentStore, metricsState, subscribeMetrics } = await import('../../runtime/metrics-feed.js');
-    const metrics = new Metrics({ version: VERSION });
-    ctx.store = instrumentStore(ctx.store, metrics);
-    subscribeMetrics(ctx, metrics);
-    metrics.setStateSource(metricsState(ctx));
+    const { openMetrics } = await import('../../runtime/metrics-feed.js');
+    const metrics = await openMetrics(ctx, VERSION);
     const server = await startServer(ctx, settings, { version: VERSION, metrics });
     // Before `listening on`: from then on a SIGHUP reloads instead of killing the process.
     const reloading = startReloading(out, ctx);
