@@ -1,4 +1,5 @@
 // The HTTP API as a hono app: thin adapters from routes to the runtime use-cases; errors as JSON; OpenAPI 3.1.
+import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
 import { parseTime } from '../core/time.js';
@@ -79,6 +80,9 @@ export interface ApiOptions {
   log?: (message: string) => void;
 }
 
+/** An X-Request-Id the server echoes as given; anything else is replaced by a new id. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Default and largest page of runs / history. */
 const DEFAULT_LIMIT = 20;
 /** How long the health check waits for the store. */
@@ -131,7 +135,20 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     // Set before next(): headers added after the handler force a response rebuild (off node-server's fast path).
     c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
+    // The caller's request id when it is a sane one (a proxy's), else a new one; echoed and logged.
+    const given = c.req.header('x-request-id');
+    const reqId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    c.header('X-Request-Id', reqId);
+    const t0 = performance.now();
     await next();
+    const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    ctx.log.info(`${c.req.method} ${c.req.path} ${c.res.status}`, {
+      reqId,
+      method: c.req.method,
+      path: c.req.path.length > 200 ? `${c.req.path.slice(0, 200)}…` : c.req.path,
+      status: c.res.status,
+      durationMs,
+    });
   });
   // Before authentication: a rebinding or cross-site request is refused the same way with or without a token.
   const guard = o.guard ?? { allowedHostnames: [], allowedOrigins: [], offLoopback: false };
