@@ -237,6 +237,15 @@ describe('metrics fed from the bus', () => {
     expect(sample(text, 'interlock_store_operation_duration_seconds_count{op="getActiveRun"}')).toBeGreaterThan(0);
   });
 
+  it('the timed store passes the change feed through, called on the store itself', async () => {
+    const { ctx } = await setup();
+    const seen: string[] = [];
+    const off = ctx.store.watchChanges((c) => seen.push(c.kind));
+    await evaluateWithAlerts(ctx, 'p', { source: 'cli' });
+    off();
+    expect(seen.length).toBeGreaterThan(0);
+  });
+
   it('no series carries a run id or any other unbounded value', async () => {
     const { ctx, m, open } = await setup();
     open();

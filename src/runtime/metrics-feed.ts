@@ -125,7 +125,9 @@ export function instrumentStore(store: Store, m: Metrics, now: () => number = ()
   return new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
-      if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'watchChanges') return value;
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      // A subscription, not an operation: passed through untimed, still called on the store itself.
+      if (prop === 'watchChanges') return value.bind(target);
       let fn = wrapped.get(prop);
       if (!fn) {
         fn = (...args: unknown[]) => {
