@@ -1,12 +1,13 @@
 // Which heavy dependencies each command loads (traced by the ES module resolver): start-up must not pay for what a
-// command does not use — `--version` loads none of them, `--help` only commander, `evaluate` on SQLite no hono/ioredis.
+// command does not use — `--version` loads none of them, `--help` only commander, `evaluate` on SQLite no
+// hono/ioredis/prom-client/pino.
 import { join } from 'node:path';
 import { REPO } from '../../test/support/paths.js';
 import type { BenchCase, Figure } from '../lib/figure.js';
 import { code, mustRun, NODE } from '../lib/proc.js';
 import { makeBenchProject } from '../lib/project.js';
 
-const HEAVY = ['commander', 'zod', 'yaml', 'better-sqlite3', 'hono', 'ioredis'] as const;
+const HEAVY = ['commander', 'zod', 'yaml', 'better-sqlite3', 'hono', 'ioredis', 'prom-client', 'pino'] as const;
 type Heavy = (typeof HEAVY)[number];
 
 /** The heavy dependency a module URL belongs to, if any (the hono family counts as hono). */
@@ -52,7 +53,7 @@ export const importsCase: BenchCase = {
         measured: Object.keys(seen).map(show).join('; '),
         floor: '—',
         ratio: null,
-        target: '--version none; --help commander only; evaluate no hono/ioredis',
+        target: '--version none; --help commander only; evaluate no hono/ioredis/prom-client/pino',
         met: ok,
         numbers: Object.fromEntries(Object.entries(seen).map(([k, s]) => [`${k}Loads`, s.loaded.join(',') || 'none'])),
         details: seen,

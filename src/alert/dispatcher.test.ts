@@ -46,6 +46,30 @@ describe('AlertDispatcher', () => {
     expect(b.got).toEqual(alerts);
   });
 
+  it('reports each delivery once: sent, failed, or undelivered when the budget runs out', async () => {
+    const clock = new FakeClock(NOW);
+    const ok = recording('ok');
+    const bad = recording('bad', async () => Promise.reject(new Error('boom')));
+    const slow = recording('slow', () => new Promise<void>(() => {}));
+    const results: string[] = [];
+    const d = new AlertDispatcher([ok.sink, bad.sink, slow.sink], {
+      onError: () => {},
+      onUndelivered: () => {},
+      onResult: (sink, alert, result) => results.push(`${sink} ${alert.kind} ${result}`),
+      budgetMs: 1000,
+      startTimer: clockTimer(clock),
+    });
+    const done = d.dispatch([alerts[0] as Alert]);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1000);
+    await done;
+    expect(results.sort()).toEqual([
+      'bad PIPELINE_BLOCKED failed',
+      'ok PIPELINE_BLOCKED sent',
+      'slow PIPELINE_BLOCKED undelivered',
+    ]);
+  });
+
   it('never rejects, even when every sink throws (sync, async) and the error handler throws too', async () => {
     const sinks: AlertSink[] = [
       {

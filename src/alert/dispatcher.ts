@@ -20,7 +20,12 @@ export interface DispatcherOptions {
   /** Total time one dispatch may take, all sinks and retries included. Default 5 s. */
   budgetMs?: number;
   startTimer?: StartTimer;
+  /** Told the result of each delivery (one call per alert and sink), after onError/onUndelivered. */
+  onResult?: (sink: string, alert: Alert, result: DeliveryResult) => void;
 }
+
+/** What became of one alert at one sink. */
+export type DeliveryResult = 'sent' | 'failed' | 'undelivered';
 
 /**
  * Delivers alerts. Alerting is feedback, never control: a failing or slow sink must not fail or delay the command
@@ -32,6 +37,7 @@ export class AlertDispatcher {
   readonly #onUndelivered: (sink: string, alert: Alert, budgetMs: number) => void;
   readonly #budgetMs: number;
   readonly #startTimer: StartTimer;
+  readonly #onResult: (sink: string, alert: Alert, result: DeliveryResult) => void;
 
   constructor(sinks: AlertSink[], opts: DispatcherOptions = {}) {
     this.#sinks = [...sinks];
@@ -39,6 +45,7 @@ export class AlertDispatcher {
     this.#onUndelivered = opts.onUndelivered ?? reportUndelivered;
     this.#budgetMs = opts.budgetMs ?? DEFAULT_ALERT_BUDGET_MS;
     this.#startTimer = opts.startTimer ?? realTimer;
+    this.#onResult = opts.onResult ?? (() => {});
   }
 
   /** Names of the sinks, in config order. */
@@ -84,18 +91,30 @@ export class AlertDispatcher {
         } catch {
           // A throwing handler must not turn into a rejected dispatch.
         }
+        this.#report(sink.name, alert, 'undelivered');
       }
+    }
+  }
+
+  #report(sink: string, alert: Alert, result: DeliveryResult): void {
+    try {
+      this.#onResult(sink, alert, result);
+    } catch {
+      // A throwing result handler must not turn into a rejected dispatch.
     }
   }
 
   async #deliver(sink: AlertSink, alert: Alert, signal: AbortSignal): Promise<void> {
     try {
       await sink.send(alert, signal);
+      // Sent in time; one that finished after the budget was already counted undelivered.
+      if (!signal.aborted) this.#report(sink.name, alert, 'sent');
     } catch (err) {
       // An abandoned delivery was already reported as undelivered; its abort error says nothing new.
       if (signal.aborted) return;
       try {
         this.#onError(sink.name, err);
+        this.#report(sink.name, alert, 'failed');
       } catch {
         // A throwing error handler must not turn into a rejected dispatch either.
       }

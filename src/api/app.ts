@@ -1,4 +1,5 @@
 // The HTTP API as a hono app: thin adapters from routes to the runtime use-cases; errors as JSON; OpenAPI 3.1.
+import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
 import { parseTime } from '../core/time.js';
@@ -47,6 +48,7 @@ import {
   listPipelinesRoute,
   listRunsRoute,
   listWindowsRoute,
+  metricsRoute,
   openApiRoute,
   pushRoute,
   ROUTES,
@@ -68,11 +70,18 @@ export interface ApiOptions {
   /** Host, Origin and Content-Type rules (default: loopback names only, no other origins). */
   guard?: GuardOptions;
   policy: RegistrationPolicy;
+  /** GET /metrics renders these (absent: 404). */
+  metrics?: { render(): Promise<string>; contentType: string };
+  /** GET /metrics needs no token (server.metricsPublic). */
+  metricsPublic?: boolean;
   /** Shown in the OpenAPI document. */
   version: string;
   /** Where 5xx details go (default ctx.warn). */
   log?: (message: string) => void;
 }
+
+/** An X-Request-Id the server echoes as given; anything else is replaced by a new id. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Default and largest page of runs / history. */
 const DEFAULT_LIMIT = 20;
@@ -126,13 +135,26 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     // Set before next(): headers added after the handler force a response rebuild (off node-server's fast path).
     c.header('Cache-Control', 'no-store');
     c.header('X-Content-Type-Options', 'nosniff');
+    // The caller's request id when it is a sane one (a proxy's), else a new one; echoed and logged.
+    const given = c.req.header('x-request-id');
+    const reqId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    c.header('X-Request-Id', reqId);
+    const t0 = performance.now();
     await next();
+    const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    ctx.log.info(`${c.req.method} ${c.req.path} ${c.res.status}`, {
+      reqId,
+      method: c.req.method,
+      path: c.req.path.length > 200 ? `${c.req.path.slice(0, 200)}…` : c.req.path,
+      status: c.res.status,
+      durationMs,
+    });
   });
   // Before authentication: a rebinding or cross-site request is refused the same way with or without a token.
   const guard = o.guard ?? { allowedHostnames: [], allowedOrigins: [], offLoopback: false };
   const hasOperation = (method: string, path: string) => allowedMethods(ROUTES, path).includes(method);
   app.use('*', requestGuard({ hasOperation, ...guard }));
-  if (o.token !== undefined) app.use('*', bearerAuth(o.token));
+  if (o.token !== undefined) app.use('*', bearerAuth(o.token, new Set(o.metricsPublic ? ['/metrics'] : [])));
   app.use('*', bodyLimit(o.maxBodyBytes));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -140,7 +162,8 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     scheme: 'bearer',
     description:
       'server.authToken, or INTERLOCK_API_TOKEN (which wins). When the server has a token, every operation but ' +
-      'getHealth needs it; without one, calls are anonymous (serve allows that only on a loopback address).',
+      'getHealth needs it (and getMetrics, unless server.metricsPublic); without one, calls are anonymous (serve ' +
+      'allows that only on a loopback address).',
   });
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   app.openapi(openApiRoute, (c) => {
@@ -154,7 +177,8 @@ export function createApi(o: ApiOptions): OpenAPIHono {
         description:
           'Safety gate for data pipelines. Errors are {"error":{"code","message","details"?}}. A bearer token is ' +
           'needed by every operation but getHealth when the server has one (server.authToken or ' +
-          'INTERLOCK_API_TOKEN); without one, calls are anonymous. A known path asked with another method answers 405 ' +
+          'INTERLOCK_API_TOKEN); getMetrics needs none with server.metricsPublic; without a token on the server, ' +
+          'calls are anonymous. A known path asked with another method answers 405 ' +
           'with Allow. Every operation but getHealth answers only a loopback Host or one in server.allowedHostnames ' +
           '(else 421), refuses an Origin other than its own or server.allowedOrigins (403), and needs Content-Type: ' +
           'application/json on every request but GET/HEAD (415; send {} when there is no body). Registration rules ' +
@@ -175,6 +199,12 @@ export function createApi(o: ApiOptions): OpenAPIHono {
       log(`health check: store unavailable: ${err instanceof Error ? err.message : String(err)}`);
       return c.json({ status: 'degraded' as const }, 503);
     }
+  });
+
+  app.openapi(metricsRoute, async (c) => {
+    if (!o.metrics) throw new InterlockError('NOT_FOUND', 'this server collects no metrics');
+    const text = await work(() => (o.metrics as NonNullable<ApiOptions['metrics']>).render());
+    return c.body(text, 200, { 'Content-Type': o.metrics.contentType }) as never;
   });
 
   app.openapi(listPipelinesRoute, async (c) => {

@@ -384,9 +384,28 @@ export const openApiRoute = createRoute({
   responses: { 200: json(OpenApiDocumentSchema, 'the OpenAPI document'), ...common },
 });
 
+export const metricsRoute = createRoute({
+  method: 'get',
+  path: '/metrics',
+  operationId: 'getMetrics',
+  summary: 'Prometheus metrics (text exposition format); no token needed with server.metricsPublic',
+  security,
+  responses: {
+    200: {
+      content: {
+        'text/plain': { schema: { type: 'string' as const, example: 'interlock_pipeline_ready{pipeline="p"} 1\n' } },
+      },
+      description: 'the metrics, Prometheus text format 0.0.4 (README, "Metrics", lists them)',
+    },
+    404: error('this server collects no metrics'),
+    ...common,
+  },
+});
+
 /** Every route, for the 405 answer's Allow header (a known path asked with a method it does not have). */
 export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   healthRoute,
+  metricsRoute,
   openApiRoute,
   listPipelinesRoute,
   registerPipelineRoute,

@@ -31,6 +31,8 @@ export interface StartOptions {
   version: string;
   /** Where warnings and 5xx details go (default ctx.warn). */
   log?: (message: string) => void;
+  /** What GET /metrics renders (absent: 404). */
+  metrics?: { render(): Promise<string>; contentType: string };
   /** Resolves a listen name (default: the system resolver). */
   lookup?: HostLookup;
 }
@@ -75,6 +77,8 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
     policy: { allowCommandRegistration: settings.allowCommandRegistration, allowedHosts: settings.allowedHosts },
     version: opts.version,
     log,
+    metricsPublic: settings.metricsPublic,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(settings.token !== undefined ? { token: settings.token } : {}),
   });
   const listener = getRequestListener(app.fetch, {

@@ -16,9 +16,13 @@ describe('serverSettings', () => {
       allowedOrigins: [],
       maxBodyBytes: 1024 * 1024,
       shutdownTimeoutMs: 10_000,
+      metricsPublic: false,
       allowCommandRegistration: false,
       allowedHosts: [],
     });
+  });
+  it('server.metricsPublic: true makes GET /metrics public', () => {
+    expect(serverSettings(config({ metricsPublic: true }), {}, {}).metricsPublic).toBe(true);
   });
   it('--addr overrides server.addr; INTERLOCK_API_TOKEN overrides server.authToken (an empty one is ignored)', () => {
     const s = serverSettings(config({ authToken: 'yaml' }), { addr: '[::1]:9' }, { INTERLOCK_API_TOKEN: 'env' });

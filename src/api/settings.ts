@@ -33,6 +33,8 @@ export interface ServerSettings extends ListenAddress {
   allowedOrigins: string[];
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
+  /** GET /metrics answers without the token (server.metricsPublic). */
+  metricsPublic: boolean;
   /** Registration policy for POST /api/pipelines (runtime's registrationPolicy of the same config). */
   allowCommandRegistration: boolean;
   allowedHosts: readonly string[];
@@ -72,6 +74,7 @@ export function serverSettings(config: ProjectConfig, flags: ServeFlags, env: No
     allowedOrigins: config.server.allowedOrigins ?? [],
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    metricsPublic: config.server.metricsPublic === true,
     ...registrationPolicy(config),
   };
   if (token !== undefined) s.token = token;

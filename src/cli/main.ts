@@ -17,6 +17,8 @@ Exit codes:
 Environment:
   NO_COLOR   disable colours (colours are only used on a terminal anyway); so does TERM=dumb
   INTERLOCK_LOG  info or debug: also print those log lines on stderr (default: warnings and errors only)
+  INTERLOCK_LOG_LEVEL   serve/watch: the log level (as --log-level; wins over INTERLOCK_LOG)
+  INTERLOCK_LOG_FORMAT  serve/watch: json for pino JSON lines on stderr (as --log-format)
 
 Docs: README.md. Config files are validated against schemas/*.schema.json.`;
 
@@ -286,6 +288,8 @@ logged and alerted (CONFIG_RELOAD_FAILED). provider, sqlite, redis, server and e
     .option('--addr <host:port>', 'listen address (overrides server.addr; ":3000" = all interfaces)')
     .option('--insecure', 'allow listening on a non-loopback address without an API token')
     .option('--no-watch', 'do not run the watcher (schedule windows) in this process; see `interlock watch`')
+    .option('--log-format <format>', 'pretty (default: human lines) or json (pino JSON lines); INTERLOCK_LOG_FORMAT')
+    .option('--log-level <level>', 'debug, info, warn (default) or error; INTERLOCK_LOG_LEVEL')
     .action(action(program, async (out, g, opts) => (await import('./commands/serve.js')).serve(out, g, opts)));
 
   program
@@ -303,7 +307,9 @@ Examples:
   interlock watch                 # this host only watches; another serves the API
   INTERLOCK_LOG=info interlock watch   # log every window transition`,
     )
-    .action(action(program, async (out, g) => (await import('./commands/watch.js')).watch(out, g)));
+    .option('--log-format <format>', 'pretty (default: human lines) or json (pino JSON lines); INTERLOCK_LOG_FORMAT')
+    .option('--log-level <level>', 'debug, info, warn (default) or error; INTERLOCK_LOG_LEVEL')
+    .action(action(program, async (out, g, opts) => (await import('./commands/watch.js')).watch(out, g, opts)));
 
   // An explicit help command (commander's implicit one cannot show its own help: `interlock help help`).
   program

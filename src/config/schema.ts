@@ -236,6 +236,12 @@ export const projectSchema = strict({
       .describe(
         'Host names (besides localhost and loopback addresses) the API answers to in the Host header, e.g. the name a reverse proxy forwards; other Host values get 421.',
       ),
+    metricsPublic: z
+      .boolean()
+      .optional()
+      .describe(
+        'Serve GET /metrics (Prometheus) without the bearer token, for a scraper that cannot send one. Off: /metrics needs the token like the API.',
+      ),
     allowedOrigins: z
       .array(z.string().regex(/^https?:\/\/[^/?#@\s]+$/, { error: MESSAGES.origin }))
       .optional()

@@ -15,6 +15,10 @@ export interface Logger {
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
+/** The log formats of `serve` and `watch`: today's human lines, or pino JSON lines. */
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /** INTERLOCK_LOG's value as a level; anything else (unset included) is `warn`. */
 export function logLevelFrom(value: string | undefined): LogLevel {
   return LOG_LEVELS.includes(value as LogLevel) ? (value as LogLevel) : 'warn';
@@ -52,4 +56,25 @@ export function stderrLogger(
 export function warnLogger(warn: (message: string) => void): Logger {
   const drop = () => {};
   return { debug: drop, info: drop, warn: (m) => warn(m), error: (m) => warn(m) };
+}
+
+/**
+ * `inner` with `mask` applied to each message and to every string in its fields (secrets → `***`); lines below
+ * `level` are dropped before any masking work.
+ */
+export function maskedLogger(inner: Logger, mask: (text: string) => string, level: LogLevel = 'debug'): Logger {
+  const min = LOG_LEVELS.indexOf(level);
+  const deep = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return mask(v);
+    if (depth > 16 || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((x) => deep(x, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x, depth + 1)]));
+  };
+  const at =
+    (l: LogLevel) =>
+    (message: string, fields?: LogFields): void => {
+      if (LOG_LEVELS.indexOf(l) < min) return;
+      inner[l](mask(message), fields === undefined ? undefined : (deep(fields, 0) as LogFields));
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -38,7 +38,8 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
       cfg.provider === 'redis' ? { ...cfg, redis: { ...cfg.redis, stateDir: join(project.root, '.interlock') } } : cfg,
     ));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
-  const alerts = alertDispatcher(project.config.alerts, warn);
+  const events = new EventBus(log);
+  const alerts = alertDispatcher(project.config.alerts, warn, events);
   const ctx: Context = {
     project,
     store,
@@ -49,7 +50,7 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
     repeatAfterMs: project.config.alerts.repeatAfterSeconds * 1000,
     env,
     log,
-    events: new EventBus(log),
+    events,
     warn,
     close: () => store.close(),
   };
@@ -58,8 +59,16 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
 }
 
 /** The dispatcher of an `alerts` block: its sinks and budget; delivery problems become warnings. */
-export function alertDispatcher(alerts: AlertsConfig, warn: (message: string) => void): AlertDispatcher {
+export function alertDispatcher(
+  alerts: AlertsConfig,
+  warn: (message: string) => void,
+  events?: EventBus,
+): AlertDispatcher {
   return new AlertDispatcher(createSinks(alerts.sinks), {
+    // Each delivery's result goes on the bus (metrics count them); never awaited: delivery must not wait on it.
+    ...(events
+      ? { onResult: (sink, alert, result) => void events.publish('alert.delivered', { alert, sink, result }) }
+      : {}),
     onError: (sink, err) => warn(`alert sink ${sink} failed: ${err instanceof Error ? err.message : String(err)}`),
     onUndelivered: (sink, alert, budgetMs) => warn(undeliveredMessage(sink, alert, budgetMs)),
     budgetMs: alerts.timeoutSeconds * 1000,

@@ -12,7 +12,7 @@ import type {
   RunStatus,
   TraitResult,
 } from '../core/types.js';
-import type { TransitionCause, TransitionPatch } from '../engine/index.js';
+import type { TransitionCause, TransitionPatch, WindowRecord, WindowState } from '../engine/index.js';
 import type { Logger } from '../observability/index.js';
 
 /** Every domain event by name, with its payload. */
@@ -38,6 +38,13 @@ export interface DomainEvents {
   };
   /** An alert condition was found (and claimed, so it is sent once); it is delivered by the use-case's alert scope. */
   'alert.raised': { alert: Alert };
+  /** An alert was handed to one sink: `sent`, `failed` (the sink said so) or `undelivered` (the budget ran out). */
+  'alert.delivered': { alert: Alert; sink: string; result: 'sent' | 'failed' | 'undelivered' };
+  /**
+   * The watcher wrote a schedule window: created (`from` absent) or moved from `from` to `window.state` (the
+   * compare-and-swap won; a re-decision may leave the state as it was).
+   */
+  'window.transitioned': { from?: WindowState; window: WindowRecord };
   /** The project was loaded again (reloadProject: SIGHUP, a changed config file); after ctx.project was swapped. */
   'project.reloaded': ProjectReload;
 }

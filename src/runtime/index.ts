@@ -7,6 +7,8 @@ export * from './complete.js';
 export * from './config-reloader.js';
 export * from './context.js';
 export * from './evaluate.js';
+export * from './log-mask.js';
+export * from './metrics-feed.js';
 export * from './push.js';
 export * from './register.js';
 export * from './reload.js';

@@ -19,6 +19,7 @@ import { tempDir } from '../support/temp-dir.js';
 const TOKEN = 'contract-test-token';
 const OPERATIONS = [
   'getHealth',
+  'getMetrics',
   'getOpenApi',
   'listPipelines',
   'registerPipeline',
@@ -337,6 +338,13 @@ describe('a client generated from the document', () => {
       } else {
         // A method the path does not have: no operation applies; the answer is still the documented error shape.
         response = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      }
+      if (response.content?.['text/plain']) {
+        // GET /metrics: Prometheus text; promtool judges its content (test/api/metrics.test.ts).
+        if (typeof e.body !== 'string' || !e.headers['content-type']?.startsWith('text/plain')) {
+          problems.push(`${what}: not a text/plain answer`);
+        }
+        continue;
       }
       const schema = response.content?.['application/json']?.schema;
       if (!schema) {

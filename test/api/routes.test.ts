@@ -523,6 +523,7 @@ describe('GET /api/openapi.json', () => {
     expect(ops.sort()).toEqual(
       [
         'GET /api/health',
+        'GET /metrics',
         'GET /api/openapi.json',
         'GET /api/pipelines',
         'POST /api/pipelines',

@@ -5,6 +5,7 @@ import { startServer } from '../../src/api/index.js';
 import { type ServeFlags, serverSettings } from '../../src/api/settings.js';
 import type { Clock } from '../../src/core/clock.js';
 import { type Context, openContext } from '../../src/runtime/context.js';
+import { openMetrics } from '../../src/runtime/metrics-feed.js';
 import type { Store } from '../../src/store/types.js';
 import { api, type Reply } from './http-request.js';
 import { tempDir } from './temp-dir.js';
@@ -28,6 +29,8 @@ export interface StartOptions {
   shutdownTimeoutMs?: number;
   /** The Context's clock (a FakeClock drives the server's timeouts). */
   clock?: Clock;
+  /** Collect metrics and serve them on GET /metrics, as `serve` does. */
+  metrics?: boolean;
 }
 
 /** Starts the API in-process on 127.0.0.1, port 0, over the project in `root`, exactly as `serve` does. */
@@ -45,7 +48,8 @@ export async function startTestServer(root: string, o: StartOptions = {}): Promi
   });
   const settings = serverSettings(ctx.project.config, { addr: '127.0.0.1:0', ...o.flags }, o.env ?? {});
   if (o.shutdownTimeoutMs !== undefined) settings.shutdownTimeoutMs = o.shutdownTimeoutMs;
-  const server = await startServer(ctx, settings, { version: 'test', log: warn });
+  const metrics = o.metrics ? await openMetrics(ctx, 'test') : undefined;
+  const server = await startServer(ctx, settings, { version: 'test', log: warn, ...(metrics ? { metrics } : {}) });
   let stopped = false;
   return {
     url: server.url,

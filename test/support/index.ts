@@ -26,6 +26,7 @@
 //   http-request.ts       raw, api, http, httpOk, Reply, RawRequest: one request on a fresh connection
 //   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
 //   outage-store.ts       outageStore: a store whose outage a test switches on
+//   prometheus.ts         requirePrometheus, promtoolCheckMetrics, startPrometheus: Debian's promtool and a real server
 //   redis.ts              RedisServer, startRedis, startCluster, freePort, rawCommand, requireRedis
 //   use-redis.ts          useRedis: one redis-server per file or describe block, started and destroyed by hooks (vitest)
 //   sqlite-file.ts        withDb, integrity, counts
@@ -48,6 +49,7 @@ export * from './outage-store.js';
 export * from './paths.js';
 export * from './poll.js';
 export * from './processes.js';
+export * from './prometheus.js';
 export * from './recording-logger.js';
 export * from './redis.js';
 export * from './run-cli.js';

@@ -4,22 +4,29 @@
 import { type ServeFlags, serverSettings } from '../../api/settings.js';
 import { formatDiagnostic } from '../../core/errors.js';
 import { openContext } from '../../runtime/context.js';
+import { secretMask } from '../../runtime/log-mask.js';
 import { startReloading } from '../config-reload.js';
 import type { GlobalOptions, Out } from '../output.js';
-import { contextOptions } from '../root.js';
+import { contextOptions, type LogFlags, serviceLogger } from '../root.js';
 import { VERSION } from '../version.js';
 import { startWatcher, untilSignal } from './watching.js';
 
 /** After shutdown, anything still holding the event loop (a stray socket) gets this long before we exit anyway. */
 const EXIT_GRACE_MS = 2000;
 
-export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags): Promise<number> {
-  const ctx = await openContext(contextOptions(g));
+export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags & LogFlags): Promise<number> {
+  const secrets = secretMask(process.env);
+  const log = await serviceLogger(flags, process.env, secrets);
+  const ctx = await openContext({ ...contextOptions(g), log });
   try {
     const settings = serverSettings(ctx.project.config, flags, ctx.env);
-    // hono loads only here, so other commands start without it.
+    // server.authToken from interlock.yaml is a secret too (INTERLOCK_API_TOKEN already is, by its name).
+    if (settings.token !== undefined) secrets.add(settings.token);
+    // hono and prom-client load only here, so other commands start without them.
     const { startServer } = await import('../../api/index.js');
-    const server = await startServer(ctx, settings, { version: VERSION });
+    const { openMetrics } = await import('../../runtime/metrics-feed.js');
+    const metrics = await openMetrics(ctx, VERSION);
+    const server = await startServer(ctx, settings, { version: VERSION, metrics });
     // Before `listening on`: from then on a SIGHUP reloads instead of killing the process.
     const reloading = startReloading(out, ctx);
     out.err(`listening on ${server.url}`);

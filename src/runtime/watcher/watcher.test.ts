@@ -163,6 +163,37 @@ describe('watcher', () => {
     expect(new Set(s.fires()).size).toBe(2);
   });
 
+  it('publishes window.transitioned for every window it records or moves, as stored', async () => {
+    const s = await setup();
+    const seen: Array<{ key: string; from?: string; to: string; version: number }> = [];
+    s.ctx.events.subscribe('window.transitioned', async ({ from, window }) => {
+      // Published after the write: the store already holds this version.
+      expect((await s.store.getWindow(window.key))?.version).toBeGreaterThanOrEqual(window.version);
+      seen.push({
+        key: window.key,
+        ...(from !== undefined ? { from } : {}),
+        to: window.state,
+        version: window.version,
+      });
+    });
+    await s.watcher.start();
+    await settle(s.watcher);
+    await advanceTo(s.clock, nextHour(T0) + 1, s.watcher);
+    s.unblock();
+    await evaluateWithAlerts(s.ctx, 'p', { source: 'cli' });
+    await settle(s.watcher);
+    const windows = await s.store.listWindows('p');
+    const skipped = windows.find((w) => w.state === 'SKIPPED');
+    const done = windows.find((w) => w.state === 'COMPLETED');
+    // The window open at start is recorded SKIPPED (created, no `from`); the next one walks to COMPLETED.
+    expect(seen.filter((e) => e.key === skipped?.key)).toEqual([{ key: skipped?.key, to: 'SKIPPED', version: 1 }]);
+    const path = seen.filter((e) => e.key === done?.key && e.from !== e.to).map((e) => e.to);
+    expect(path[0]).toBe('PENDING');
+    expect(path).toContain('TRIGGERING');
+    expect(path.at(-1)).toBe('COMPLETED');
+    expect(seen.filter((e) => e.key === done?.key).at(-1)?.version).toBe(done?.version);
+  });
+
   it("catch-up 'latest': the window that opened before the watcher started (still before its deadline) opens", async () => {
     const s = await setup({ catchup: 'latest' });
     s.unblock();

@@ -459,6 +459,7 @@ export class Watcher {
       // A re-decision that leaves the state as it was is routine: logged at debug only.
       const level = r.from === r.to ? 'debug' : 'info';
       this.ctx.log[level](`watcher: ${current.key}: ${r.from} → ${r.to}`, { window: current.key, to: r.to });
+      await this.ctx.events.publish('window.transitioned', { from: r.from, window: r.window });
       return r.window;
     }
     return w.fenced ? 'fenced' : 'lost';
@@ -548,6 +549,7 @@ export class Watcher {
         if (r.ok) {
           ctx.log.info(`watcher: ${action.key}: recorded ${action.record.state}`, { window: action.key });
           byKey.set(action.key, action.record);
+          await ctx.events.publish('window.transitioned', { window: action.record });
           return 'progress';
         }
         if (r.fenced) return 'fenced';

@@ -8,7 +8,11 @@ type Method = 'get' | 'post' | 'delete';
 type MethodsOf<P extends keyof paths> = { [M in Method]: paths[P][M] extends undefined ? never : M }[Method];
 type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 type Responses<O> = O extends { responses: infer R } ? R : never;
-type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
+type JsonOf<R> = R extends { content: { 'application/json': infer B } }
+  ? B
+  : R extends { content: { 'text/plain': infer T } }
+    ? T
+    : undefined;
 
 /** One answer per declared status: `status` narrows `body` to that status's schema. */
 export type Reply<O> = {
@@ -94,6 +98,10 @@ export class Client {
     const response = await fetch(`${this.base}${url}`, { method: method.toUpperCase(), headers, body });
     const text = await response.text();
     let parsed: unknown;
+    // A text answer (GET /metrics) stays text; every other body must be JSON.
+    if ((response.headers.get('content-type') ?? '').startsWith('text/plain')) {
+      return { response, status: response.status, headers: Object.fromEntries(response.headers), body: text };
+    }
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
@@ -168,6 +176,9 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
   check(health.body.status === 'ok', 'health ok');
   const doc = want(await c.call('get', '/api/openapi.json'), 200, 'getOpenApi');
   check(doc.body.openapi === '3.1.0', 'OpenAPI 3.1');
+  const metrics = want(await c.call('get', '/metrics'), 200, 'getMetrics');
+  check(metrics.body.includes(`interlock_pipeline_ready{pipeline="${f.pipeline}"}`), 'metrics text');
+  want(await c.call('get', '/metrics', { token: null }), 401, 'getMetrics without the token');
   for (const token of [null, 'wrong-token']) {
     const denied = want(await c.call('get', '/api/pipelines', { token }), 401, 'listPipelines without the token');
     check(denied.body.error.code === 'UNAUTHORIZED', 'UNAUTHORIZED');
