@@ -9,12 +9,15 @@ import { checkBuild } from '../test/support/build-check.js';
 import { runExitCleanups } from '../test/support/exit-cleanups.js';
 import { REPO } from '../test/support/paths.js';
 import { evaluateCliCase } from './cases/evaluate-cli.js';
+import { idle10kCase } from './cases/idle-10k.js';
 import { importsCase } from './cases/imports.js';
+import { pushToTriggerCase } from './cases/push-to-trigger.js';
 import { raceCase } from './cases/race.js';
 import { readinessCase } from './cases/readiness.js';
 import { scaleCase } from './cases/scale.js';
 import { throughputCase } from './cases/throughput.js';
 import { versionCase } from './cases/version.js';
+import { windowOpenCase } from './cases/window-open.js';
 import { type BenchCase, caseContext, type Figure, markdownTable } from './lib/figure.js';
 import { useSnapshot } from './lib/proc.js';
 
@@ -26,6 +29,9 @@ const CASES: BenchCase[] = [
   throughputCase,
   raceCase,
   scaleCase,
+  pushToTriggerCase,
+  windowOpenCase,
+  idle10kCase,
 ];
 const LATEST = join(REPO, 'bench', 'results', 'latest.json');
 /** Where partial runs (--quick, --only) go unless --out says otherwise: never over the committed results. */

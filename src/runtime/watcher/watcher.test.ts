@@ -389,6 +389,40 @@ describe('watcher', () => {
     expect(s.fires()).toEqual([]);
   });
 
+  it('pipelines on the same schedule share one parsed cron (croner holds ~80 KB per pattern); each keeps its own windows', async () => {
+    const { root, watch } = project();
+    const pipeline = readFileSync(join(root, 'pipelines', 'p.yaml'), 'utf8');
+    for (const q of ['q', 'r'])
+      writeFileSync(join(root, 'pipelines', `${q}.yaml`), pipeline.replace('name: p', `name: ${q}`));
+    const store = new MemoryStore();
+    const clock = new FakeClock(T0);
+    const { ctx, watcher } = await replica(root, watch, store, clock, 'A');
+    const [hourly] = watch.schedules;
+    // q: the same schedule under another name; r: the same cron in another timezone (a different schedule).
+    ctx.project.watch.set('q', {
+      ...watch,
+      schedules: [{ ...(hourly as (typeof watch.schedules)[0]), name: 'other' }],
+    });
+    ctx.project.watch.set('r', {
+      ...watch,
+      schedules: [{ ...(hourly as (typeof watch.schedules)[0]), timezone: 'Asia/Kolkata' }],
+    });
+    await watcher.start();
+    await settle(watcher);
+    const cronOf = (p: string) =>
+      (
+        watcher as unknown as { watched: Map<string, { schedules: Array<{ cron?: unknown; spec: { name: string } }> }> }
+      ).watched.get(p)?.schedules[0];
+    expect(cronOf('p')?.cron).toBeDefined();
+    expect(cronOf('q')?.cron).toBe(cronOf('p')?.cron);
+    expect(cronOf('q')?.spec.name).toBe('other');
+    expect(cronOf('r')?.cron).not.toBe(cronOf('p')?.cron);
+    // Each pipeline's window is its own, under its own schedule name and timezone (Kolkata is UTC+5:30).
+    expect((await store.listWindows('p'))[0]?.key).toBe('p@hourly@2023-11-14T22:00:00Z');
+    expect((await store.listWindows('q'))[0]?.key).toBe('q@other@2023-11-14T22:00:00Z');
+    expect((await store.listWindows('r'))[0]?.key).toBe('r@hourly@2023-11-14T21:30:00Z');
+  });
+
   it('a replica that lost its lease cannot write: its window writes are fenced out', async () => {
     const s = await setup();
     await s.watcher.start();

@@ -7,6 +7,7 @@ import type { PipelineSpec, RunState } from '../../core/types.js';
 import {
   applyWindowEvent,
   attemptKey,
+  type CompileResult,
   compileSchedule,
   DEFAULT_MAX_RUN_SECONDS,
   DEFAULT_RETRY,
@@ -19,6 +20,7 @@ import {
   isWindowTerminal,
   lockState,
   type Schedule,
+  type ScheduleSpec,
   type WindowDecision,
   type WindowEvent,
   type WindowRecord,
@@ -88,6 +90,8 @@ export class Watcher {
   private readonly queue: WakeQueue;
   private readonly unsubscribe: Array<() => void> = [];
   private compiledFor: unknown;
+  /** Compiled schedules by spec without its name (see compileShared), from the last compile. */
+  private compiledSchedules = new Map<string, CompileResult>();
   private watched = new Map<string, Watched>();
   private fence: LeaseFence | undefined;
   private watchingSince = 0;
@@ -260,13 +264,14 @@ export class Watcher {
     const next = new Map<string, Watched>();
     const first = this.compiledFor === undefined;
     const now = this.ctx.clock.now();
+    const compiled = new Map<string, CompileResult>();
     for (const [name, watch] of project.watch) {
       const spec = project.pipelines.get(name);
       // An INVALID pipeline is not watched (fail closed): its windows wait; once fixed, deadlines and catch-up apply.
       if (!spec) continue;
       const schedules: Schedule[] = [];
       for (const s of watch.schedules) {
-        const r = compileSchedule(s);
+        const r = this.compileShared(s, compiled);
         if (r.ok) schedules.push(r.schedule);
         else this.ctx.log.warn(`watcher: ${name}: schedule ${s.name} ignored: ${r.error}`);
       }
@@ -297,7 +302,24 @@ export class Watcher {
     }
     for (const p of this.watched.keys()) if (!next.has(p)) this.queue.set(p, undefined);
     this.watched = next;
+    this.compiledSchedules = compiled;
     this.compiledFor = project;
+  }
+
+  /**
+   * compileSchedule, once per distinct schedule (all but its name) across the project and across reloads: croner
+   * allocates ~80 KB per parsed pattern (a 10,000-entry year table), so 10k pipelines on one cron would hold ~760 MB
+   * of identical tables. The parsed Cron is shared (it is only asked for runs around a given instant, which keeps no
+   * state in it); each schedule keeps its own spec and Schedule object (its window keys, its memo).
+   */
+  private compileShared(s: ScheduleSpec, compiled: Map<string, CompileResult>): CompileResult {
+    const { name: _name, ...rest } = s;
+    const key = JSON.stringify(rest);
+    let r = compiled.get(key) ?? this.compiledSchedules.get(key);
+    if (!r) r = compileSchedule(s);
+    compiled.set(key, r);
+    if (!r.ok) return r;
+    return { ok: true, schedule: r.schedule.cron ? { spec: s, cron: r.schedule.cron } : { spec: s } };
   }
 
   private onLeadership(fence: LeaseFence | undefined, previous: Lease | undefined): void {
