@@ -11,6 +11,7 @@ import {
 } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
+import { SQL_BUILTINS } from '../core/lists.js';
 import { isWindowVar } from '../core/run-vars.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { confineEvaluator } from '../evaluator/index.js';
@@ -115,6 +116,12 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
         out.push({
           path: `traits.${trait.type}.env`,
           message: `pipelines registered over HTTP cannot pass environment variables to evaluators beyond the archetype's defaultEnv (${added.join(', ')}): they are this server's (or set server.allowCommandRegistration: true)`,
+        });
+      }
+      if (trait.builtin !== undefined && SQL_BUILTINS.includes(trait.builtin)) {
+        out.push({
+          path: `traits.${trait.type}.evaluator`,
+          message: `builtin:${trait.builtin} runs SQL on this server's databases; pipelines registered over HTTP cannot use SQL builtins (define the pipeline in YAML, or set server.allowCommandRegistration: true)`,
         });
       }
       if (trait.evaluator === undefined) continue;
@@ -293,6 +300,7 @@ const storedTrait = z.strictObject({
   evaluator: z.string().optional(),
   evaluatorRef: z.string().optional(),
   push: z.literal(true).optional(),
+  builtin: z.string().optional(),
   config: z.record(z.string(), z.unknown()),
   ttlSeconds: z.number().optional(),
   timeoutSeconds: z.number(),
