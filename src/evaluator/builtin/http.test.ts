@@ -4,13 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import type { ResolvedTrait } from '../../core/types.js';
-import { type EvalContext, evaluateTrait } from '../runner.js';
+import { type EvalContext, EvaluatorPool, evaluateTrait } from '../runner.js';
 import { atJsonPath } from './http.js';
 
 let server: Server;
 let base: string;
 const seen: string[] = [];
 const hanging: ServerResponse[] = [];
+const held: Array<() => void> = [];
+let inFlight = 0;
+let maxInFlight = 0;
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -28,6 +31,16 @@ beforeAll(async () => {
       return res.end();
     }
     if (req.url === '/hang') return void hanging.push(res);
+    if (req.url === '/held') {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      // Answered by the test once it has seen how many arrived together.
+      held.push(() => {
+        inFlight--;
+        json(200, { status: 'ok' });
+      });
+      return;
+    }
     json(404, {});
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -125,6 +138,28 @@ describe('builtin:http', () => {
     );
     expect(pinned.status).toBe('PASS');
     expect(seen.at(-1)).toBe('GET /health');
+  });
+
+  it("builtins run under the pool's concurrency cap like subprocess evaluators", async () => {
+    const pool = new EvaluatorPool(2);
+    const traits = [1, 2, 3, 4, 5].map((i) => httpTrait({ url: `${base}/held` }, { type: `t${i}` }));
+    const all = pool.evaluateAll(traits, ctx());
+    const until = async (cond: () => boolean) => {
+      while (!cond()) await new Promise((r) => setTimeout(r, 5));
+    };
+    // Two requests arrive and are held; with the cap, no third one is sent while they are (without it, all five
+    // would be in flight by now).
+    await until(() => held.length === 2);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(held.length).toBe(2);
+    expect(pool.active).toBe(2);
+    for (let released = 0; released < traits.length; released++) {
+      await until(() => held.length > 0);
+      held.shift()?.();
+    }
+    const results = await all;
+    expect(results.map((r) => r.status)).toEqual(['PASS', 'PASS', 'PASS', 'PASS', 'PASS']);
+    expect(maxInFlight).toBe(2);
   });
 
   it('atJsonPath walks keys and indexes', () => {
