@@ -168,14 +168,20 @@ describe('builtin traits in config', () => {
     expect(p.pipelines.has('q')).toBe(true);
   });
 
-  it('a connection URL must be sqlite: (or start with ${VAR})', () => {
+  it('a connection URL must be sqlite: or postgres:// (or start with ${VAR})', () => {
     const root = project({
-      'interlock.yaml': lines('provider: memory', 'connections:', '  pg: { url: "postgres://localhost/db" }'),
+      'interlock.yaml': lines(
+        'provider: memory',
+        'connections:',
+        '  my: { url: "mysql://localhost/db" }',
+        '  pg: { url: "postgresql://u@localhost/db" }',
+      ),
       'archetypes/gate.yaml': ARCHETYPE,
       'pipelines/p.yaml': lines('name: p', 'archetype: gate'),
     });
     expect(errors(load(root))).toEqual(
       expect.arrayContaining([expect.stringMatching(/^interlock\.yaml:3:\d+ .*expected a sqlite:PATH URL/)]),
     );
+    expect(errors(load(root)).filter((e) => e.startsWith('interlock.yaml:4'))).toEqual([]);
   });
 });

@@ -34,7 +34,7 @@ export const MESSAGES = {
   duration: `expected a positive duration: ${DURATION_FORMS}`,
   nonNegativeDuration: `expected a duration (0 allowed): ${DURATION_FORMS}`,
   connectionUrl:
-    'expected a sqlite:PATH URL (relative to interlock.yaml, or absolute; PostgreSQL and MySQL are not supported in this version)',
+    'expected a sqlite:PATH URL (relative to interlock.yaml, or absolute) or a postgres:// / postgresql:// URL (MySQL is not supported in this version)',
 } as const;
 
 const positiveNumber = () =>
@@ -260,7 +260,7 @@ export const projectSchema = strict({
           .regex(CONNECTION_URL, { error: MESSAGES.connectionUrl })
           .describe(
             // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
-            'sqlite:PATH (relative to interlock.yaml, or absolute). May contain ${VAR}, which the traits using it must list in env.',
+            'sqlite:PATH (relative to interlock.yaml, or absolute) or postgres://user:password@host:port/db. May contain ${VAR}, which the traits using it must list in env.',
           ),
       }),
     )

@@ -164,4 +164,4 @@ export function connectionOf(config: unknown): string | undefined {
 }
 
 /** The URL schemes a `connections.*.url` may use in this version. */
-export const CONNECTION_URL = /^(?:sqlite:|\$\{)/;
+export const CONNECTION_URL = /^(?:sqlite:|postgres(?:ql)?:\/\/|\$\{)/;

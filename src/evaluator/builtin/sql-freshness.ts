@@ -2,7 +2,7 @@
 import { type SqlFreshnessConfig, sqlFreshnessConfigSchema } from '../../core/builtin-config.js';
 import { quoteIdent, type SqlSession } from './sql-connection.js';
 import { toNumber, whereClause, withSession } from './sql-run.js';
-import { type Builtin, failed, pass } from './types.js';
+import { type Builtin, errMessage, failed, pass } from './types.js';
 
 /**
  * SQLite has no timestamp type: a column holds ISO-8601 text (read by SQLite's own date functions) or a Unix epoch
@@ -16,10 +16,52 @@ async function sqliteEpoch(s: SqlSession, v: unknown): Promise<number | undefine
   return toNumber(rows[0]?.e);
 }
 
+/** PostgreSQL: the lag computed by the server against its own now() (timestamp and timestamptz columns). */
+async function postgresFreshness(s: SqlSession, c: SqlFreshnessConfig) {
+  const col = quoteIdent(c.column);
+  const sql = `SELECT max(${col}) AS m, now() AS now, EXTRACT(EPOCH FROM (now() - max(${col})))::float8 AS lag FROM ${quoteIdent(c.table)}${whereClause(c.where)}`;
+  try {
+    return { rows: await s.query(sql), notTimestamp: undefined };
+  } catch (err) {
+    // 42883 undefined_function: now() - <not a timestamp> has no operator.
+    if ((err as { code?: string }).code === '42883') return { rows: [], notTimestamp: errMessage(err) };
+    throw err;
+  }
+}
+
+const asJson = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? Number(v) : v);
+
 export const sqlFreshnessBuiltin: Builtin<SqlFreshnessConfig> = {
   schema: sqlFreshnessConfigSchema,
   run(c, ctx) {
     return withSession(c.connection, ctx, async (s) => {
+      if (s.dialect === 'postgres') {
+        const value: Record<string, unknown> = {
+          table: c.table,
+          column: c.column,
+          maxLagSeconds: c.maxLag,
+          clock: 'database',
+        };
+        const r = await postgresFreshness(s, c);
+        if (r.notTimestamp !== undefined)
+          return failed('CHECK_FAILED', `${c.table}.${c.column} is not a timestamp column: ${r.notTimestamp}`, value);
+        const row = r.rows[0] ?? {};
+        value.maxLoadedAt = asJson(row.m ?? null);
+        value.databaseNow = asJson(row.now);
+        if (row.m === null || row.m === undefined)
+          return failed('CHECK_FAILED', `max(${c.column}) of ${c.table} is NULL (no rows)`, value);
+        const lag = toNumber(row.lag);
+        if (lag === undefined)
+          return failed('CHECK_FAILED', `the lag of ${c.table}.${c.column} is not a number`, value);
+        value.lagSeconds = Math.round(lag * 1000) / 1000;
+        if (lag > c.maxLag)
+          return failed(
+            'CHECK_FAILED',
+            `${c.table}.${c.column} is ${value.lagSeconds}s behind the database's now, more than maxLag ${c.maxLag}s`,
+            value,
+          );
+        return pass(value);
+      }
       const sql = `SELECT max(${quoteIdent(c.column)}) AS m, unixepoch('now', 'subsec') AS now FROM ${quoteIdent(c.table)}${whereClause(c.where)}`;
       const rows = await s.query(sql);
       const max = rows[0]?.m ?? null;

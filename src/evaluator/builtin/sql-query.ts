@@ -38,6 +38,7 @@ export function unmet(v: unknown, e: SqlExpect): string | undefined {
 function jsonable(v: unknown): unknown {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (Buffer.isBuffer(v)) return `<${v.length} bytes>`;
+  if (v instanceof Date) return v.toISOString();
   return v;
 }
 

@@ -15,7 +15,7 @@ export async function withSession(
   if (!conn) return failed('CONNECTION_FAILED', `unknown connection '${name}' (not in interlock.yaml connections)`);
   let session: SqlSession;
   try {
-    session = await openSession(conn.url, ctx.projectDir, ctx.timeoutMs);
+    session = await openSession(conn.url, ctx.projectDir, ctx.timeoutMs, ctx.signal);
   } catch (err) {
     const why = err instanceof ConnectionFailure ? err.message : `cannot connect: ${dbMessage(err)}`;
     return failed('CONNECTION_FAILED', `connection '${name}': ${why}`, { connection: name });
@@ -23,6 +23,7 @@ export async function withSession(
   try {
     return await body(session);
   } catch (err) {
+    if (ctx.signal.aborted) return failed('EVALUATOR_TIMEOUT', `connection '${name}': the query was cancelled`);
     return failed('QUERY_FAILED', `connection '${name}': ${dbMessage(err)}`, { connection: name });
   } finally {
     session.close();

@@ -133,7 +133,7 @@ describe('builtin:sql-row-count (SQLite)', () => {
     expect(gone).toMatchObject({ status: 'FAIL', reasonCode: 'CONNECTION_FAILED' });
     const pg = await evaluateTrait(
       sqlTrait('sql-row-count', { connection: 'warehouse', table: 'y' }),
-      ctx(root, { connections: { warehouse: { url: 'postgres://localhost/db' } } }),
+      ctx(root, { connections: { warehouse: { url: 'mysql://localhost/db' } } }),
     );
     expect(pg).toMatchObject({ status: 'FAIL', reasonCode: 'CONNECTION_FAILED' });
     expect(pg.reason).toMatch(/not supported in this version/);
