@@ -2,11 +2,14 @@
 // in-process (no evaluator scripts), decides from their results, masks listed ${VAR} values in them; `validate`
 // reports builtin config errors at file:line:col.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in configs are the subject under test.
+
+import { randomBytes } from 'node:crypto';
 import { readFileSync, utimesSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, show } from '../support/cli-output.js';
 import { writeFiles } from '../support/files.js';
@@ -131,6 +134,42 @@ describe('builtins through the CLI', () => {
       ['rows', 'FAIL', 'CONNECTION_FAILED'],
       ['no-negatives', 'FAIL', 'CONNECTION_FAILED'],
     ]);
+  });
+
+  it('a PostgreSQL connection whose URL comes from a listed ${VAR}: the check runs, the password never shows', async () => {
+    const schema = `builtin_e2e_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.query(`CREATE TABLE ${schema}.events (loaded_at timestamptz)`);
+      await admin.query(`INSERT INTO ${schema}.events VALUES (now() - interval '30 seconds')`);
+      const root = tmp();
+      writeFiles(root, {
+        'interlock.yaml': 'provider: sqlite\nconnections:\n  pg: { url: "${PG_URL}" }\n',
+        'archetypes/gate.yaml': 'name: gate\nrequiredTraits:\n  - type: fresh\n',
+        'pipelines/p.yaml': [
+          'name: p',
+          'archetype: gate',
+          'traits:',
+          '  fresh:',
+          '    evaluator: builtin:sql-freshness',
+          '    env: [PG_URL]',
+          `    config: { connection: pg, table: ${schema}.events, column: loaded_at, maxLag: 5m }`,
+          '',
+        ].join('\n'),
+      });
+      const PG_URL = 'postgres://postgres:pw-never-shown-42@127.0.0.1:5432/test';
+      const r = await cli(['evaluate', 'p', '--json'], { cwd: root, env: { PG_URL } });
+      expect(r.code, show(r)).toBe(0);
+      const result = json(r).readiness.traits[0].result;
+      expect(result).toMatchObject({ status: 'PASS', value: { clock: 'database', maxLagSeconds: 300 } });
+      expect(result.value.lagSeconds).toBeLessThan(120);
+      expect(r.stdout).not.toContain('pw-never-shown-42');
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
   });
 
   it('validate reports builtin config errors at file:line:col and exits 2', async () => {
