@@ -366,16 +366,17 @@ describe('evaluatePipeline({ only })', () => {
 });
 
 describe('evaluator in an archetype', () => {
-  it("accepts only 'push', saying so", async () => {
+  it("accepts only 'push' (or a builtin:<name>), saying so", async () => {
     const { checkSchema, archetypeSchema } = await import('../config/schema.js');
     const doc = (evaluator: unknown) => ({ name: 'x', requiredTraits: [{ type: 'a', evaluator }] });
     expect(checkSchema(archetypeSchema, doc('push')).ok).toBe(true);
+    expect(checkSchema(archetypeSchema, doc('builtin:file')).ok).toBe(true);
     const r = checkSchema(archetypeSchema, doc('./evaluators/check'));
     expect(r.ok).toBe(false);
     expect(r.issues).toEqual([
       expect.objectContaining({
         path: ['requiredTraits', 0, 'evaluator'],
-        message: "expected 'push' (archetypes name no other evaluator)",
+        message: "expected 'push' or 'builtin:<name>' (archetypes name no other evaluator)",
       }),
     ]);
   });
