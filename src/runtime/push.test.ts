@@ -404,4 +404,23 @@ describe('add-pipeline and an archetype push trait', () => {
     expect(text).not.toContain('fed-archetype');
     expect(r.missingEvaluators).not.toContain('fed-archetype');
   });
+
+  it('wires no evaluator for an archetype builtin trait either', async () => {
+    const { root } = await project();
+    writeFileSync(
+      join(root, 'archetypes', 'files.yaml'),
+      'name: files\nrequiredTraits:\n  - type: landed\n    evaluator: builtin:file\n    defaultConfig: { path: x }\n',
+    );
+    writeFileSync(
+      join(root, 'evaluators', 'check-landed'),
+      '#!/bin/sh\n# interlock-config: {}\necho \'{"status":"PASS"}\'\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const { addPipeline } = await import('./add-pipeline.js');
+    const r = addPipeline({ cwd: root, name: 'q', archetype: 'files' });
+    expect(readFileSync(r.file, 'utf8')).not.toContain('check-landed');
+    expect(r.missingEvaluators).toEqual([]);
+  });
 });

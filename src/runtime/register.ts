@@ -124,6 +124,22 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
           message: `builtin:${trait.builtin} runs SQL on this server's databases; pipelines registered over HTTP cannot use SQL builtins (define the pipeline in YAML, or set server.allowCommandRegistration: true)`,
         });
       }
+      if (trait.builtin === 'http') {
+        // As for http triggers: the host written out, an IP literal or localhost checked now; names at every check.
+        const url = typeof trait.config.url === 'string' ? trait.config.url : '';
+        const authority = authorityOf(url);
+        let why: string | undefined;
+        if (authority === undefined || authority.includes('${')) {
+          why = `the scheme and host of a builtin:http check registered over HTTP must be written out (no \${VAR})`;
+        } else {
+          try {
+            why = literalHostReason(new URL(authority).hostname, policy.allowedHosts);
+          } catch {
+            why = 'not a valid URL';
+          }
+        }
+        if (why !== undefined) out.push({ path: `traits.${trait.type}.config.url`, message: why });
+      }
       if (trait.evaluator === undefined) continue;
       // By real path: a symlink in evaluatorDirs pointing out of it (to /bin/sh, a linked /usr/bin) is outside.
       const c = confineEvaluator(trait.evaluator, dirs);

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in configs are the subject under test.
 // Builtins in pipelines registered over HTTP (untrusted): SQL builtins are refused unless
 // server.allowCommandRegistration; builtin:http passes the http triggers' address guard; builtin:file stays in the
 // project. YAML pipelines stay trusted.
@@ -71,22 +72,42 @@ describe('builtins registered over HTTP', () => {
     expect(ev.body.outcome, ev.text).toBe('READY');
   });
 
-  it('builtin:http to a loopback host is refused when evaluated (no request) unless server.allowedHosts lists it', async () => {
-    const root = makeProject(dir());
-    const s = await start(root);
-    expect((await api(s.url, 'POST', '/api/pipelines', doc('builtin:http', { url: healthUrl }))).status).toBe(201);
-    const before = hits;
-    const ev = await api(s.url, 'POST', '/api/pipelines/reg/evaluate');
-    expect(ev.body.outcome, ev.text).toBe('NOT_READY');
-    expect(JSON.stringify(ev.body)).toContain('EVALUATOR_FORBIDDEN');
-    expect(hits).toBe(before);
+  it('builtin:http to a loopback address is refused at registration (403) unless server.allowedHosts lists it', async () => {
+    const s = await start(makeProject(dir()));
+    const r = await api(s.url, 'POST', '/api/pipelines', doc('builtin:http', { url: healthUrl }));
+    expect(r.status, r.text).toBe(403);
+    expect(r.body.error.details.problems[0]).toMatchObject({
+      path: 'traits.a.config.url',
+      message: expect.stringContaining('server.allowedHosts'),
+    });
+    const v = await api(
+      s.url,
+      'POST',
+      '/api/pipelines',
+      doc('builtin:http', { url: 'http://${INTERLOCK_WINDOW_DATE}.example.com/health' }),
+    );
+    expect(v.status, v.text).toBe(403);
 
     const allowed = makeProject(dir(), { config: 'provider: sqlite\nserver:\n  allowedHosts: ["127.0.0.1"]\n' });
     const a = await start(allowed);
+    const before = hits;
     expect((await api(a.url, 'POST', '/api/pipelines', doc('builtin:http', { url: healthUrl }))).status).toBe(201);
     const ok = await api(a.url, 'POST', '/api/pipelines/reg/evaluate');
     expect(ok.body.outcome, ok.text).toBe('READY');
     expect(hits).toBe(before + 1);
+  });
+
+  it('a name that resolves to loopback when the check runs is refused then: no request is sent', async () => {
+    const s = await start(makeProject(dir()));
+    s.ctx.resolveHost = async () => [{ address: '127.0.0.1', family: 4 }];
+    const url = healthUrl.replace('127.0.0.1', 'rebind.test');
+    expect((await api(s.url, 'POST', '/api/pipelines', doc('builtin:http', { url }))).status).toBe(201);
+    const before = hits;
+    const ev = await api(s.url, 'POST', '/api/pipelines/reg/evaluate');
+    expect(ev.body.outcome, ev.text).toBe('NOT_READY');
+    expect(JSON.stringify(ev.body)).toContain('EVALUATOR_FORBIDDEN');
+    expect(JSON.stringify(ev.body)).toContain("host 'rebind.test' resolves to 127.0.0.1");
+    expect(hits).toBe(before);
   });
 
   it('builtin:file of a registered pipeline may not look outside the project', async () => {
