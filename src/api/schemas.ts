@@ -421,6 +421,10 @@ export const PipelineSchema = z
           .literal(true)
           .optional()
           .openapi({ description: '`evaluator: push`: only pushed results count; no evaluator runs' }),
+        builtin: z
+          .string()
+          .optional()
+          .openapi({ description: '`evaluator: builtin:<name>`: the built-in check run in the server process' }),
         config: jsonObject,
         ttlSeconds: z.number().optional(),
         timeoutSeconds: z.number(),

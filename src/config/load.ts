@@ -402,7 +402,8 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
       semantic.push(diagnosticAt(src, ['archetype'], message));
       continue;
     }
-    for (const p of [...pipelineTraitProblems(value, archetype, locate, rel), ...triggerLimitProblems(value)]) put(p);
+    const traitProblems = pipelineTraitProblems(value, archetype, locate, rel, config.connections);
+    for (const p of [...traitProblems, ...triggerLimitProblems(value)]) put(p);
     const failed = semantic.slice(before).some((d) => d.severity === 'error');
     if (!valid || failed || first || !archetypes.has(archetype.name)) continue;
     pipelines.set(value.name, toPipelineSpec(value, archetype, src.file, locate));

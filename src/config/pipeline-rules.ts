@@ -2,6 +2,7 @@
 // resolution into a PipelineSpec — shared by YAML files (load.ts) and documents registered over the HTTP API.
 import fs from 'node:fs';
 import path from 'node:path';
+import { BUILTIN_CONFIG_SCHEMAS, builtinNameOf, connectionOf, isBuiltinName } from '../core/builtin-config.js';
 import { PUSH_EVALUATOR } from '../core/lists.js';
 import { isWindowVar } from '../core/run-vars.js';
 import { missingVarState, TRIGGER_PROVIDED_VARS, templateVars } from '../core/template.js';
@@ -10,6 +11,7 @@ import { type PipelineTraitDef, resolveTraits } from '../engine/resolve-traits.j
 import type { ArchetypeDef, LoadedProject } from './project.js';
 import { salvage } from './salvage.js';
 import {
+  type CheckResult,
   checkSchema,
   type PipelineDocumentFile,
   type PipelineFile,
@@ -87,8 +89,9 @@ export function pipelineTraitProblems(
   archetype: ArchetypeDef,
   locate: (ref: string) => string,
   rel: (p: string) => string,
+  connections: Readonly<Record<string, { url: string }>> = {},
 ): RuleProblem[] {
-  const out: RuleProblem[] = [];
+  const out: RuleProblem[] = [...builtinProblems(value, archetype, connections)];
   const declared = [...archetype.requiredTraits, ...archetype.optionalTraits].map((t) => t.type);
   // A config value may reference ${VAR} only for variables the trait passes (env, else the archetype's defaultEnv).
   for (const def of [...archetype.requiredTraits, ...archetype.optionalTraits]) {
@@ -115,14 +118,14 @@ export function pipelineTraitProblems(
       out.push({ path: ['traits', type], message, severity: 'error', atKey: true });
       continue;
     }
-    if (t.evaluator !== undefined && t.evaluator !== PUSH_EVALUATOR) {
+    if (t.evaluator !== undefined && t.evaluator !== PUSH_EVALUATOR && builtinNameOf(t.evaluator) === undefined) {
       const problem = evaluatorProblem(t.evaluator, locate(t.evaluator), rel);
       if (problem) out.push({ path: ['traits', type, 'evaluator'], message: problem, severity: 'warning' });
     }
   }
   // A required trait nobody evaluates is FAIL (NO_EVALUATOR) on every evaluation.
   for (const t of archetype.requiredTraits) {
-    if (value.traits?.[t.type]?.evaluator !== undefined || t.evaluator === PUSH_EVALUATOR) continue;
+    if (value.traits?.[t.type]?.evaluator !== undefined || t.evaluator !== undefined) continue;
     const never = archetype.readinessRule.type === 'all-required-pass' ? ', so this pipeline can never be READY' : '';
     const message = `required trait '${t.type}' has no evaluator: it always fails (NO_EVALUATOR)${never}; set traits.${t.type}.evaluator`;
     const at =
@@ -132,6 +135,67 @@ export function pipelineTraitProblems(
           ? ['traits']
           : ['archetype'];
     out.push({ path: at, message, severity: 'warning', atKey: at.length > 1 });
+  }
+  return out;
+}
+
+/**
+ * The config of every builtin trait (the archetype's defaultConfig merged with the pipeline's config, as it will run)
+ * against that builtin's schema, and the connection it names against interlock.yaml's `connections` (whose URL's
+ * `${VAR}`s the trait must list in env). A problem in a key the pipeline wrote points at that key; one from the
+ * archetype's defaultConfig points at the trait (or the archetype) and says so.
+ */
+function builtinProblems(
+  value: PipelineDocumentFile,
+  archetype: ArchetypeDef,
+  connections: Readonly<Record<string, { url: string }>>,
+): RuleProblem[] {
+  const out: RuleProblem[] = [];
+  for (const def of [...archetype.requiredTraits, ...archetype.optionalTraits]) {
+    const t = value.traits?.[def.type];
+    if (t === undefined && !archetype.requiredTraits.includes(def)) continue;
+    const name = builtinNameOf(t?.evaluator ?? def.evaluator);
+    if (name === undefined || !isBuiltinName(name)) continue;
+    const own = t?.config ?? {};
+    const merged = { ...(def.defaultConfig ?? {}), ...own };
+    const fallback: Array<string | number> = t !== undefined ? ['traits', def.type] : ['archetype'];
+    const checked: CheckResult<unknown> = checkSchema(BUILTIN_CONFIG_SCHEMAS[name], merged);
+    for (const issue of checked.issues) {
+      const key = issue.path[0];
+      const mine = key !== undefined && Object.hasOwn(own, String(key));
+      const where = issue.path.length ? issue.path.join('.') : 'config';
+      const from = mine || issue.path.length === 0 ? '' : " (from the archetype's defaultConfig)";
+      out.push({
+        path: mine ? ['traits', def.type, 'config', ...issue.path] : fallback,
+        message: `builtin:${name} ${where}${from}: ${issue.message}`,
+        severity: 'error',
+        atKey: issue.atKey === true && mine,
+      });
+    }
+    const conn = connectionOf(merged);
+    if (conn === undefined) continue;
+    const at: Array<string | number> = Object.hasOwn(own, 'connection')
+      ? ['traits', def.type, 'config', 'connection']
+      : fallback;
+    const c = connections[conn];
+    if (c === undefined) {
+      const known = Object.keys(connections).sort();
+      out.push({
+        path: at,
+        message: `unknown connection '${conn}' (connections in interlock.yaml: ${known.length ? known.join(', ') : 'none'})${didYouMean(conn, known)}`,
+        severity: 'error',
+      });
+      continue;
+    }
+    const env = t?.env ?? def.defaultEnv ?? [];
+    const unlisted = configVars(c.url).filter((v) => !env.includes(v));
+    if (unlisted.length) {
+      out.push({
+        path: at,
+        message: `connection '${conn}' URL references ${unlisted.map((v) => `\${${v}}`).join(', ')}, not listed in the env of trait '${def.type}' (${env.length ? env.join(', ') : 'none'}); list the variable in env to pass it`,
+        severity: 'error',
+      });
+    }
   }
   return out;
 }
@@ -276,7 +340,7 @@ export function checkPipelineDocument(
     found.push({ path: ['archetype'], message, severity: 'error' });
   } else {
     const rel = (p: string) => path.relative(project.root, p).split(path.sep).join('/') || '.';
-    found.push(...pipelineTraitProblems(value, archetype, locate, rel));
+    found.push(...pipelineTraitProblems(value, archetype, locate, rel, project.config.connections));
   }
   found.push(...triggerLimitProblems(value));
   const view = (p: RuleProblem) => ({ path: formatPath(p.path), message: p.message });

@@ -1,7 +1,8 @@
 // Zod schemas for interlock.yaml, archetype and pipeline files, and the human messages their issues turn into.
 import { z } from 'zod';
+import { builtinNameOf, CONNECTION_URL, isBuiltinName, unknownBuiltinMessage } from '../core/builtin-config.js';
 import { DURATION_FORMS, DURATION_PATTERN, parseDuration } from '../core/duration.js';
-import { HTTP_METHODS, PUSH_EVALUATOR, READINESS_RULES } from '../core/lists.js';
+import { BUILTIN_NAMES, BUILTIN_PREFIX, HTTP_METHODS, PUSH_EVALUATOR, READINESS_RULES } from '../core/lists.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
 import { PIPELINE_SCHEDULE_FIELDS, PROJECT_WATCHER_FIELDS } from './schedule-schema.js';
 import { type ConfigIssue, strict, unknownKeyMessage, whenPresent } from './schema-kit.js';
@@ -32,6 +33,8 @@ export const MESSAGES = {
   listenAddress: 'expected host:port, [ipv6]:port or :port (e.g. 127.0.0.1:3000)',
   duration: `expected a positive duration: ${DURATION_FORMS}`,
   nonNegativeDuration: `expected a duration (0 allowed): ${DURATION_FORMS}`,
+  connectionUrl:
+    'expected a sqlite:PATH URL (relative to interlock.yaml, or absolute) or a postgres:// / postgresql:// URL (MySQL is not supported in this version)',
 } as const;
 
 const positiveNumber = () =>
@@ -254,10 +257,32 @@ export const projectSchema = strict({
   pipelineDirs: stringList().default(['./pipelines']).describe('Directories of pipeline YAML files.'),
   alerts: alertsSchema.default([]).describe('Where alerts go: a list of sinks, or { repeatAfter, timeout, sinks }.'),
   evaluatorConcurrency: positiveInt().optional().describe('Most evaluators run at once.'),
+  connections: z
+    .record(
+      nameSchema,
+      strict({
+        url: z
+          .string({ error: whenPresent(MESSAGES.connectionUrl) })
+          .regex(CONNECTION_URL, { error: MESSAGES.connectionUrl })
+          .describe(
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
+            'sqlite:PATH (relative to interlock.yaml, or absolute) or postgres://user:password@host:port/db. May contain ${VAR}, which the traits using it must list in env.',
+          ),
+      }),
+    )
+    .optional()
+    .describe('Databases the SQL builtins (builtin:sql-freshness, sql-row-count, sql-query) connect to, by name.'),
   ...PROJECT_WATCHER_FIELDS,
 }).describe('Interlock project configuration (interlock.yaml).');
 
 // ---------------------------------------------------------------- archetypes
+
+const ARCHETYPE_EVALUATOR_MESSAGE = `expected '${PUSH_EVALUATOR}' or '${BUILTIN_PREFIX}<name>' (archetypes name no other evaluator)`;
+/** A `builtin:<name>` reference names a known builtin (anything else passes: it is not a builtin reference). */
+const knownBuiltin = (v: string) => {
+  const name = builtinNameOf(v);
+  return name === undefined || isBuiltinName(name);
+};
 
 const traitDefSchema = strict({
   type: nameSchema.describe('Trait type, e.g. source-freshness.'),
@@ -271,12 +296,15 @@ const traitDefSchema = strict({
       'Environment variables passed to the evaluator besides the minimal set (pipelines may replace the list with env); their values are masked in results.',
     ),
   evaluator: z
-    .literal(PUSH_EVALUATOR, {
-      error: whenPresent(`expected '${PUSH_EVALUATOR}' (archetypes name no other evaluator)`),
+    .string({ error: whenPresent(ARCHETYPE_EVALUATOR_MESSAGE) })
+    .refine((v) => v === PUSH_EVALUATOR || v.startsWith(BUILTIN_PREFIX), {
+      error: ARCHETYPE_EVALUATOR_MESSAGE,
+      abort: true,
     })
+    .refine(knownBuiltin, { error: (iss) => unknownBuiltinMessage(builtinNameOf(String(iss.input)) ?? '') })
     .optional()
     .describe(
-      `'${PUSH_EVALUATOR}': results of this trait are pushed (POST /api/pipelines/{id}/traits/{type}, \`interlock push\`), no evaluator runs; a missing or expired result is STALE. Pipelines may set their own evaluator instead.`,
+      `'${PUSH_EVALUATOR}': results of this trait are pushed (POST /api/pipelines/{id}/traits/{type}, \`interlock push\`), no evaluator runs; a missing or expired result is STALE. '${BUILTIN_PREFIX}<name>' (${BUILTIN_NAMES.join(', ')}): a built-in check run in the Interlock process with defaultConfig. Pipelines may set their own evaluator instead.`,
     ),
 });
 
@@ -307,9 +335,10 @@ export const archetypeSchema = strict({
 
 const pipelineTraitSchema = strict({
   evaluator: nonEmptyString()
+    .refine(knownBuiltin, { error: (iss) => unknownBuiltinMessage(builtinNameOf(String(iss.input)) ?? '') })
     .optional()
     .describe(
-      `Executable: a path (contains "/") relative to interlock.yaml, or a name looked up in evaluatorDirs; or '${PUSH_EVALUATOR}': only pushed results count (POST /api/pipelines/{id}/traits/{type}, \`interlock push\`), nothing runs, a missing or expired result is STALE (an evaluator script named push is ./evaluators/push).`,
+      `Executable: a path (contains "/") relative to interlock.yaml, or a name looked up in evaluatorDirs; or '${BUILTIN_PREFIX}<name>' (${BUILTIN_NAMES.join(', ')}): a built-in check run in the Interlock process with this config; or '${PUSH_EVALUATOR}': only pushed results count (POST /api/pipelines/{id}/traits/{type}, \`interlock push\`), nothing runs, a missing or expired result is STALE (an evaluator script named push is ./evaluators/push).`,
     ),
   config: configObject().optional().describe('Merged over the archetype defaultConfig (shallow; pipeline wins).'),
   ttl: durationSchema().optional().describe(`How long a result stays valid${D}.`),

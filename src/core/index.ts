@@ -1,5 +1,6 @@
 // core: domain types, errors, clock, ids, naming rules, duration and time parsing.
 
+export * from './builtin-config.js';
 export * from './clock.js';
 export * from './duration.js';
 export * from './errors.js';

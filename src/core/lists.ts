@@ -21,6 +21,9 @@ export const REASON_CODES = [
   'PUSHED_FAIL', // a result pushed over the API or CLI said FAIL
   'STALE', // result expired (TTL) or missing
   'INTERNAL',
+  'CHECK_FAILED', // a builtin check measured a value outside its threshold (the value says what, vs what)
+  'CONNECTION_FAILED', // a builtin could not reach its database or HTTP endpoint
+  'QUERY_FAILED', // a builtin SQL check's query failed (the database's message)
 ] as const;
 
 /** The readiness rules an archetype may name. */
@@ -72,3 +75,12 @@ export const UCA_CATEGORIES = [
 
 /** The `evaluator` value of a trait whose results only come from pushes: no evaluator ever runs for it. */
 export const PUSH_EVALUATOR = 'push';
+
+/** An `evaluator` starting with this runs a built-in check in the Interlock process: `builtin:file`. */
+export const BUILTIN_PREFIX = 'builtin:';
+
+/** The built-in checks (src/evaluator/builtin/), by the name after `builtin:`. */
+export const BUILTIN_NAMES = ['file', 'http', 'sql-freshness', 'sql-row-count', 'sql-query'] as const;
+
+/** The builtins that run SQL (trusted config only: pipelines registered over HTTP may not use them). */
+export const SQL_BUILTINS: readonly string[] = ['sql-freshness', 'sql-row-count', 'sql-query'];

@@ -48,6 +48,11 @@ export interface ResolvedTrait {
    * for it, and a missing or expired result is STALE. `evaluator` is then undefined.
    */
   push?: true;
+  /**
+   * `evaluator: builtin:<name>`: the built-in check that runs in the Interlock process (src/evaluator/builtin/);
+   * `evaluator` is then undefined and `evaluatorRef` is `builtin:<name>`.
+   */
+  builtin?: string;
   config: Record<string, unknown>;
   /** Seconds a result stays valid; undefined = never expires. */
   ttlSeconds?: number;

@@ -1,5 +1,5 @@
 // Trait resolution: archetype × pipeline → ordered traits with merged config, ttl and timeout. Pure.
-import { PUSH_EVALUATOR } from '../core/lists.js';
+import { BUILTIN_PREFIX, PUSH_EVALUATOR } from '../core/lists.js';
 import type { ResolvedTrait } from '../core/types.js';
 
 /** Engine default evaluator timeout, seconds. */
@@ -12,8 +12,11 @@ export interface ArchetypeTraitDef {
   defaultTtl?: number;
   defaultTimeout?: number;
   defaultEnv?: string[];
-  /** 'push': the trait's results are pushed, nothing runs (a pipeline may set its own evaluator instead). */
-  evaluator?: typeof PUSH_EVALUATOR;
+  /**
+   * 'push': the trait's results are pushed, nothing runs; `builtin:<name>`: a built-in check (a pipeline may set its
+   * own evaluator instead).
+   */
+  evaluator?: string;
 }
 
 export interface PipelineTraitDef {
@@ -27,7 +30,8 @@ export interface PipelineTraitDef {
 /**
  * Required traits in archetype order, then the optional traits the pipeline lists (in archetype order).
  * Config is a shallow merge (pipeline wins); ttl/timeout/env: pipeline, else archetype default, else engine default.
- * evaluator: the pipeline's, else the archetype's (only ever 'push'). 'push' resolves to `push: true` and no path.
+ * evaluator: the pipeline's, else the archetype's ('push' or a builtin). 'push' resolves to `push: true` and no path,
+ * `builtin:<name>` to `builtin: name` and no path.
  * `locate` turns an evaluator reference into an absolute path (the caller owns the filesystem).
  * Pipeline traits the archetype does not declare are the config layer's error to report; they are ignored here.
  */
@@ -54,6 +58,9 @@ export function resolveTraits(
     if (evaluator === PUSH_EVALUATOR) {
       t.evaluatorRef = PUSH_EVALUATOR;
       t.push = true;
+    } else if (evaluator?.startsWith(BUILTIN_PREFIX)) {
+      t.evaluatorRef = evaluator;
+      t.builtin = evaluator.slice(BUILTIN_PREFIX.length);
     } else if (evaluator !== undefined) {
       t.evaluatorRef = evaluator;
       t.evaluator = locate(evaluator);

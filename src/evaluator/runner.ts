@@ -3,12 +3,16 @@ import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { connectionOf, isBuiltinName, unknownBuiltinMessage } from '../core/builtin-config.js';
 import type { Clock } from '../core/clock.js';
 import { expiryOf } from '../core/expiry.js';
+import { SQL_BUILTINS } from '../core/lists.js';
 import { isWindowVar, type WindowVarsSource, windowVars, withoutProvidedVars } from '../core/run-vars.js';
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
 import { type ProcessResult, runProcess } from '../proc/spawn.js';
+import { type BuiltinOutcome, type HostGuardResult, loadBuiltin } from './builtin/index.js';
 import { confineEvaluator } from './confine.js';
 import { parseEvaluatorOutput } from './protocol.js';
 import { Semaphore } from './semaphore.js';
@@ -42,6 +46,13 @@ export interface EvalContext {
    * evaluation) none of them is set, whatever `env` holds, and a config that uses one fails the trait.
    */
   window?: WindowVarsSource;
+  /** interlock.yaml `connections` (URLs as written: `${VAR}` expands by each trait's env), for the SQL builtins. */
+  connections?: Readonly<Record<string, { url: string }>>;
+  /**
+   * Untrusted pipelines: the address guard of http triggers (server.allowedHosts), which every host a builtin:http
+   * check connects to must pass; the connection then goes to the checked address only.
+   */
+  guardHost?: (hostname: string) => Promise<HostGuardResult>;
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -54,6 +65,8 @@ interface Outcome {
   reason?: string;
   value?: Record<string, unknown>;
   proc?: ProcessResult;
+  /** A builtin's run time (a process's is in `proc`). */
+  durationMs?: number;
 }
 
 const fail = (reasonCode: ReasonCode, reason: string, proc?: ProcessResult): Outcome =>
@@ -193,7 +206,103 @@ function expandConfig(
   return { ok: true, value };
 }
 
+/** `text` with every `${NAME}` expanded from `env` as `expandConfig` does (for connection URLs). */
+function expandString(text: string, env: Record<string, string>, listed: readonly string[]) {
+  const r = expandConfig({ text }, env, listed);
+  return r.ok ? { ok: true as const, value: (r.value as { text: string }).text } : r;
+}
+
+/**
+ * Runs a builtin in this process under the trait's timeout: the same env rule for `${VAR}` in its config (and its
+ * connection's URL) as a subprocess evaluator's, the config parsed again after expansion, and every failure a FAIL.
+ * On timeout the builtin's signal aborts (it stops its request; a query is abandoned) and the trait FAILs at once.
+ */
+async function runBuiltin(trait: ResolvedTrait, name: string, ctx: EvalContext): Promise<Outcome> {
+  const ref = `builtin:${name}`;
+  if (!isBuiltinName(name)) return fail('EVALUATOR_NOT_FOUND', unknownBuiltinMessage(name));
+  if (ctx.confineTo && SQL_BUILTINS.includes(name))
+    return fail('EVALUATOR_FORBIDDEN', `${ref} runs SQL; refused for a pipeline registered over HTTP`);
+  const { env } = childEnv(
+    {
+      ...withoutProvidedVars(ctx.env),
+      INTERLOCK_PIPELINE: ctx.pipeline,
+      INTERLOCK_TRAIT: trait.type,
+      ...windowVars(ctx.window),
+    },
+    trait.env,
+  );
+  const listed = trait.env ?? [];
+  const expanded = expandConfig(trait.config ?? {}, env, listed);
+  if (!expanded.ok)
+    return fail('EVALUATOR_ERROR', expanded.problem.replace('the evaluator was not started', `${ref} did not run`));
+  const impl = await loadBuiltin(name);
+  const parsed = impl.schema.safeParse(expanded.value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'config'}: ${i.message}`);
+    return fail('EVALUATOR_ERROR', `${ref} config is invalid: ${problems.join('; ')}`);
+  }
+  const connections: Record<string, { url: string }> = {};
+  const conn = connectionOf(parsed.data);
+  const written = conn === undefined ? undefined : ctx.connections?.[conn];
+  if (conn !== undefined && written !== undefined) {
+    const url = expandString(written.url, env, listed);
+    if (!url.ok)
+      return fail(
+        'CONNECTION_FAILED',
+        `connection '${conn}': ${url.problem.replace('the evaluator was not started', `${ref} did not run`)}`,
+      );
+    connections[conn] = { url: url.value };
+  }
+  const timeoutMs = trait.timeoutSeconds * 1000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = ctx.signal ? AbortSignal.any([timeout, ctx.signal]) : timeout;
+  const started = performance.now();
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (signal.aborted) resolve('aborted');
+    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+  const running = impl.run(parsed.data, {
+    projectDir: ctx.projectDir,
+    now: ctx.clock.now(),
+    signal,
+    timeoutMs,
+    connections,
+    untrusted: ctx.confineTo !== undefined,
+    ...(ctx.guardHost ? { guardHost: ctx.guardHost } : {}),
+  });
+  // A builtin that rejects after the race was decided must not become an unhandled rejection.
+  running.catch(() => {});
+  let out: BuiltinOutcome | 'aborted';
+  try {
+    out = await Promise.race([running, aborted]);
+  } catch (err) {
+    return { ...fail('EVALUATOR_ERROR', `${ref} failed: ${errMessage(err)}`), durationMs: performance.now() - started };
+  }
+  const durationMs = performance.now() - started;
+  if (out === 'aborted') {
+    const o = ctx.signal?.aborted
+      ? fail('EVALUATOR_ERROR', `${ref} aborted: ${abortReason(ctx.signal)}`)
+      : fail('EVALUATOR_TIMEOUT', `${ref} timed out after ${trait.timeoutSeconds}s; the check was abandoned`);
+    return { ...o, durationMs };
+  }
+  if (out.status === 'PASS') {
+    const o: Outcome = { status: 'PASS', durationMs };
+    if (out.value !== undefined) o.value = out.value;
+    if (out.reason !== undefined) o.reason = out.reason;
+    return o;
+  }
+  const o: Outcome = {
+    status: 'FAIL',
+    reasonCode: out.reasonCode ?? 'CHECK_FAILED',
+    reason: (out.reason ?? `${ref} reported FAIL`).slice(0, MAX_REASON_CHARS),
+    durationMs,
+  };
+  if (out.value !== undefined) o.value = out.value;
+  return o;
+}
+
 async function run(trait: ResolvedTrait, ctx: EvalContext): Promise<Outcome> {
+  if (trait.builtin !== undefined) return runBuiltin(trait, trait.builtin, ctx);
   if (!trait.evaluator) {
     return fail('NO_EVALUATOR', `no evaluator configured for ${trait.required ? 'required ' : ''}trait ${trait.type}`);
   }
@@ -240,7 +349,7 @@ function toResult(trait: ResolvedTrait, ctx: EvalContext, o: Outcome): TraitResu
     pipeline: ctx.pipeline,
     trait: trait.type,
     status: o.status,
-    durationMs: o.proc ? Math.round(o.proc.durationMs) : 0,
+    durationMs: o.proc ? Math.round(o.proc.durationMs) : Math.round(o.durationMs ?? 0),
     evaluatedAt,
   };
   if (o.value !== undefined) r.value = o.value;

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { assertValid, findConfigFile, loadProject } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
-import { PUSH_EVALUATOR } from '../core/lists.js';
+import { BUILTIN_PREFIX, PUSH_EVALUATOR } from '../core/lists.js';
 import { isValidName, NAME_MAX } from '../core/names.js';
 import type { TriggerSpec } from '../core/types.js';
 
@@ -132,8 +132,9 @@ export function addPipeline(o: AddPipelineOptions): AddPipelineResult {
   const undeclaredEvaluators: string[] = [];
   const placeholders: string[] = [];
   for (const t of archetype.requiredTraits) {
-    // The archetype says its results are pushed: nothing to wire (a check-<trait> beside it would override that).
-    if (t.evaluator === PUSH_EVALUATOR) continue;
+    // The archetype says its results are pushed, or names a builtin: nothing to wire (a check-<trait> beside it
+    // would override that).
+    if (t.evaluator === PUSH_EVALUATOR || t.evaluator?.startsWith(BUILTIN_PREFIX)) continue;
     const name = `check-${t.type}`;
     const dir = project.config.evaluatorDirs.find((d) => existsSync(join(d, name)));
     if (dir === undefined) {

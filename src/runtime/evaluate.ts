@@ -12,11 +12,11 @@ import type {
 } from '../core/types.js';
 import { decideReadiness } from '../engine/index.js';
 import { childEnv } from '../proc/index.js';
-import { redact, secretForms } from '../trigger/index.js';
+import { checkHost, redact, secretForms } from '../trigger/index.js';
 import { withAlerts } from './alerting.js';
 import { getPipeline } from './context.js';
 import type { Context } from './context-type.js';
-import { isUntrusted } from './register.js';
+import { addressPolicy, isUntrusted } from './register.js';
 import { touchActiveRun } from './touch.js';
 
 export interface EvaluateOptions {
@@ -133,6 +133,8 @@ export async function evaluatePipeline(
   opts: EvaluateOptions,
 ): Promise<Evaluation> {
   const toRun = traitsToRun(pipeline, opts.only);
+  const untrusted = isUntrusted(ctx, pipeline);
+  const connections = ctx.project.config.connections;
   const mask = passedValueMask(toRun, ctx.env);
   const onResult = opts.onResult;
   const raw =
@@ -148,7 +150,10 @@ export async function evaluatePipeline(
             ...(opts.signal ? { signal: opts.signal } : {}),
             ...(opts.window ? { window: opts.window } : {}),
             // Untrusted (API-registered): every spawn re-checks that the evaluator's real path is inside evaluatorDirs.
-            ...(isUntrusted(ctx, pipeline) ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
+            ...(untrusted ? { confineTo: ctx.project.config.evaluatorDirs } : {}),
+            ...(connections ? { connections } : {}),
+            // Untrusted: builtin:http checks connect only where an http trigger of theirs could (server.allowedHosts).
+            ...(untrusted ? { guardHost: (host: string) => checkHost(host, addressPolicy(ctx)) } : {}),
           },
           onResult ? (r) => onResult(mask(r)) : undefined,
         );

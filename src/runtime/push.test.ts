@@ -366,16 +366,17 @@ describe('evaluatePipeline({ only })', () => {
 });
 
 describe('evaluator in an archetype', () => {
-  it("accepts only 'push', saying so", async () => {
+  it("accepts only 'push' (or a builtin:<name>), saying so", async () => {
     const { checkSchema, archetypeSchema } = await import('../config/schema.js');
     const doc = (evaluator: unknown) => ({ name: 'x', requiredTraits: [{ type: 'a', evaluator }] });
     expect(checkSchema(archetypeSchema, doc('push')).ok).toBe(true);
+    expect(checkSchema(archetypeSchema, doc('builtin:file')).ok).toBe(true);
     const r = checkSchema(archetypeSchema, doc('./evaluators/check'));
     expect(r.ok).toBe(false);
     expect(r.issues).toEqual([
       expect.objectContaining({
         path: ['requiredTraits', 0, 'evaluator'],
-        message: "expected 'push' (archetypes name no other evaluator)",
+        message: "expected 'push' or 'builtin:<name>' (archetypes name no other evaluator)",
       }),
     ]);
   });
@@ -402,5 +403,24 @@ describe('add-pipeline and an archetype push trait', () => {
     expect(text).toContain('evaluator: check-fed\n');
     expect(text).not.toContain('fed-archetype');
     expect(r.missingEvaluators).not.toContain('fed-archetype');
+  });
+
+  it('wires no evaluator for an archetype builtin trait either', async () => {
+    const { root } = await project();
+    writeFileSync(
+      join(root, 'archetypes', 'files.yaml'),
+      'name: files\nrequiredTraits:\n  - type: landed\n    evaluator: builtin:file\n    defaultConfig: { path: x }\n',
+    );
+    writeFileSync(
+      join(root, 'evaluators', 'check-landed'),
+      '#!/bin/sh\n# interlock-config: {}\necho \'{"status":"PASS"}\'\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const { addPipeline } = await import('./add-pipeline.js');
+    const r = addPipeline({ cwd: root, name: 'q', archetype: 'files' });
+    expect(readFileSync(r.file, 'utf8')).not.toContain('check-landed');
+    expect(r.missingEvaluators).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../config/index.js';
 import { InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
+import { SQL_BUILTINS } from '../core/lists.js';
 import { isWindowVar } from '../core/run-vars.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { confineEvaluator } from '../evaluator/index.js';
@@ -116,6 +117,28 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
           path: `traits.${trait.type}.env`,
           message: `pipelines registered over HTTP cannot pass environment variables to evaluators beyond the archetype's defaultEnv (${added.join(', ')}): they are this server's (or set server.allowCommandRegistration: true)`,
         });
+      }
+      if (trait.builtin !== undefined && SQL_BUILTINS.includes(trait.builtin)) {
+        out.push({
+          path: `traits.${trait.type}.evaluator`,
+          message: `builtin:${trait.builtin} runs SQL on this server's databases; pipelines registered over HTTP cannot use SQL builtins (define the pipeline in YAML, or set server.allowCommandRegistration: true)`,
+        });
+      }
+      if (trait.builtin === 'http') {
+        // As for http triggers: the host written out, an IP literal or localhost checked now; names at every check.
+        const url = typeof trait.config.url === 'string' ? trait.config.url : '';
+        const authority = authorityOf(url);
+        let why: string | undefined;
+        if (authority === undefined || authority.includes('${')) {
+          why = `the scheme and host of a builtin:http check registered over HTTP must be written out (no \${VAR})`;
+        } else {
+          try {
+            why = literalHostReason(new URL(authority).hostname, policy.allowedHosts);
+          } catch {
+            why = 'not a valid URL';
+          }
+        }
+        if (why !== undefined) out.push({ path: `traits.${trait.type}.config.url`, message: why });
       }
       if (trait.evaluator === undefined) continue;
       // By real path: a symlink in evaluatorDirs pointing out of it (to /bin/sh, a linked /usr/bin) is outside.
@@ -293,6 +316,7 @@ const storedTrait = z.strictObject({
   evaluator: z.string().optional(),
   evaluatorRef: z.string().optional(),
   push: z.literal(true).optional(),
+  builtin: z.string().optional(),
   config: z.record(z.string(), z.unknown()),
   ttlSeconds: z.number().optional(),
   timeoutSeconds: z.number(),

@@ -1,0 +1,3 @@
+// Built-in checks: the registry (lazy) and the contract each builtin implements.
+export { loadBuiltin } from './registry.js';
+export type { Builtin, BuiltinContext, BuiltinOutcome, HostGuardResult } from './types.js';

@@ -1,0 +1,48 @@
+// What a built-in check is: a config schema and an async run in the Interlock process that reports an outcome.
+import type { z } from 'zod';
+import type { ReasonCode } from '../../core/types.js';
+
+/** A checked address the connection must go to (and nowhere else), or why the host is refused. */
+export type HostGuardResult = { ok: true; address: { address: string; family: 4 | 6 } } | { ok: false; reason: string };
+
+/** What a builtin gets besides its (expanded, parsed) config. */
+export interface BuiltinContext {
+  /** Project root: relative paths (files, sqlite databases) resolve against it. */
+  projectDir: string;
+  /** The clock's now (epoch ms) when the check started. */
+  now: number;
+  /** Aborted when the trait's timeout passes or the evaluation is cancelled: stop, release what you hold. */
+  signal: AbortSignal;
+  /** The trait's timeout, ms. */
+  timeoutMs: number;
+  /** interlock.yaml `connections`, their URLs with `${VAR}` expanded by the trait's env (only the one it names). */
+  connections: Readonly<Record<string, { url: string }>>;
+  /** A pipeline registered over HTTP (not trusted like YAML): file paths stay inside the project. */
+  untrusted: boolean;
+  /** Untrusted pipelines: every HTTP host must pass this guard (server.allowedHosts), and is connected to as checked. */
+  guardHost?: (hostname: string) => Promise<HostGuardResult>;
+}
+
+/** A builtin's answer. A FAIL always carries a reason code; `value` carries what was measured. */
+export interface BuiltinOutcome {
+  status: 'PASS' | 'FAIL';
+  reasonCode?: ReasonCode;
+  reason?: string;
+  value?: Record<string, unknown>;
+}
+
+/** One built-in check. `run` should not throw (the runner turns a throw into a FAIL anyway). */
+export interface Builtin<C = unknown> {
+  schema: z.ZodType<C>;
+  run(config: C, ctx: BuiltinContext): Promise<BuiltinOutcome>;
+}
+
+export const pass = (value: Record<string, unknown>, reason?: string): BuiltinOutcome =>
+  reason === undefined ? { status: 'PASS', value } : { status: 'PASS', value, reason };
+
+export const failed = (reasonCode: ReasonCode, reason: string, value?: Record<string, unknown>): BuiltinOutcome =>
+  value === undefined ? { status: 'FAIL', reasonCode, reason } : { status: 'FAIL', reasonCode, reason, value };
+
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
