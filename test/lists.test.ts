@@ -24,6 +24,7 @@ const CORE: Record<string, readonly string[]> = {
   PIPELINE_ORIGINS: lists.PIPELINE_ORIGINS,
   HTTP_METHODS: lists.HTTP_METHODS,
   FAILURE_CATEGORIES: lists.FAILURE_CATEGORIES,
+  AIRFLOW_API_VERSIONS: lists.AIRFLOW_API_VERSIONS,
   // Not core lists, but they share members with RUN_STATUSES: the window API names them exactly.
   WINDOW_STATES,
   ATTEMPT_RESULTS,
@@ -88,7 +89,7 @@ describe('one source for every list (core/lists.ts)', () => {
     for (const s of [projectSchema, archetypeSchema, pipelineSchema]) {
       for (const n of expectNoDrift('config', enumsOf(jsonOf(s)))) seen.add(n);
     }
-    expect(seen).toEqual(new Set(['READINESS_RULES', 'HTTP_METHODS', 'TRIGGER_TYPES']));
+    expect(seen).toEqual(new Set(['READINESS_RULES', 'HTTP_METHODS', 'TRIGGER_TYPES', 'AIRFLOW_API_VERSIONS']));
   });
 
   it('the committed JSON Schemas (npm run schema) use exactly the core lists', () => {
@@ -97,7 +98,7 @@ describe('one source for every list (core/lists.ts)', () => {
       const doc = JSON.parse(readFileSync(join(REPO, 'schemas', `${f}.schema.json`), 'utf8'));
       for (const n of expectNoDrift(`schemas/${f}.schema.json`, enumsOf(doc))) seen.add(n);
     }
-    expect(seen).toEqual(new Set(['READINESS_RULES', 'HTTP_METHODS', 'TRIGGER_TYPES']));
+    expect(seen).toEqual(new Set(['READINESS_RULES', 'HTTP_METHODS', 'TRIGGER_TYPES', 'AIRFLOW_API_VERSIONS']));
   });
 
   it('a drifted enum is caught (the check can fail)', () => {

@@ -14,7 +14,7 @@ import {
   TRIGGER_TYPES,
 } from '../core/lists.js';
 import { RUN_STATUSES } from '../core/run-status.js';
-import { triggerOutcomeSchema, triggerSpecSchema } from '../core/shapes.js';
+import { platformRunSchema, triggerOutcomeSchema, triggerSpecSchema } from '../core/shapes.js';
 import { parseTime, TIME_FORMS } from '../core/time.js';
 import { MAX_PUSH_REASON_CHARS } from '../runtime/push.js';
 import { ATTEMPT_RESULTS, CATCHUP_POLICIES, WINDOW_STATES } from '../runtime/windows.js';
@@ -98,6 +98,10 @@ export const RunSchema = z
     outcome: z.literal('UNKNOWN').optional().openapi({
       description:
         'FAILED, but the trigger may have started the job (request sent, no answer): never retried automatically',
+    }),
+    platform: platformRunSchema.clone().optional().openapi({
+      description:
+        "a native trigger's job (Airflow DAG run): its id, last polled state and when; a RUNNING run is completed by polling it and cancelled there",
     }),
   })
   .openapi('Run');

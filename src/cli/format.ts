@@ -134,7 +134,9 @@ export function runLine(out: Out, r: RunState, now: number): string {
   const trig = r.trigger
     ? r.trigger.type === 'http'
       ? `http ${r.trigger.httpStatus ?? '-'}`
-      : `exit ${r.trigger.exitCode ?? r.trigger.signal ?? '-'}`
+      : r.trigger.type === 'command'
+        ? `exit ${r.trigger.exitCode ?? r.trigger.signal ?? '-'}`
+        : `${r.trigger.type} ${r.platform?.state ?? r.trigger.httpStatus ?? '-'}`
     : '';
   return `${r.runId}  ${stateLabel(out.c, r.status as never).padEnd(10)}  ${formatTime(r.createdAt)} (${age} ago)  ${trig}  ${out.c.dim(r.reason ?? '')}`.trimEnd();
 }
@@ -153,6 +155,14 @@ export function describeRun(r: RunState, now: number): string[] {
       );
       if (t.stdoutTail) lines.push(`  stdout: ${t.stdoutTail.trimEnd().split('\n').slice(-5).join('\n          ')}`);
       if (t.stderrTail) lines.push(`  stderr: ${t.stderrTail.trimEnd().split('\n').slice(-5).join('\n          ')}`);
+    } else if (t.type !== 'http') {
+      lines.push(
+        `  trigger: ${t.type} ${t.url ?? ''} → ${t.httpStatus ?? 'no response'}${t.adopted ? ' (already triggered under this run key: adopted)' : ''}, ${formatDuration(t.durationMs)}`,
+      );
+      if (r.platform)
+        lines.push(
+          `  job: ${r.platform.id}${r.platform.state ? ` ${r.platform.state}` : ''}${r.platform.polledAt !== undefined ? ` (polled ${formatTime(r.platform.polledAt)})` : ''}`,
+        );
     } else {
       lines.push(
         `  trigger: http ${t.method ?? ''} ${t.url ?? ''} → ${t.httpStatus ?? 'no response'}, ${formatDuration(t.durationMs)}`,

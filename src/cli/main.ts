@@ -191,6 +191,10 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .argument('[pipeline]', 'pipeline name')
     .option('--id <runId>', 'show this run in detail')
     .option('-n, --limit <n>', 'how many runs', '20')
+    .option(
+      '--refresh',
+      "first ask the platform of a RUNNING native-trigger run (airflow) for its job's state, and end the run as it says",
+    )
     .action(
       action(program, async (out, g, name: string | undefined, o) =>
         (await import('./commands/runs.js')).runs(out, g, name, o),

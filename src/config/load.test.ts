@@ -736,6 +736,70 @@ describe('loadProject: checks that catch what would fail later', () => {
     ]);
   });
 
+  it('airflow triggers: loads a valid one with defaults; reports every mistake at its file:line:col', () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+        'pipelines/ok.yaml': lines(
+          'name: ok',
+          'archetype: a',
+          'traits: { x: { evaluator: ./e } }',
+          'trigger:',
+          '  type: airflow',
+          '  url: https://airflow.example.com',
+          '  dag: daily_sales',
+          '  conf: { day: "${INTERLOCK_WINDOW_DATE}" }',
+          '  auth: { bearer: "${AF_TOKEN}" }',
+          '  poll: 1m',
+        ),
+        'pipelines/bad.yaml': lines(
+          'name: bad',
+          'archetype: a',
+          'traits: { x: { evaluator: ./e } }',
+          'trigger:',
+          '  type: airflow',
+          '  url: ftp://airflow',
+          '  auth: { bearer: t, username: u }',
+          '  apiVersion: v3',
+          '  poll: soon',
+          '  dagId: x',
+        ),
+        'pipelines/basic.yaml': lines(
+          'name: basic',
+          'archetype: a',
+          'traits: { x: { evaluator: ./e } }',
+          'trigger: { type: airflow, url: "http://af:8080", dag: d, auth: { username: svc } }',
+        ),
+        e: EXEC,
+      },
+      ['e'],
+    );
+    const p = loadProject(path.join(root, 'interlock.yaml'), { env: {} });
+    expect(p.pipelines.get('ok')?.trigger).toEqual({
+      type: 'airflow',
+      url: 'https://airflow.example.com',
+      dag: 'daily_sales',
+      conf: { day: '${INTERLOCK_WINDOW_DATE}' },
+      auth: { bearer: '${AF_TOKEN}' },
+      apiVersion: 'auto',
+      poll: 60,
+    });
+    expect(errors(p)).toEqual([
+      'pipelines/bad.yaml:5:3 trigger.dag: required',
+      'pipelines/bad.yaml:6:8 trigger.url: expected an http:// or https:// URL (a ${VAR} at the very start may supply it)',
+      'pipelines/bad.yaml:7:19 trigger.auth.bearer: give either bearer or username and password, not both',
+      'pipelines/bad.yaml:8:15 trigger.apiVersion: expected one of: auto, v1, v2',
+      'pipelines/bad.yaml:9:9 trigger.poll: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
+      "pipelines/bad.yaml:10:3 trigger.dagId: unknown key 'dagId' (did you mean 'dag'?)",
+      'pipelines/basic.yaml:4:64 trigger.auth.password: basic auth needs a password too',
+    ]);
+    expect(warnings(p)).toEqual([
+      'pipelines/ok.yaml:9:19 warning: trigger.auth.bearer: environment variable AF_TOKEN is not set here: `run` refuses to fire this trigger until it is set',
+      "pipelines/ok.yaml:8:16 warning: trigger.conf.day: INTERLOCK_WINDOW_DATE is set only in a schedule window's runs: a manual `run` refuses to fire this trigger",
+    ]);
+  });
+
   it('warns about ${VAR}s of an http trigger that the environment lacks, saying "empty" for VAR=', () => {
     const root = project(
       {

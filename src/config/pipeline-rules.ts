@@ -201,23 +201,32 @@ function builtinProblems(
 }
 
 /**
- * `${VAR}`s of an http trigger (url, header values, body) that `env` lacks, as warnings: `run` refuses to fire
+ * `${VAR}`s of an http trigger (url, header values, body) or an airflow one (url, auth, conf) that `env` lacks, as warnings: `run` refuses to fire
  * until they are set, and saying so at validate time beats a surprise at run time. Set-but-empty says "empty".
  */
 export function triggerEnvProblems(
   trigger: PipelineFile['trigger'] | undefined,
   env: NodeJS.ProcessEnv,
 ): RuleProblem[] {
-  if (trigger?.type !== 'http') return [];
+  if (trigger?.type !== 'http' && trigger?.type !== 'airflow') return [];
   const out: RuleProblem[] = [];
-  const places: Array<[Array<string | number>, string]> = [
-    [['trigger', 'url'], trigger.url],
-    ...Object.entries(trigger.headers ?? {}).map(([k, v]): [Array<string | number>, string] => [
-      ['trigger', 'headers', k],
-      v,
-    ]),
-    ...(trigger.body === undefined ? [] : [[['trigger', 'body'], trigger.body] as [Array<string | number>, string]]),
-  ];
+  const places: Array<[Array<string | number>, string]> =
+    trigger.type === 'http'
+      ? [
+          [['trigger', 'url'], trigger.url],
+          ...Object.entries(trigger.headers ?? {}).map(([k, v]): [Array<string | number>, string] => [
+            ['trigger', 'headers', k],
+            v,
+          ]),
+          ...(trigger.body === undefined
+            ? []
+            : [[['trigger', 'body'], trigger.body] as [Array<string | number>, string]]),
+        ]
+      : [
+          [['trigger', 'url'], trigger.url],
+          ...stringPlaces(['trigger', 'auth'], trigger.auth ?? {}),
+          ...stringPlaces(['trigger', 'conf'], trigger.conf ?? {}),
+        ];
   for (const [at, text] of places) {
     for (const v of templateVars(text)) {
       if (TRIGGER_PROVIDED_VARS.includes(v)) continue;
@@ -235,6 +244,14 @@ export function triggerEnvProblems(
     }
   }
   return out;
+}
+
+/** Every string inside `v` with its path (an airflow trigger's auth and conf values may be ${VAR} templates). */
+function stringPlaces(at: Array<string | number>, v: unknown): Array<[Array<string | number>, string]> {
+  if (typeof v === 'string') return [[at, v]];
+  if (Array.isArray(v)) return v.flatMap((x, i) => stringPlaces([...at, i], x));
+  if (v !== null && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => stringPlaces([...at, k], x));
+  return [];
 }
 
 /**

@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { builtinNameOf, CONNECTION_URL, isBuiltinName, unknownBuiltinMessage } from '../core/builtin-config.js';
 import { DURATION_FORMS, DURATION_PATTERN, parseDuration } from '../core/duration.js';
-import { BUILTIN_NAMES, BUILTIN_PREFIX, HTTP_METHODS, PUSH_EVALUATOR, READINESS_RULES } from '../core/lists.js';
+import {
+  AIRFLOW_API_VERSIONS,
+  BUILTIN_NAMES,
+  BUILTIN_PREFIX,
+  HTTP_METHODS,
+  PUSH_EVALUATOR,
+  READINESS_RULES,
+} from '../core/lists.js';
 import { NAME_MAX, NAME_PATTERN } from '../core/names.js';
 import { PIPELINE_SCHEDULE_FIELDS, PROJECT_WATCHER_FIELDS } from './schedule-schema.js';
 import { type ConfigIssue, strict, unknownKeyMessage, whenPresent } from './schema-kit.js';
@@ -361,6 +368,27 @@ function parsesAsUrl(url: string): boolean {
   return url.startsWith('${') || URL.canParse(url.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'));
 }
 
+/** Airflow credentials: a bearer token, or basic auth (username and password); values may be ${VAR}s. */
+const airflowAuthSchema = strict({
+  bearer: nonEmptyString().optional().describe(`Sent as Authorization: Bearer <token>; e.g. \${AIRFLOW_TOKEN}.`),
+  username: nonEmptyString().optional().describe('Basic auth user name.'),
+  password: nonEmptyString().optional().describe(`Basic auth password; e.g. \${AIRFLOW_PASSWORD}.`),
+}).superRefine((a, ctx) => {
+  const basic = a.username !== undefined || a.password !== undefined;
+  if (a.bearer !== undefined && basic)
+    ctx.addIssue({
+      code: 'custom',
+      message: 'give either bearer or username and password, not both',
+      path: ['bearer'],
+    });
+  else if (basic && a.username === undefined)
+    ctx.addIssue({ code: 'custom', message: 'basic auth needs a username too', path: ['username'] });
+  else if (basic && a.password === undefined)
+    ctx.addIssue({ code: 'custom', message: 'basic auth needs a password too', path: ['password'] });
+  else if (a.bearer === undefined && !basic)
+    ctx.addIssue({ code: 'custom', message: 'give bearer, or username and password' });
+});
+
 const triggerSchema = z.discriminatedUnion('type', [
   strict({
     type: z.literal('command'),
@@ -392,6 +420,30 @@ const triggerSchema = z.discriminatedUnion('type', [
     timeout: durationSchema().optional().describe(TRIGGER_TIMEOUT),
     async: z.boolean().optional(),
     maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
+  }),
+  strict({
+    type: z.literal('airflow'),
+    url: z
+      .string({ error: whenPresent(MESSAGES.triggerUrl) })
+      .regex(TRIGGER_URL, { error: MESSAGES.triggerUrl, abort: true })
+      .refine(parsesAsUrl, { error: MESSAGES.triggerUrl })
+      .describe(
+        `The Airflow webserver's base URL, without /api/v1 (https://airflow.example.com); may contain \${VAR} references.`,
+      ),
+    dag: nonEmptyString().describe('The DAG id to trigger.'),
+    conf: configObject()
+      .optional()
+      .describe(
+        `The DAG run's conf; string values may contain \${VAR} references. Interlock adds its run id, run key and window under \`interlock\`.`,
+      ),
+    auth: airflowAuthSchema.optional(),
+    apiVersion: z
+      .enum(AIRFLOW_API_VERSIONS)
+      .default('auto')
+      .describe('v1 (Airflow 2: /api/v1), v2 (Airflow 3: /api/v2), or auto: ask the server (GET /api/v2/version).'),
+    timeout: durationSchema().optional().describe(`How long each Airflow API call may take${D}.`),
+    maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
+    poll: durationSchema().optional().describe(`How often a RUNNING run's DAG run state is polled (default 30 s)${D}.`),
   }),
 ]);
 

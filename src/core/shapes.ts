@@ -2,7 +2,14 @@
 // core/types.ts are inferred from them, the API (api/schemas.ts) serves them, and config's input forms
 // (config/schema.ts) must have the same fields (test/lists.test.ts checks).
 import { z } from 'zod';
-import { ALERT_KINDS, ALERT_LEVELS, FAILURE_CATEGORIES, TRIGGER_TYPES, UCA_CATEGORIES } from './lists.js';
+import {
+  AIRFLOW_API_VERSIONS,
+  ALERT_KINDS,
+  ALERT_LEVELS,
+  FAILURE_CATEGORIES,
+  TRIGGER_TYPES,
+  UCA_CATEGORIES,
+} from './lists.js';
 
 /** A command trigger after resolution (durations in seconds). */
 export const commandTriggerSpecSchema = z.object({
@@ -26,8 +33,41 @@ export const httpTriggerSpecSchema = z.object({
   maxRunSeconds: z.number().optional(),
 });
 
+/** An Airflow trigger after resolution (durations in seconds): a DAG run per Interlock run, polled to its end. */
+export const airflowTriggerSpecSchema = z.object({
+  type: z.literal('airflow'),
+  /** The webserver's base URL (without /api/v1); may contain ${VAR}s. */
+  url: z.string(),
+  dag: z.string(),
+  /** The DAG run's conf; string values may contain ${VAR}s. Interlock adds its own under `interlock`. */
+  conf: z.record(z.string(), z.unknown()).optional(),
+  /** `bearer`, or `username` + `password`; values may be ${VAR}s. */
+  auth: z
+    .object({ bearer: z.string().optional(), username: z.string().optional(), password: z.string().optional() })
+    .optional(),
+  apiVersion: z.enum(AIRFLOW_API_VERSIONS).optional(),
+  timeout: z.number().optional(),
+  maxRunSeconds: z.number().optional(),
+  /** Seconds between polls of the DAG run's state. */
+  poll: z.number().optional(),
+});
+
 /** A resolved trigger: one variant per entry of TRIGGER_TYPES. */
-export const triggerSpecSchema = z.union([commandTriggerSpecSchema, httpTriggerSpecSchema]);
+export const triggerSpecSchema = z.union([commandTriggerSpecSchema, httpTriggerSpecSchema, airflowTriggerSpecSchema]);
+
+/** The job a native trigger started on its platform, as the run records it. */
+export const platformRunSchema = z.object({
+  /** The native trigger type that started it (one of NATIVE_TRIGGER_TYPES). */
+  type: z.enum(TRIGGER_TYPES),
+  /** The platform's id of the job (Airflow: the dag_run_id). */
+  id: z.string(),
+  /** The platform's last reported state (Airflow: queued, running, success, failed). */
+  state: z.string().optional(),
+  /** epoch ms of the last poll (or of the trigger). */
+  polledAt: z.number().optional(),
+  /** Airflow: the API version in use. */
+  apiVersion: z.string().optional(),
+});
 
 /** What a trigger call produced. Secrets are already redacted. */
 export const triggerOutcomeSchema = z.object({
@@ -54,6 +94,12 @@ export const triggerOutcomeSchema = z.object({
   requestSent: z.boolean().optional(),
   /** Failed: the failure category retries go by (TRANSIENT, PERMANENT, TIMEOUT, UNKNOWN). */
   category: z.enum(FAILURE_CATEGORIES).optional(),
+  /** Native triggers: the platform's job id (Airflow dag_run_id), its state when triggered, the API version. */
+  platformRunId: z.string().optional(),
+  platformState: z.string().optional(),
+  apiVersion: z.string().optional(),
+  /** Native triggers: the job already existed under this run's key (a repeat), and was adopted, not re-created. */
+  adopted: z.boolean().optional(),
 });
 
 /** An alert as every sink receives it. */

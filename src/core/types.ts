@@ -13,7 +13,14 @@ import type {
   UCA_CATEGORIES,
 } from './lists.js';
 import type { RunStatus } from './run-status.js';
-import type { alertSchema, commandTriggerSpecSchema, httpTriggerSpecSchema, triggerOutcomeSchema } from './shapes.js';
+import type {
+  airflowTriggerSpecSchema,
+  alertSchema,
+  commandTriggerSpecSchema,
+  httpTriggerSpecSchema,
+  platformRunSchema,
+  triggerOutcomeSchema,
+} from './shapes.js';
 
 export type { RunStatus } from './run-status.js';
 
@@ -67,7 +74,12 @@ export type CommandTriggerSpec = z.infer<typeof commandTriggerSpecSchema>;
 /** A resolved http trigger (core/shapes.ts). */
 export type HttpTriggerSpec = z.infer<typeof httpTriggerSpecSchema>;
 
-export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec;
+export type AirflowTriggerSpec = z.infer<typeof airflowTriggerSpecSchema>;
+/** A trigger whose platform Interlock drives itself (idempotency key, polled completion, cancel). */
+export type NativeTriggerSpec = AirflowTriggerSpec;
+export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec | AirflowTriggerSpec;
+/** The job a native trigger started on its platform. */
+export type PlatformRun = z.infer<typeof platformRunSchema>;
 
 /** A fully resolved pipeline: what the engine and runtime work from. */
 export interface PipelineSpec {
@@ -245,6 +257,11 @@ export interface RunState {
    * connection was lost or no answer came in time). Never retried automatically; someone must check the target.
    */
   outcome?: 'UNKNOWN';
+  /**
+   * A native trigger's job on its platform (Airflow DAG run): its id, last known state and when it was last polled.
+   * A RUNNING run with one is completed by polling that state (no callback needed), and cancelled there.
+   */
+  platform?: PlatformRun;
 }
 
 /** A transition as recorded in a pipeline's history. */

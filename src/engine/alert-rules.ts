@@ -20,7 +20,8 @@ export interface AlertClaim {
 }
 
 /** Why a run moved, when its status alone does not say (the alert rules need it). */
-export type TransitionCause = 'completion-callback';
+/** Why a run moved when its status alone does not say: a completion callback, or its platform's polled state. */
+export type TransitionCause = 'completion-callback' | 'platform-poll';
 
 /** A trait's alert condition: `PASS`, or its state and reason code (`FAIL:THRESHOLD`, `STALE:STALE`). */
 export function traitFingerprint(t: TraitView): string {
@@ -86,7 +87,7 @@ export function readinessAlert(
 
 /**
  * The alert a run transition raises: RUN_TIMED_OUT when it timed out, TRIGGER_OUTCOME_UNKNOWN when the trigger's own
- * outcome (recorded by this move) is a failure of category UNKNOWN, TRIGGER_FAILED when it is another failure, RUN_FAILED when a completion callback said it failed. `now` is the move's.
+ * outcome (recorded by this move) is a failure of category UNKNOWN, TRIGGER_FAILED when it is another failure, RUN_FAILED when a completion callback (or the platform's polled state) said it failed. `now` is the move's.
  */
 export function transitionAlert(
   before: RunState,
@@ -122,7 +123,7 @@ export function transitionAlert(
       details: { trigger: patch.trigger },
     };
   }
-  if (cause === 'completion-callback' && after.status === 'FAILED') {
+  if ((cause === 'completion-callback' || cause === 'platform-poll') && after.status === 'FAILED') {
     return {
       kind: 'RUN_FAILED',
       ...base,

@@ -1,6 +1,6 @@
 // The run state machine: which transitions are legal, what each one changes, when a run is overdue. Pure.
 import { isTerminal } from '../core/run-status.js';
-import type { JobProcess, ResolvedTrait, RunState, RunStatus, TriggerOutcome } from '../core/types.js';
+import type { JobProcess, PlatformRun, ResolvedTrait, RunState, RunStatus, TriggerOutcome } from '../core/types.js';
 
 export { isTerminal, TERMINAL_STATUSES } from '../core/run-status.js';
 
@@ -63,6 +63,8 @@ export interface TransitionPatch {
   lockHeldUntil?: number;
   /** The trigger's outcome is UNKNOWN (see RunState.outcome). */
   outcome?: 'UNKNOWN';
+  /** A native trigger's job (see RunState.platform). */
+  platform?: PlatformRun;
 }
 
 export type TransitionResult = { ok: true; run: RunState } | { ok: false; reason: string };
@@ -83,6 +85,7 @@ export function transition(run: RunState, to: RunStatus, now: number, patch: Tra
   if (patch.triggerType !== undefined) next.triggerType = patch.triggerType;
   if (patch.lockHeldUntil !== undefined) next.lockHeldUntil = patch.lockHeldUntil;
   if (patch.outcome !== undefined) next.outcome = patch.outcome;
+  if (patch.platform !== undefined) next.platform = patch.platform;
   return { ok: true, run: next };
 }
 
@@ -92,6 +95,7 @@ export interface AnnotationPatch {
   trigger?: TriggerOutcome;
   reason?: string;
   lockHeldUntil?: number | null;
+  platform?: PlatformRun;
 }
 
 /**
@@ -106,6 +110,7 @@ export function annotate(run: RunState, now: number, patch: AnnotationPatch): Ru
   if (patch.reason !== undefined) next.reason = patch.reason;
   if (patch.lockHeldUntil === null) delete next.lockHeldUntil;
   else if (patch.lockHeldUntil !== undefined) next.lockHeldUntil = patch.lockHeldUntil;
+  if (patch.platform !== undefined) next.platform = patch.platform;
   return next;
 }
 

@@ -9,6 +9,7 @@ export * from './context.js';
 export * from './evaluate.js';
 export * from './log-mask.js';
 export * from './metrics-feed.js';
+export * from './platform-runs.js';
 export * from './push.js';
 export * from './register.js';
 export * from './reload.js';

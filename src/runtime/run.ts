@@ -23,7 +23,7 @@ import {
   type TransitionPatch,
 } from '../engine/index.js';
 import { waitGone } from '../proc/index.js';
-import { fireTrigger, missingTriggerVars } from '../trigger/index.js';
+import { fireTrigger, isNativeTrigger, missingTriggerVars } from '../trigger/index.js';
 import { withAlerts } from './alerting.js';
 import { getPipeline } from './context.js';
 import type { Context } from './context-type.js';
@@ -329,6 +329,16 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
   const patch: TransitionPatch = { trigger: outcome };
   // The request went out and no answer came: FAILED, but the job may be running. Recorded, alerted, never retried.
   if (outcome.category === 'UNKNOWN') patch.outcome = 'UNKNOWN';
+  // A native trigger's job (created or adopted): the run records its id, polled to its end and cancelled there.
+  if (outcome.ok && isNativeTrigger(trigger) && outcome.platformRunId !== undefined) {
+    patch.platform = {
+      type: trigger.type,
+      id: outcome.platformRunId,
+      ...(outcome.platformState !== undefined ? { state: outcome.platformState } : {}),
+      polledAt: ctx.clock.now(),
+      ...(outcome.apiVersion !== undefined ? { apiVersion: outcome.apiVersion } : {}),
+    };
+  }
   if (next.reason !== undefined) patch.reason = next.reason;
   if (!outcome.ok && opts.signal?.aborted) patch.reason = `${abortReason(opts.signal)}; ${next.reason ?? ''}`;
   const after = await moveRun(ctx, current, next.to, patch);

@@ -138,7 +138,8 @@ async function touchEndedRun(ctx: Context, pipeline: string, active: RunState, n
     return touchAgain(ctx, pipeline);
   }
   const job = active.job;
-  let js: JobState = job ? jobState(job) : 'gone';
+  // A platform job (Airflow DAG run) whose cancel failed cannot be seen from here: held until the hold expires.
+  let js: JobState = job ? jobState(job) : active.platform !== undefined ? 'unknown' : 'gone';
   let stopped = false;
   if (job && js === 'alive') {
     // Whoever ended the run did not get to stop its command (it crashed, or the command ignored it): do it now.

@@ -6,6 +6,7 @@ import { fireCommandTrigger } from './command.js';
 import { errMessage, PROVIDED_VARS, type TriggerContext, triggerEnv } from './context.js';
 import { fireHttpTrigger, httpTriggerVars } from './http.js';
 import { redact, secretEnvValues } from './redact.js';
+import { isNativeTrigger, nativeTrigger, nativeTriggerVars } from './registry.js';
 import { isMissing } from './template.js';
 
 /**
@@ -17,11 +18,12 @@ export async function fireTrigger(spec: TriggerSpec, ctx: TriggerContext): Promi
   try {
     if (spec.type === 'command') return await fireCommandTrigger(spec, ctx);
     if (spec.type === 'http') return await fireHttpTrigger(spec, ctx);
+    if (isNativeTrigger(spec)) return await (await nativeTrigger(spec.type)).fire(spec, ctx);
     const type = (spec as { type?: unknown }).type;
     return { type: 'command', ok: false, async: false, durationMs: 0, error: `unknown trigger type ${String(type)}` };
   } catch (err) {
     // Not expected: the trigger functions turn failures into outcomes. Still a result, never an exception.
-    const type = spec?.type === 'http' ? 'http' : 'command';
+    const type = spec?.type ?? 'command';
     const error = redact(`internal error: ${errMessage(err)}`, secretEnvValues(triggerEnv(ctx)));
     return { type, ok: false, async: false, durationMs: performance.now() - start, error };
   }
@@ -30,13 +32,13 @@ export async function fireTrigger(spec: TriggerSpec, ctx: TriggerContext): Promi
 /**
  * Variables a trigger references that are unset or empty in `env`, so a run can be refused before it starts.
  * INTERLOCK_RUN_ID, INTERLOCK_PIPELINE and INTERLOCK_RUN_KEY are always provided and never listed; the window
- * variables are provided only with `window` (a manual run lacks them, whatever `env` says). Only http triggers are
- * expanded by Interlock; a command's `$VAR`s belong to `sh` (which may set them itself), so none are listed.
+ * variables are provided only with `window` (a manual run lacks them, whatever `env` says). Only http and native triggers
+ * are expanded by Interlock; a command's `$VAR`s belong to `sh` (which may set them itself), so none are listed.
  */
 export function missingTriggerVars(spec: TriggerSpec, env: NodeJS.ProcessEnv, window?: WindowVarsSource): string[] {
-  if (spec.type !== 'http') return [];
+  const vars = spec.type === 'http' ? httpTriggerVars(spec) : isNativeTrigger(spec) ? nativeTriggerVars(spec) : [];
   const windowed = windowVars(window);
-  return httpTriggerVars(spec).filter((n) => {
+  return vars.filter((n) => {
     if (PROVIDED_VARS.includes(n)) return false;
     if (isWindowVar(n)) return windowed[n] === undefined;
     return isMissing(env, n);

@@ -33,7 +33,7 @@ export function httpTriggerVars(spec: HttpTriggerSpec): string[] {
 }
 
 /** The most specific reason a request failed: the error's code and message (ECONNREFUSED, ENOTFOUND, reset…). */
-function networkCause(err: unknown): string {
+export function networkCause(err: unknown): string {
   const one = (e: unknown): string => {
     if (!(e instanceof Error)) return e === undefined ? '' : String(e);
     const code = (e as NodeJS.ErrnoException).code;
@@ -44,7 +44,7 @@ function networkCause(err: unknown): string {
   return one(err) || errMessage(err);
 }
 
-interface Reply {
+export interface Reply {
   status: number;
   statusText: string;
   location: string | undefined;
@@ -61,7 +61,7 @@ function pinnedLookup(a: ResolvedAddress): LookupFunction {
 }
 
 /** Whether any byte of the request may have reached the target: set once its connection is up. */
-interface SendState {
+export interface SendState {
   sent: boolean;
 }
 
@@ -72,7 +72,7 @@ interface SendState {
  * `state.sent` turns true when the connection (TLS included) is established: node writes the request at once, so
  * from then on a failure cannot tell whether the target received it (fail closed: it may have).
  */
-function send(
+export function send(
   url: URL,
   method: string,
   headers: Headers,

@@ -1,4 +1,4 @@
-// trigger: the actuator. Fires command and http triggers and reports a TriggerOutcome (never throws).
+// trigger: the actuator. Fires command, http and native (Airflow) triggers and reports a TriggerOutcome (never throws).
 
 export {
   type AddressPolicy,
@@ -17,3 +17,12 @@ export type { TriggerContext } from './context.js';
 export { fireTrigger, missingTriggerVars } from './fire.js';
 export { BODY_EXCERPT_BYTES, DEFAULT_HTTP_TIMEOUT_SECONDS, MAX_BODY_READ_BYTES } from './http.js';
 export { redact, redactCredentialParams, redactUrlUserinfo, secretForms } from './redact.js';
+export {
+  DEFAULT_POLL_SECONDS,
+  isNativeTrigger,
+  type NativeTrigger,
+  nativeTrigger,
+  nativeTriggerVars,
+  type PlatformAnswer,
+  type PlatformContext,
+} from './registry.js';

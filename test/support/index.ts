@@ -11,6 +11,7 @@
 //   test-cleanups.ts      useCleanups, useTempDirs, tempDirFor (vitest)
 //   files.ts              writeFiles, put, copyFixtureEvaluators, lines
 //   minimal-project.ts    minimalProject, FIXTURE_ENV: archetype `gate` + pipeline `p` over fixture evaluators (CLI tests)
+//   airflow-mock.ts       startAirflowMock, AirflowMock: a local Airflow REST API (v1/v2) that checks requests like Airflow
 //   api-project.ts        makeProject, ProjectOptions: the API tests' project (`p` with a recording trigger, `no-trigger`)
 //   trigger-recorder.ts   RECORD_TRIGGER, fired, alerts: what the trigger and the alert file sink recorded
 //   run-cli.ts            cli, timedCli, cliClosingStdout, sh, CliResult: the built CLI / a shell script, to completion
@@ -34,6 +35,7 @@
 //   build-check.ts        checkBuild: refuse to run without dist/, warn when src/ is newer
 //   recording-logger.ts   recordingLogger, LogEntry: a Logger that records what a use-case logged
 //   windows.ts            scheduledProject, ordersWatch, ordersWindow, DAILY, storeResults…: schedule-window fixtures
+export * from './airflow-mock.js';
 export * from './api-project.js';
 export * from './api-server.js';
 export * from './build-check.js';

@@ -1,0 +1,214 @@
+// Issue 15 (Airflow): a run with an airflow trigger stays RUNNING with its DAG run recorded, is completed or failed by
+// polling the DAG run's state every `poll` (fake clock; no callback), a repeated run key adopts the DAG run, and
+// cancel marks the DAG run failed (or, when Airflow refuses, says so and keeps the lock). Memory store, a real local
+// Airflow API mock (test/support/airflow-mock.ts), a real evaluator script.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs are the subject under test.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AirflowMock, startAirflowMock } from '../../test/support/airflow-mock.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { recordingLogger } from '../../test/support/recording-logger.js';
+import type { AirflowTriggerSpec, Alert, PipelineSpec } from '../core/types.js';
+import { MemoryStore } from '../store/memory/memory-store.js';
+import { airflowDagRunId } from '../trigger/airflow.js';
+import { cancelRun } from './cancel.js';
+import { completeRun } from './complete.js';
+import { type Context, openContext } from './context.js';
+import { refreshRun, refreshRuns } from './platform-runs.js';
+import { runPipeline } from './run.js';
+
+const T0 = Date.parse('2026-12-01T04:00:05Z');
+const TOKEN = 'airflow-token-0123456789';
+const dirs: string[] = [];
+const mocks: AirflowMock[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  await Promise.all(mocks.splice(0).map((m) => m.close()));
+});
+
+interface Setup {
+  ctx: Context;
+  clock: FakeClock;
+  airflow: AirflowMock;
+  sent: Alert[];
+}
+
+async function setup(version: 'v1' | 'v2', trigger: Partial<AirflowTriggerSpec> = {}): Promise<Setup> {
+  const root = mkdtempSync(join(tmpdir(), 'interlock-airflow-'));
+  dirs.push(root);
+  mkdirSync(join(root, 'evaluators'));
+  mkdirSync(join(root, 'archetypes'));
+  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
+  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\nserver:\n  allowCommandRegistration: true\n');
+  writeFileSync(join(root, 'evaluators', 'gate'), `#!/bin/sh\necho '{"status":"PASS"}'\n`, { mode: 0o755 });
+  const airflow = await startAirflowMock({ version, dags: ['daily_sales'], authorization: `Bearer ${TOKEN}` });
+  mocks.push(airflow);
+  const store = new MemoryStore();
+  const clock = new FakeClock(T0);
+  const ctx = await openContext({ cwd: root, env: { AIRFLOW_TOKEN: TOKEN }, store, clock, log: recordingLogger() });
+  const sent: Alert[] = [];
+  const dispatch = ctx.alerts.dispatch.bind(ctx.alerts);
+  ctx.alerts.dispatch = async (alerts) => {
+    sent.push(...alerts);
+    return dispatch(alerts);
+  };
+  const spec: PipelineSpec = {
+    name: 'p',
+    archetype: 'gate',
+    traits: [
+      {
+        type: 'a',
+        required: true,
+        evaluator: join(root, 'evaluators', 'gate'),
+        evaluatorRef: 'gate',
+        config: {},
+        timeoutSeconds: 5,
+      },
+    ],
+    readinessRule: { type: 'all-required-pass' },
+    trigger: {
+      type: 'airflow',
+      url: airflow.url,
+      dag: 'daily_sales',
+      auth: { bearer: '${AIRFLOW_TOKEN}' },
+      apiVersion: 'auto',
+      poll: 60,
+      ...trigger,
+    },
+    source: 'api',
+  };
+  await store.putPipeline(spec);
+  return { ctx, clock, airflow, sent };
+}
+
+async function runIt(s: Setup) {
+  const r = await runPipeline(s.ctx, 'p', { source: 'test' });
+  if (r.kind !== 'triggered') throw new Error(`expected triggered, got ${r.kind}`);
+  return r.run;
+}
+
+describe.each(['v1', 'v2'] as const)('airflow %s', (version) => {
+  it('RUNNING with its DAG run recorded, then COMPLETED by polling every `poll` (no callback)', async () => {
+    const s = await setup(version);
+    const run = await runIt(s);
+    expect(run.status).toBe('RUNNING');
+    expect(run.platform).toMatchObject({
+      type: 'airflow',
+      id: airflowDagRunId(run.runId),
+      state: 'queued',
+      apiVersion: version,
+    });
+    expect(s.airflow.runs.size).toBe(1);
+    const gets = () => s.airflow.requests.filter((r) => r.method === 'GET' && r.path.includes('/dagRuns/')).length;
+
+    // Not due yet: nothing is asked.
+    s.clock.advance(59_000);
+    expect((await refreshRuns(s.ctx, ['p'])).map((r) => r.polled)).toEqual([false]);
+    expect(gets()).toBe(0);
+
+    s.airflow.advance(airflowDagRunId(run.runId), 'running');
+    s.clock.advance(1_000);
+    const [mid] = await refreshRuns(s.ctx, ['p']);
+    expect(mid).toMatchObject({ polled: true, changed: false });
+    expect(mid.run).toMatchObject({ status: 'RUNNING', platform: { state: 'running', polledAt: T0 + 60_000 } });
+    expect(gets()).toBe(1);
+
+    s.airflow.advance(airflowDagRunId(run.runId), 'success');
+    s.clock.advance(30_000);
+    expect((await refreshRuns(s.ctx, ['p']))[0].polled).toBe(false);
+    s.clock.advance(30_000);
+    const [end] = await refreshRuns(s.ctx, ['p']);
+    expect(end).toMatchObject({ polled: true, changed: true });
+    const stored = await s.ctx.store.getRun(run.runId);
+    expect(stored).toMatchObject({ status: 'COMPLETED', platform: { state: 'success' } });
+    expect(stored?.reason).toMatch(/ended success \(polled\)/);
+    // The lock is free: a new run can start.
+    expect(await s.ctx.store.getActiveRun('p')).toBeUndefined();
+  });
+
+  it('a failed DAG run ends the run FAILED and raises RUN_FAILED', async () => {
+    const s = await setup(version);
+    const run = await runIt(s);
+    s.airflow.advance(airflowDagRunId(run.runId), 'failed');
+    const r = await refreshRun(s.ctx, run, { force: true });
+    expect(r).toMatchObject({ polled: true, changed: true, run: { status: 'FAILED' } });
+    expect(s.sent.map((a) => a.kind)).toContain('RUN_FAILED');
+  });
+});
+
+describe('airflow runs', () => {
+  it('an Airflow that cannot answer a poll leaves the run RUNNING (fail closed), with the poll time recorded', async () => {
+    const s = await setup('v1');
+    const run = await runIt(s);
+    s.airflow.failNext('GET', 503);
+    const r = await refreshRun(s.ctx, run, { force: true });
+    expect(r.error).toMatch(/HTTP 503/);
+    expect(r.run.status).toBe('RUNNING');
+    expect((await s.ctx.store.getRun(run.runId))?.status).toBe('RUNNING');
+  });
+
+  it('a completion callback that comes first wins; the poll then does nothing', async () => {
+    const s = await setup('v1');
+    const run = await runIt(s);
+    await completeRun(s.ctx, run.runId, 'success');
+    s.airflow.advance(airflowDagRunId(run.runId), 'failed');
+    const r = await refreshRun(s.ctx, (await s.ctx.store.getRun(run.runId)) ?? run, { force: true });
+    expect(r.polled).toBe(false);
+    expect((await s.ctx.store.getRun(run.runId))?.status).toBe('COMPLETED');
+  });
+
+  it('a watcher-style run key already triggered on Airflow: adopted (409), one DAG run', async () => {
+    const s = await setup('v2');
+    const key = 'p@daily@2026-12-01T04:00:00.000Z#1';
+    const window = {
+      key: 'p@daily@2026-12-01T04:00:00.000Z',
+      schedule: 'daily',
+      openAt: T0,
+      date: '2026-12-01',
+      attempt: 1,
+      runKey: key,
+    };
+    // Someone (a crashed replica) already created it under this key.
+    s.airflow.runs.set(airflowDagRunId(key), {
+      dag_id: 'daily_sales',
+      dag_run_id: airflowDagRunId(key),
+      state: 'running',
+      conf: {},
+      logical_date: null,
+    });
+    const r = await runPipeline(s.ctx, 'p', { source: 'test', window });
+    expect(r.kind).toBe('triggered');
+    if (r.kind !== 'triggered') return;
+    expect(r.run.trigger).toMatchObject({ ok: true, adopted: true, httpStatus: 409 });
+    expect(r.run.platform).toMatchObject({ id: airflowDagRunId(key), state: 'running' });
+    expect(s.airflow.runs.size).toBe(1);
+  });
+
+  it('cancel marks the DAG run failed on Airflow, then the run is CANCELLED and the lock free', async () => {
+    const s = await setup('v2');
+    const run = await runIt(s);
+    const c = await cancelRun(s.ctx, run.runId);
+    expect(c.run).toMatchObject({ status: 'CANCELLED', platform: { state: 'failed' } });
+    expect(c.run.reason).toMatch(/stopped \(state failed\)/);
+    expect(s.airflow.runs.get(airflowDagRunId(run.runId))?.state).toBe('failed');
+    const patch = s.airflow.requests.find((r) => r.method === 'PATCH');
+    expect(patch?.body).toEqual({ state: 'failed' });
+    expect(await s.ctx.store.getActiveRun('p')).toBeUndefined();
+  });
+
+  it('a cancel Airflow refuses: CANCELLED saying the DAG run may still run, the lock held until the deadline', async () => {
+    const s = await setup('v1', { maxRunSeconds: 3600 });
+    const run = await runIt(s);
+    s.airflow.failNext('PATCH', 403);
+    const c = await cancelRun(s.ctx, run.runId);
+    expect(c.run.status).toBe('CANCELLED');
+    expect(c.run.reason).toMatch(/failed \(.*HTTP 403.*\): it may still be running/);
+    expect(c.run.lockHeldUntil).toBe(run.deadlineAt);
+    // Another run is refused while the hold lasts, and allowed once it has passed.
+    expect((await runPipeline(s.ctx, 'p', { source: 'test' })).kind).toBe('already-running');
+    s.clock.advance(3600_000);
+    expect((await runPipeline(s.ctx, 'p', { source: 'test' })).kind).toBe('triggered');
+  });
+});

@@ -1,0 +1,358 @@
+// Airflow triggers: one DAG run per Interlock run through the stable REST API (v1: Airflow 2, v2: Airflow 3), its
+// dag_run_id derived from the run key (Airflow refuses a second one: 409), its state polled, cancel marks it failed.
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { INTERLOCK_PROVIDED_VARS, windowVars } from '../core/run-vars.js';
+import type { AirflowTriggerSpec, PlatformRun, TriggerOutcome } from '../core/types.js';
+import { checkHost, type ResolvedAddress } from './address-guard.js';
+import { errMessage, formatSeconds, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
+import { networkCause, type Reply, type SendState, send } from './http.js';
+import type { NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
+import { redact, redactCredentialParams, redactUrlUserinfo, secretForms } from './redact.js';
+import { expandTemplate, isMissing, missingVarsMessage, templateVars } from './template.js';
+
+export const DEFAULT_AIRFLOW_TIMEOUT_SECONDS = 30;
+/** Airflow's dag_run.run_id column is 250 characters. */
+export const AIRFLOW_RUN_ID_MAX = 250;
+/** Characters Airflow's default `allowed_run_id_pattern` accepts (^[A-Za-z0-9_.~:+-]+$). */
+const RUN_ID_UNSAFE = /[^A-Za-z0-9_.~:+-]/g;
+const PREFIX = 'interlock__';
+const MAX_READ = 64 * 1024;
+
+/**
+ * The dag_run_id for a run key: the same key always gives the same id (Airflow's idempotency), a different key a
+ * different one. A key Airflow would refuse as written (`@`, `#` of a window attempt's key) has those characters
+ * replaced and a hash of the original appended, so two keys never share an id.
+ */
+export function airflowDagRunId(runKey: string): string {
+  const safe = runKey.replace(RUN_ID_UNSAFE, '_');
+  if (safe === runKey && PREFIX.length + safe.length <= AIRFLOW_RUN_ID_MAX) return `${PREFIX}${safe}`;
+  const hash = createHash('sha256').update(runKey).digest('hex').slice(0, 16);
+  return `${PREFIX}${safe.slice(0, AIRFLOW_RUN_ID_MAX - PREFIX.length - hash.length - 2)}__${hash}`;
+}
+
+/** Every string in a JSON-ish value, in order (conf values may be ${VAR} templates). */
+function strings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(strings);
+  if (v !== null && typeof v === 'object') return Object.values(v).flatMap(strings);
+  return [];
+}
+
+function expandDeep(v: unknown, vars: NodeJS.ProcessEnv): unknown {
+  if (typeof v === 'string') return expandTemplate(v, vars);
+  if (Array.isArray(v)) return v.map((x) => expandDeep(x, vars));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expandDeep(x, vars)]));
+  return v;
+}
+
+/** Variables referenced in the url, the auth values and conf's strings, in order of first appearance. */
+export function airflowTriggerVars(spec: AirflowTriggerSpec): string[] {
+  const templates = [spec.url, ...strings(spec.auth ?? {}), ...strings(spec.conf ?? {})];
+  return [...new Set(templates.flatMap(templateVars))];
+}
+
+/** A call's failure: what to tell humans, and what is known of whether Airflow received it. */
+interface CallError {
+  error: string;
+  sent: boolean;
+  timedOut?: boolean;
+  /** Nothing was sent because the trigger's definition cannot work (missing variable, bad url, refused host). */
+  refused?: boolean;
+}
+type CallResult = { ok: true; reply: Reply; json: unknown } | ({ ok: false } & CallError);
+
+/** One trigger's calls to its Airflow: expanded url and credentials, secrets to mask, the host checked once. */
+class AirflowClient {
+  readonly secrets: string[] = [];
+  private base?: URL;
+  /** The url's path without its trailing slash ('' for a bare host). */
+  private basePath = '';
+  private readonly headers = new Headers();
+  private pinned?: ResolvedAddress;
+  private checked = false;
+  readonly vars: NodeJS.ProcessEnv;
+
+  constructor(
+    readonly spec: AirflowTriggerSpec,
+    private readonly ctx: PlatformContext,
+  ) {
+    this.vars = triggerEnv(ctx as TriggerContext);
+  }
+
+  /** Expands the url and auth; a missing variable or unusable url refuses before anything is sent. */
+  prepare(): string | undefined {
+    const referenced = airflowTriggerVars(this.spec);
+    const missing = referenced.filter((n) => isMissing(this.vars, n));
+    if (missing.length > 0) return missingVarsMessage(missing, this.vars);
+    for (const name of referenced)
+      if (!INTERLOCK_PROVIDED_VARS.includes(name)) this.secrets.push(...secretForms(this.vars[name] as string));
+    let url: URL;
+    try {
+      url = new URL(expandTemplate(this.spec.url, this.vars));
+    } catch {
+      return `invalid url ${this.shownUrl()}`;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return `unsupported url scheme ${url.protocol} in ${this.shownUrl()} (http: or https: only)`;
+    if (url.username !== '' || url.password !== '')
+      return `url ${this.shownUrl()} must not contain credentials (user:password@); use auth:`;
+    this.base = url;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    const auth = this.spec.auth;
+    let authorization: string | undefined;
+    if (auth?.bearer !== undefined) authorization = `Bearer ${expandTemplate(auth.bearer, this.vars)}`;
+    else if (auth?.username !== undefined) {
+      const user = expandTemplate(auth.username, this.vars);
+      const pass = expandTemplate(auth.password ?? '', this.vars);
+      const basic = Buffer.from(`${user}:${pass}`).toString('base64');
+      this.secrets.push(basic, ...secretForms(pass));
+      authorization = `Basic ${basic}`;
+    }
+    try {
+      if (authorization !== undefined) this.headers.set('authorization', authorization);
+    } catch {
+      return 'auth is not a valid HTTP header value after expansion (a newline in a variable?)';
+    }
+    this.headers.set('accept', 'application/json');
+    this.headers.set('user-agent', 'interlock');
+    this.headers.set('x-interlock-run-id', this.ctx.runId);
+    this.headers.set('x-interlock-run-key', this.ctx.runKey ?? this.ctx.runId);
+    return undefined;
+  }
+
+  shownUrl(): string {
+    return redactCredentialParams(redactUrlUserinfo(this.spec.url));
+  }
+
+  clean(text: string): string {
+    return redact(text, this.secrets);
+  }
+
+  /** One request to `<url><path>` (never re-sent); JSON in and out. */
+  async call(method: string, path: string, body?: unknown): Promise<CallResult> {
+    const base = this.base as URL;
+    const url = new URL(base.href);
+    url.pathname = `${this.basePath}${path}`;
+    url.search = '';
+    const limitMs = timeoutMs(this.spec.timeout, DEFAULT_AIRFLOW_TIMEOUT_SECONDS);
+    const timeout = AbortSignal.timeout(limitMs);
+    const signal = this.ctx.signal ? AbortSignal.any([timeout, this.ctx.signal]) : timeout;
+    if (this.ctx.addressPolicy && !this.checked) {
+      const checked = await checkHost(url.hostname, this.ctx.addressPolicy);
+      if (!checked.ok)
+        return { ok: false, sent: false, refused: true, error: `refused before sending: ${checked.reason}` };
+      this.pinned = checked.address;
+      this.checked = true;
+    }
+    const headers = new Headers(this.headers);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    if (text !== undefined) headers.set('content-type', 'application/json');
+    const state: SendState = { sent: false };
+    let reply: Reply;
+    try {
+      reply = await send(url, method, headers, text, signal, MAX_READ, state, this.pinned);
+    } catch (err) {
+      if (timeout.aborted)
+        return { ok: false, sent: state.sent, timedOut: true, error: `no response within ${formatSeconds(limitMs)}` };
+      if (signal.aborted)
+        return {
+          ok: false,
+          sent: state.sent,
+          error: 'aborted: Interlock stopped the request before a response arrived',
+        };
+      return { ok: false, sent: state.sent, error: `request failed: ${networkCause(err)}` };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(reply.body.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    return { ok: true, reply, json };
+  }
+
+  /** `/api/v1` or `/api/v2`: as configured, or (auto) v2 when GET /api/v2/version answers, v1 when it is 404. */
+  async version(): Promise<{ ok: true; version: 'v1' | 'v2' } | ({ ok: false; httpStatus?: number } & CallError)> {
+    const v = this.spec.apiVersion ?? 'auto';
+    if (v !== 'auto') return { ok: true, version: v };
+    const r = await this.call('GET', '/api/v2/version');
+    if (!r.ok) return { ...r, sent: false, error: `asking Airflow for its API version: ${r.error}` };
+    if (r.reply.status === 200) return { ok: true, version: 'v2' };
+    if (r.reply.status === 404) return { ok: true, version: 'v1' };
+    return {
+      ok: false,
+      sent: false,
+      httpStatus: r.reply.status,
+      error: `asking Airflow for its API version (GET /api/v2/version): ${httpError(r.reply)}`,
+    };
+  }
+
+  dagRunPath(version: string, dagRunId?: string): string {
+    const runs = `/api/${version}/dags/${encodeURIComponent(this.spec.dag)}/dagRuns`;
+    return dagRunId === undefined ? runs : `${runs}/${encodeURIComponent(dagRunId)}`;
+  }
+}
+
+function httpError(r: Reply): string {
+  return `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`;
+}
+
+/** The `state` of a DAGRun body, when it has one. */
+function stateOf(json: unknown): string | undefined {
+  const s = (json as { state?: unknown } | undefined)?.state;
+  return typeof s === 'string' ? s : undefined;
+}
+
+/** Airflow's DAG run state → the Interlock run's. queued/running (and anything new) keep it RUNNING. */
+export function airflowRunStatus(state: string | undefined): 'RUNNING' | 'COMPLETED' | 'FAILED' {
+  if (state === 'success') return 'COMPLETED';
+  if (state === 'failed') return 'FAILED';
+  return 'RUNNING';
+}
+
+/** The DAG run's conf: the configured one, expanded, and Interlock's run id, run key and window under `interlock`. */
+function dagRunConf(spec: AirflowTriggerSpec, ctx: PlatformContext, vars: NodeJS.ProcessEnv) {
+  const own: Record<string, string> = {
+    run_id: ctx.runId,
+    run_key: ctx.runKey ?? ctx.runId,
+    pipeline: ctx.pipeline,
+  };
+  for (const [k, v] of Object.entries(windowVars(ctx.window)))
+    if (v !== undefined) own[k.replace(/^INTERLOCK_/, '').toLowerCase()] = v;
+  return { ...(expandDeep(spec.conf ?? {}, vars) as Record<string, unknown>), interlock: own };
+}
+
+/**
+ * Triggers the DAG run for this run's key. 2xx: created; 409: it exists already (a repeat under the same key):
+ * adopted, never a second one. After a lost answer the DAG run is looked up by its id: found → adopted; otherwise
+ * the outcome stays UNKNOWN (the POST may still land), never retried. Never throws.
+ */
+async function fire(spec: AirflowTriggerSpec, ctx: TriggerContext): Promise<TriggerOutcome> {
+  const start = performance.now();
+  const client = new AirflowClient(spec, ctx);
+  const dagRunId = airflowDagRunId(ctx.runKey ?? ctx.runId);
+  const outcome: TriggerOutcome = {
+    type: 'airflow',
+    ok: false,
+    async: true,
+    durationMs: 0,
+    method: 'POST',
+    url: client.shownUrl(),
+    platformRunId: dagRunId,
+  };
+  const done = (extra: Partial<TriggerOutcome>): TriggerOutcome => {
+    Object.assign(outcome, extra);
+    if (outcome.error !== undefined) outcome.error = client.clean(outcome.error);
+    if (outcome.bodyExcerpt !== undefined) outcome.bodyExcerpt = client.clean(outcome.bodyExcerpt);
+    outcome.durationMs = performance.now() - start;
+    return outcome;
+  };
+  const refused = client.prepare();
+  if (refused !== undefined) return done({ error: refused, requestSent: false, category: 'PERMANENT' });
+  const version = await client.version();
+  if (!version.ok) {
+    const category =
+      version.refused || (version.httpStatus !== undefined && version.httpStatus !== 429 && version.httpStatus < 500)
+        ? 'PERMANENT'
+        : version.timedOut
+          ? 'TIMEOUT'
+          : 'TRANSIENT';
+    return done({
+      error: version.error,
+      requestSent: false,
+      category,
+      ...(version.timedOut ? { timedOut: true } : {}),
+    });
+  }
+  outcome.apiVersion = version.version;
+  const body: Record<string, unknown> = { dag_run_id: dagRunId, conf: dagRunConf(spec, ctx, client.vars) };
+  // Airflow 3 requires logical_date (nullable); null = a run not tied to a data interval.
+  if (version.version === 'v2') body.logical_date = null;
+  const posted = await client.call('POST', client.dagRunPath(version.version), body);
+  if (!posted.ok) {
+    if (posted.refused) return done({ error: posted.error, requestSent: false, category: 'PERMANENT' });
+    if (!posted.sent)
+      return done({ error: posted.error, requestSent: false, ...(posted.timedOut ? { timedOut: true } : {}) });
+    // Sent, and no answer: ask Airflow whether the DAG run exists before saying anything.
+    const found = await client.call('GET', client.dagRunPath(version.version, dagRunId));
+    if (found.ok && found.reply.status === 200) {
+      const state = stateOf(found.json);
+      return done({ ok: true, adopted: true, ...(state ? { platformState: state } : {}) });
+    }
+    const lookup = found.ok ? httpError(found.reply) : found.error;
+    return done({
+      error: `${posted.error}; the request was sent, so Airflow may have started the DAG run (looking it up: ${lookup})`,
+      requestSent: true,
+      category: 'UNKNOWN',
+      ...(posted.timedOut ? { timedOut: true } : {}),
+    });
+  }
+  const r = posted.reply;
+  const excerpt = r.body.toString('utf8').slice(0, 512);
+  const extra: Partial<TriggerOutcome> = { httpStatus: r.status, ...(excerpt ? { bodyExcerpt: excerpt } : {}) };
+  if (r.status >= 200 && r.status < 300) {
+    const id = (posted.json as { dag_run_id?: unknown } | undefined)?.dag_run_id;
+    const state = stateOf(posted.json);
+    return done({
+      ...extra,
+      ok: true,
+      ...(typeof id === 'string' ? { platformRunId: id } : {}),
+      ...(state ? { platformState: state } : {}),
+    });
+  }
+  if (r.status === 409) {
+    // Already triggered under this key: adopt it (its state comes with the next poll if this read fails).
+    const found = await client.call('GET', client.dagRunPath(version.version, dagRunId));
+    const state = found.ok && found.reply.status === 200 ? stateOf(found.json) : undefined;
+    return done({ ...extra, ok: true, adopted: true, ...(state ? { platformState: state } : {}) });
+  }
+  return done({ ...extra, error: httpError(r), requestSent: true });
+}
+
+/** The answer of a state call (poll or cancel) as the runtime reads it. */
+function answer(client: AirflowClient, r: CallResult, what: string): PlatformAnswer {
+  if (!r.ok) return { ok: false, error: client.clean(`${what}: ${r.error}`) };
+  if (r.reply.status !== 200) {
+    return { ok: false, httpStatus: r.reply.status, error: client.clean(`${what}: ${httpError(r.reply)}`) };
+  }
+  const state = stateOf(r.json);
+  if (state === undefined) return { ok: false, error: `${what}: the answer has no state` };
+  return { ok: true, state, status: airflowRunStatus(state) };
+}
+
+/** GET the DAG run: its state (queued, running → RUNNING; success → COMPLETED; failed → FAILED). */
+async function poll(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
+  try {
+    const client = new AirflowClient(spec, ctx);
+    const refused = client.prepare();
+    if (refused !== undefined) return { ok: false, error: refused };
+    const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
+    const r = await client.call('GET', client.dagRunPath(version, job.id));
+    return answer(client, r, `GET DAG run ${job.id}`);
+  } catch (err) {
+    return { ok: false, error: `internal error: ${errMessage(err)}` };
+  }
+}
+
+/** Cancel = PATCH the DAG run's state to failed (Airflow stops scheduling its tasks). */
+async function cancel(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
+  try {
+    const client = new AirflowClient(spec, ctx);
+    const refused = client.prepare();
+    if (refused !== undefined) return { ok: false, error: refused };
+    const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
+    const r = await client.call('PATCH', client.dagRunPath(version, job.id), { state: 'failed' });
+    return answer(client, r, `PATCH DAG run ${job.id} state=failed`);
+  } catch (err) {
+    return { ok: false, error: `internal error: ${errMessage(err)}` };
+  }
+}
+
+export const airflowTrigger: NativeTrigger<AirflowTriggerSpec> = {
+  fire,
+  poll,
+  cancel,
+  pollSeconds: (spec) => spec.poll,
+};
