@@ -18,6 +18,7 @@ import { completeRun } from './complete.js';
 import { type Context, openContext } from './context.js';
 import { refreshRun, refreshRuns } from './platform-runs.js';
 import { runPipeline } from './run.js';
+import { Watcher } from './watcher/watcher.js';
 
 const T0 = Date.parse('2026-12-01T04:00:05Z');
 const TOKEN = 'airflow-token-0123456789';
@@ -35,7 +36,7 @@ interface Setup {
   sent: Alert[];
 }
 
-async function setup(version: 'v1' | 'v2', trigger: Partial<AirflowTriggerSpec> = {}): Promise<Setup> {
+async function setup(version: 'v1' | 'v2', trigger: Partial<AirflowTriggerSpec> = {}, yaml = false): Promise<Setup> {
   const root = mkdtempSync(join(tmpdir(), 'interlock-airflow-'));
   dirs.push(root);
   mkdirSync(join(root, 'evaluators'));
@@ -45,6 +46,24 @@ async function setup(version: 'v1' | 'v2', trigger: Partial<AirflowTriggerSpec> 
   writeFileSync(join(root, 'evaluators', 'gate'), `#!/bin/sh\necho '{"status":"PASS"}'\n`, { mode: 0o755 });
   const airflow = await startAirflowMock({ version, dags: ['daily_sales'], authorization: `Bearer ${TOKEN}` });
   mocks.push(airflow);
+  if (yaml) {
+    mkdirSync(join(root, 'pipelines'));
+    writeFileSync(
+      join(root, 'pipelines', 'p.yaml'),
+      [
+        'name: p',
+        'archetype: gate',
+        'traits: { a: { evaluator: gate } }',
+        'trigger:',
+        '  type: airflow',
+        `  url: ${airflow.url}`,
+        '  dag: daily_sales',
+        '  auth: { bearer: "${AIRFLOW_TOKEN}" }',
+        '  poll: 45s',
+        '',
+      ].join('\n'),
+    );
+  }
   const store = new MemoryStore();
   const clock = new FakeClock(T0);
   const ctx = await openContext({ cwd: root, env: { AIRFLOW_TOKEN: TOKEN }, store, clock, log: recordingLogger() });
@@ -79,7 +98,7 @@ async function setup(version: 'v1' | 'v2', trigger: Partial<AirflowTriggerSpec> 
     },
     source: 'api',
   };
-  await store.putPipeline(spec);
+  if (!yaml) await store.putPipeline(spec);
   return { ctx, clock, airflow, sent };
 }
 
@@ -210,5 +229,28 @@ describe('airflow runs', () => {
     expect((await runPipeline(s.ctx, 'p', { source: 'test' })).kind).toBe('already-running');
     s.clock.advance(3600_000);
     expect((await runPipeline(s.ctx, 'p', { source: 'test' })).kind).toBe('triggered');
+  });
+
+  it('the watcher (serve) polls a RUNNING airflow run every `poll` and completes it, with no callback', async () => {
+    const s = await setup('v1', {}, true);
+    // A lease longer than the test's clock steps (its renewal rides on the sweep timer).
+    const watcher = new Watcher(s.ctx, { holder: 'A', random: () => 0.5, leaseMs: 600_000 });
+    await watcher.start();
+    try {
+      const run = await runIt(s);
+      expect(run.platform?.id).toBe(airflowDagRunId(run.runId));
+      const gets = () => s.airflow.requests.filter((r) => r.method === 'GET' && r.path.includes('/dagRuns/')).length;
+      s.airflow.advance(airflowDagRunId(run.runId), 'success');
+      s.clock.advance(44_000);
+      await watcher.pollSettled();
+      expect(gets()).toBe(0);
+      expect((await s.ctx.store.getRun(run.runId))?.status).toBe('RUNNING');
+      s.clock.advance(1_000);
+      await watcher.pollSettled();
+      expect(gets()).toBe(1);
+      expect((await s.ctx.store.getRun(run.runId))?.status).toBe('COMPLETED');
+    } finally {
+      await watcher.stop();
+    }
   });
 });

@@ -27,8 +27,10 @@ import {
   whatIsDue,
 } from '../../engine/index.js';
 import type { Lease, LeaseFence } from '../../store/index.js';
+import { DEFAULT_POLL_SECONDS, isNativeTrigger } from '../../trigger/index.js';
 import type { Context } from '../context-type.js';
 import { type EvaluateOptions, type Evaluation, evaluatePipeline } from '../evaluate.js';
+import { refreshRuns } from '../platform-runs.js';
 import { type RunWindow, runPipeline } from '../run.js';
 import { touchActiveRun } from '../touch.js';
 import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
@@ -101,6 +103,9 @@ export class Watcher {
   private waiting = new Set<string>();
   private readonly concurrency: number;
   private sweepTimer: ReturnType<Context['clock']['setTimeout']> | undefined;
+  private pollTimer: ReturnType<Context['clock']['setTimeout']> | undefined;
+  /** The native-trigger poll in progress (one at a time). */
+  private polling: Promise<void> | undefined;
   private stopped = false;
   private started = false;
   private gapsSeen = new Set<string>();
@@ -160,6 +165,7 @@ export class Watcher {
     );
     await this.leadership.start();
     this.armSweep();
+    this.armPoll();
   }
 
   /** Re-reads ctx.project (after a config reload) and looks at every pipeline again. */
@@ -197,10 +203,11 @@ export class Watcher {
     this.stopped = true;
     for (const u of this.unsubscribe.splice(0)) u();
     this.ctx.clock.clearTimeout(this.sweepTimer);
+    this.ctx.clock.clearTimeout(this.pollTimer);
     this.queue.clear();
     this.waiting.clear();
     this.dirty.clear();
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), this.polling]);
     await Promise.allSettled([...this.background]);
     await this.leadership.stop();
   }
@@ -353,6 +360,49 @@ export class Watcher {
       this.armSweep();
     }, ms);
     (this.sweepTimer as unknown as { unref?: () => void }).unref?.();
+  }
+
+  /** YAML pipelines with a native trigger (Airflow), and the shortest `poll` among them (ms). */
+  private nativePipelines(): { names: string[]; everyMs: number } {
+    const names: string[] = [];
+    let everyMs = Number.POSITIVE_INFINITY;
+    for (const [name, spec] of this.ctx.project.pipelines) {
+      if (!isNativeTrigger(spec.trigger)) continue;
+      names.push(name);
+      everyMs = Math.min(everyMs, (spec.trigger.poll ?? DEFAULT_POLL_SECONDS) * 1000);
+    }
+    return { names, everyMs };
+  }
+
+  /**
+   * Completion without callbacks: while this watcher leads, the RUNNING runs of native-trigger pipelines are polled
+   * (each when its own `poll` has passed) and ended as their platform says. Re-armed at the shortest `poll` (at
+   * least 1 s), or at the sweep interval while there is none (a reload may add one).
+   */
+  private armPoll(): void {
+    if (this.stopped) return;
+    const { everyMs } = this.nativePipelines();
+    const ms = Number.isFinite(everyMs) ? Math.max(1000, everyMs) : this.ctx.project.watcher.watcher.sweepMs;
+    this.pollTimer = this.ctx.clock.setTimeout(() => {
+      if (this.leadership.fence && !this.polling) {
+        const { names } = this.nativePipelines();
+        this.polling = refreshRuns(this.ctx, names)
+          .then((results) => {
+            for (const r of results) if (r.error) this.ctx.log.warn(`watcher: run ${r.run.runId}: ${r.error}`);
+          })
+          .catch((err: unknown) => this.ctx.log.warn(`watcher: polling native runs: ${(err as Error).message}`))
+          .finally(() => {
+            this.polling = undefined;
+          });
+      }
+      this.armPoll();
+    }, ms);
+    (this.pollTimer as unknown as { unref?: () => void }).unref?.();
+  }
+
+  /** Resolves once the native-trigger poll in progress (if any) has finished. */
+  async pollSettled(): Promise<void> {
+    await this.polling;
   }
 
   private drain(): void {
