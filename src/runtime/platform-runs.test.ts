@@ -17,6 +17,7 @@ import { cancelRun } from './cancel.js';
 import { completeRun } from './complete.js';
 import { type Context, openContext } from './context.js';
 import { refreshRun, refreshRuns } from './platform-runs.js';
+import { registerPipeline } from './register.js';
 import { runPipeline } from './run.js';
 import { Watcher } from './watcher/watcher.js';
 
@@ -252,5 +253,37 @@ describe('airflow runs', () => {
     } finally {
       await watcher.stop();
     }
+  });
+
+  it('registered over HTTP (untrusted): an airflow trigger may not use ${VAR}s (server secrets) nor a loopback host', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'interlock-airflow-reg-'));
+    dirs.push(root);
+    mkdirSync(join(root, 'archetypes'));
+    writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
+    writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\n');
+    const ctx = await openContext({
+      cwd: root,
+      env: { AIRFLOW_TOKEN: TOKEN },
+      store: new MemoryStore(),
+      log: recordingLogger(),
+    });
+    const doc = (trigger: Record<string, unknown>) => ({
+      name: 'remote',
+      archetype: 'gate',
+      traits: { a: { evaluator: 'push' } },
+      trigger: { type: 'airflow', dag: 'd', auth: { bearer: '${AIRFLOW_TOKEN}' }, ...trigger },
+    });
+    const refused = await registerPipeline(ctx, doc({ url: 'https://airflow.example.com' })).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'FORBIDDEN' });
+    expect(JSON.stringify((refused as { context?: unknown }).context)).toContain(
+      'airflow triggers registered over HTTP cannot reference environment variables (${AIRFLOW_TOKEN})',
+    );
+    const loopback = await registerPipeline(
+      ctx,
+      doc({ url: 'http://127.0.0.1:8080', auth: { bearer: 'literal' } }),
+    ).catch((e: unknown) => e);
+    expect(loopback).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await ctx.store.getPipeline('remote')).toBeUndefined();
+    await ctx.close();
   });
 });

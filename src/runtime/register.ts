@@ -151,13 +151,14 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
       });
     }
   }
-  if (t?.type === 'http' && !trusted) {
+  // An airflow trigger is an http client too: the same rules (its url, its ${VAR}s in auth and conf).
+  if ((t?.type === 'http' || t?.type === 'airflow') && !trusted) {
     const authority = authorityOf(t.url);
     let host: string | undefined;
     if (authority === undefined || authority.includes('${')) {
       out.push({
         path: 'trigger.url',
-        message: `the scheme and host of an http trigger registered over HTTP must be written out (no \${VAR})`,
+        message: `the scheme and host of an ${t.type} trigger registered over HTTP must be written out (no \${VAR})`,
       });
     } else {
       try {
@@ -180,7 +181,7 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
     if (vars.length) {
       out.push({
         path: 'trigger',
-        message: `http triggers registered over HTTP cannot reference environment variables (${vars.map((v) => `\${${v}}`).join(', ')}); only Interlock's own \${INTERLOCK_RUN_ID}, \${INTERLOCK_PIPELINE}, \${INTERLOCK_RUN_KEY} and the window variables are expanded (or set server.allowCommandRegistration: true)`,
+        message: `${t.type} triggers registered over HTTP cannot reference environment variables (${vars.map((v) => `\${${v}}`).join(', ')}); only Interlock's own \${INTERLOCK_RUN_ID}, \${INTERLOCK_PIPELINE}, \${INTERLOCK_RUN_KEY} and the window variables are expanded (or set server.allowCommandRegistration: true)`,
       });
     }
   }
@@ -231,7 +232,9 @@ export async function registerPipeline(
   const refused = policyProblems(ctx, spec, policy);
   const warnings = checked.warnings;
   const host =
-    spec.trigger?.type === 'http' && !policy.allowCommandRegistration ? literalUrlHost(spec.trigger.url) : undefined;
+    (spec.trigger?.type === 'http' || spec.trigger?.type === 'airflow') && !policy.allowCommandRegistration
+      ? literalUrlHost(spec.trigger.url)
+      : undefined;
   if (refused.length === 0 && host !== undefined) {
     // A name is resolved now and again at every fire (where the checked address is the one connected to). One
     // that does not resolve yet is accepted: at fire time it fails closed (nothing is sent).
