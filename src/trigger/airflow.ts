@@ -2,14 +2,20 @@
 // dag_run_id derived from the run key (Airflow refuses a second one: 409), its state polled, cancel marks it failed.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { INTERLOCK_PROVIDED_VARS, windowVars } from '../core/run-vars.js';
+import { windowVars } from '../core/run-vars.js';
 import type { AirflowTriggerSpec, PlatformRun, TriggerOutcome } from '../core/types.js';
-import { checkHost, type ResolvedAddress } from './address-guard.js';
-import { errMessage, formatSeconds, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
-import { networkCause, type Reply, type SendState, send } from './http.js';
+import { errMessage, type TriggerContext } from './context.js';
 import type { NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
-import { redact, redactCredentialParams, redactUrlUserinfo, secretForms } from './redact.js';
-import { expandTemplate, isMissing, missingVarsMessage, templateVars } from './template.js';
+import {
+  type CallError,
+  type CallResult,
+  callFailure,
+  expandDeep,
+  httpError,
+  PlatformClient,
+  strings,
+  varsOf,
+} from './platform-client.js';
 
 export const DEFAULT_AIRFLOW_TIMEOUT_SECONDS = 30;
 /** Airflow's dag_run.run_id column is 250 characters. */
@@ -17,7 +23,6 @@ export const AIRFLOW_RUN_ID_MAX = 250;
 /** Characters Airflow's default `allowed_run_id_pattern` accepts (^[A-Za-z0-9_.~:+-]+$). */
 const RUN_ID_UNSAFE = /[^A-Za-z0-9_.~:+-]/g;
 const PREFIX = 'interlock__';
-const MAX_READ = 64 * 1024;
 
 /**
  * The dag_run_id for a run key: the same key always gives the same id (Airflow's idempotency), a different key a
@@ -31,146 +36,29 @@ export function airflowDagRunId(runKey: string): string {
   return `${PREFIX}${safe.slice(0, AIRFLOW_RUN_ID_MAX - PREFIX.length - hash.length - 2)}__${hash}`;
 }
 
-/** Every string in a JSON-ish value, in order (conf values may be ${VAR} templates). */
-function strings(v: unknown): string[] {
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v)) return v.flatMap(strings);
-  if (v !== null && typeof v === 'object') return Object.values(v).flatMap(strings);
-  return [];
-}
-
-function expandDeep(v: unknown, vars: NodeJS.ProcessEnv): unknown {
-  if (typeof v === 'string') return expandTemplate(v, vars);
-  if (Array.isArray(v)) return v.map((x) => expandDeep(x, vars));
-  if (v !== null && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expandDeep(x, vars)]));
-  return v;
-}
-
 /** Variables referenced in the url, the auth values and conf's strings, in order of first appearance. */
 export function airflowTriggerVars(spec: AirflowTriggerSpec): string[] {
-  const templates = [spec.url, ...strings(spec.auth ?? {}), ...strings(spec.conf ?? {})];
-  return [...new Set(templates.flatMap(templateVars))];
+  return varsOf([spec.url, ...strings(spec.auth ?? {}), ...strings(spec.conf ?? {})]);
 }
 
-/** A call's failure: what to tell humans, and what is known of whether Airflow received it. */
-interface CallError {
-  error: string;
-  sent: boolean;
-  timedOut?: boolean;
-  /** Nothing was sent because the trigger's definition cannot work (missing variable, bad url, refused host). */
-  refused?: boolean;
-}
-type CallResult = { ok: true; reply: Reply; json: unknown } | ({ ok: false } & CallError);
-
-/** One trigger's calls to its Airflow: expanded url and credentials, secrets to mask, the host checked once. */
-class AirflowClient {
-  readonly secrets: string[] = [];
-  private base?: URL;
-  /** The url's path without its trailing slash ('' for a bare host). */
-  private basePath = '';
-  private readonly headers = new Headers();
-  private pinned?: ResolvedAddress;
-  private checked = false;
-  readonly vars: NodeJS.ProcessEnv;
-
+/** An Airflow client: the spec's url, its bearer token or basic credentials. */
+class AirflowClient extends PlatformClient {
   constructor(
     readonly spec: AirflowTriggerSpec,
-    private readonly ctx: PlatformContext,
+    ctx: PlatformContext,
   ) {
-    this.vars = triggerEnv(ctx as TriggerContext);
+    super(spec, ctx, DEFAULT_AIRFLOW_TIMEOUT_SECONDS);
   }
 
-  /** Expands the url and auth; a missing variable or unusable url refuses before anything is sent. */
-  prepare(): string | undefined {
-    const referenced = airflowTriggerVars(this.spec);
-    const missing = referenced.filter((n) => isMissing(this.vars, n));
-    if (missing.length > 0) return missingVarsMessage(missing, this.vars);
-    for (const name of referenced)
-      if (!INTERLOCK_PROVIDED_VARS.includes(name)) this.secrets.push(...secretForms(this.vars[name] as string));
-    let url: URL;
-    try {
-      url = new URL(expandTemplate(this.spec.url, this.vars));
-    } catch {
-      return `invalid url ${this.shownUrl()}`;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      return `unsupported url scheme ${url.protocol} in ${this.shownUrl()} (http: or https: only)`;
-    if (url.username !== '' || url.password !== '')
-      return `url ${this.shownUrl()} must not contain credentials (user:password@); use auth:`;
-    this.base = url;
-    this.basePath = url.pathname.replace(/\/+$/, '');
-    const auth = this.spec.auth;
-    let authorization: string | undefined;
-    if (auth?.bearer !== undefined) authorization = `Bearer ${expandTemplate(auth.bearer, this.vars)}`;
-    else if (auth?.username !== undefined) {
-      const user = expandTemplate(auth.username, this.vars);
-      const pass = expandTemplate(auth.password ?? '', this.vars);
-      const basic = Buffer.from(`${user}:${pass}`).toString('base64');
-      this.secrets.push(basic, ...secretForms(pass));
-      authorization = `Basic ${basic}`;
-    }
-    try {
-      if (authorization !== undefined) this.headers.set('authorization', authorization);
-    } catch {
-      return 'auth is not a valid HTTP header value after expansion (a newline in a variable?)';
-    }
-    this.headers.set('accept', 'application/json');
-    this.headers.set('user-agent', 'interlock');
-    this.headers.set('x-interlock-run-id', this.ctx.runId);
-    this.headers.set('x-interlock-run-key', this.ctx.runKey ?? this.ctx.runId);
-    return undefined;
-  }
-
-  shownUrl(): string {
-    return redactCredentialParams(redactUrlUserinfo(this.spec.url));
-  }
-
-  clean(text: string): string {
-    return redact(text, this.secrets);
-  }
-
-  /** One request to `<url><path>` (never re-sent); JSON in and out. */
-  async call(method: string, path: string, body?: unknown): Promise<CallResult> {
-    const base = this.base as URL;
-    const url = new URL(base.href);
-    url.pathname = `${this.basePath}${path}`;
-    url.search = '';
-    const limitMs = timeoutMs(this.spec.timeout, DEFAULT_AIRFLOW_TIMEOUT_SECONDS);
-    const timeout = AbortSignal.timeout(limitMs);
-    const signal = this.ctx.signal ? AbortSignal.any([timeout, this.ctx.signal]) : timeout;
-    if (this.ctx.addressPolicy && !this.checked) {
-      const checked = await checkHost(url.hostname, this.ctx.addressPolicy);
-      if (!checked.ok)
-        return { ok: false, sent: false, refused: true, error: `refused before sending: ${checked.reason}` };
-      this.pinned = checked.address;
-      this.checked = true;
-    }
-    const headers = new Headers(this.headers);
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    if (text !== undefined) headers.set('content-type', 'application/json');
-    const state: SendState = { sent: false };
-    let reply: Reply;
-    try {
-      reply = await send(url, method, headers, text, signal, MAX_READ, state, this.pinned);
-    } catch (err) {
-      if (timeout.aborted)
-        return { ok: false, sent: state.sent, timedOut: true, error: `no response within ${formatSeconds(limitMs)}` };
-      if (signal.aborted)
-        return {
-          ok: false,
-          sent: state.sent,
-          error: 'aborted: Interlock stopped the request before a response arrived',
-        };
-      return { ok: false, sent: state.sent, error: `request failed: ${networkCause(err)}` };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(reply.body.toString('utf8'));
-    } catch {
-      json = undefined;
-    }
-    return { ok: true, reply, json };
+  start(): string | undefined {
+    return this.prepare(airflowTriggerVars(this.spec), (expand) => {
+      const auth = this.spec.auth;
+      if (auth?.bearer !== undefined) return { header: `Bearer ${expand(auth.bearer)}` };
+      if (auth?.username === undefined) return {};
+      const pass = expand(auth.password ?? '');
+      const basic = Buffer.from(`${expand(auth.username)}:${pass}`).toString('base64');
+      return { header: `Basic ${basic}`, secrets: [basic, pass] };
+    });
   }
 
   /** `/api/v1` or `/api/v2`: as configured, or (auto) v2 when GET /api/v2/version answers, v1 when it is 404. */
@@ -193,10 +81,6 @@ class AirflowClient {
     const runs = `/api/${version}/dags/${encodeURIComponent(this.spec.dag)}/dagRuns`;
     return dagRunId === undefined ? runs : `${runs}/${encodeURIComponent(dagRunId)}`;
   }
-}
-
-function httpError(r: Reply): string {
-  return `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`;
 }
 
 /** The `state` of a DAGRun body, when it has one. */
@@ -249,7 +133,7 @@ async function fire(spec: AirflowTriggerSpec, ctx: TriggerContext): Promise<Trig
     outcome.durationMs = performance.now() - start;
     return outcome;
   };
-  const refused = client.prepare();
+  const refused = client.start();
   if (refused !== undefined) return done({ error: refused, requestSent: false, category: 'PERMANENT' });
   const version = await client.version();
   if (!version.ok) {
@@ -313,10 +197,8 @@ async function fire(spec: AirflowTriggerSpec, ctx: TriggerContext): Promise<Trig
 
 /** The answer of a state call (poll or cancel) as the runtime reads it. */
 function answer(client: AirflowClient, r: CallResult, what: string): PlatformAnswer {
-  if (!r.ok) return { ok: false, error: client.clean(`${what}: ${r.error}`) };
-  if (r.reply.status !== 200) {
-    return { ok: false, httpStatus: r.reply.status, error: client.clean(`${what}: ${httpError(r.reply)}`) };
-  }
+  const failed = callFailure(client, r, what);
+  if (failed || !r.ok) return failed as PlatformAnswer;
   const state = stateOf(r.json);
   if (state === undefined) return { ok: false, error: `${what}: the answer has no state` };
   return { ok: true, state, status: airflowRunStatus(state) };
@@ -326,7 +208,7 @@ function answer(client: AirflowClient, r: CallResult, what: string): PlatformAns
 async function poll(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
   try {
     const client = new AirflowClient(spec, ctx);
-    const refused = client.prepare();
+    const refused = client.start();
     if (refused !== undefined) return { ok: false, error: refused };
     const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
     const r = await client.call('GET', client.dagRunPath(version, job.id));
@@ -340,7 +222,7 @@ async function poll(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformCon
 async function cancel(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
   try {
     const client = new AirflowClient(spec, ctx);
-    const refused = client.prepare();
+    const refused = client.start();
     if (refused !== undefined) return { ok: false, error: refused };
     const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
     const r = await client.call('PATCH', client.dagRunPath(version, job.id), { state: 'failed' });
