@@ -800,6 +800,58 @@ describe('loadProject: checks that catch what would fail later', () => {
     ]);
   });
 
+  it('databricks triggers: loads a valid one; reports a bad host, jobId, parameters and a missing token at file:line:col', () => {
+    const root = project(
+      {
+        'interlock.yaml': '{}\n',
+        'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
+        'pipelines/ok.yaml': lines(
+          'name: ok',
+          'archetype: a',
+          'traits: { x: { evaluator: ./e } }',
+          'trigger:',
+          '  type: databricks',
+          '  host: https://adb-123.azuredatabricks.net',
+          '  jobId: 12345',
+          '  parameters: { day: "${INTERLOCK_WINDOW_DATE}" }',
+          '  token: "${DATABRICKS_TOKEN}"',
+          '  poll: 15s',
+        ),
+        'pipelines/bad.yaml': lines(
+          'name: bad',
+          'archetype: a',
+          'traits: { x: { evaluator: ./e } }',
+          'trigger:',
+          '  type: databricks',
+          '  host: adb-123',
+          '  jobId: -3',
+          '  parameters: { n: 5 }',
+        ),
+        e: EXEC,
+      },
+      ['e'],
+    );
+    const p = loadProject(path.join(root, 'interlock.yaml'), { env: {} });
+    expect(p.pipelines.get('ok')?.trigger).toEqual({
+      type: 'databricks',
+      host: 'https://adb-123.azuredatabricks.net',
+      jobId: 12345,
+      parameters: { day: '${INTERLOCK_WINDOW_DATE}' },
+      token: '${DATABRICKS_TOKEN}',
+      poll: 15,
+    });
+    expect(errors(p)).toEqual([
+      'pipelines/bad.yaml:5:3 trigger.token: required',
+      'pipelines/bad.yaml:6:9 trigger.host: expected an http:// or https:// URL (a ${VAR} at the very start may supply it)',
+      'pipelines/bad.yaml:7:10 trigger.jobId: expected a positive integer',
+      'pipelines/bad.yaml:8:20 trigger.parameters.n: expected a string, got a number (5)',
+    ]);
+    expect(warnings(p)).toEqual([
+      'pipelines/ok.yaml:9:10 warning: trigger.token: environment variable DATABRICKS_TOKEN is not set here: `run` refuses to fire this trigger until it is set',
+      "pipelines/ok.yaml:8:22 warning: trigger.parameters.day: INTERLOCK_WINDOW_DATE is set only in a schedule window's runs: a manual `run` refuses to fire this trigger",
+    ]);
+  });
+
   it('warns about ${VAR}s of an http trigger that the environment lacks, saying "empty" for VAR=', () => {
     const root = project(
       {

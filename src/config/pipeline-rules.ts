@@ -201,14 +201,15 @@ function builtinProblems(
 }
 
 /**
- * `${VAR}`s of an http trigger (url, header values, body) or an airflow one (url, auth, conf) that `env` lacks, as warnings: `run` refuses to fire
+ * `${VAR}`s of an http trigger (url, header values, body), an airflow one (url, auth, conf) or a databricks one
+ * (host, token, parameters) that `env` lacks, as warnings: `run` refuses to fire
  * until they are set, and saying so at validate time beats a surprise at run time. Set-but-empty says "empty".
  */
 export function triggerEnvProblems(
   trigger: PipelineFile['trigger'] | undefined,
   env: NodeJS.ProcessEnv,
 ): RuleProblem[] {
-  if (trigger?.type !== 'http' && trigger?.type !== 'airflow') return [];
+  if (trigger?.type !== 'http' && trigger?.type !== 'airflow' && trigger?.type !== 'databricks') return [];
   const out: RuleProblem[] = [];
   const places: Array<[Array<string | number>, string]> =
     trigger.type === 'http'
@@ -222,11 +223,17 @@ export function triggerEnvProblems(
             ? []
             : [[['trigger', 'body'], trigger.body] as [Array<string | number>, string]]),
         ]
-      : [
-          [['trigger', 'url'], trigger.url],
-          ...stringPlaces(['trigger', 'auth'], trigger.auth ?? {}),
-          ...stringPlaces(['trigger', 'conf'], trigger.conf ?? {}),
-        ];
+      : trigger.type === 'airflow'
+        ? [
+            [['trigger', 'url'], trigger.url],
+            ...stringPlaces(['trigger', 'auth'], trigger.auth ?? {}),
+            ...stringPlaces(['trigger', 'conf'], trigger.conf ?? {}),
+          ]
+        : [
+            [['trigger', 'host'], trigger.host],
+            [['trigger', 'token'], trigger.token],
+            ...stringPlaces(['trigger', 'parameters'], trigger.parameters ?? {}),
+          ];
   for (const [at, text] of places) {
     for (const v of templateVars(text)) {
       if (TRIGGER_PROVIDED_VARS.includes(v)) continue;

@@ -445,6 +445,27 @@ const triggerSchema = z.discriminatedUnion('type', [
     maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
     poll: durationSchema().optional().describe(`How often a RUNNING run's DAG run state is polled (default 30 s)${D}.`),
   }),
+  strict({
+    type: z.literal('databricks'),
+    host: z
+      .string({ error: whenPresent(MESSAGES.triggerUrl) })
+      .regex(TRIGGER_URL, { error: MESSAGES.triggerUrl, abort: true })
+      .refine(parsesAsUrl, { error: MESSAGES.triggerUrl })
+      .describe(`The workspace URL (https://adb-123.azuredatabricks.net); may contain \${VAR} references.`),
+    jobId: z
+      .number({ error: whenPresent(MESSAGES.positiveInteger) })
+      .int({ error: MESSAGES.positiveInteger })
+      .positive({ error: MESSAGES.positiveInteger })
+      .describe('The job to run (Jobs API job_id).'),
+    parameters: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe(`The run's job_parameters (string values; \${VAR} references allowed).`),
+    token: nonEmptyString().describe(`A bearer token, e.g. \${DATABRICKS_TOKEN}.`),
+    timeout: durationSchema().optional().describe(`How long each Databricks API call may take${D}.`),
+    maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
+    poll: durationSchema().optional().describe(`How often a RUNNING run's job run state is polled (default 30 s)${D}.`),
+  }),
 ]);
 
 const pipelineShape = {

@@ -52,8 +52,28 @@ export const airflowTriggerSpecSchema = z.object({
   poll: z.number().optional(),
 });
 
+/** A Databricks trigger after resolution (durations in seconds): a Jobs API 2.1 run-now per run, polled to its end. */
+export const databricksTriggerSpecSchema = z.object({
+  type: z.literal('databricks'),
+  /** The workspace URL (https://adb-123.azuredatabricks.net); may contain ${VAR}s. */
+  host: z.string(),
+  jobId: z.number(),
+  /** The run's job_parameters; values may contain ${VAR}s. */
+  parameters: z.record(z.string(), z.string()).optional(),
+  /** A personal access or OAuth token, sent as a bearer token; e.g. ${DATABRICKS_TOKEN}. */
+  token: z.string(),
+  timeout: z.number().optional(),
+  maxRunSeconds: z.number().optional(),
+  poll: z.number().optional(),
+});
+
 /** A resolved trigger: one variant per entry of TRIGGER_TYPES. */
-export const triggerSpecSchema = z.union([commandTriggerSpecSchema, httpTriggerSpecSchema, airflowTriggerSpecSchema]);
+export const triggerSpecSchema = z.union([
+  commandTriggerSpecSchema,
+  httpTriggerSpecSchema,
+  airflowTriggerSpecSchema,
+  databricksTriggerSpecSchema,
+]);
 
 /** The job a native trigger started on its platform, as the run records it. */
 export const platformRunSchema = z.object({
@@ -61,7 +81,7 @@ export const platformRunSchema = z.object({
   type: z.enum(TRIGGER_TYPES),
   /** The platform's id of the job (Airflow: the dag_run_id). */
   id: z.string(),
-  /** The platform's last reported state (Airflow: queued, running, success, failed). */
+  /** The platform's last reported state (Airflow: queued, running, success, failed; Databricks: life_cycle_state[/result_state]). */
   state: z.string().optional(),
   /** epoch ms of the last poll (or of the trigger). */
   polledAt: z.number().optional(),

@@ -17,6 +17,7 @@ import type {
   airflowTriggerSpecSchema,
   alertSchema,
   commandTriggerSpecSchema,
+  databricksTriggerSpecSchema,
   httpTriggerSpecSchema,
   platformRunSchema,
   triggerOutcomeSchema,
@@ -76,8 +77,9 @@ export type HttpTriggerSpec = z.infer<typeof httpTriggerSpecSchema>;
 
 export type AirflowTriggerSpec = z.infer<typeof airflowTriggerSpecSchema>;
 /** A trigger whose platform Interlock drives itself (idempotency key, polled completion, cancel). */
-export type NativeTriggerSpec = AirflowTriggerSpec;
-export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec | AirflowTriggerSpec;
+export type DatabricksTriggerSpec = z.infer<typeof databricksTriggerSpecSchema>;
+export type NativeTriggerSpec = AirflowTriggerSpec | DatabricksTriggerSpec;
+export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec | AirflowTriggerSpec | DatabricksTriggerSpec;
 /** The job a native trigger started on its platform. */
 export type PlatformRun = z.infer<typeof platformRunSchema>;
 

@@ -1,4 +1,4 @@
-// Issue 15 (Airflow): a run with an airflow trigger stays RUNNING with its DAG run recorded, is completed or failed by
+// Issue 15 (Airflow, Databricks): a run with an airflow trigger stays RUNNING with its DAG run recorded, is completed or failed by
 // polling the DAG run's state every `poll` (fake clock; no callback), a repeated run key adopts the DAG run, and
 // cancel marks the DAG run failed (or, when Airflow refuses, says so and keeps the lock). Memory store, a real local
 // Airflow API mock (test/support/airflow-mock.ts), a real evaluator script.
@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AirflowMock, startAirflowMock } from '../../test/support/airflow-mock.js';
+import { type DatabricksMock, startDatabricksMock } from '../../test/support/databricks-mock.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { recordingLogger } from '../../test/support/recording-logger.js';
-import type { AirflowTriggerSpec, Alert, PipelineSpec } from '../core/types.js';
+import type { AirflowTriggerSpec, Alert, PipelineSpec, TriggerSpec } from '../core/types.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { airflowDagRunId } from '../trigger/airflow.js';
 import { cancelRun } from './cancel.js';
@@ -25,9 +26,10 @@ const T0 = Date.parse('2026-12-01T04:00:05Z');
 const TOKEN = 'airflow-token-0123456789';
 const dirs: string[] = [];
 const mocks: AirflowMock[] = [];
+const dbMocks: DatabricksMock[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  await Promise.all(mocks.splice(0).map((m) => m.close()));
+  await Promise.all([...mocks.splice(0), ...dbMocks.splice(0)].map((m) => m.close()));
 });
 
 interface Setup {
@@ -37,7 +39,12 @@ interface Setup {
   sent: Alert[];
 }
 
-async function setup(version: 'v1' | 'v2', trigger: Partial<AirflowTriggerSpec> = {}, yaml = false): Promise<Setup> {
+async function setup(
+  version: 'v1' | 'v2',
+  trigger: Partial<AirflowTriggerSpec> = {},
+  yaml = false,
+  other?: (airflowUrl: string) => Promise<TriggerSpec>,
+): Promise<Setup> {
   const root = mkdtempSync(join(tmpdir(), 'interlock-airflow-'));
   dirs.push(root);
   mkdirSync(join(root, 'evaluators'));
@@ -99,6 +106,7 @@ async function setup(version: 'v1' | 'v2', trigger: Partial<AirflowTriggerSpec> 
     },
     source: 'api',
   };
+  if (other) spec.trigger = await other(airflow.url);
   if (!yaml) await store.putPipeline(spec);
   return { ctx, clock, airflow, sent };
 }
@@ -285,5 +293,49 @@ describe('airflow runs', () => {
     expect(loopback).toMatchObject({ code: 'FORBIDDEN' });
     expect(await ctx.store.getPipeline('remote')).toBeUndefined();
     await ctx.close();
+  });
+});
+
+describe('databricks runs', () => {
+  async function dbSetup() {
+    const db = await startDatabricksMock({ jobs: [12345], token: TOKEN });
+    dbMocks.push(db);
+    const s = await setup('v1', {}, false, async () => ({
+      type: 'databricks',
+      host: db.url,
+      jobId: 12345,
+      token: '${AIRFLOW_TOKEN}',
+      poll: 10,
+    }));
+    return { ...s, db };
+  }
+
+  it('run-now → RUNNING with the run_id recorded; polled every `poll` to COMPLETED (TERMINATED/SUCCESS)', async () => {
+    const s = await dbSetup();
+    const run = await runIt(s);
+    expect(run).toMatchObject({ status: 'RUNNING', platform: { type: 'databricks', id: '1000' } });
+    s.db.advance(1000, 'TERMINATED', 'SUCCESS');
+    s.clock.advance(9_000);
+    expect((await refreshRuns(s.ctx, ['p']))[0].polled).toBe(false);
+    s.clock.advance(1_000);
+    const [r] = await refreshRuns(s.ctx, ['p']);
+    expect(r).toMatchObject({
+      polled: true,
+      changed: true,
+      run: { status: 'COMPLETED', platform: { state: 'TERMINATED/SUCCESS' } },
+    });
+    expect(s.db.runs.size).toBe(1);
+  });
+
+  it('a failed job run ends the run FAILED; cancel reaches runs/cancel and the run is CANCELLED', async () => {
+    const s = await dbSetup();
+    const first = await runIt(s);
+    s.db.advance(1000, 'TERMINATED', 'FAILED');
+    expect((await refreshRun(s.ctx, first, { force: true })).run.status).toBe('FAILED');
+    const second = await runIt(s);
+    const c = await cancelRun(s.ctx, second.runId);
+    expect(c.run.status).toBe('CANCELLED');
+    expect(s.db.requests.find((q) => q.path === '/api/2.1/jobs/runs/cancel')?.body).toEqual({ run_id: 1001 });
+    expect(s.db.runs.get(1001)).toMatchObject({ result_state: 'CANCELED' });
   });
 });

@@ -152,29 +152,30 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
     }
   }
   // An airflow trigger is an http client too: the same rules (its url, its ${VAR}s in auth and conf).
-  if ((t?.type === 'http' || t?.type === 'airflow') && !trusted) {
-    const authority = authorityOf(t.url);
+  if ((t?.type === 'http' || t?.type === 'airflow' || t?.type === 'databricks') && !trusted) {
+    const urlField = t.type === 'databricks' ? 'trigger.host' : 'trigger.url';
+    const authority = authorityOf(t.type === 'databricks' ? t.host : t.url);
     let host: string | undefined;
     if (authority === undefined || authority.includes('${')) {
       out.push({
-        path: 'trigger.url',
+        path: urlField,
         message: `the scheme and host of an ${t.type} trigger registered over HTTP must be written out (no \${VAR})`,
       });
     } else {
       try {
         const u = new URL(authority);
         if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-          out.push({ path: 'trigger.url', message: `expected an http(s) URL, got ${u.protocol}` });
+          out.push({ path: urlField, message: `expected an http(s) URL, got ${u.protocol}` });
         } else {
           host = u.hostname;
         }
       } catch {
-        out.push({ path: 'trigger.url', message: 'not a valid URL' });
+        out.push({ path: urlField, message: 'not a valid URL' });
       }
     }
     // IP literals and localhost names here; names are resolved and checked by registerPipeline and at fire time.
     const why = host === undefined ? undefined : literalHostReason(host, policy.allowedHosts);
-    if (why !== undefined) out.push({ path: 'trigger.url', message: why });
+    if (why !== undefined) out.push({ path: urlField, message: why });
     // ${VAR} would send this server's environment (secrets included) wherever the caller points the trigger.
     // Interlock's window variables are not the server's environment: allowed (they exist only in window runs).
     const vars = missingTriggerVars(t, {}).filter((v) => !isWindowVar(v));
@@ -232,8 +233,12 @@ export async function registerPipeline(
   const refused = policyProblems(ctx, spec, policy);
   const warnings = checked.warnings;
   const host =
-    (spec.trigger?.type === 'http' || spec.trigger?.type === 'airflow') && !policy.allowCommandRegistration
-      ? literalUrlHost(spec.trigger.url)
+    spec.trigger && !policy.allowCommandRegistration
+      ? spec.trigger.type === 'http' || spec.trigger.type === 'airflow'
+        ? literalUrlHost(spec.trigger.url)
+        : spec.trigger.type === 'databricks'
+          ? literalUrlHost(spec.trigger.host)
+          : undefined
       : undefined;
   if (refused.length === 0 && host !== undefined) {
     // A name is resolved now and again at every fire (where the checked address is the one connected to). One
@@ -425,6 +430,21 @@ function specView(spec: PipelineSpec) {
       ...(headers ? { headers } : {}),
       ...(t.body !== undefined ? { body: redactCredentialParams(t.body) } : {}),
     };
+  } else if (t?.type === 'airflow') {
+    // A literal credential (not a ${VAR} placeholder) is never shown.
+    const mask = (v: string | undefined) => (v === undefined || ONLY_VARS.test(v) ? v : '***');
+    const auth = t.auth
+      ? Object.fromEntries(
+          Object.entries({
+            bearer: mask(t.auth.bearer),
+            username: t.auth.username,
+            password: mask(t.auth.password),
+          }).filter(([, v]) => v !== undefined),
+        )
+      : undefined;
+    view.trigger = { ...t, url: redactCredentialParams(redactUrlUserinfo(t.url)), ...(auth ? { auth } : {}) };
+  } else if (t?.type === 'databricks') {
+    view.trigger = { ...t, token: ONLY_VARS.test(t.token) ? t.token : '***' };
   }
   return view;
 }

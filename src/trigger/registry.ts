@@ -11,6 +11,7 @@ export const DEFAULT_POLL_SECONDS = 30;
 
 const LOADERS: Record<NativeTriggerSpec['type'], () => Promise<NativeTrigger>> = {
   airflow: async () => (await import('./airflow.js')).airflowTrigger as NativeTrigger,
+  databricks: async () => (await import('./databricks.js')).databricksTrigger as NativeTrigger,
 };
 
 export function isNativeTrigger(spec: TriggerSpec | undefined): spec is NativeTriggerSpec {

@@ -12,6 +12,7 @@
 //   files.ts              writeFiles, put, copyFixtureEvaluators, lines
 //   minimal-project.ts    minimalProject, FIXTURE_ENV: archetype `gate` + pipeline `p` over fixture evaluators (CLI tests)
 //   airflow-mock.ts       startAirflowMock, AirflowMock: a local Airflow REST API (v1/v2) that checks requests like Airflow
+//   databricks-mock.ts    startDatabricksMock, DatabricksMock: a local Databricks Jobs API 2.1 checking requests likewise
 //   api-project.ts        makeProject, ProjectOptions: the API tests' project (`p` with a recording trigger, `no-trigger`)
 //   trigger-recorder.ts   RECORD_TRIGGER, fired, alerts: what the trigger and the alert file sink recorded
 //   run-cli.ts            cli, timedCli, cliClosingStdout, sh, CliResult: the built CLI / a shell script, to completion
@@ -40,6 +41,7 @@ export * from './api-project.js';
 export * from './api-server.js';
 export * from './build-check.js';
 export * from './cli-output.js';
+export * from './databricks-mock.js';
 export * from './exit-cleanups.js';
 export * from './expect-dead.js';
 export * from './fake-clock.js';
