@@ -193,7 +193,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .option('-n, --limit <n>', 'how many runs', '20')
     .option(
       '--refresh',
-      "first ask the platform of a RUNNING native-trigger run (airflow) for its job's state, and end the run as it says",
+      "first ask the platform of a RUNNING native-trigger run (airflow, databricks) for its job's state, and end the run as it says",
     )
     .action(
       action(program, async (out, g, name: string | undefined, o) =>

@@ -18,7 +18,7 @@ import { cancelRun } from './cancel.js';
 import { completeRun } from './complete.js';
 import { type Context, openContext } from './context.js';
 import { refreshRun, refreshRuns } from './platform-runs.js';
-import { registerPipeline } from './register.js';
+import { pipelineView, registerPipeline } from './register.js';
 import { runPipeline } from './run.js';
 import { Watcher } from './watcher/watcher.js';
 
@@ -337,5 +337,33 @@ describe('databricks runs', () => {
     expect(c.run.status).toBe('CANCELLED');
     expect(s.db.requests.find((q) => q.path === '/api/2.1/jobs/runs/cancel')?.body).toEqual({ run_id: 1001 });
     expect(s.db.runs.get(1001)).toMatchObject({ result_state: 'CANCELED' });
+  });
+});
+
+describe('pipeline views', () => {
+  it('never show a literal Airflow or Databricks credential (a ${VAR} placeholder is shown as written)', () => {
+    const base = {
+      name: 'p',
+      archetype: 'gate',
+      traits: [],
+      readinessRule: { type: 'all-required-pass' as const },
+      source: 'api',
+    };
+    const af = pipelineView({
+      ...base,
+      trigger: { type: 'airflow', url: 'https://af', dag: 'd', auth: { username: 'svc', password: 'hunter22-pass' } },
+    } as PipelineSpec);
+    expect(af.trigger).toMatchObject({ auth: { username: 'svc', password: '***' } });
+    const bearer = pipelineView({
+      ...base,
+      trigger: { type: 'airflow', url: 'https://af', dag: 'd', auth: { bearer: '${T}' } },
+    } as PipelineSpec);
+    expect(bearer.trigger).toMatchObject({ auth: { bearer: '${T}' } });
+    const db = pipelineView({
+      ...base,
+      trigger: { type: 'databricks', host: 'https://db', jobId: 1, token: 'dapi-literal-123' },
+    } as PipelineSpec);
+    expect(db.trigger).toMatchObject({ token: '***' });
+    expect(JSON.stringify([af, db])).not.toMatch(/hunter22|dapi-literal/);
   });
 });
