@@ -2,6 +2,7 @@
 // PagerDuty sinks, each behind its kinds/minLevel filter, with `${VAR}` secrets read from the environment.
 import { InterlockError } from '../core/errors.js';
 import { ALERT_LEVELS } from '../core/lists.js';
+import { missingVarState } from '../core/template.js';
 import type { Alert, AlertKind } from '../core/types.js';
 import { ConsoleSink } from './console-sink.js';
 import { FileSink } from './file-sink.js';
@@ -111,9 +112,10 @@ class MissingSecretSink implements AlertSink {
   constructor(
     readonly name: string,
     readonly variable: string,
+    readonly state: 'not set' | 'empty' = 'not set',
   ) {}
   async send(): Promise<void> {
-    throw new InterlockError('IO_ERROR', `${this.name}: environment variable ${this.variable} is not set`, {
+    throw new InterlockError('IO_ERROR', `${this.name}: environment variable ${this.variable} is ${this.state}`, {
       sink: this.name,
       variable: this.variable,
     });
@@ -149,7 +151,7 @@ function createSink(s: AlertSinkConfig, opts: CreateSinksOptions): AlertSink {
       });
     case 'slack': {
       const url = resolveSecret(s.url, env);
-      if ('missing' in url) return new MissingSecretSink('slack', url.missing);
+      if ('missing' in url) return new MissingSecretSink('slack', url.missing, missingVarState(env, url.missing));
       return new SlackSink({
         url: url.value,
         timeoutSeconds: s.timeout ?? WEBHOOK_DEFAULTS.timeoutSeconds,
@@ -162,7 +164,12 @@ function createSink(s: AlertSinkConfig, opts: CreateSinksOptions): AlertSink {
     case 'pagerduty': {
       const key = resolveSecret(s.routingKey, env);
       const url = s.url ?? PAGERDUTY_URL;
-      if ('missing' in key) return new MissingSecretSink(`pagerduty ${new URL(url).origin}`, key.missing);
+      if ('missing' in key)
+        return new MissingSecretSink(
+          `pagerduty ${new URL(url).origin}`,
+          key.missing,
+          missingVarState(env, key.missing),
+        );
       return new PagerDutySink({
         routingKey: key.value,
         url,

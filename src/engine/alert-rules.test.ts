@@ -158,6 +158,8 @@ describe('transitionAlert', () => {
     const trigger = { type: 'command', ok: false, async: false, durationMs: 5, error: 'exit code 1' } as const;
     const windowed = moved({ status: 'FAILED', runKey: 'p@daily@2026-12-01T04:00:00Z#2' });
     expect(transitionAlert(pending, windowed, { trigger }, undefined, T)?.window).toBe('p@daily@2026-12-01T04:00:00Z');
+    const attempt = moved({ status: 'FAILED', window: { key: 'p@daily@2026-12-02T04:00:00Z', attempt: 1 } });
+    expect(transitionAlert(pending, attempt, { trigger }, undefined, T)?.window).toBe('p@daily@2026-12-02T04:00:00Z');
     for (const runKey of [
       undefined,
       'my-own-key',

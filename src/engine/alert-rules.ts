@@ -98,7 +98,7 @@ export function transitionAlert(
   cause: TransitionCause | undefined,
   now: number,
 ): AlertDraft | undefined {
-  const window = after.runKey === undefined ? undefined : windowOfRunKey(after.runKey);
+  const window = after.window?.key ?? (after.runKey === undefined ? undefined : windowOfRunKey(after.runKey));
   const base = { pipeline: after.pipeline, runId: after.runId, ...(window !== undefined ? { window } : {}) };
   if (after.status === 'TIMED_OUT') {
     const ageSeconds = Math.round((now - (before.triggeredAt ?? before.createdAt)) / 1000);
