@@ -159,6 +159,6 @@ describe('createSinks', () => {
   });
 
   it('refuses a sink type it does not know', () => {
-    expect(() => createSinks([{ type: 'slack' } as never])).toThrow(/unknown alert sink type 'slack'/);
+    expect(() => createSinks([{ type: 'teams' } as never])).toThrow(/unknown alert sink type 'teams'/);
   });
 });

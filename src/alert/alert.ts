@@ -9,6 +9,8 @@ export interface AlertFields {
   /** Default: by kind (PIPELINE_READY info; TRAIT_FAILED, PIPELINE_BLOCKED warning; others error). */
   level?: Alert['level'];
   runId?: string;
+  /** The schedule window's key, when the alert concerns a window (or a run of one). */
+  window?: string;
   trait?: string;
   details?: Record<string, unknown>;
 }
@@ -24,6 +26,7 @@ export function makeAlert(kind: AlertKind, f: AlertFields, now: number): Alert {
     uca: ucaFor(kind),
   };
   if (f.runId !== undefined) alert.runId = f.runId;
+  if (f.window !== undefined) alert.window = f.window;
   if (f.trait !== undefined) alert.trait = f.trait;
   if (f.details !== undefined) alert.details = f.details;
   return alert;
@@ -39,6 +42,7 @@ export function makeAlert(kind: AlertKind, f: AlertFields, now: number): Alert {
  *                                       //   RUN_FAILED | RUN_TIMED_OUT | CONFIG_RELOAD_FAILED
  *   "pipeline": "daily-sales-rollup",
  *   "runId": "01JD…",                   // only when the alert concerns a run
+ *   "window": "daily-sales@daily@2025-01-06T05:00:00Z",  // only when it concerns a schedule window
  *   "trait": "source-freshness",        // only when it concerns one trait
  *   "message": "daily-sales-rollup is NOT_READY: source-freshness (EVALUATOR_FAIL)",
  *   "details": { "blocking": [ … ] },   // kind-specific, optional
@@ -64,6 +68,7 @@ export function alertPayload(alert: Alert): AlertPayload {
     kind: alert.kind,
     pipeline: alert.pipeline,
     ...(alert.runId !== undefined ? { runId: alert.runId } : {}),
+    ...(alert.window !== undefined ? { window: alert.window } : {}),
     ...(alert.trait !== undefined ? { trait: alert.trait } : {}),
     message: alert.message,
     ...(alert.details !== undefined ? { details: alert.details } : {}),

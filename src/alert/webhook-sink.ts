@@ -16,6 +16,14 @@ export interface WebhookSinkOptions {
   fetchImpl?: typeof fetch | undefined;
   /** The wait between attempts; `signal` ends it early (the default is a real, abortable timer). */
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** The sink's name (default `webhook <origin>`); must hold no secret. */
+  name?: string;
+  /** The request bodies one alert becomes, sent in order (default: the alert payload, one body). */
+  bodies?: (alert: Alert) => string[];
+  /** Whether a 2xx status counts as delivered (default: every 2xx). A 2xx refused here fails, not retried. */
+  accept?: (status: number) => boolean;
+  /** Values masked as *** in every failure message (a secret URL, a routing key). */
+  secrets?: string[];
 }
 
 /** Wait before retry `n` (1-based): 250 ms, 500 ms, 1 s, … capped at 10 s. */
@@ -23,10 +31,22 @@ export function webhookBackoffMs(n: number): number {
   return Math.min(250 * 2 ** (n - 1), 10_000);
 }
 
+/** The longest Retry-After a sink waits (the dispatcher's budget usually cuts it shorter). */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** A Retry-After header (delay-seconds or an HTTP date) in ms, or undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, MAX_RETRY_AFTER_MS);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(at - now, 0), MAX_RETRY_AFTER_MS);
+}
+
 /** How much of an error response's body goes into the failure message. */
 const BODY_EXCERPT_BYTES = 200;
 
-type Attempt = { ok: true } | { ok: false; retry: boolean; reason: string; status?: number };
+type Attempt = { ok: true } | { ok: false; retry: boolean; reason: string; status?: number; waitMs?: number };
 
 /**
  * POSTs alertPayload JSON. Retries network errors, timeouts, 5xx, 408 and 429 (the two 4xx that mean "try later");
@@ -40,10 +60,13 @@ export class WebhookSink implements AlertSink {
     headers: Record<string, string>;
     fetchImpl: typeof fetch;
     sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+    bodies: (alert: Alert) => string[];
+    accept: (status: number) => boolean;
+    secrets: string[];
   };
 
   constructor(o: WebhookSinkOptions) {
-    this.name = `webhook ${originOf(o.url)}`;
+    this.name = o.name ?? `webhook ${originOf(o.url)}`;
     const { url, headers } = moveCredentials(o.url, o.headers ?? {});
     this.#o = {
       url,
@@ -52,24 +75,41 @@ export class WebhookSink implements AlertSink {
       headers,
       fetchImpl: o.fetchImpl ?? fetch,
       sleep: o.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {})),
+      bodies: o.bodies ?? ((alert) => [alertJson(alert)]),
+      accept: o.accept ?? (() => true),
+      secrets: (o.secrets ?? []).filter((x) => x.length >= 4),
     };
   }
 
   async send(alert: Alert, signal?: AbortSignal): Promise<void> {
-    const body = alertJson(alert);
+    for (const body of this.#o.bodies(alert)) await this.#sendOne(body, signal);
+  }
+
+  async #sendOne(body: string, signal?: AbortSignal): Promise<void> {
     const attempts = this.#o.retries + 1;
     for (let n = 1; ; n++) {
       if (signal?.aborted) throw abandoned(this.name, n - 1);
       const r = await this.#post(body, signal);
       if (r.ok) return;
       if (!r.retry || n >= attempts) {
+        const reason = this.#mask(r.reason);
         const message = r.retry
-          ? `${this.name}: gave up after ${n} attempt${n === 1 ? '' : 's'}: ${r.reason}`
-          : `${this.name}: ${r.reason} (not retried)`;
+          ? `${this.name}: gave up after ${n} attempt${n === 1 ? '' : 's'}: ${reason}`
+          : `${this.name}: ${reason} (not retried)`;
         throw new InterlockError('IO_ERROR', message, { sink: this.name, attempts: n, httpStatus: r.status });
       }
-      await abortable(this.#o.sleep(webhookBackoffMs(n), signal), signal);
+      // A 429's Retry-After says when the service takes requests again; earlier retries would only be refused.
+      const wait = Math.max(webhookBackoffMs(n), r.waitMs ?? 0);
+      await abortable(this.#o.sleep(wait, signal), signal);
     }
+  }
+
+  #mask(text: string): string {
+    let out = text;
+    for (const secret of [...this.#o.secrets].sort((a, b) => b.length - a.length)) {
+      for (const form of [secret, encodeURIComponent(secret)]) out = out.split(form).join('***');
+    }
+    return out;
   }
 
   async #post(body: string, abandon?: AbortSignal): Promise<Attempt> {
@@ -82,14 +122,17 @@ export class WebhookSink implements AlertSink {
     const signal = abandon ? AbortSignal.any([timeout, abandon]) : timeout;
     try {
       const res = await fetchImpl(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
-      if (res.ok) {
+      if (res.ok && this.#o.accept(res.status)) {
         await res.body?.cancel().catch(() => {});
         return { ok: true };
       }
       const excerpt = await bodyExcerpt(res);
       const reason = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${excerpt ? `: ${excerpt}` : ''}`;
+      if (res.ok) return { ok: false, retry: false, reason: `unexpected ${reason}`, status: res.status };
       const retry = res.status >= 500 || res.status === 408 || res.status === 429;
-      return { ok: false, retry, reason, status: res.status };
+      const waitMs =
+        res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : undefined;
+      return { ok: false, retry, reason, status: res.status, ...(waitMs !== undefined ? { waitMs } : {}) };
     } catch (err) {
       // Some fetch errors quote the URL; its path may be a secret.
       if (abandon?.aborted) return { ok: false, retry: false, reason: 'abandoned (alert budget spent)' };

@@ -29,6 +29,7 @@ import {
   traitResults,
   unregisterPipeline,
   validatePipelineDocument,
+  whyView,
 } from '../runtime/index.js';
 import { allowedMethods } from './allow.js';
 import { bearerAuth } from './auth.js';
@@ -57,6 +58,7 @@ import {
   runRoute,
   traitRoute,
   traitsRoute,
+  whyRoute,
 } from './routes.js';
 import { runRefusal, startRun } from './runs.js';
 
@@ -315,6 +317,12 @@ export function createApi(o: ApiOptions): OpenAPIHono {
       ...(q.state !== undefined ? { state: q.state } : {}),
     };
     return c.json(await work(() => listWindowsView(ctx, id, opts)), 200);
+  });
+
+  app.openapi(whyRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { window } = c.req.valid('query');
+    return c.json(await work(() => whyView(ctx, id, window !== undefined ? { window } : {})), 200);
   });
 
   app.openapi(getWindowRoute, async (c) => {

@@ -21,6 +21,8 @@ import {
   StatusSchema,
   TraitParams,
   TraitResultViewSchema,
+  WhyQuery,
+  WhySchema,
   WindowListQuery,
   WindowListSchema,
   WindowParams,
@@ -309,6 +311,25 @@ export const listWindowsRoute = createRoute({
   },
 });
 
+export const whyRoute = createRoute({
+  method: 'get',
+  path: '/api/pipelines/{id}/why',
+  operationId: 'whyPipeline',
+  summary: "Why hasn't it run? (as `interlock why --json`)",
+  description:
+    'The current window and its deadline, READY or the blocking traits (reason, value, since when — from the ' +
+    'decision history —, TTL left, what would unblock each), the active run and the last runs. A pipeline without ' +
+    'schedules gets the readiness part only (window null).',
+  security,
+  request: { params: PipelineParams, query: WhyQuery },
+  responses: {
+    200: json(WhySchema, 'why'),
+    400: error('window is not a window key of this pipeline, or the pipeline is INVALID (details.problems)'),
+    404: error('unknown pipeline (PIPELINE_NOT_FOUND), or no such window (NOT_FOUND)'),
+    ...common,
+  },
+});
+
 export const getWindowRoute = createRoute({
   method: 'get',
   path: '/api/windows/{key}',
@@ -420,6 +441,7 @@ export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   listRunsRoute,
   historyRoute,
   listWindowsRoute,
+  whyRoute,
   getWindowRoute,
   getRunRoute,
   completeRoute,

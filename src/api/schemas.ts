@@ -379,6 +379,65 @@ export const ScheduledStatusSchema = z
   })
   .openapi('ScheduledStatus');
 
+const whyTrait = z
+  .object({
+    trait: z.string(),
+    required: z.boolean(),
+    state: traitState,
+    reasonCode,
+    reason: z.string(),
+    value: orNull(jsonObject),
+    source: z.enum(['push-only', 'evaluator', 'none']).openapi({ description: 'where its results come from' }),
+    blockingSince: orNull(InstantSchema).openapi({
+      description:
+        'since when it has been blocking: the oldest decision of the unbroken run of decisions it blocked, or when its result went STALE; null: never evaluated',
+    }),
+    sinceFrom: z.enum(['decisions', 'ttl']).nullable(),
+    sinceAtLeast: z.boolean().openapi({ description: 'every decision read blocked on it: it may be older' }),
+    ttlLeftMs: z.number().nullable().openapi({ description: 'how long the failing result still counts' }),
+    unblock: z.string().openapi({ description: 'what would unblock it, in words' }),
+    unblockBy: z.enum(['push-pass', 'next-evaluation', 'evaluation-due', 'evaluate-on-demand', 'no-evaluator']),
+    unblockAt: orNull(InstantSchema).openapi({
+      description: "the window's next evaluation (unblockBy next-evaluation)",
+    }),
+  })
+  .openapi('WhyTrait');
+
+export const WhySchema = z
+  .object({
+    pipeline: z.string(),
+    now: InstantSchema,
+    summary: z.string(),
+    outcome,
+    note: z.string().nullable(),
+    scheduled: z.boolean().openapi({ description: 'false: an on-demand pipeline (readiness only)' }),
+    window: orNull(WindowSchema).openapi({
+      description: 'the window asked for, else the live window with the nearest deadline; null when none is live',
+    }),
+    deadlineInMs: z.number().nullable(),
+    nextWindow: z
+      .union([
+        z.object({ key: z.string(), open: InstantSchema, after: InstantSchema, deadline: InstantSchema }),
+        z.null(),
+      ])
+      .openapi({ description: 'when no window is live: the next to open' }),
+    blocking: z.array(whyTrait),
+    activeRun: orNull(RunSchema),
+    lastRuns: z.array(RunSchema).openapi({ description: 'the last runs, newest first' }),
+  })
+  .openapi('Why');
+
+export const WhyQuery = z.object({
+  window: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'window', in: 'query' },
+      description: 'a window key of this pipeline (default: the live window)',
+      example: 'orders@daily@2026-06-01T03:00:00Z',
+    }),
+});
+
 export const StatusSchema = z
   .object({
     pipeline: z.string(),

@@ -228,6 +228,17 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     );
 
   program
+    .command('why')
+    .description(
+      "why hasn't it run? the window and its deadline, READY or the blocking traits (reason, value, since when, TTL left, what would unblock each), the last attempts",
+    )
+    .argument('<pipeline>', 'pipeline name')
+    .option('--window <key>', 'a window of this pipeline (<pipeline>@<schedule>@<UTC ISO>; default: the live one)')
+    .action(
+      action(program, async (out, g, name: string, o) => (await import('./commands/why.js')).why(out, g, name, o)),
+    );
+
+  program
     .command('history')
     .description(
       'past readiness decisions and run transitions of a pipeline, newest first: why was it blocked, and when',

@@ -108,8 +108,14 @@ describe('JSON Schema export', () => {
     const [list, mapping] = (props.alerts as Json).oneOf as Json[];
     const sinkTypes = (sinks: Json) =>
       ((sinks.items as Json).oneOf as Json[]).map((s) => (s.properties as Record<string, Json>).type?.const);
-    expect(sinkTypes(list)).toEqual(['console', 'webhook', 'file']);
-    expect(sinkTypes((mapping.properties as Record<string, Json>).sinks)).toEqual(['console', 'webhook', 'file']);
+    expect(sinkTypes(list)).toEqual(['console', 'webhook', 'file', 'slack', 'pagerduty']);
+    expect(sinkTypes((mapping.properties as Record<string, Json>).sinks)).toEqual([
+      'console',
+      'webhook',
+      'file',
+      'slack',
+      'pagerduty',
+    ]);
     const rule = (archetype.properties as Record<string, Json>).readinessRule as Json;
     expect(((rule.properties as Record<string, Json>).type as Json).enum).toEqual([
       'all-required-pass',

@@ -462,12 +462,14 @@ describe('loadProject: positioned structural errors', () => {
 
   it('still loads archetypes and pipelines when interlock.yaml has errors elsewhere', () => {
     const root = project({
-      'interlock.yaml': lines('pipelineDirs: [defs]', 'alerts: [{type: slack}]'),
+      'interlock.yaml': lines('pipelineDirs: [defs]', 'alerts: [{type: teams}]'),
       'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
       'defs/p.yaml': 'name: p\narchetype: a\n',
     });
     const p = load(root);
-    expect(errors(p)).toEqual(['interlock.yaml:2:17 alerts.0.type: expected one of: console, webhook, file']);
+    expect(errors(p)).toEqual([
+      'interlock.yaml:2:17 alerts.0.type: expected one of: console, webhook, file, slack, pagerduty',
+    ]);
     expect(p.config.pipelineDirs).toEqual([path.join(root, 'defs')]);
     expect(p.config.alerts).toEqual({ repeatAfterSeconds: 3600, timeoutSeconds: 5, sinks: [] });
     expect([...p.pipelines.keys()]).toEqual(['p']);
@@ -954,6 +956,74 @@ describe('loadProject: blast radius', () => {
 describe('loadProject: alerts', () => {
   const base = { 'archetypes/.keep': '', 'pipelines/.keep': '' };
 
+  it('accepts slack and pagerduty sinks with ${VAR} secrets, filters and server.publicUrl', () => {
+    const root = project({
+      ...base,
+      'interlock.yaml': lines(
+        'server: { publicUrl: https://interlock.example.com }',
+        'alerts:',
+        '  - type: slack',
+        '    url: ${SLACK_WEBHOOK_URL}',
+        '    minLevel: warning',
+        '  - type: pagerduty',
+        '    routingKey: ${PAGERDUTY_ROUTING_KEY}',
+        '    kinds: [RUN_FAILED, PIPELINE_BLOCKED, PIPELINE_READY]',
+      ),
+    });
+    const env = { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', PAGERDUTY_ROUTING_KEY: 'k'.repeat(32) };
+    const p = loadProject(path.join(root, 'interlock.yaml'), { env });
+    expect(formatted(p)).toEqual([]);
+    expect(p.config.server.publicUrl).toBe('https://interlock.example.com');
+    expect(p.config.alerts.sinks).toEqual([
+      { type: 'slack', url: '${SLACK_WEBHOOK_URL}', timeout: 2, retries: 2, minLevel: 'warning' },
+      {
+        type: 'pagerduty',
+        routingKey: '${PAGERDUTY_ROUTING_KEY}',
+        url: 'https://events.pagerduty.com/v2/enqueue',
+        timeout: 2,
+        retries: 2,
+        kinds: ['RUN_FAILED', 'PIPELINE_BLOCKED', 'PIPELINE_READY'],
+      },
+    ]);
+    // Unset, the secrets are warnings (validate says so; sending fails until they are set).
+    const unset = loadProject(path.join(root, 'interlock.yaml'), { env: {} });
+    expect(formatted(unset)).toEqual([
+      'interlock.yaml:4:10 warning: alerts.0.url: environment variable SLACK_WEBHOOK_URL is not set here: alerts to this slack sink fail until it is set',
+      'interlock.yaml:7:17 warning: alerts.1.routingKey: environment variable PAGERDUTY_ROUTING_KEY is not set here: alerts to this pagerduty sink fail until it is set',
+    ]);
+    expect(errors(unset)).toEqual([]);
+  });
+
+  it('reports bad slack / pagerduty / filter / publicUrl values at file:line:col', () => {
+    const root = project({
+      ...base,
+      'interlock.yaml': lines(
+        'server: { publicUrl: "ftp://x?y" }',
+        'alerts:',
+        '  - type: slack',
+        '    url: http://hooks.slack.com/services/T/B/x',
+        '  - type: pagerduty',
+        '    routingKey: tooshort',
+        '    kinds: [RUN_EXPLODED]',
+        '    minLevel: loud',
+        '  - type: slack',
+      ),
+    });
+    const p = load(root);
+    expect(errors(p)).toEqual([
+      expect.stringMatching(/^interlock\.yaml:1:22 server\.publicUrl: expected an http\(s\) URL with no query/),
+      expect.stringMatching(/^interlock\.yaml:4:10 alerts\.0\.url: expected an https:\/\/ URL, or a \$\{VAR\}/),
+      expect.stringMatching(
+        /^interlock\.yaml:6:17 alerts\.1\.routingKey: expected a 32-character PagerDuty integration key/,
+      ),
+      expect.stringMatching(/^interlock\.yaml:7:13 alerts\.1\.kinds\.0: expected one of: TRAIT_FAILED, /),
+      expect.stringMatching(
+        /^interlock\.yaml:8:15 alerts\.1\.minLevel: expected one of: info, warning, error, critical/,
+      ),
+      expect.stringMatching(/^interlock\.yaml:9:5 alerts\.2\.url: required/),
+    ]);
+  });
+
   it('normalises the mapping form, resolving file paths and keeping webhook settings', () => {
     const root = project({
       ...base,
@@ -1016,7 +1086,7 @@ describe('loadProject: alerts', () => {
       ...base,
       'interlock.yaml': lines(
         'alerts:',
-        '  - type: slack',
+        '  - type: teams',
         '  - type: webhook',
         '    retries: 1',
         '  - type: webhook',
@@ -1026,7 +1096,7 @@ describe('loadProject: alerts', () => {
       ),
     });
     expect(formatted(load(listForm))).toEqual([
-      'interlock.yaml:2:11 alerts.0.type: expected one of: console, webhook, file',
+      'interlock.yaml:2:11 alerts.0.type: expected one of: console, webhook, file, slack, pagerduty',
       'interlock.yaml:3:5 alerts.1.url: required',
       'interlock.yaml:6:10 alerts.2.url: expected an http(s) URL',
       "interlock.yaml:7:16 alerts.2.headers.Bad Header: expected an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
+import { missingVarState } from '../core/template.js';
 import type { InvalidPipeline, PipelineSpec, ReadinessRule } from '../core/types.js';
 import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
 import {
@@ -32,6 +33,7 @@ import {
   type ProjectFile,
   pipelineSchema,
   projectSchema,
+  SECRET_REF,
   YAML_ONLY_PIPELINE_KEYS,
 } from './schema.js';
 import { checkYaml, diagnosticAt, parseYaml, positionOf, type YamlSource } from './yaml-source.js';
@@ -235,6 +237,17 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
   const sinksAt: Array<string | number> = Array.isArray(file.alerts) ? ['alerts'] : ['alerts', 'sinks'];
   const writtenSinks = Array.isArray(file.alerts) ? file.alerts : file.alerts.sinks;
   config.alerts.sinks.forEach((sink, i) => {
+    // A secret named as ${VAR} is read when alerts are sent; unset here, every alert to this sink would fail.
+    const [secretAt, secret] =
+      sink.type === 'slack' ? ['url', sink.url] : sink.type === 'pagerduty' ? ['routingKey', sink.routingKey] : [];
+    const ref = secret === undefined ? undefined : SECRET_REF.exec(secret);
+    if (secretAt !== undefined && ref) {
+      const name = ref[0].slice(2, -1);
+      if (env[name] === undefined || env[name] === '') {
+        const message = `environment variable ${name} is ${missingVarState(env, name)} here: alerts to this ${sink.type} sink fail until it is set`;
+        semantic.push(diagnosticAt(projectSrc, [...sinksAt, i, secretAt], message, { severity: 'warning' }));
+      }
+    }
     const written = writtenSinks[i];
     if (sink.type !== 'file' || written?.type !== 'file') return;
     const problem = alertFileProblem(sink.path, written.path);

@@ -61,13 +61,13 @@ describe('project schema', () => {
       issues(projectSchema, {
         provider: 'mysql',
         redis: { db: 1.5 },
-        alerts: [{ type: 'slack' }, { url: 'http://x' }, { type: 'webhook', url: 'ftp://x', retries: -1 }],
+        alerts: [{ type: 'teams' }, { url: 'http://x' }, { type: 'webhook', url: 'ftp://x', retries: -1 }],
         evaluatorConcurrency: 0,
       }),
     ).toEqual([
       'provider: expected one of: sqlite, redis, memory',
       'redis.db: expected a non-negative integer',
-      'alerts.0.type: expected one of: console, webhook, file',
+      'alerts.0.type: expected one of: console, webhook, file, slack, pagerduty',
       'alerts.1.type: required',
       'alerts.2.url: expected an http(s) URL',
       'alerts.2.retries: expected a non-negative integer',

@@ -4,6 +4,8 @@ import { builtinNameOf, CONNECTION_URL, isBuiltinName, unknownBuiltinMessage } f
 import { DURATION_FORMS, DURATION_PATTERN, parseDuration } from '../core/duration.js';
 import {
   AIRFLOW_API_VERSIONS,
+  ALERT_KINDS,
+  ALERT_LEVELS,
   BUILTIN_NAMES,
   BUILTIN_PREFIX,
   HTTP_METHODS,
@@ -42,6 +44,12 @@ export const MESSAGES = {
   nonNegativeDuration: `expected a duration (0 allowed): ${DURATION_FORMS}`,
   connectionUrl:
     'expected a sqlite:PATH URL (relative to interlock.yaml, or absolute) or a postgres:// / postgresql:// URL (MySQL is not supported in this version)',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
+  secretUrl: 'expected an https:// URL, or a ${VAR} naming the environment variable that holds it',
+  routingKey:
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
+    'expected a 32-character PagerDuty integration key (letters and digits), or a ${VAR} naming the environment variable that holds it',
+  publicUrl: 'expected an http(s) URL with no query or fragment (e.g. https://interlock.example.com)',
 } as const;
 
 const positiveNumber = () =>
@@ -144,27 +152,91 @@ const headersSchema = () =>
     z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, { error: MESSAGES.headerValue }),
   );
 
+/** A value that is exactly one `${VAR}` reference: the secret lives in the environment, not in the file. */
+export const SECRET_REF = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+
+/** PagerDuty integration (routing) keys: 32 characters. */
+export const ROUTING_KEY = /^[A-Za-z0-9]{32}$/;
+
+/** PagerDuty's Events API v2 endpoint. */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+/** Filters every sink may carry: which kinds it gets, and from which level up. */
+const sinkFilterFields = {
+  kinds: z
+    .array(z.enum(ALERT_KINDS))
+    .min(1, { error: MESSAGES.nonEmpty })
+    .optional()
+    .describe('Only these alert kinds go to this sink (default: every kind).'),
+  minLevel: z
+    .enum(ALERT_LEVELS)
+    .optional()
+    .describe(`Only alerts at this level or above go to this sink (${ALERT_LEVELS.join(' < ')}; default: all).`),
+};
+
+const retryFields = {
+  timeout: positiveNumber()
+    .default(ALERT_DEFAULTS.webhookTimeout)
+    .describe('Seconds to wait for each delivery attempt.'),
+  retries: nonNegativeInt()
+    .default(ALERT_DEFAULTS.webhookRetries)
+    .describe(
+      'Retries after a network error, timeout, 5xx, 408 or 429 (429 waits its Retry-After), backing off from 250 ms; other statuses fail at once.',
+    ),
+};
+
+/** A secret URL: `${VAR}` (expanded from the environment when alerts are sent), or written out (https only). */
+const secretUrlSchema = () =>
+  z
+    .string({ error: whenPresent(MESSAGES.secretUrl) })
+    .refine((v) => SECRET_REF.test(v) || (/^https:\/\//i.test(v) && URL.canParse(v)), { error: MESSAGES.secretUrl });
+
 const alertSinkSchema = z.discriminatedUnion('type', [
-  strict({ type: z.literal('console') }).describe('Print alerts to stderr.'),
+  strict({ type: z.literal('console'), ...sinkFilterFields }).describe('Print alerts to stderr.'),
   strict({
     type: z.literal('webhook'),
     url: z
       .url({ protocol: /^https?$/, error: whenPresent(MESSAGES.httpUrl) })
       .describe('http(s) URL to POST alerts to.'),
-    timeout: positiveNumber()
-      .default(ALERT_DEFAULTS.webhookTimeout)
-      .describe('Seconds to wait for each delivery attempt.'),
-    retries: nonNegativeInt()
-      .default(ALERT_DEFAULTS.webhookRetries)
-      .describe(
-        'Retries after a network error, timeout, 5xx, 408 or 429, backing off from 250 ms; other statuses fail at once.',
-      ),
+    ...retryFields,
     headers: headersSchema().optional().describe('Extra request headers, e.g. Authorization.'),
+    ...sinkFilterFields,
   }).describe('POST alerts as JSON to a URL.'),
   strict({
     type: z.literal('file'),
     path: nonEmptyString().describe('File to append alerts to (JSON lines), relative to interlock.yaml.'),
+    ...sinkFilterFields,
   }).describe('Append alerts to a file.'),
+  strict({
+    type: z.literal('slack'),
+    url: secretUrlSchema().describe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
+      'The Slack incoming-webhook URL, best as ${SLACK_WEBHOOK_URL} (read from the environment when alerts are sent; never printed).',
+    ),
+    ...retryFields,
+    ...sinkFilterFields,
+  }).describe('Post alerts to a Slack channel through an incoming webhook.'),
+  strict({
+    type: z.literal('pagerduty'),
+    routingKey: z
+      .string({ error: whenPresent(MESSAGES.routingKey) })
+      .refine((v) => SECRET_REF.test(v) || ROUTING_KEY.test(v), { error: MESSAGES.routingKey })
+      .describe(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
+        'The Events API v2 integration key of the PagerDuty service, best as ${PAGERDUTY_ROUTING_KEY} (never printed).',
+      ),
+    url: z
+      .url({ protocol: /^https?$/, error: whenPresent(MESSAGES.httpUrl) })
+      .default(PAGERDUTY_EVENTS_URL)
+      .describe(`The Events API v2 endpoint (default ${PAGERDUTY_EVENTS_URL}).`),
+    source: nonEmptyString()
+      .optional()
+      .describe("The event's payload.source: where the problem is (default 'interlock')."),
+    ...retryFields,
+    ...sinkFilterFields,
+  }).describe(
+    'Send alerts to PagerDuty (Events API v2): trigger per window (or pipeline) and kind, resolve when it recovers.',
+  ),
 ]);
 
 const alertSinksSchema = z.array(alertSinkSchema);
@@ -251,6 +323,14 @@ export const projectSchema = strict({
       .optional()
       .describe(
         'Serve GET /metrics (Prometheus) without the bearer token, for a scraper that cannot send one. Off: /metrics needs the token like the API.',
+      ),
+    publicUrl: z
+      .string({ error: whenPresent(MESSAGES.publicUrl) })
+      .regex(/^https?:\/\/[^\s?#]+$/i, { error: MESSAGES.publicUrl, abort: true })
+      .refine((u) => URL.canParse(u), { error: MESSAGES.publicUrl })
+      .optional()
+      .describe(
+        'The URL people reach this server at (behind a proxy, say): alerts (Slack, PagerDuty) link to the pipeline there.',
       ),
     allowedOrigins: z
       .array(z.string().regex(/^https?:\/\/[^/?#@\s]+$/, { error: MESSAGES.origin }))

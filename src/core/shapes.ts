@@ -128,6 +128,8 @@ export const alertSchema = z.object({
   kind: z.enum(ALERT_KINDS),
   pipeline: z.string(),
   runId: z.string().optional(),
+  /** The schedule window the alert concerns (`<pipeline>@<schedule>@<ISO>`), when it concerns one. */
+  window: z.string().optional(),
   trait: z.string().optional(),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),

@@ -154,6 +154,24 @@ describe('transitionAlert', () => {
     );
   });
 
+  it("names the run's schedule window (from its run key) so sinks can key on it; a manual run has none", () => {
+    const trigger = { type: 'command', ok: false, async: false, durationMs: 5, error: 'exit code 1' } as const;
+    const windowed = moved({ status: 'FAILED', runKey: 'p@daily@2026-12-01T04:00:00Z#2' });
+    expect(transitionAlert(pending, windowed, { trigger }, undefined, T)?.window).toBe('p@daily@2026-12-01T04:00:00Z');
+    const attempt = moved({ status: 'FAILED', window: { key: 'p@daily@2026-12-02T04:00:00Z', attempt: 1 } });
+    expect(transitionAlert(pending, attempt, { trigger }, undefined, T)?.window).toBe('p@daily@2026-12-02T04:00:00Z');
+    for (const runKey of [
+      undefined,
+      'my-own-key',
+      'p@daily@not-a-time#1',
+      'p@daily@2026-12-01T04:00:00Z',
+      'p@d@2026-12-01T04:00:00.000Z#1',
+    ]) {
+      const plain = moved({ status: 'FAILED', ...(runKey ? { runKey } : {}) });
+      expect(transitionAlert(pending, plain, { trigger }, undefined, T)?.window, String(runKey)).toBeUndefined();
+    }
+  });
+
   it('RUN_FAILED only for a completion callback that says failed', () => {
     const failed = moved({ status: 'FAILED' });
     expect(transitionAlert(pending, failed, { metadata: { x: 1 } }, 'completion-callback', T)).toEqual({

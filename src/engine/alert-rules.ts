@@ -2,12 +2,15 @@
 // atomic claim), the alerts a fired claim means, and the alert a run transition means. Time comes in as `now`.
 import type { AlertKind, Readiness, RunState, TraitView } from '../core/types.js';
 import type { TransitionPatch } from './run-state.js';
+import { windowOfRunKey } from './window-key.js';
 
 /** An alert before it is stamped (level, timestamp and UCA are added by makeAlert). */
 export interface AlertDraft {
   kind: AlertKind;
   pipeline: string;
   runId?: string;
+  /** The schedule window the alert concerns, when it does. */
+  window?: string;
   trait?: string;
   message: string;
   details?: Record<string, unknown>;
@@ -96,7 +99,8 @@ export function transitionAlert(
   cause: TransitionCause | undefined,
   now: number,
 ): AlertDraft | undefined {
-  const base = { pipeline: after.pipeline, runId: after.runId };
+  const window = after.window?.key ?? (after.runKey === undefined ? undefined : windowOfRunKey(after.runKey));
+  const base = { pipeline: after.pipeline, runId: after.runId, ...(window !== undefined ? { window } : {}) };
   if (after.status === 'TIMED_OUT') {
     const ageSeconds = Math.round((now - (before.triggeredAt ?? before.createdAt)) / 1000);
     return {

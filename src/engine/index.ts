@@ -10,5 +10,6 @@ export * from './retry.js';
 export * from './run-state.js';
 export * from './schedule.js';
 export * from './trait-state.js';
+export * from './why.js';
 export * from './window.js';
 export * from './window-key.js';

@@ -35,3 +35,10 @@ export function attemptKey(windowKey: string, attempt: number): string {
   if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError('attempt must be a positive integer');
   return `${windowKey}#${attempt}`;
 }
+
+/** The window key of a window run's key (`<window key>#<attempt>`), or undefined for any other run key. */
+export function windowOfRunKey(runKey: string): string | undefined {
+  const m = /^(.+)#[1-9][0-9]*$/.exec(runKey);
+  const key = m?.[1];
+  return key !== undefined && parseWindowKey(key) ? key : undefined;
+}

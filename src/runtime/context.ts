@@ -39,7 +39,10 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
     ));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
   const events = new EventBus(log);
-  const alerts = alertDispatcher(project.config.alerts, warn, events);
+  const alerts = alertDispatcher(project.config.alerts, warn, events, {
+    env,
+    publicUrl: project.config.server.publicUrl,
+  });
   const ctx: Context = {
     project,
     store,
@@ -63,8 +66,10 @@ export function alertDispatcher(
   alerts: AlertsConfig,
   warn: (message: string) => void,
   events?: EventBus,
+  opts: { env?: NodeJS.ProcessEnv | undefined; publicUrl?: string | undefined } = {},
 ): AlertDispatcher {
-  return new AlertDispatcher(createSinks(alerts.sinks), {
+  const sinkOpts = { ...(opts.env ? { env: opts.env } : {}), ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}) };
+  return new AlertDispatcher(createSinks(alerts.sinks, sinkOpts), {
     // Each delivery's result goes on the bus (metrics count them); never awaited: delivery must not wait on it.
     ...(events
       ? { onResult: (sink, alert, result) => void events.publish('alert.delivered', { alert, sink, result }) }

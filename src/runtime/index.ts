@@ -21,4 +21,5 @@ export * from './status.js';
 export * from './tasks.js';
 export * from './touch.js';
 export * from './validate.js';
+export * from './why.js';
 export * from './windows.js';

@@ -210,7 +210,10 @@ export async function reloadProject(ctx: Context, opts: { reason?: string } = {}
     // The swap: one assignment each, in the same tick as the load (no await in between).
     ctx.project = merged.project;
     if (JSON.stringify(previous.config.alerts) !== JSON.stringify(merged.project.config.alerts)) {
-      ctx.alerts = alertDispatcher(merged.project.config.alerts, (m) => ctx.log.warn(m), ctx.events);
+      ctx.alerts = alertDispatcher(merged.project.config.alerts, (m) => ctx.log.warn(m), ctx.events, {
+        env: ctx.env,
+        publicUrl: merged.project.config.server.publicUrl,
+      });
       ctx.repeatAfterMs = merged.project.config.alerts.repeatAfterSeconds * 1000;
     }
     event = { reason, applied: true, previous, ...merged };

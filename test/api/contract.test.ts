@@ -35,6 +35,7 @@ const OPERATIONS = [
   'getHistory',
   'listWindows',
   'getWindow',
+  'whyPipeline',
   'getRun',
   'completeRun',
   'cancelRun',

@@ -26,6 +26,7 @@
 //   fake-clock.ts         FakeClock: a Clock for unit tests whose advance() fires due timers in order, instantly
 //   poll.ts               sleep, until, waitFor
 //   http-request.ts       raw, api, http, httpOk, Reply, RawRequest: one request on a fresh connection
+//   alert-services.ts     startSlackMock, startPagerDutyMock: Slack / PagerDuty stand-ins that check requests as documented
 //   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
 //   outage-store.ts       outageStore: a store whose outage a test switches on
 //   prometheus.ts         requirePrometheus, promtoolCheckMetrics, startPrometheus: Debian's promtool and a real server
@@ -37,6 +38,7 @@
 //   recording-logger.ts   recordingLogger, LogEntry: a Logger that records what a use-case logged
 //   windows.ts            scheduledProject, ordersWatch, ordersWindow, DAILY, storeResults…: schedule-window fixtures
 export * from './airflow-mock.js';
+export * from './alert-services.js';
 export * from './api-project.js';
 export * from './api-server.js';
 export * from './build-check.js';

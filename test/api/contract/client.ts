@@ -504,6 +504,29 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
     404,
     'getWindow unknown pipeline',
   );
+  // Why: on demand, so the readiness part only; a window of another pipeline is refused, an unknown one is 404.
+  const why = want(await c.call('get', '/api/pipelines/{id}/why', id), 200, 'whyPipeline').body;
+  check(why.scheduled === false && why.window === null && Array.isArray(why.lastRuns), 'why: readiness only');
+  const whyBlocked = want(
+    await c.call('get', '/api/pipelines/{id}/why', { path: { id: f.blocked } }),
+    200,
+    'why blocked',
+  ).body;
+  check(whyBlocked.outcome === 'NOT_READY' && whyBlocked.blocking.length > 0, 'why: blocking traits');
+  want(
+    await c.call('get', '/api/pipelines/{id}/why', { ...id, query: { window: 'other@daily@2026-06-01T03:00:00Z' } }),
+    400,
+    'why other window',
+  );
+  want(
+    await c.call('get', '/api/pipelines/{id}/why', {
+      ...id,
+      query: { window: `${f.pipeline}@daily@2026-06-01T03:00:00Z` },
+    }),
+    404,
+    'why unknown window',
+  );
+  want(await c.call('get', '/api/pipelines/{id}/why', { path: { id: 'nope' } }), 404, 'why unknown pipeline');
   const finished = want(await c.call('get', '/api/pipelines/{id}/readiness', id), 200, 'getReadiness (end)').body;
   check(finished.activeRun === null && finished.lastRun?.runId === second, 'no active run; the last one');
 
