@@ -533,6 +533,7 @@ describe('GET /api/openapi.json', () => {
         'GET /api/pipelines/{id}/readiness',
         'GET /api/pipelines/{id}/traits',
         'GET /api/pipelines/{id}/traits/{type}',
+        'GET /api/pipelines/{id}/why',
         'POST /api/pipelines/{id}/traits/{type}',
         'POST /api/pipelines/{id}/run',
         'GET /api/pipelines/{id}/runs',
