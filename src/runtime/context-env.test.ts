@@ -1,12 +1,11 @@
 // Issue 11 item 2: the use-cases take their environment from the Context (ctx.env), never from process.env.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../test/support/fake-clock.js';
+import { gatePipeline, openGateContext, writeGateProject } from '../../test/support/runtime-context.js';
 import type { PipelineSpec, TriggerSpec } from '../core/types.js';
-import { MemoryStore } from '../store/memory/memory-store.js';
-import { type Context, openContext } from './context.js';
+import type { Context } from './context.js';
 import { evaluateWithAlerts } from './evaluate.js';
 import { runPipeline } from './run.js';
 
@@ -22,44 +21,17 @@ const WORD = 'INTERLOCK_CTX_ENV_TEST_WORD';
 async function context(env: NodeJS.ProcessEnv): Promise<{ ctx: Context; root: string }> {
   const root = mkdtempSync(join(tmpdir(), 'interlock-ctx-env-'));
   dirs.push(root);
-  mkdirSync(join(root, 'evaluators'));
-  mkdirSync(join(root, 'archetypes'));
-  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\nserver:\n  allowCommandRegistration: true\n');
-  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
-  writeFileSync(
-    join(root, 'evaluators', 'gate'),
-    `#!/bin/sh\nif [ "$${GATE}" = open ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"gate shut"}'; fi\n`,
-    { mode: 0o755 },
-  );
-  const ctx = await openContext({
-    cwd: root,
-    env,
-    store: new MemoryStore(),
-    clock: new FakeClock(1_700_000_000_000),
-    warn: () => {},
+  writeGateProject(root, {
+    files: {
+      'evaluators/gate': `#!/bin/sh\nif [ "$${GATE}" = open ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"gate shut"}'; fi\n`,
+    },
   });
+  const { ctx } = await openGateContext(root, { env, warn: () => {} });
   return { ctx, root };
 }
 
 function spec(root: string, trigger: TriggerSpec): PipelineSpec {
-  return {
-    name: 'p',
-    archetype: 'gate',
-    traits: [
-      {
-        type: 'a',
-        required: true,
-        evaluator: join(root, 'evaluators', 'gate'),
-        evaluatorRef: 'gate',
-        config: {},
-        env: [GATE],
-        timeoutSeconds: 5,
-      },
-    ],
-    readinessRule: { type: 'all-required-pass' },
-    trigger,
-    source: 'api',
-  };
+  return gatePipeline(root, trigger, { env: [GATE] });
 }
 
 describe('ctx.env', () => {

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AirflowMock, startAirflowMock } from '../../test/support/airflow-mock.js';
 import { type DatabricksMock, startDatabricksMock } from '../../test/support/databricks-mock.js';
-import { FakeClock } from '../../test/support/fake-clock.js';
+import type { FakeClock } from '../../test/support/fake-clock.js';
 import { recordingLogger } from '../../test/support/recording-logger.js';
+import { gatePipeline, openGateContext, recordAlerts, writeGateProject } from '../../test/support/runtime-context.js';
 import type { AirflowTriggerSpec, Alert, PipelineSpec, TriggerSpec } from '../core/types.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { airflowDagRunId } from '../trigger/airflow.js';
@@ -47,11 +48,7 @@ async function setup(
 ): Promise<Setup> {
   const root = mkdtempSync(join(tmpdir(), 'interlock-airflow-'));
   dirs.push(root);
-  mkdirSync(join(root, 'evaluators'));
-  mkdirSync(join(root, 'archetypes'));
-  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
-  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\nserver:\n  allowCommandRegistration: true\n');
-  writeFileSync(join(root, 'evaluators', 'gate'), `#!/bin/sh\necho '{"status":"PASS"}'\n`, { mode: 0o755 });
+  writeGateProject(root, { files: { 'evaluators/gate': `#!/bin/sh\necho '{"status":"PASS"}'\n` } });
   const airflow = await startAirflowMock({ version, dags: ['daily_sales'], authorization: `Bearer ${TOKEN}` });
   mocks.push(airflow);
   if (yaml) {
@@ -72,40 +69,17 @@ async function setup(
       ].join('\n'),
     );
   }
-  const store = new MemoryStore();
-  const clock = new FakeClock(T0);
-  const ctx = await openContext({ cwd: root, env: { AIRFLOW_TOKEN: TOKEN }, store, clock, log: recordingLogger() });
-  const sent: Alert[] = [];
-  const dispatch = ctx.alerts.dispatch.bind(ctx.alerts);
-  ctx.alerts.dispatch = async (alerts) => {
-    sent.push(...alerts);
-    return dispatch(alerts);
-  };
-  const spec: PipelineSpec = {
-    name: 'p',
-    archetype: 'gate',
-    traits: [
-      {
-        type: 'a',
-        required: true,
-        evaluator: join(root, 'evaluators', 'gate'),
-        evaluatorRef: 'gate',
-        config: {},
-        timeoutSeconds: 5,
-      },
-    ],
-    readinessRule: { type: 'all-required-pass' },
-    trigger: {
-      type: 'airflow',
-      url: airflow.url,
-      dag: 'daily_sales',
-      auth: { bearer: '${AIRFLOW_TOKEN}' },
-      apiVersion: 'auto',
-      poll: 60,
-      ...trigger,
-    },
-    source: 'api',
-  };
+  const { ctx, store, clock } = await openGateContext(root, { env: { AIRFLOW_TOKEN: TOKEN }, start: T0 });
+  const sent = recordAlerts(ctx);
+  const spec = gatePipeline(root, {
+    type: 'airflow',
+    url: airflow.url,
+    dag: 'daily_sales',
+    auth: { bearer: '${AIRFLOW_TOKEN}' },
+    apiVersion: 'auto',
+    poll: 60,
+    ...trigger,
+  });
   if (other) spec.trigger = await other(airflow.url);
   if (!yaml) await store.putPipeline(spec);
   return { ctx, clock, airflow, sent };

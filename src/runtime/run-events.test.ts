@@ -1,17 +1,18 @@
 // Issue 11 item 3: every run transition publishes exactly one run.transitioned event (and a new run one
 // run.created), and alerting subscribes to those events: memory store, fake clock.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../test/support/fake-clock.js';
-import { recordingLogger } from '../../test/support/recording-logger.js';
+import type { FakeClock } from '../../test/support/fake-clock.js';
+import type { recordingLogger } from '../../test/support/recording-logger.js';
+import { gatePipeline, openGateContext, recordAlerts, writeGateProject } from '../../test/support/runtime-context.js';
 import type { Alert, PipelineSpec, RunEvent, TriggerSpec } from '../core/types.js';
 import { newRun } from '../engine/run-state.js';
-import { MemoryStore } from '../store/memory/memory-store.js';
+import type { MemoryStore } from '../store/memory/memory-store.js';
 import { cancelRun } from './cancel.js';
 import { completeRun } from './complete.js';
-import { type Context, openContext } from './context.js';
+import type { Context } from './context.js';
 import { evaluateWithAlerts } from './evaluate.js';
 import { runPipeline } from './run.js';
 import { getRunState } from './runs.js';
@@ -38,19 +39,22 @@ interface Recorded {
 async function context(): Promise<Recorded> {
   const root = mkdtempSync(join(tmpdir(), 'interlock-run-events-'));
   dirs.push(root);
-  mkdirSync(join(root, 'evaluators'));
-  mkdirSync(join(root, 'archetypes'));
-  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\nserver:\n  allowCommandRegistration: true\n');
-  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
-  writeFileSync(
-    join(root, 'evaluators', 'gate'),
-    `#!/bin/sh\nif [ -e '${join(root, 'gate')}' ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"shut"}'; fi\n`,
-    { mode: 0o755 },
-  );
-  const store = new MemoryStore();
-  const clock = new FakeClock(T0);
-  const ctx = await openContext({ cwd: root, env: process.env, store, clock, log: recordingLogger() });
-  const r: Recorded = { ctx, root, store, clock, transitions: [], created: [], raised: [], sent: [] };
+  writeGateProject(root, {
+    files: {
+      'evaluators/gate': `#!/bin/sh\nif [ -e '${join(root, 'gate')}' ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"shut"}'; fi\n`,
+    },
+  });
+  const { ctx, store, clock } = await openGateContext(root, { start: T0 });
+  const r: Recorded = {
+    ctx,
+    root,
+    store,
+    clock,
+    transitions: [],
+    created: [],
+    raised: [],
+    sent: recordAlerts(ctx),
+  };
   ctx.events.subscribe('run.transitioned', (e) => {
     expect(e.from).toBe(e.before.status);
     expect(e.run.version).toBe(e.before.version + 1);
@@ -62,32 +66,11 @@ async function context(): Promise<Recorded> {
   ctx.events.subscribe('alert.raised', (e) => {
     r.raised.push(e.alert);
   });
-  const dispatch = ctx.alerts.dispatch.bind(ctx.alerts);
-  ctx.alerts.dispatch = async (alerts) => {
-    r.sent.push(...alerts);
-    return dispatch(alerts);
-  };
   return r;
 }
 
 function spec(root: string, trigger: TriggerSpec): PipelineSpec {
-  return {
-    name: 'p',
-    archetype: 'gate',
-    traits: [
-      {
-        type: 'a',
-        required: true,
-        evaluator: join(root, 'evaluators', 'gate'),
-        evaluatorRef: 'gate',
-        config: {},
-        timeoutSeconds: 5,
-      },
-    ],
-    readinessRule: { type: 'all-required-pass' },
-    trigger,
-    source: 'api',
-  };
+  return gatePipeline(root, trigger);
 }
 
 const key = (e: { runId: string; version: number }) => `${e.runId}#${String(e.version).padStart(4, '0')}`;

@@ -1,15 +1,16 @@
 // The run lock in the use-cases, on a real store with a fake clock: a delete racing a run (issue 9 item 19), a held
 // lock's expiry for a job that cannot be signalled (item 7), and a stale lock healing (item 18).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../test/support/fake-clock.js';
+import type { FakeClock } from '../../test/support/fake-clock.js';
+import { gatePipeline, openGateContext, writeGateProject } from '../../test/support/runtime-context.js';
 import type { PipelineSpec, RunState } from '../core/types.js';
 import { newRun, transition } from '../engine/run-state.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { cancelRun } from './cancel.js';
-import { type Context, openContext } from './context.js';
+import type { Context } from './context.js';
 import { unregisterPipeline } from './register.js';
 import { runPipeline } from './run.js';
 import { touchActiveRun } from './touch.js';
@@ -26,36 +27,15 @@ async function context(
 ): Promise<{ ctx: Context; root: string; clock: FakeClock; warnings: string[] }> {
   const root = mkdtempSync(join(tmpdir(), 'interlock-run-lock-'));
   dirs.push(root);
-  mkdirSync(join(root, 'evaluators'));
-  mkdirSync(join(root, 'archetypes'));
   // Command triggers are registered here as a trusted operator would allow (server.allowCommandRegistration).
-  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\nserver:\n  allowCommandRegistration: true\n');
-  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
-  writeFileSync(join(root, 'evaluators', 'pass'), '#!/bin/sh\necho \'{"status":"PASS"}\'\n', { mode: 0o755 });
-  const clock = new FakeClock(T0);
+  writeGateProject(root, { files: { 'evaluators/pass': '#!/bin/sh\necho \'{"status":"PASS"}\'\n' } });
   const warnings: string[] = [];
-  const ctx = await openContext({ cwd: root, env: process.env, store, clock, warn: (m) => warnings.push(m) });
+  const { ctx, clock } = await openGateContext(root, { store, start: T0, warn: (m) => warnings.push(m) });
   return { ctx, root, clock, warnings };
 }
 
 function registered(root: string): PipelineSpec {
-  return {
-    name: 'p',
-    archetype: 'gate',
-    traits: [
-      {
-        type: 'a',
-        required: true,
-        evaluator: join(root, 'evaluators', 'pass'),
-        evaluatorRef: 'pass',
-        config: {},
-        timeoutSeconds: 5,
-      },
-    ],
-    readinessRule: { type: 'all-required-pass' },
-    trigger: { type: 'command', command: 'echo $INTERLOCK_RUN_ID >> fired.log' },
-    source: 'api',
-  };
+  return gatePipeline(root, { type: 'command', command: 'echo $INTERLOCK_RUN_ID >> fired.log' }, { evaluator: 'pass' });
 }
 
 const fired = (root: string) =>

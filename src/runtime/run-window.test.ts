@@ -2,18 +2,17 @@
 // failed trigger outcome carries its failure category; an http request lost after sending is UNKNOWN (FAILED,
 // recorded on the run, alerted). Real local http servers, real scripts, memory store, fake clock.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs and configs are the subject under test.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../test/support/fake-clock.js';
-import { recordingLogger } from '../../test/support/recording-logger.js';
+import { gatePipeline, openGateContext, recordAlerts, writeGateProject } from '../../test/support/runtime-context.js';
 import { InterlockError } from '../core/errors.js';
 import type { Alert, PipelineSpec, RunState, TriggerSpec } from '../core/types.js';
-import { MemoryStore } from '../store/memory/memory-store.js';
-import { type Context, openContext } from './context.js';
+import type { MemoryStore } from '../store/memory/memory-store.js';
+import type { Context } from './context.js';
 import { type RunResult, type RunWindow, runPipeline } from './run.js';
 
 const T0 = Date.parse('2026-12-01T04:00:05Z');
@@ -58,50 +57,23 @@ interface Setup {
 async function setup(env: NodeJS.ProcessEnv = process.env): Promise<Setup> {
   const root = mkdtempSync(join(tmpdir(), 'interlock-run-window-'));
   dirs.push(root);
-  mkdirSync(join(root, 'evaluators'));
-  mkdirSync(join(root, 'archetypes'));
-  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\nserver:\n  allowCommandRegistration: true\n');
-  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: a\n');
-  writeFileSync(
-    join(root, 'evaluators', 'gate'),
-    [
-      '#!/bin/sh',
-      `env > '${join(root, 'eval-env')}'`,
-      `cat > '${join(root, 'eval-stdin')}'`,
-      `echo '{"status":"PASS"}'`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  const store = new MemoryStore();
-  const ctx = await openContext({ cwd: root, env, store, clock: new FakeClock(T0), log: recordingLogger() });
-  const sent: Alert[] = [];
-  const dispatch = ctx.alerts.dispatch.bind(ctx.alerts);
-  ctx.alerts.dispatch = async (alerts) => {
-    sent.push(...alerts);
-    return dispatch(alerts);
-  };
-  return { ctx, root, store, sent };
+  writeGateProject(root, {
+    files: {
+      'evaluators/gate': [
+        '#!/bin/sh',
+        `env > '${join(root, 'eval-env')}'`,
+        `cat > '${join(root, 'eval-stdin')}'`,
+        `echo '{"status":"PASS"}'`,
+        '',
+      ].join('\n'),
+    },
+  });
+  const { ctx, store } = await openGateContext(root, { env, start: T0 });
+  return { ctx, root, store, sent: recordAlerts(ctx) };
 }
 
 function spec(root: string, trigger: TriggerSpec, config: Record<string, unknown> = {}): PipelineSpec {
-  return {
-    name: 'p',
-    archetype: 'gate',
-    traits: [
-      {
-        type: 'a',
-        required: true,
-        evaluator: join(root, 'evaluators', 'gate'),
-        evaluatorRef: 'gate',
-        config,
-        timeoutSeconds: 5,
-      },
-    ],
-    readinessRule: { type: 'all-required-pass' },
-    trigger,
-    source: 'api',
-  };
+  return gatePipeline(root, trigger, { config });
 }
 
 interface Received {

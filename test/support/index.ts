@@ -36,6 +36,8 @@
 //   sqlite-lock.ts        holdWriteLock, LockHolder: a second process holding a SQLite write lock
 //   build-check.ts        checkBuild: refuse to run without dist/, warn when src/ is newer
 //   recording-logger.ts   recordingLogger, LogEntry: a Logger that records what a use-case logged
+//   runtime-context.ts    writeGateProject, openGateContext, gatePipeline, recordAlerts: a runtime unit test's
+//                         project, Context (MemoryStore, FakeClock, recording logger) and registered pipeline `p`
 //   windows.ts            scheduledProject, ordersWatch, ordersWindow, DAILY, storeResults…: schedule-window fixtures
 export * from './airflow-mock.js';
 export * from './alert-services.js';
@@ -59,6 +61,7 @@ export * from './prometheus.js';
 export * from './recording-logger.js';
 export * from './redis.js';
 export * from './run-cli.js';
+export * from './runtime-context.js';
 export * from './server-process.js';
 export * from './sqlite-file.js';
 export * from './sqlite-lock.js';

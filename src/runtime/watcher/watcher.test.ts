@@ -1,18 +1,19 @@
 // The watcher on the memory store with the fake clock: windows open, block, fire once when evidence changes, end
 // MISSED with the blocking trait named, retry per policy, stay SHADOW in shadow mode, and hand over between
 // replicas through the lease without ever firing a window twice. Real evaluator and trigger subprocesses.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { sleep, until } from '../../../test/support/poll.js';
-import { type RecordingLogger, recordingLogger } from '../../../test/support/recording-logger.js';
+import type { RecordingLogger } from '../../../test/support/recording-logger.js';
+import { openGateContext, writeGateProject } from '../../../test/support/runtime-context.js';
 import type { PipelineWatchConfig } from '../../config/index.js';
 import { InterlockError } from '../../core/errors.js';
 import { DEFAULT_RETRY, newRun, windowKey } from '../../engine/index.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
-import { type Context, openContext } from '../context.js';
+import type { Context } from '../context.js';
 import { evaluateWithAlerts } from '../evaluate.js';
 import { Watcher } from './watcher.js';
 
@@ -52,31 +53,25 @@ function project(
 ) {
   const root = mkdtempSync(join(tmpdir(), 'interlock-watcher-'));
   dirs.push(root);
-  mkdirSync(join(root, 'evaluators'));
-  mkdirSync(join(root, 'archetypes'));
-  mkdirSync(join(root, 'pipelines'));
-  writeFileSync(join(root, 'interlock.yaml'), 'provider: memory\n');
-  writeFileSync(join(root, 'archetypes', 'gate.yaml'), 'name: gate\nrequiredTraits:\n  - type: gate\n');
-  writeFileSync(
-    join(root, 'evaluators', 'gate'),
-    `#!/bin/sh\nif [ -e '${join(root, 'gate')}' ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"gate shut"}'; fi\n`,
-    { mode: 0o755 },
-  );
-  writeFileSync(
-    join(root, 'pipelines', 'p.yaml'),
-    [
-      'name: p',
-      'archetype: gate',
-      'traits:',
-      '  gate:',
-      '    evaluator: gate',
-      '    ttl: 600',
-      'trigger:',
-      '  type: command',
-      `  command: "echo $INTERLOCK_RUN_KEY >> '${join(root, 'fired')}'; exit $(cat '${join(root, 'exit-code')}' 2>/dev/null || echo 0)"`,
-      '',
-    ].join('\n'),
-  );
+  writeGateProject(root, {
+    config: 'provider: memory\n',
+    trait: 'gate',
+    files: {
+      'evaluators/gate': `#!/bin/sh\nif [ -e '${join(root, 'gate')}' ]; then echo '{"status":"PASS"}'; else echo '{"status":"FAIL","reason":"gate shut"}'; fi\n`,
+      'pipelines/p.yaml': [
+        'name: p',
+        'archetype: gate',
+        'traits:',
+        '  gate:',
+        '    evaluator: gate',
+        '    ttl: 600',
+        'trigger:',
+        '  type: command',
+        `  command: "echo $INTERLOCK_RUN_KEY >> '${join(root, 'fired')}'; exit $(cat '${join(root, 'exit-code')}' 2>/dev/null || echo 0)"`,
+        '',
+      ].join('\n'),
+    },
+  });
   const watch: PipelineWatchConfig = {
     // 'skip' by default: the window already open when the watcher starts (22:00, it is 22:13) is SKIPPED, so each
     // test starts with the next one. The catch-up test asks for 'latest'.
@@ -89,7 +84,7 @@ function project(
 }
 
 async function replica(root: string, watch: PipelineWatchConfig, store: MemoryStore, clock: FakeClock, holder: string) {
-  const ctx = await openContext({ cwd: root, env: process.env, store, clock, log: recordingLogger() });
+  const { ctx } = await openGateContext(root, { store, clock });
   ctx.project.watch.set('p', watch);
   const watcher = new Watcher(ctx, { holder, random: () => 0.5 });
   open.push({ ctx, watcher });
@@ -802,7 +797,7 @@ describe('watcher: a long trigger does not hold up the other pipelines', () => {
     writeFileSync(join(root, 'gate'), '');
     const store = new MemoryStore();
     const clock = new FakeClock(T0);
-    const ctx = await openContext({ cwd: root, env: process.env, store, clock, log: recordingLogger() });
+    const { ctx } = await openGateContext(root, { store, clock });
     ctx.project.watch.set('p', watch);
     // q's window opens a minute after p's.
     ctx.project.watch.set('q', { ...watch, schedules: [{ ...watch.schedules[0], cron: '1 * * * *' }] } as typeof watch);
