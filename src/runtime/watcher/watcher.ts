@@ -494,8 +494,9 @@ export class Watcher {
       this.setWake(p, due.nextWake?.at);
       if (!progressed) return true;
     }
-    // Still busy after MAX_ROUNDS: carry on at the next turn rather than starve the others.
-    this.queue.set(p, this.ctx.clock.now());
+    // Still busy after MAX_ROUNDS: carry on shortly rather than starve the others (and never spin on an action
+    // that reports progress without changing anything).
+    this.queue.set(p, this.ctx.clock.now() + 250);
     return true;
   }
 
