@@ -76,6 +76,7 @@ const FAULTS: TriggerFault[] = [
     fault: 'HTTP trigger target never answers (timeout 1 s)',
     setup: (t) => httpSetup(t, () => ({ kind: 'hang' })),
     error: /no response within 1/,
+    unknown: true,
   },
   {
     id: 'trigger-http-reset',
