@@ -17,8 +17,6 @@ export interface ConformanceOptions {
   /** See WatchConformanceOptions. */
   ownClock?: boolean;
   feedSettleMs?: number;
-  /** Temporary: the backend does not implement the watcher storage yet. */
-  skipWatch?: boolean;
 }
 
 const T0 = 1_700_000_000_000;
@@ -495,7 +493,7 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
       });
     });
 
-    describe.skipIf(opts.skipWatch === true)('windows, run keys, leases, change feed', () => {
+    describe('windows, run keys, leases, change feed', () => {
       watchConformance({
         store: () => store,
         ...(opts.reopen ? { reopen: opts.reopen } : {}),
