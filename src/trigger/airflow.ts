@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { windowVars } from '../core/run-vars.js';
 import type { AirflowTriggerSpec, PlatformRun, TriggerOutcome } from '../core/types.js';
-import { errMessage, type TriggerContext } from './context.js';
+import type { TriggerContext } from './context.js';
 import type { NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
 import {
   type CallError,
@@ -13,6 +13,7 @@ import {
   expandDeep,
   httpError,
   PlatformClient,
+  platformCall,
   strings,
   varsOf,
 } from './platform-client.js';
@@ -206,30 +207,26 @@ function answer(client: AirflowClient, r: CallResult, what: string): PlatformAns
 
 /** GET the DAG run: its state (queued, running → RUNNING; success → COMPLETED; failed → FAILED). */
 async function poll(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
-  try {
-    const client = new AirflowClient(spec, ctx);
-    const refused = client.start();
-    if (refused !== undefined) return { ok: false, error: refused };
-    const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
-    const r = await client.call('GET', client.dagRunPath(version, job.id));
-    return answer(client, r, `GET DAG run ${job.id}`);
-  } catch (err) {
-    return { ok: false, error: `internal error: ${errMessage(err)}` };
-  }
+  return platformCall(
+    () => new AirflowClient(spec, ctx),
+    async (client) => {
+      const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
+      const r = await client.call('GET', client.dagRunPath(version, job.id));
+      return answer(client, r, `GET DAG run ${job.id}`);
+    },
+  );
 }
 
 /** Cancel = PATCH the DAG run's state to failed (Airflow stops scheduling its tasks). */
 async function cancel(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
-  try {
-    const client = new AirflowClient(spec, ctx);
-    const refused = client.start();
-    if (refused !== undefined) return { ok: false, error: refused };
-    const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
-    const r = await client.call('PATCH', client.dagRunPath(version, job.id), { state: 'failed' });
-    return answer(client, r, `PATCH DAG run ${job.id} state=failed`);
-  } catch (err) {
-    return { ok: false, error: `internal error: ${errMessage(err)}` };
-  }
+  return platformCall(
+    () => new AirflowClient(spec, ctx),
+    async (client) => {
+      const version = job.apiVersion === 'v2' ? 'v2' : 'v1';
+      const r = await client.call('PATCH', client.dagRunPath(version, job.id), { state: 'failed' });
+      return answer(client, r, `PATCH DAG run ${job.id} state=failed`);
+    },
+  );
 }
 
 export const airflowTrigger: NativeTrigger<AirflowTriggerSpec> = {

@@ -3,9 +3,17 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { DatabricksTriggerSpec, PlatformRun, TriggerOutcome } from '../core/types.js';
-import { errMessage, type TriggerContext } from './context.js';
+import type { TriggerContext } from './context.js';
 import type { NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
-import { callFailure, expandDeep, httpError, PlatformClient, strings, varsOf } from './platform-client.js';
+import {
+  callFailure,
+  expandDeep,
+  httpError,
+  PlatformClient,
+  platformCall,
+  strings,
+  varsOf,
+} from './platform-client.js';
 
 export const DEFAULT_DATABRICKS_TIMEOUT_SECONDS = 30;
 /** Databricks' limit on idempotency_token. */
@@ -120,40 +128,36 @@ async function fire(spec: DatabricksTriggerSpec, ctx: TriggerContext): Promise<T
 
 /** runs/get: state.life_cycle_state and state.result_state. */
 async function poll(spec: DatabricksTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
-  try {
-    const client = new DatabricksClient(spec, ctx);
-    const refused = client.start();
-    if (refused !== undefined) return { ok: false, error: refused };
-    const what = `GET runs/get run_id=${job.id}`;
-    const r = await client.call('GET', `/api/2.1/jobs/runs/get?run_id=${encodeURIComponent(job.id)}`);
-    const failed = callFailure(client, r, what);
-    if (failed || !r.ok) return failed as PlatformAnswer;
-    const state = (r.json as { state?: { life_cycle_state?: unknown; result_state?: unknown } } | undefined)?.state;
-    const life = typeof state?.life_cycle_state === 'string' ? state.life_cycle_state : undefined;
-    if (life === undefined) return { ok: false, error: `${what}: the answer has no state.life_cycle_state` };
-    const result = typeof state?.result_state === 'string' ? state.result_state : undefined;
-    return { ok: true, state: result ? `${life}/${result}` : life, status: databricksRunStatus(life, result) };
-  } catch (err) {
-    return { ok: false, error: `internal error: ${errMessage(err)}` };
-  }
+  return platformCall(
+    () => new DatabricksClient(spec, ctx),
+    async (client) => {
+      const what = `GET runs/get run_id=${job.id}`;
+      const r = await client.call('GET', `/api/2.1/jobs/runs/get?run_id=${encodeURIComponent(job.id)}`);
+      const failed = callFailure(client, r, what);
+      if (failed || !r.ok) return failed as PlatformAnswer;
+      const state = (r.json as { state?: { life_cycle_state?: unknown; result_state?: unknown } } | undefined)?.state;
+      const life = typeof state?.life_cycle_state === 'string' ? state.life_cycle_state : undefined;
+      if (life === undefined) return { ok: false, error: `${what}: the answer has no state.life_cycle_state` };
+      const result = typeof state?.result_state === 'string' ? state.result_state : undefined;
+      return { ok: true, state: result ? `${life}/${result}` : life, status: databricksRunStatus(life, result) };
+    },
+  );
 }
 
 /** runs/cancel: Databricks cancels the run asynchronously (it becomes TERMINATED/CANCELED). */
 async function cancel(spec: DatabricksTriggerSpec, job: PlatformRun, ctx: PlatformContext): Promise<PlatformAnswer> {
-  try {
-    const client = new DatabricksClient(spec, ctx);
-    const refused = client.start();
-    if (refused !== undefined) return { ok: false, error: refused };
-    const runId = Number(job.id);
-    const r = await client.call('POST', '/api/2.1/jobs/runs/cancel', {
-      run_id: Number.isSafeInteger(runId) ? runId : job.id,
-    });
-    const failed = callFailure(client, r, `POST runs/cancel run_id=${job.id}`);
-    if (failed) return failed;
-    return { ok: true, state: 'cancel requested', status: 'FAILED' };
-  } catch (err) {
-    return { ok: false, error: `internal error: ${errMessage(err)}` };
-  }
+  return platformCall(
+    () => new DatabricksClient(spec, ctx),
+    async (client) => {
+      const runId = Number(job.id);
+      const r = await client.call('POST', '/api/2.1/jobs/runs/cancel', {
+        run_id: Number.isSafeInteger(runId) ? runId : job.id,
+      });
+      const failed = callFailure(client, r, `POST runs/cancel run_id=${job.id}`);
+      if (failed) return failed;
+      return { ok: true, state: 'cancel requested', status: 'FAILED' };
+    },
+  );
 }
 
 export const databricksTrigger: NativeTrigger<DatabricksTriggerSpec> = {

@@ -3,7 +3,7 @@
 // per call (never re-sent, never redirected), the answer parsed as JSON.
 import { INTERLOCK_PROVIDED_VARS } from '../core/run-vars.js';
 import { checkHost, type ResolvedAddress } from './address-guard.js';
-import { formatSeconds, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
+import { errMessage, formatSeconds, type TriggerContext, timeoutMs, triggerEnv } from './context.js';
 import { networkCause, type Reply, type SendState, send } from './http.js';
 import type { PlatformAnswer, PlatformContext } from './native.js';
 import { redact, redactCredentialParams, redactUrlUserinfo, secretForms } from './redact.js';
@@ -172,4 +172,22 @@ export function callFailure(client: PlatformClient, r: CallResult, what: string)
   if (r.reply.status !== 200)
     return { ok: false, httpStatus: r.reply.status, error: client.clean(`${what}: ${httpError(r.reply)}`) };
   return undefined;
+}
+
+/**
+ * A poll or cancel through a freshly started client: a refused start (a missing variable, a refused host) or anything
+ * thrown becomes a failed answer, so a platform call never throws through the run's bookkeeping.
+ */
+export async function platformCall<C extends { start(): string | undefined }>(
+  client: () => C,
+  call: (client: C) => Promise<PlatformAnswer>,
+): Promise<PlatformAnswer> {
+  try {
+    const c = client();
+    const refused = c.start();
+    if (refused !== undefined) return { ok: false, error: refused };
+    return await call(c);
+  } catch (err) {
+    return { ok: false, error: `internal error: ${errMessage(err)}` };
+  }
 }
