@@ -51,6 +51,46 @@ const KINDS: Record<AlertKind, KindInfo> = {
       'A config reload broke the pipeline (or interlock.yaml): it is INVALID and never triggered until its config is fixed.',
     level: 'error',
   },
+  SLA_AT_RISK: {
+    category: 'wrong-timing',
+    description:
+      'A deadline is near and the window is still not READY (evaluation) or not COMPLETED (completion): the action is at risk of coming too late.',
+    level: 'warning',
+  },
+  SLA_BREACHED: {
+    category: 'wrong-timing',
+    description:
+      'A deadline passed with the window not READY (evaluation) or not COMPLETED (completion): the action came too late, or not yet at all.',
+    level: 'error',
+  },
+  WINDOW_MISSED: {
+    category: 'not-provided',
+    description: 'The window closed without the pipeline being triggered: the action was needed and never provided.',
+    level: 'error',
+  },
+  RUN_STUCK: {
+    category: 'wrong-duration',
+    description: 'A run has been going for longer than its expected duration: it may be stuck (no state change yet).',
+    level: 'warning',
+  },
+  TRAIT_STALE: {
+    category: 'provided-unsafe',
+    description:
+      "A required trait's result expired (its TTL passed) while its window is open: the evidence is gone, so triggering is blocked until it is measured again.",
+    level: 'warning',
+  },
+  RECOVERED: {
+    category: 'wrong-timing',
+    description:
+      'What was alerted has cleared: the window is READY or COMPLETED again (a breach or block is resolved).',
+    level: 'info',
+  },
+  DRIFT_DETECTED: {
+    category: 'provided-unsafe',
+    description:
+      'After the run completed, the evidence it was triggered on no longer holds: a monitored trait is not passing any more.',
+    level: 'warning',
+  },
 };
 
 /** The unsafe-control-action category of an alert kind, with a one-sentence description for humans. */

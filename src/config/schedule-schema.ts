@@ -8,6 +8,7 @@ import type { CalendarSpec, ExclusionSpec } from '../engine/exclusions.js';
 import { isValidTimeZone, parseDate, WEEKDAYS } from '../engine/local-time.js';
 import { DEFAULT_RETRY, type FailureCategory, RETRYABLE_CATEGORIES, type RetryPolicy } from '../engine/retry.js';
 import { CATCHUP_POLICIES, compileSchedule, type ScheduleSpec, type TimeSpec } from '../engine/schedule.js';
+import type { MonitorSpec, SlaSpec } from '../engine/sla.js';
 import type { WindowMode } from '../engine/window.js';
 import { type ConfigIssue, strict, whenPresent } from './schema-kit.js';
 
@@ -86,6 +87,47 @@ const instantSchema = () =>
 
 export const weekdaySchema = z.enum(WEEKDAYS);
 
+export const DRIFT_ACTIONS = ['alert', 'rerun'] as const;
+export const MONITOR_DEFAULTS = { onDrift: 'alert', maxReruns: 1 } as const;
+
+/** Deadlines of a window (pipeline-wide, or per schedule: a schedule's keys win). */
+export const slaSchema = strict({
+  evaluationDeadline: timeOrDurationSchema()
+    .optional()
+    .describe(
+      'READY by then, else SLA_BREACHED (kind evaluation): HH:MM in the schedule timezone (the next day when not after open) or a duration after the window opens.',
+    ),
+  completionDeadline: timeOrDurationSchema()
+    .optional()
+    .describe('COMPLETED by then, else SLA_BREACHED (kind completion): HH:MM or a duration after the window opens.'),
+  atRisk: durationSchema(true)
+    .optional()
+    .describe('SLA_AT_RISK this long before each deadline while the window is still blocked / not yet completed.'),
+  expectedDuration: durationSchema(true)
+    .optional()
+    .describe('A run TRIGGERING/RUNNING longer than this is stuck: RUN_STUCK once (no state change). Default: none.'),
+}).describe('Deadlines: alerts fired by time, whether or not anything ran.');
+
+/** After COMPLETED, keep checking that the evidence still holds. */
+export const monitorSchema = strict({
+  traits: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe('Traits re-checked after COMPLETED; default: every required trait.'),
+  duration: durationSchema(true).describe('How long after COMPLETED the traits are re-checked.'),
+  onDrift: z
+    .enum(DRIFT_ACTIONS)
+    .default(MONITOR_DEFAULTS.onDrift)
+    .describe('alert: DRIFT_DETECTED; rerun: DRIFT_DETECTED and a new attempt of the same window (at most maxReruns).'),
+  maxReruns: z
+    .number()
+    .int()
+    .min(0)
+    .default(MONITOR_DEFAULTS.maxReruns)
+    .describe('onDrift rerun: at most this many reruns per window.'),
+}).describe('Drift after completion: re-check traits for a while after the run COMPLETED.');
+
 export const scheduleSchema = strict({
   name: name().optional().describe('[a-z0-9][a-z0-9._-]*, unique per pipeline; default "default" if only one.'),
   cron: z
@@ -109,6 +151,7 @@ export const scheduleSchema = strict({
     .describe(
       'After downtime: skip | latest (only the newest missed window, if before its deadline) | all (at most 50).',
     ),
+  sla: slaSchema.optional().describe("This schedule's deadlines (its keys override the pipeline's sla)."),
 }).superRefine((s, ctx) => {
   if ((s.cron === undefined) === (s.every === undefined)) {
     ctx.addIssue({
@@ -198,6 +241,8 @@ export const PIPELINE_SCHEDULE_FIELDS = {
     .enum(MODES)
     .default('live')
     .describe('live: fire the trigger; shadow: evaluate and record "would trigger", never fire.'),
+  sla: slaSchema.optional(),
+  monitor: monitorSchema.optional(),
 };
 
 export const DEFAULT_SWEEP = '60s';
@@ -236,7 +281,11 @@ export type CalendarFile = z.output<typeof calendarSchema>;
 
 /** What the engine needs of one pipeline's watcher config. */
 export interface PipelineWatchConfig {
+  /** Each with its effective `sla` (the pipeline's, overridden key by key by the schedule's). */
   schedules: ScheduleSpec[];
+  /** The pipeline-wide sla block as written (schedules carry the merged one). */
+  sla?: SlaSpec;
+  monitor?: MonitorSpec;
   exclusions?: ExclusionSpec;
   reevaluateMs: number;
   retry: RetryPolicy;
@@ -268,6 +317,7 @@ export function normalisePipelineWatch(
 ): { ok: true; value: PipelineWatchConfig } | { ok: false; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const schedules: ScheduleSpec[] = [];
+  const pipelineSla = normaliseSla(b.sla);
   (b.schedules ?? []).forEach((s, i) => {
     const spec: ScheduleSpec = {
       name: s.name ?? 'default',
@@ -279,6 +329,8 @@ export function normalisePipelineWatch(
     if (s.anchor !== undefined) spec.anchorMs = Date.parse(s.anchor);
     if (s.after !== undefined) spec.after = parseTimeSpec(s.after) as TimeSpec;
     if (s.deadline !== undefined) spec.deadline = parseTimeSpec(s.deadline) as TimeSpec;
+    const sla = mergeSla(pipelineSla, normaliseSla(s.sla));
+    if (sla) spec.sla = sla;
     const r = compileSchedule(spec);
     if (!r.ok) {
       const field = /^(?:invalid )?cron/.test(r.error)
@@ -336,5 +388,33 @@ export function normalisePipelineWatch(
     mode: b.mode,
   };
   if (exclusions) value.exclusions = exclusions;
+  if (pipelineSla) value.sla = pipelineSla;
+  if (b.monitor) {
+    value.monitor = {
+      durationMs: parseDurationMs(b.monitor.duration) as number,
+      onDrift: b.monitor.onDrift,
+      maxReruns: b.monitor.maxReruns,
+    };
+    if (b.monitor.traits) value.monitor.traits = b.monitor.traits;
+  }
   return { ok: true, value };
+}
+
+type SlaBlock = z.output<typeof slaSchema>;
+
+/** A validated sla block → engine spec (undefined when absent or empty). */
+function normaliseSla(b: SlaBlock | undefined): SlaSpec | undefined {
+  if (!b) return undefined;
+  const sla: SlaSpec = {};
+  if (b.evaluationDeadline !== undefined) sla.evaluationDeadline = parseTimeSpec(b.evaluationDeadline) as TimeSpec;
+  if (b.completionDeadline !== undefined) sla.completionDeadline = parseTimeSpec(b.completionDeadline) as TimeSpec;
+  if (b.atRisk !== undefined) sla.atRiskMs = parseDurationMs(b.atRisk) as number;
+  if (b.expectedDuration !== undefined) sla.expectedDurationMs = parseDurationMs(b.expectedDuration) as number;
+  return Object.keys(sla).length > 0 ? sla : undefined;
+}
+
+/** The pipeline's sla with a schedule's keys on top. */
+function mergeSla(pipeline: SlaSpec | undefined, schedule: SlaSpec | undefined): SlaSpec | undefined {
+  if (!pipeline && !schedule) return undefined;
+  return { ...pipeline, ...schedule };
 }

@@ -3,6 +3,7 @@
 // passed in; croner is only asked for occurrences after/before a given instant (never "now").
 import { Cron } from 'croner';
 import { addDays, isoUtc, isValidTimeZone, localDate, localToInstant } from './local-time.js';
+import type { SlaSpec } from './sla.js';
 
 /** `after` / `deadline` as written: a local wall time (HH:MM) or a duration after the window opens. */
 export type TimeSpec = { kind: 'time'; hour: number; minute: number } | { kind: 'offset'; ms: number };
@@ -27,6 +28,8 @@ export interface ScheduleSpec {
   after?: TimeSpec;
   deadline?: TimeSpec;
   catchup: CatchUpPolicy;
+  /** This schedule's deadlines and expected run time (the pipeline's sla merged with the schedule's). */
+  sla?: SlaSpec;
 }
 
 /** A schedule ready to answer questions (the cron parsed once). */
