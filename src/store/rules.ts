@@ -8,15 +8,30 @@ import type { WindowRecord } from '../engine/window.js';
 import { isWindowTerminal } from '../engine/window.js';
 import type { Lease, LeaseResult, WindowListOptions } from './watch-types.js';
 
-/** What an alert de-duplication state is kept for: one pipeline's readiness, or one of its traits. */
-export type AlertKey = { pipeline: string; kind: 'readiness' } | { pipeline: string; kind: 'trait'; trait: string };
+/** What an alert de-duplication state is kept for: a pipeline's readiness, one of its traits, a window or a run. */
+export type AlertKey =
+  | { pipeline: string; kind: 'readiness' }
+  | { pipeline: string; kind: 'trait'; trait: string }
+  /** An alert about one schedule window: `alert` names which (e.g. `SLA_BREACHED:evaluation`). */
+  | { pipeline: string; kind: 'window'; window: string; alert: string }
+  /** An alert about one run (e.g. `RUN_STUCK`). */
+  | { pipeline: string; kind: 'run'; runId: string; alert: string };
 
 /**
  * The alert key as one string, for a map key or a database column: `<pipeline>\u0000readiness` or
  * `<pipeline>\u0000trait\u0000<trait>` (the form stored before keys were typed, so existing state still matches).
  */
 export function alertKeyId(key: AlertKey): string {
-  return key.kind === 'trait' ? `${key.pipeline}\u0000trait\u0000${key.trait}` : `${key.pipeline}\u0000readiness`;
+  switch (key.kind) {
+    case 'trait':
+      return `${key.pipeline}\u0000trait\u0000${key.trait}`;
+    case 'window':
+      return `${key.pipeline}\u0000window\u0000${key.window}\u0000${key.alert}`;
+    case 'run':
+      return `${key.pipeline}\u0000run\u0000${key.runId}\u0000${key.alert}`;
+    default:
+      return `${key.pipeline}\u0000readiness`;
+  }
 }
 
 /** The stored de-duplication state of one alert key. */
