@@ -5,8 +5,9 @@ import { Cron } from 'croner';
 import { addDays, isoUtc, isValidTimeZone, localDate, localToInstant } from './local-time.js';
 import type { SlaSpec } from './sla.js';
 
-/** `after` / `deadline` as written: a local wall time (HH:MM) or a duration after the window opens. */
-export type TimeSpec = { kind: 'time'; hour: number; minute: number } | { kind: 'offset'; ms: number };
+import type { TimeSpec } from './time-spec.js';
+
+export type { TimeSpec } from './time-spec.js';
 
 /** What to do with windows that opened while no watcher was running. */
 export type CatchUpPolicy = 'skip' | 'latest' | 'all';

@@ -1,6 +1,6 @@
 // PURE: what a pipeline's `sla` and `monitor` blocks say, as engine specs (durations in ms, times as TimeSpec). The
 // deadline math (instants of a window's deadlines and at-risk warnings) and the watchdog/drift rules build on these.
-import type { TimeSpec } from './schedule.js';
+import type { TimeSpec } from './time-spec.js';
 
 /** A window's deadlines and its runs' expected duration (the pipeline's sla with a schedule's keys on top). */
 export interface SlaSpec {
