@@ -7,6 +7,7 @@ import { decideReadiness } from '../src/engine/readiness.js';
 import { newRun, transition } from '../src/engine/run-state.js';
 import { traitState } from '../src/engine/trait-state.js';
 import type { AlertKey, Store } from '../src/store/types.js';
+import { retentionConformance } from './store-conformance-retention.js';
 import { watchConformance } from './store-conformance-watch.js';
 
 export interface ConformanceOptions {
@@ -500,6 +501,10 @@ export function storeConformance(name: string, opts: ConformanceOptions): void {
         ...(opts.ownClock ? { ownClock: true } : {}),
         ...(opts.feedSettleMs ? { feedSettleMs: opts.feedSettleMs } : {}),
       });
+    });
+
+    describe('retention (prune)', () => {
+      retentionConformance(() => store);
     });
 
     it('ping resolves while open and rejects with STORE_UNAVAILABLE after close', async () => {

@@ -257,6 +257,15 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     );
 
   program
+    .command('prune')
+    .description(
+      'delete history past interlock.yaml `retention` now (decisions 30d, runs 90d, windows 90d by default; the watcher in serve/watch also prunes, a few batches every 10 sweeps): never an active run, an open window, the newest window of a schedule or the newest decision of a pipeline',
+    )
+    .option('--dry-run', 'count what would be deleted; delete nothing')
+    .option('--pipeline <name...>', 'only these pipelines (default: every pipeline with history)')
+    .action(action(program, async (out, g, opts) => (await import('./commands/prune.js')).prune(out, g, opts)));
+
+  program
     .command('schedule')
     .description(
       "the next windows of a pipeline's schedules: open, after and deadline instants in the schedule's timezone and UTC, EXCLUDED days marked (reads config only; check a cron before deploying)",

@@ -359,6 +359,21 @@ export const projectSchema = strict({
     )
     .optional()
     .describe('Databases the SQL builtins (builtin:sql-freshness, sql-row-count, sql-query) connect to, by name.'),
+  retention: strict({
+    decisions: durationSchema()
+      .default(30 * 86_400)
+      .describe('Readiness decisions older than this are deleted (never the newest of a pipeline).'),
+    runs: durationSchema()
+      .default(90 * 86_400)
+      .describe(
+        "Runs that ended longer ago than this are deleted with their transitions (a window's runs only once their window is).",
+      ),
+    windows: durationSchema()
+      .default(90 * 86_400)
+      .describe('Schedule windows that ended longer ago than this are deleted (never the newest of a schedule).'),
+  })
+    .prefault({})
+    .describe('How long history is kept: the watcher (in serve and watch) prunes older records in small batches.'),
   ...PROJECT_WATCHER_FIELDS,
 }).describe('Interlock project configuration (interlock.yaml).');
 

@@ -13,6 +13,7 @@ export * from './platform-runs.js';
 export * from './push.js';
 export * from './register.js';
 export * from './reload.js';
+export * from './retention.js';
 export * from './run.js';
 export * from './run-outcome.js';
 export * from './runs.js';

@@ -2,9 +2,11 @@
 import type { Clock } from '../core/clock.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../core/types.js';
 import type { WindowRecord } from '../engine/window.js';
+import type { PruneCounts, PruneRequest } from './retention.js';
 import type { AlertKey } from './rules.js';
 import type { Lease, LeaseFence, LeaseResult, WindowListOptions, WindowWriteResult } from './watch-types.js';
 
+export type { PruneCounts, PruneRequest, RetentionPolicy } from './retention.js';
 export type { AlertKey } from './rules.js';
 export type { Lease, LeaseFence, LeaseResult, WindowListOptions, WindowWriteResult } from './watch-types.js';
 
@@ -133,6 +135,15 @@ export interface Store {
    * Writes through this same handle may be notified too. Returns the unsubscribe function.
    */
   watchChanges(listener: (change: StoreChange) => void): () => void;
+
+  /**
+   * Retention: deletes, for each of `pipelines`, at most `limit` old decisions, ended windows and ended runs (with
+   * their transition events and alert marks) that the rules in retention.ts allow — never an active run, a run
+   * holding the lock, a window that is open or the newest of its schedule, or the latest decision of a pipeline.
+   * Records that became prunable stay so (they never change again), so a prune interrupted between steps loses
+   * nothing that matters and the next one carries on. `dryRun` counts instead.
+   */
+  prune(req: PruneRequest): Promise<PruneCounts>;
 
   /**
    * Health check: resolves when the backend answers a trivial query, rejects (STORE_UNAVAILABLE) when it does not,

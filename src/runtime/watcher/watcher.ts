@@ -31,6 +31,7 @@ import { DEFAULT_POLL_SECONDS, isNativeTrigger } from '../../trigger/index.js';
 import type { Context } from '../context-type.js';
 import { type EvaluateOptions, type Evaluation, evaluatePipeline } from '../evaluate.js';
 import { refreshRuns } from '../platform-runs.js';
+import { pruneHistory } from '../retention.js';
 import { type RunWindow, runPipeline } from '../run.js';
 import { touchActiveRun } from '../touch.js';
 import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
@@ -66,6 +67,9 @@ interface Watched {
   /** Its schedules that a reload brought (not there when the watcher started): since when. */
   since: Map<string, number>;
 }
+
+/** The leader prunes history (retention) on the first sweep and every this many after it. */
+export const PRUNE_EVERY_SWEEPS = 10;
 
 /** Most engine rounds per pipeline per wake-up (each round applies what was due and looks again). */
 const MAX_ROUNDS = 12;
@@ -128,6 +132,7 @@ export class Watcher {
    */
   private orphans = new Set<string>();
   private sweeps = 0;
+  private pruning = false;
 
   constructor(
     private readonly ctx: Context,
@@ -357,9 +362,28 @@ export class Watcher {
       this.poke([...this.watched.keys()]);
       // Now and then, also windows left open by pipelines nobody watches any more (another replica's config).
       if (++this.sweeps % 10 === 0) void this.adoptOrphans();
+      if (this.sweeps % PRUNE_EVERY_SWEEPS === 1) void this.pruneHistory();
       this.armSweep();
     }, ms);
     (this.sweepTimer as unknown as { unref?: () => void }).unref?.();
+  }
+
+  /** Retention, by the leader only, a few small batches at a time (the next sweeps carry on). */
+  private async pruneHistory(): Promise<void> {
+    if (this.stopped || !this.leadership.fence || this.pruning) return;
+    this.pruning = true;
+    try {
+      const r = await pruneHistory(this.ctx, { maxBatches: 5 });
+      if (r.decisions + r.runs + r.windows > 0) {
+        this.ctx.log.info(
+          `watcher: retention pruned ${r.decisions} decisions, ${r.windows} windows, ${r.runs} runs (${r.runEvents} run events)${r.more ? '; more next time' : ''}`,
+        );
+      }
+    } catch (err) {
+      this.ctx.log.warn(`watcher: retention failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.pruning = false;
+    }
   }
 
   /** YAML pipelines with a native trigger (Airflow), and the shortest `poll` among them (ms). */

@@ -2,6 +2,16 @@
 import { InterlockError } from '../../core/errors.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import type { WindowRecord } from '../../engine/window.js';
+import { isWindowTerminal } from '../../engine/window.js';
+import {
+  emptyCounts,
+  type PruneCounts,
+  type PruneRequest,
+  runAlertPrefix,
+  runPrunable,
+  windowAlertPrefix,
+  windowPrunable,
+} from '../retention.js';
 import {
   type AlertKey,
   alertKeyId,
@@ -230,6 +240,73 @@ export class MemoryStore implements Store {
   async getLease(name: string): Promise<Lease | undefined> {
     const l = this.leases.get(name);
     return l && copy(l);
+  }
+
+  async prune(req: PruneRequest): Promise<PruneCounts> {
+    const counts = emptyCounts();
+    const { now, policy, limit } = req;
+    for (const p of req.pipelines) {
+      // Decisions: the newest one (the latest saved, and the latest by time) always stays.
+      const list = this.decisions.get(p) ?? [];
+      const latest = new Set([list.at(-1), [...list].sort((a, b) => b.decidedAt - a.decidedAt)[0]]);
+      const oldDecisions = new Set(
+        list.filter((d) => !latest.has(d) && d.decidedAt < now - policy.decisionsMs).slice(0, limit),
+      );
+      counts.decisions += oldDecisions.size;
+
+      // Windows first: a window's runs can go only once the window has.
+      const mine = [...this.windows.values()].filter((w) => w.pipeline === p);
+      const newest = new Set(
+        windowHeadsOf(mine)
+          .filter((w) => isWindowTerminal(w.state))
+          .map((w) => w.key),
+      );
+      const goneWindows = new Set(
+        mine
+          .filter((w) =>
+            windowPrunable(w, { isNewest: newest.has(w.key), runOf: (id) => this.runs.get(id), now, policy }),
+          )
+          .sort((a, b) => a.openAt - b.openAt)
+          .slice(0, limit)
+          .map((w) => w.key),
+      );
+      counts.windows += goneWindows.size;
+
+      const activeRunId = this.active.get(p);
+      const windowExists = (key: string) => this.windows.has(key) && !goneWindows.has(key);
+      const goneRuns = new Set(
+        [...this.runs.values()]
+          .filter((r) => r.pipeline === p && runPrunable(r, { activeRunId, windowExists, now, policy }))
+          .sort((a, b) => a.createdAt - b.createdAt)
+          .slice(0, limit)
+          .map((r) => r.runId),
+      );
+      counts.runs += goneRuns.size;
+      const goneEvents = this.events.filter((e) => e.pipeline === p && goneRuns.has(e.runId));
+      counts.runEvents += goneEvents.length;
+      const prefixes = [
+        ...[...goneWindows].map((k) => windowAlertPrefix(p, k)),
+        ...[...goneRuns].map((id) => runAlertPrefix(p, id)),
+      ];
+      const goneMarks = [...this.alerts.keys()].filter((id) => prefixes.some((x) => id.startsWith(x)));
+      counts.alertMarks += goneMarks.length;
+      if (req.dryRun) continue;
+
+      if (oldDecisions.size > 0)
+        this.decisions.set(
+          p,
+          list.filter((d) => !oldDecisions.has(d)),
+        );
+      for (const k of goneWindows) this.windows.delete(k);
+      for (const id of goneRuns) {
+        const run = this.runs.get(id);
+        if (run?.runKey !== undefined) this.runKeys.delete(run.runKey);
+        this.runs.delete(id);
+      }
+      if (goneEvents.length > 0) this.events = this.events.filter((e) => !(e.pipeline === p && goneRuns.has(e.runId)));
+      for (const id of goneMarks) this.alerts.delete(id);
+    }
+    return counts;
   }
 
   watchChanges(listener: (change: StoreChange) => void): () => void {

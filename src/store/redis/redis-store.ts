@@ -10,6 +10,14 @@ import { withTimeout } from '../../core/timeout.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { isWindowTerminal, type WindowRecord } from '../../engine/window.js';
 import { parseRecord } from '../records.js';
+import {
+  addCounts,
+  emptyCounts,
+  type PruneCounts,
+  type PruneRequest,
+  runPrunable,
+  windowPrunable,
+} from '../retention.js';
 import { type AlertKey, releasesLock, windowHeadsOf, windowListFilter } from '../rules.js';
 import type { Lease, LeaseFence, LeaseResult, StoreChange, WindowListOptions, WindowWriteResult } from '../types.js';
 import {
@@ -109,6 +117,9 @@ const CHANGE_KINDS: ReadonlySet<string> = new Set(['evaluation', 'run', 'window'
 const ACTIVE_STATUSES = `,${RUN_STATUSES.filter((s) => !isTerminal(s)).join(',')},`;
 
 /** A store over Redis (standalone or cluster). Open it with `RedisStore.connect()`. */
+/** How long a window's or a run's alert mark is kept after it was last sent (Redis expires it). */
+export const ALERT_MARK_TTL_MS = 100 * 86_400_000;
+
 export class RedisStore implements Store {
   readonly kind = 'redis';
   private closed = false;
@@ -435,8 +446,11 @@ export class RedisStore implements Store {
   // ---------------------------------------------------------------- alerts
 
   async claimAlert(key: AlertKey, fingerprint: string, now: number, repeatAfterMs: number): Promise<AlertClaim> {
+    // A window's or a run's marks are not pruned with it (they live in other slots): they expire by themselves,
+    // long after the window or run can raise anything again. At worst an expired mark lets an alert repeat.
+    const ttl = key.kind === 'window' || key.kind === 'run' ? Math.max(ALERT_MARK_TTL_MS, 2 * repeatAfterMs) : 0;
     const raw = await this.guard('claimAlert', () =>
-      this.scripts.run('claim-alert', [this.keys.alert(key)], [fingerprint, now, repeatAfterMs]),
+      this.scripts.run('claim-alert', [this.keys.alert(key)], [fingerprint, now, repeatAfterMs, ttl]),
     );
     if (!Array.isArray(raw) || (raw[0] !== 0 && raw[0] !== 1)) {
       throw new InterlockError('INTERNAL', 'redis script claim-alert returned an unexpected reply', { reply: raw });
@@ -583,6 +597,128 @@ export class RedisStore implements Store {
   }
 
   // ---------------------------------------------------------------- change feed
+
+  // ---------------------------------------------------------------- retention
+
+  async prune(req: PruneRequest): Promise<PruneCounts> {
+    let counts = emptyCounts();
+    for (const p of req.pipelines)
+      counts = addCounts(counts, await this.guard('prune', () => this.prunePipeline(p, req)));
+    return counts;
+  }
+
+  /**
+   * One pipeline: read the candidates (by age, from the sorted sets), choose by the rules in retention.ts, then
+   * delete in two single-slot scripts that re-check what could have changed — windows first (the watcher's slot),
+   * then decisions and runs (the pipeline's slot), then the run index. Chosen records never change again, so a
+   * prune cut short between the steps leaves nothing inconsistent that matters: the next one carries on.
+   */
+  private async prunePipeline(p: string, req: PruneRequest): Promise<PruneCounts> {
+    const { now, policy, limit } = req;
+    const k = this.p(p);
+    const wk = this.keys.watch;
+    const counts = emptyCounts();
+    const decode = <T>(raw: string | null, what: string): T | undefined => {
+      if (raw === null) return undefined;
+      try {
+        return parse<T>(raw, what);
+      } catch {
+        return undefined; // a corrupt record is left for someone to look at, never deleted blind
+      }
+    };
+
+    // Decisions: never the newest one.
+    const [newestDecision] = await this.client.zrevrange(k.decisions, 0, 0);
+    const decisionSeqs = (
+      await this.client.zrangebyscore(k.decisions, '-inf', `(${now - policy.decisionsMs}`, 'LIMIT', 0, limit + 1)
+    )
+      .filter((seq) => seq !== newestDecision)
+      .slice(0, limit);
+    counts.decisions = decisionSeqs.length;
+
+    // Windows: candidates opened before the cutoff (a window ends after it opens); the rules check when it ended.
+    const newest = new Set(await this.client.hvals(wk.newest(p)));
+    const windowKeys = (
+      await this.client.zrangebyscore(wk.windows(p), '-inf', `(${now - policy.windowsMs}`, 'LIMIT', 0, limit * 4)
+    ).filter((key) => !newest.has(key));
+    const windows =
+      windowKeys.length === 0
+        ? []
+        : (await this.client.hmget(wk.windowData, ...windowKeys))
+            .map((raw) => decode<WindowRecord>(raw, 'window'))
+            .filter((w): w is WindowRecord => w !== undefined);
+    const attemptIds = [...new Set(windows.flatMap((w) => w.attempts.map((a) => a.runId)))];
+    const attemptRuns = new Map<string, RunState>();
+    if (attemptIds.length > 0) {
+      const raws = await this.client.hmget(k.runData, ...attemptIds);
+      attemptIds.forEach((id, i) => {
+        const run = decode<RunState>(raws[i] ?? null, 'run');
+        if (run) attemptRuns.set(id, run);
+      });
+    }
+    const goneWindows = windows
+      .filter((w) =>
+        windowPrunable(w, { isNewest: newest.has(w.key), runOf: (id) => attemptRuns.get(id), now, policy }),
+      )
+      .slice(0, limit)
+      .map((w) => w.key);
+    counts.windows = goneWindows.length;
+
+    // Runs: candidates created before the cutoff; a window's attempt only once its window is gone.
+    const active = (await this.client.get(k.active)) ?? undefined;
+    const runIds = await this.client.zrangebyscore(k.runs, '-inf', `(${now - policy.runsMs}`, 'LIMIT', 0, limit * 4);
+    const runs =
+      runIds.length === 0
+        ? []
+        : (await this.client.hmget(k.runData, ...runIds))
+            .map((raw) => decode<RunState>(raw, 'run'))
+            .filter((r): r is RunState => r !== undefined);
+    const windowOf = [...new Set(runs.flatMap((r) => (r.window ? [r.window.key] : [])))];
+    const gone = new Set(goneWindows);
+    const present = new Set<string>();
+    if (windowOf.length > 0) {
+      const raws = await this.client.hmget(wk.windowData, ...windowOf);
+      windowOf.forEach((key, i) => {
+        if (raws[i] !== null && !gone.has(key)) present.add(key);
+      });
+    }
+    const goneRuns = runs
+      .filter((r) => runPrunable(r, { activeRunId: active, windowExists: (key) => present.has(key), now, policy }))
+      .slice(0, limit);
+    counts.runs = goneRuns.length;
+    if (req.dryRun) {
+      for (const r of goneRuns) {
+        const seqs = await this.client.zrangebyscore(k.events, r.createdAt, r.updatedAt);
+        const data = seqs.length === 0 ? [] : await this.client.hmget(k.eventData, ...seqs);
+        counts.runEvents += data.filter((raw) => decode<RunEvent>(raw, 'run event')?.runId === r.runId).length;
+      }
+      return counts;
+    }
+
+    counts.windows =
+      goneWindows.length === 0
+        ? 0
+        : Number(
+            await this.scripts.run(
+              'prune-windows',
+              [wk.windowData, wk.windows(p), wk.live(p), wk.newest(p)],
+              goneWindows,
+            ),
+          );
+    if (decisionSeqs.length > 0 || goneRuns.length > 0) {
+      const reply = (await this.scripts.run(
+        'prune-runs',
+        [k.decisions, k.decisionData, k.runs, k.runData, k.runKeys, k.active, k.events, k.eventData],
+        [decisionSeqs.length, ...decisionSeqs, ...goneRuns.map((r) => r.runId)],
+      )) as Array<number | string>;
+      counts.decisions = Number(reply[0]);
+      counts.runs = Number(reply[1]);
+      counts.runEvents = Number(reply[2]);
+      const deleted = reply.slice(3).map(String);
+      if (deleted.length > 0) await this.client.hdel(this.keys.runIndex, ...deleted);
+    }
+    return counts;
+  }
 
   watchChanges(listener: (change: StoreChange) => void): () => void {
     if (this.closed) return () => undefined;

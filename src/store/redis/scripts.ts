@@ -25,7 +25,9 @@ export type ScriptName =
   | 'list-windows'
   | 'window-heads'
   | 'acquire-lease'
-  | 'release-lease';
+  | 'release-lease'
+  | 'prune-runs'
+  | 'prune-windows';
 
 export interface ScriptDef {
   /** The command name on the client (prefixed so it cannot shadow a real command). */

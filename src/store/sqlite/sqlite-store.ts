@@ -7,9 +7,20 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type Clock, sleep, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
+import { TERMINAL_STATUSES } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { isWindowTerminal, type WindowRecord } from '../../engine/window.js';
 import { parseRecord } from '../records.js';
+import {
+  addCounts,
+  emptyCounts,
+  type PruneCounts,
+  type PruneRequest,
+  runAlertPrefix,
+  runPrunable,
+  windowAlertPrefix,
+  windowPrunable,
+} from '../retention.js';
 import {
   type AlertKey,
   type AlertMark,
@@ -633,6 +644,110 @@ export class SqliteStore implements Store {
    * the feed asks PRAGMA data_version whether another connection committed, and if so reads the `changes` rows past
    * the last one it delivered. Writes through this handle: delivered right after their commit.
    */
+  async prune(req: PruneRequest): Promise<PruneCounts> {
+    let counts = emptyCounts();
+    for (const p of req.pipelines) {
+      const tx = this.db.transaction(() => this.prunePipeline(p, req));
+      const one = req.dryRun
+        ? await this.guard('prune', () => tx.deferred())
+        : await this.write('prune', () => tx.immediate());
+      counts = addCounts(counts, one);
+    }
+    return counts;
+  }
+
+  /** One pipeline's prune, inside a transaction: candidates by age from the indexes, each checked by retention.ts. */
+  private prunePipeline(p: string, req: PruneRequest): PruneCounts {
+    const pr = this.pruneStmts();
+    const { now, policy, limit } = req;
+    const tryParse = <T>(json: string, what: string): T | undefined => {
+      try {
+        return parse<T>(json, what);
+      } catch {
+        return undefined; // a corrupt record is left for someone to look at, never deleted blind
+      }
+    };
+    const counts = emptyCounts();
+    const decisionSeqs = pr.oldDecisions.all(p, now - policy.decisionsMs, p, p, limit) as number[];
+    counts.decisions = decisionSeqs.length;
+
+    const newest = new Set(pr.windowHeadKeys.all(p) as string[]);
+    const runOf = (id: string): RunState | undefined => {
+      const json = this.stmts.getRun.get(id) as string | undefined;
+      return json === undefined ? undefined : tryParse<RunState>(json, 'run');
+    };
+    const goneWindows: string[] = [];
+    // Candidates by open_at (an ended window opened before it ended); the rules check when it ended.
+    for (const json of pr.oldWindows.iterate(p, now - policy.windowsMs) as Iterable<string>) {
+      if (goneWindows.length >= limit) break;
+      const w = tryParse<WindowRecord>(json, 'window');
+      if (w && windowPrunable(w, { isNewest: newest.has(w.key), runOf, now, policy })) goneWindows.push(w.key);
+    }
+    counts.windows = goneWindows.length;
+
+    const activeRunId = this.stmts.getActiveId.get(p) as string | undefined;
+    const gone = new Set(goneWindows);
+    const windowExists = (key: string) => !gone.has(key) && pr.windowExists.get(key) !== undefined;
+    const goneRuns: string[] = [];
+    for (const json of pr.oldRuns.iterate(p, now - policy.runsMs) as Iterable<string>) {
+      if (goneRuns.length >= limit) break;
+      const r = tryParse<RunState>(json, 'run');
+      if (r && r.pipeline === p && runPrunable(r, { activeRunId, windowExists, now, policy })) goneRuns.push(r.runId);
+    }
+    counts.runs = goneRuns.length;
+    for (const id of goneRuns) counts.runEvents += pr.countRunEvents.get(id) as number;
+    const prefixes = [
+      ...goneWindows.map((k) => windowAlertPrefix(p, k)),
+      ...goneRuns.map((id) => runAlertPrefix(p, id)),
+    ];
+    for (const x of prefixes) counts.alertMarks += pr.countAlertMarks.get(x, `${x}\uffff`) as number;
+    if (req.dryRun) return counts;
+
+    for (const seq of decisionSeqs) pr.deleteDecision.run(seq);
+    for (const k of goneWindows) pr.deleteWindow.run(k);
+    for (const id of goneRuns) {
+      pr.deleteRunEvents.run(id);
+      pr.deleteRun.run(id);
+    }
+    for (const x of prefixes) pr.deleteAlertMarks.run(x, `${x}\uffff`);
+    return counts;
+  }
+
+  private prune_: ReturnType<SqliteStore['makePruneStmts']> | undefined;
+  private pruneStmts(): ReturnType<SqliteStore['makePruneStmts']> {
+    this.prune_ ??= this.makePruneStmts();
+    return this.prune_;
+  }
+  private makePruneStmts() {
+    const db = this.db;
+    const terminal = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+    return {
+      // Never the newest decision of the pipeline (the highest seq: the latest saved).
+      oldDecisions: db
+        .prepare(
+          'SELECT seq FROM decisions WHERE pipeline = ? AND decided_at < ? AND seq < (SELECT max(seq) FROM decisions WHERE pipeline = ?) AND decided_at < (SELECT max(decided_at) FROM decisions WHERE pipeline = ?) ORDER BY decided_at, seq LIMIT ?',
+        )
+        .pluck(),
+      deleteDecision: db.prepare('DELETE FROM decisions WHERE seq = ?'),
+      windowHeadKeys: db.prepare('SELECT key FROM window_heads WHERE pipeline = ?').pluck(),
+      oldWindows: db
+        .prepare('SELECT record FROM windows WHERE pipeline = ? AND live = 0 AND open_at < ? ORDER BY open_at, key')
+        .pluck(),
+      windowExists: db.prepare('SELECT 1 FROM windows WHERE key = ?').pluck(),
+      deleteWindow: db.prepare('DELETE FROM windows WHERE key = ? AND live = 0'),
+      oldRuns: db
+        .prepare(
+          `SELECT record FROM runs WHERE pipeline = ? AND created_at < ? AND status IN (${terminal}) ORDER BY created_at, run_id`,
+        )
+        .pluck(),
+      countRunEvents: db.prepare('SELECT count(*) FROM run_events WHERE run_id = ?').pluck(),
+      deleteRunEvents: db.prepare('DELETE FROM run_events WHERE run_id = ?'),
+      deleteRun: db.prepare('DELETE FROM runs WHERE run_id = ?'),
+      countAlertMarks: db.prepare('SELECT count(*) FROM alert_state WHERE key >= ? AND key < ?').pluck(),
+      deleteAlertMarks: db.prepare('DELETE FROM alert_state WHERE key >= ? AND key < ?'),
+    };
+  }
+
   watchChanges(listener: (change: StoreChange) => void): () => void {
     if (this.closed) return () => undefined;
     this.listeners.add(listener);
