@@ -28,7 +28,7 @@ export interface StoreConfig {
   provider: 'sqlite' | 'redis' | 'postgres' | 'memory';
   sqlite?: { path: string };
   /** url (already ${VAR}-expanded), schema, poolSize, connectTimeout (seconds): see PostgresStoreOptions. */
-  postgres?: Omit<PostgresStoreOptions, 'clock'> & { connectTimeout?: number };
+  postgres?: Omit<PostgresStoreOptions, 'clock' | 'url'> & { url?: string | undefined; connectTimeout?: number };
   /** addr (host:port), url, password, db, tls, keyPrefix, cluster seeds, connectTimeoutMs: see RedisStoreOptions. */
   redis?: RedisStoreOptions & { connectTimeout?: number };
   /** The store's timers and timestamps (default: the host's clock). */
@@ -60,11 +60,12 @@ export async function createStore(cfg: StoreConfig): Promise<Store> {
     }
     case 'postgres': {
       const { PostgresStore } = await import('./postgres/index.js');
-      const { connectTimeout, ...opts } = cfg.postgres ?? { url: '' };
-      if (!opts.url) throw new InterlockError('CONFIG_INVALID', 'postgres.url is not set');
+      const { connectTimeout, url, ...opts } = cfg.postgres ?? {};
+      if (!url) throw new InterlockError('CONFIG_INVALID', 'postgres.url is not set');
       const ms = connectTimeout !== undefined ? connectTimeout * 1000 : undefined;
       return PostgresStore.connect({
         ...opts,
+        url,
         ...(cfg.clock ? { clock: cfg.clock } : {}),
         ...((opts.connectTimeoutMs ?? ms) !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs ?? ms } : {}),
       });

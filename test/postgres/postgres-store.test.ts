@@ -117,13 +117,19 @@ describe('postgres specifics', () => {
     const admin = await pgAdmin();
     try {
       let peak = 0;
+      let busy = false;
       const probe = setInterval(() => {
+        if (busy) return; // one query at a time on the admin connection
+        busy = true;
         admin
           .query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [`interlock:${schema}`])
           .then((r) => {
             peak = Math.max(peak, (r.rows[0] as { n: number }).n);
           })
-          .catch(() => undefined);
+          .catch(() => undefined)
+          .finally(() => {
+            busy = false;
+          });
       }, 5);
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>

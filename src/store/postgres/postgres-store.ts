@@ -183,14 +183,12 @@ export class PostgresStore implements Store {
       query_timeout: commandMs + 5000,
       keepAlive: true,
       application_name: `interlock:${schema}`,
+      // Every connection works in the store's schema from its start (the name is checked: [a-z_][a-z0-9_]*).
+      options: `-c search_path=${schema}`,
     };
     const pool = new pg.Pool({ ...config, max: poolSize });
     // An idle client whose backend went away: the pool drops it; nothing to crash on.
     pool.on('error', () => undefined);
-    // Every pooled connection works in the store's schema (queued before any query of the client).
-    pool.on('connect', (c) => {
-      c.query(`SET search_path TO "${schema}"`).catch(() => undefined);
-    });
     const store = new PostgresStore(
       pg,
       pool,
