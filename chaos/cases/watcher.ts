@@ -1,4 +1,5 @@
-// Watcher faults: several `interlock serve` replicas on one store (3 on a real redis-server, 2 on one SQLite file)
+// Watcher faults: several `interlock serve` replicas on one store (3 on a real redis-server, 3 on the machine's
+// PostgreSQL in a schema of their own, 2 on one SQLite file)
 // watch 20 pipelines on a 3-second cron while the harness SIGKILLs a random replica every few seconds — the lease
 // holder most of the time, often just after a window opened, while triggers are being fired — and restarts it.
 // Every fire is counted at the trigger target (each pipeline's command appends $INTERLOCK_RUN_KEY to its own file);
@@ -17,6 +18,7 @@ import { createStore, type Lease, type Store } from '../../src/store/index.js';
 import { put } from '../../test/support/files.js';
 import { waitMarkedGone } from '../../test/support/leftover-processes.js';
 import { sleep, until } from '../../test/support/poll.js';
+import { dropSchemas, freshSchemaName, PG_URL, pgAdmin } from '../../test/support/postgres.js';
 import { RedisServer } from '../../test/support/redis.js';
 import { type Serve, serve } from '../lib/cli.js';
 import type { CaseContext, CaseDef } from '../lib/harness.js';
@@ -359,6 +361,17 @@ async function needsRedis(): Promise<string | undefined> {
   return process.env.CI ? undefined : 'redis-server is not installed (apt-get install redis-server)';
 }
 
+async function needsPostgres(): Promise<string | undefined> {
+  try {
+    await (await pgAdmin()).end();
+    return undefined;
+  } catch (e) {
+    // CI starts the server (.ci/run): there a missing one is a failure, not a case to skip.
+    if (process.env.CI) return undefined;
+    return `PostgreSQL does not answer at ${PG_URL.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message}`;
+  }
+}
+
 export const watcherCases: CaseDef[] = [
   {
     id: 'watcher-replicas-redis',
@@ -371,6 +384,20 @@ export const watcherCases: CaseDef[] = [
       t.defer(() => redis.destroy());
       const root = t.dir();
       makeWatchProject(root, `provider: redis\nredis:\n  addr: ${redis.addr}\n  keyPrefix: "chaosw:"\n`);
+      await replicaChaos(t, root, 3);
+    },
+  },
+  {
+    id: 'watcher-replicas-postgres',
+    group: 'watcher',
+    fault: '3 `serve` replicas on one PostgreSQL schema, a random one (mostly the leader) SIGKILLed every few seconds',
+    timeoutMs: 150_000,
+    requires: needsPostgres,
+    async run(t) {
+      const schema = freshSchemaName('il_chaos');
+      t.defer(() => dropSchemas([schema]));
+      const root = t.dir();
+      makeWatchProject(root, `provider: postgres\npostgres:\n  url: "${PG_URL}"\n  schema: ${schema}\n  poolSize: 4\n`);
       await replicaChaos(t, root, 3);
     },
   },

@@ -87,8 +87,11 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .description('create a project: interlock.yaml, starter archetypes, an example pipeline and its evaluators')
     .argument('<dir>', 'directory to create (or an empty existing one)')
     .addOption(
-      new Option('--provider <provider>', 'state store (redis: localhost:6379, keys prefixed "interlock:<dir>:")')
-        .choices(['sqlite', 'redis'] as const)
+      new Option(
+        '--provider <provider>',
+        'state store (redis: localhost:6379, keys prefixed "interlock:<dir>:"; postgres: $DATABASE_URL, schema interlock_<dir>)',
+      )
+        .choices(['sqlite', 'redis', 'postgres'] as const)
         .default('sqlite' as const),
     )
     .option('--force', 'overwrite the files of an existing project')

@@ -103,7 +103,7 @@ describe('JSON Schema export', () => {
   it('lists the same enums as zod', () => {
     const { project, archetype } = jsonSchemas();
     const props = project.properties as Record<string, Json>;
-    expect(props.provider?.enum).toEqual(['sqlite', 'redis', 'memory']);
+    expect(props.provider?.enum).toEqual(['sqlite', 'redis', 'postgres', 'memory']);
     // alerts: oneOf [a list of sinks, { repeatAfter, sinks }], both listing the same sink types.
     const [list, mapping] = (props.alerts as Json).oneOf as Json[];
     const sinkTypes = (sinks: Json) =>

@@ -1294,3 +1294,45 @@ describe('assertValid', () => {
     }
   });
 });
+
+describe('provider: postgres', () => {
+  it('loads the postgres block with its defaults; no url, a bad url or a bad schema are errors at file:line:col', () => {
+    const ok = load(project({ 'interlock.yaml': lines('provider: postgres', 'postgres:', '  url: postgres://h/db') }));
+    expect(errors(ok)).toEqual([]);
+    expect(ok.config.postgres).toEqual({
+      url: 'postgres://h/db',
+      schema: 'interlock',
+      poolSize: 10,
+      connectTimeout: 5,
+    });
+    expect(errors(load(project({ 'interlock.yaml': lines('provider: postgres') })))).toEqual([
+      'interlock.yaml:1:11 provider: provider: postgres needs postgres.url (a postgres:// URL, e.g. "${DATABASE_URL}")',
+    ]);
+    const bad = load(
+      project({
+        'interlock.yaml': lines(
+          'provider: postgres',
+          'postgres:',
+          '  url: mysql://h/db',
+          '  schema: Bad-Name',
+          '  poolSize: 0',
+        ),
+      }),
+    );
+    expect(errors(bad).join('\n')).toMatch(/postgres\.schema: expected a schema name/);
+    expect(errors(bad).join('\n')).toMatch(/postgres\.poolSize: expected a positive integer/);
+  });
+
+  it('a ${VAR} in postgres.url that is not set is a warning (the store cannot open until it is set)', () => {
+    const root = project({ 'interlock.yaml': lines('provider: postgres', 'postgres:', '  url: "${PG_TEST_NOPE}"') });
+    const p = loadProject(path.join(root, 'interlock.yaml'), { env: {} });
+    expect(errors(p)).toEqual([]);
+    const pgWarnings = (x: LoadedProject) => warnings(x).filter((w) => w.includes('postgres'));
+    expect(pgWarnings(p)).toEqual([
+      'interlock.yaml:3:8 warning: postgres.url: environment variable PG_TEST_NOPE is not set here: the store cannot open until it is set',
+    ]);
+    expect(
+      pgWarnings(loadProject(path.join(root, 'interlock.yaml'), { env: { PG_TEST_NOPE: 'postgres://h/d' } })),
+    ).toEqual([]);
+  });
+});

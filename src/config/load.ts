@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
-import { missingVarState } from '../core/template.js';
+import { isMissing, missingVarState, templateVars } from '../core/template.js';
 import type { InvalidPipeline, PipelineSpec, ReadinessRule } from '../core/types.js';
 import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
 import {
@@ -255,6 +255,23 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
       semantic.push(diagnosticAt(projectSrc, [...sinksAt, i, 'path'], `alert file '${written.path}' ${problem}`));
     }
   });
+  if (file.provider === 'postgres') {
+    const url = file.postgres.url;
+    if (url === undefined) {
+      const message = `provider: postgres needs postgres.url (a postgres:// URL, e.g. "\${DATABASE_URL}")`;
+      semantic.push(diagnosticAt(projectSrc, ['provider'], message));
+    } else {
+      // ${VAR}s are expanded when the store opens: unset here, every command that opens the store fails.
+      for (const name of templateVars(url).filter((n) => isMissing(env, n))) {
+        const message = `environment variable ${name} is ${missingVarState(env, name)} here: the store cannot open until it is set`;
+        semantic.push(diagnosticAt(projectSrc, ['postgres', 'url'], message, { severity: 'warning' }));
+      }
+      const expanded = templateVars(url).length > 0 ? undefined : url;
+      if (expanded !== undefined && !/^postgres(?:ql)?:\/\//.test(expanded)) {
+        semantic.push(diagnosticAt(projectSrc, ['postgres', 'url'], 'expected a postgres:// or postgresql:// URL'));
+      }
+    }
+  }
   if (file.redis.cluster !== undefined && file.redis.db !== undefined) {
     const message = 'redis.db cannot be combined with redis.cluster (a Redis Cluster has only database 0): remove one';
     semantic.push(diagnosticAt(projectSrc, ['redis', 'db'], message));

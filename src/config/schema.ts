@@ -23,6 +23,7 @@ export const MESSAGES = {
   required: 'required',
   positiveNumber: 'expected a positive number',
   positiveInteger: 'expected a positive integer',
+  pgSchema: 'expected a schema name: lower-case letters, digits and _, at most 48, not starting with a digit',
   nonNegativeInteger: 'expected a non-negative integer',
   name: `must match ${NAME_PATTERN.source.replace(/^\^/, '').replace(/\$$/, '')} (at most ${NAME_MAX} characters)`,
   httpUrl: 'expected an http(s) URL',
@@ -112,7 +113,10 @@ export const nameSchema = z
 
 const D = ' (a duration: seconds, or 90s, 15m, 2h, 1d, 1h30m)';
 
-export const PROVIDERS = ['sqlite', 'redis', 'memory'] as const;
+export const PROVIDERS = ['sqlite', 'redis', 'postgres', 'memory'] as const;
+
+/** A PostgreSQL schema name the store accepts (store/postgres SCHEMA_PATTERN says the same). */
+export const PG_SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** Defaults of the `alerts` block, in seconds / counts as written in interlock.yaml. */
 export const ALERT_DEFAULTS = { repeatAfter: 3600, timeout: 5, webhookTimeout: 2, webhookRetries: 2 } as const;
@@ -288,6 +292,22 @@ export const projectSchema = strict({
       .describe(
         'Accept a Redis whose maxmemory-policy is not noeviction (or cannot be read). Off: such a server is refused (exit 3), because an evicted run lock lets a second run fire while the first job still runs.',
       ),
+  }).prefault({}),
+  postgres: strict({
+    url: nonEmptyString()
+      .optional()
+      .describe(
+        `postgres:// or postgresql:// URL, e.g. "\${DATABASE_URL}" (\${VAR}s are expanded from the environment when the store opens). Required with provider: postgres.`,
+      ),
+    schema: z
+      .string({ error: whenPresent(MESSAGES.pgSchema) })
+      .regex(PG_SCHEMA_PATTERN, { error: MESSAGES.pgSchema })
+      .default('interlock')
+      .describe("The schema holding Interlock's tables; created (with its tables) at the first start when missing."),
+    poolSize: positiveInt().default(10).describe('Connections in the pool (plus one for the change feed).'),
+    connectTimeout: durationSchema()
+      .default(5)
+      .describe(`How long to wait for a PostgreSQL connection before failing (exit 3)${D}.`),
   }).prefault({}),
   server: strict({
     addr: z

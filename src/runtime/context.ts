@@ -2,14 +2,15 @@
 
 import { join } from 'node:path';
 import { AlertDispatcher, createSinks, undeliveredMessage } from '../alert/index.js';
-import { type AlertsConfig, assertUsable, findConfigFile, loadProject } from '../config/index.js';
+import { type AlertsConfig, assertUsable, findConfigFile, loadProject, type ProjectConfig } from '../config/index.js';
 import { systemClock } from '../core/clock.js';
 import { type Diagnostic, InterlockError } from '../core/errors.js';
 import { isInvalid } from '../core/invalid.js';
+import { expandTemplate, isMissing, missingVarsMessage, templateVars } from '../core/template.js';
 import type { InvalidPipeline, PipelineSpec } from '../core/types.js';
 import { EvaluatorPool } from '../evaluator/index.js';
 import { stderrLogger, warnLogger } from '../observability/index.js';
-import type { StoredPipeline } from '../store/index.js';
+import type { StoreConfig, StoredPipeline } from '../store/index.js';
 import { createStore } from '../store/index.js';
 import { subscribeAlerting } from './alerting.js';
 import type { Context, OpenOptions } from './context-type.js';
@@ -17,6 +18,25 @@ import { EventBus } from './events.js';
 import { checkStoredPipeline } from './register.js';
 
 export type { Context, OpenOptions } from './context-type.js';
+
+/**
+ * What createStore needs from the project: a Redis store remembers its id in the project's .interlock/ (so a store
+ * that lost its data is refused); a PostgreSQL URL has its ${VAR}s expanded from the environment here, at open, so
+ * the secret lives in the environment and never in interlock.yaml (CONFIG_INVALID when one is missing).
+ */
+export function storeConfig(cfg: ProjectConfig, root: string, env: NodeJS.ProcessEnv): StoreConfig {
+  if (cfg.provider === 'redis') return { ...cfg, redis: { ...cfg.redis, stateDir: join(root, '.interlock') } };
+  if (cfg.provider !== 'postgres') return cfg;
+  const url = cfg.postgres.url;
+  if (url === undefined) {
+    throw new InterlockError('CONFIG_INVALID', `provider: postgres needs postgres.url (e.g. "\${DATABASE_URL}")`);
+  }
+  const missing = templateVars(url).filter((n) => isMissing(env, n));
+  if (missing.length > 0) {
+    throw new InterlockError('CONFIG_INVALID', `postgres.url: ${missingVarsMessage(missing, env)}`);
+  }
+  return { ...cfg, postgres: { ...cfg.postgres, url: expandTemplate(url, env) } };
+}
 
 /**
  * Finds and loads the project, then opens its store. Errors in interlock.yaml stop here (CONFIG_INVALID with its
@@ -30,13 +50,8 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
   const log = opts.log ?? (opts.warn ? warnLogger(opts.warn) : stderrLogger());
   const warn = (m: string) => log.warn(m);
   if (project.invalidFiles.length > 0) warn(invalidConfigWarning(project));
-  // A Redis store remembers its id in the project's .interlock/ so a store that lost its data is refused.
   const cfg = project.config;
-  const store =
-    opts.store ??
-    (await createStore(
-      cfg.provider === 'redis' ? { ...cfg, redis: { ...cfg.redis, stateDir: join(project.root, '.interlock') } } : cfg,
-    ));
+  const store = opts.store ?? (await createStore(storeConfig(cfg, project.root, env ?? process.env)));
   const pool = new EvaluatorPool(project.config.evaluatorConcurrency);
   const events = new EventBus(log);
   const alerts = alertDispatcher(project.config.alerts, warn, events, {

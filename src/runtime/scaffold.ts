@@ -21,10 +21,13 @@ const TEMPLATES = join(HERE, 'templates');
 /** The package's published JSON Schemas (repo root `schemas/`). */
 const SCHEMAS = join(HERE, '..', '..', 'schemas');
 
+/** The stores `init --provider` can set up. */
+export type InitProvider = 'sqlite' | 'redis' | 'postgres';
+
 export interface InitOptions {
   dir: string;
   force?: boolean;
-  provider?: 'sqlite' | 'redis';
+  provider?: InitProvider;
   /** Try to start a local Valkey container with Docker. */
   startValkey?: boolean;
 }
@@ -34,6 +37,8 @@ export interface InitResult {
   files: string[];
   /** With --provider redis: the address and key prefix the project will use. */
   redis?: { addr: string; keyPrefix: string };
+  /** With --provider postgres: the schema the project will use (the URL comes from $DATABASE_URL). */
+  postgres?: { schema: string };
   /** What happened with --start-valkey, for the user. */
   valkey?: { started: boolean; message: string };
 }
@@ -56,8 +61,31 @@ export function redisKeyPrefixFor(dir: string): string {
   return `interlock:${name}:`;
 }
 
-function providerBlock(provider: 'sqlite' | 'redis', keyPrefix: string): string {
+/**
+ * `interlock_<project>` for a project directory: two projects on one database must not share tables. Lower-cased,
+ * anything but [a-z0-9_] becomes `_`, at most 48 characters (the store's schema name rule).
+ */
+export function pgSchemaFor(dir: string): string {
+  const name =
+    basename(resolve(dir))
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'project';
+  return `interlock_${name}`.slice(0, 48).replace(/_+$/, '');
+}
+
+function providerBlock(provider: InitProvider, keyPrefix: string, schema: string): string {
   if (provider === 'sqlite') return 'provider: sqlite\nsqlite:\n  path: .interlock/state.db';
+  if (provider === 'postgres')
+    return [
+      'provider: postgres',
+      'postgres:',
+      '  # Read from the environment when the store opens (keep the password out of this file).',
+      `  url: "\${DATABASE_URL}"`,
+      "  # Interlock's tables live here (created at the first start); projects sharing a database need different schemas.",
+      `  schema: ${schema}`,
+      '  poolSize: 10',
+    ].join('\n');
   return [
     'provider: redis',
     'redis:',
@@ -86,13 +114,15 @@ function listFiles(dir: string, base = dir): string[] {
 }
 
 /** The files of a new project: relative path → [content, mode]. */
-function projectFiles(provider: 'sqlite' | 'redis', keyPrefix: string): Map<string, [Buffer, number]> {
+function projectFiles(provider: InitProvider, keyPrefix: string, schema: string): Map<string, [Buffer, number]> {
   const files = new Map<string, [Buffer, number]>();
   for (const rel of listFiles(TEMPLATES)) {
     const src = join(TEMPLATES, rel);
     let content = readFileSync(src);
     if (rel === 'interlock.yaml')
-      content = Buffer.from(content.toString('utf8').replace('{{PROVIDER_BLOCK}}', providerBlock(provider, keyPrefix)));
+      content = Buffer.from(
+        content.toString('utf8').replace('{{PROVIDER_BLOCK}}', providerBlock(provider, keyPrefix, schema)),
+      );
     const target = rel === 'gitignore' ? '.gitignore' : rel;
     files.set(target, [content, statSync(src).mode & 0o777]);
   }
@@ -122,7 +152,8 @@ export function initProject(opts: InitOptions): InitResult {
   }
   const provider = opts.provider ?? 'sqlite';
   const keyPrefix = redisKeyPrefixFor(dir);
-  const files = projectFiles(provider, keyPrefix);
+  const schema = pgSchemaFor(dir);
+  const files = projectFiles(provider, keyPrefix, schema);
   const parent = dirname(dir);
   try {
     mkdirSync(parent, { recursive: true });
@@ -155,6 +186,7 @@ export function initProject(opts: InitOptions): InitResult {
   }
   const result: InitResult = { dir, files: [...files.keys()].sort() };
   if (provider === 'redis') result.redis = { addr: INIT_REDIS_ADDR, keyPrefix };
+  if (provider === 'postgres') result.postgres = { schema };
   if (opts.startValkey) result.valkey = startValkey();
   return result;
 }

@@ -1,6 +1,7 @@
 // store: the port, and createStore() which picks a backend by config and imports it lazily.
 import type { Clock } from '../core/clock.js';
 import { InterlockError } from '../core/errors.js';
+import type { PostgresStoreOptions } from './postgres/index.js';
 import type { RedisStoreOptions } from './redis/index.js';
 import type { Store } from './types.js';
 
@@ -24,8 +25,10 @@ export type {
 export { runEvent } from './types.js';
 
 export interface StoreConfig {
-  provider: 'sqlite' | 'redis' | 'memory';
+  provider: 'sqlite' | 'redis' | 'postgres' | 'memory';
   sqlite?: { path: string };
+  /** url (already ${VAR}-expanded), schema, poolSize, connectTimeout (seconds): see PostgresStoreOptions. */
+  postgres?: Omit<PostgresStoreOptions, 'clock' | 'url'> & { url?: string | undefined; connectTimeout?: number };
   /** addr (host:port), url, password, db, tls, keyPrefix, cluster seeds, connectTimeoutMs: see RedisStoreOptions. */
   redis?: RedisStoreOptions & { connectTimeout?: number };
   /** The store's timers and timestamps (default: the host's clock). */
@@ -53,6 +56,18 @@ export async function createStore(cfg: StoreConfig): Promise<Store> {
         ...(cfg.clock ? { clock: cfg.clock } : {}),
         connectTimeoutMs: opts.connectTimeoutMs ?? ms,
         commandTimeoutMs: opts.commandTimeoutMs ?? ms,
+      });
+    }
+    case 'postgres': {
+      const { PostgresStore } = await import('./postgres/index.js');
+      const { connectTimeout, url, ...opts } = cfg.postgres ?? {};
+      if (!url) throw new InterlockError('CONFIG_INVALID', 'postgres.url is not set');
+      const ms = connectTimeout !== undefined ? connectTimeout * 1000 : undefined;
+      return PostgresStore.connect({
+        ...opts,
+        url,
+        ...(cfg.clock ? { clock: cfg.clock } : {}),
+        ...((opts.connectTimeoutMs ?? ms) !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs ?? ms } : {}),
       });
     }
     default:

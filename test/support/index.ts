@@ -29,6 +29,7 @@
 //   alert-services.ts     startSlackMock, startPagerDutyMock: Slack / PagerDuty stand-ins that check requests as documented
 //   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
 //   outage-store.ts       outageStore: a store whose outage a test switches on
+//   postgres.ts           PG_URL, freshSchemaName, pgAdmin, dropSchemas: the machine's PostgreSQL, a schema per test
 //   prometheus.ts         requirePrometheus, promtoolCheckMetrics, startPrometheus: Debian's promtool and a real server
 //   redis.ts              RedisServer, startRedis, startCluster, freePort, rawCommand, requireRedis
 //   use-redis.ts          useRedis: one redis-server per file or describe block, started and destroyed by hooks (vitest)
@@ -56,6 +57,7 @@ export * from './minimal-project.js';
 export * from './outage-store.js';
 export * from './paths.js';
 export * from './poll.js';
+export * from './postgres.js';
 export * from './processes.js';
 export * from './prometheus.js';
 export * from './recording-logger.js';

@@ -1,12 +1,12 @@
 // `interlock init <dir>`
 import { relative } from 'node:path';
-import { initProject } from '../../runtime/scaffold.js';
+import { type InitProvider, initProject } from '../../runtime/scaffold.js';
 import type { Out } from '../output.js';
 
 export async function init(
   out: Out,
   dir: string,
-  opts: { provider: 'sqlite' | 'redis'; force?: boolean; startValkey?: boolean },
+  opts: { provider: InitProvider; force?: boolean; startValkey?: boolean },
 ): Promise<number> {
   const r = initProject({ dir, provider: opts.provider, force: opts.force, startValkey: opts.startValkey });
   if (out.json) {
@@ -18,6 +18,10 @@ export async function init(
   for (const f of r.files) out.line(out.c.dim(`  ${f}`));
   if (r.redis)
     out.line(`Redis/Valkey at ${r.redis.addr}, keys prefixed "${r.redis.keyPrefix}" (redis: in interlock.yaml)`);
+  if (r.postgres)
+    out.line(
+      `PostgreSQL at $DATABASE_URL, schema "${r.postgres.schema}" (postgres: in interlock.yaml; set DATABASE_URL)`,
+    );
   if (r.valkey) out.line(r.valkey.started ? r.valkey.message : `Valkey: ${r.valkey.message}`);
   else if (r.redis) out.line(`Needs Redis/Valkey on ${r.redis.addr} (or run init with --start-valkey).`);
   out.line('');
