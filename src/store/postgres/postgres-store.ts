@@ -8,9 +8,20 @@ import { fileURLToPath } from 'node:url';
 import type { Client as PgClient, Pool, PoolClient } from 'pg';
 import { type Clock, offsetClock, systemClock } from '../../core/clock.js';
 import { InterlockError } from '../../core/errors.js';
+import { TERMINAL_STATUSES } from '../../core/run-status.js';
 import type { DecisionRecord, PipelineSpec, Readiness, RunEvent, RunState, TraitResult } from '../../core/types.js';
 import { isWindowTerminal, type WindowRecord } from '../../engine/window.js';
 import { parseRecord } from '../records.js';
+import {
+  addCounts,
+  emptyCounts,
+  type PruneCounts,
+  type PruneRequest,
+  runAlertPrefix,
+  runPrunable,
+  windowAlertPrefix,
+  windowPrunable,
+} from '../retention.js';
 import {
   type AlertKey,
   alertKeyId,
@@ -327,6 +338,132 @@ export class PostgresStore implements Store {
       if (cause instanceof InterlockError) throw cause;
       throw this.unavailable(what, cause);
     }
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  async prune(req: PruneRequest): Promise<PruneCounts> {
+    let counts = emptyCounts();
+    for (const p of req.pipelines)
+      counts = addCounts(counts, await this.tx('prune', (c) => this.prunePipeline(c, p, req)));
+    return counts;
+  }
+
+  /**
+   * One pipeline's prune in one transaction, under the pipeline's run lock (so no run of it is created or ends while
+   * its runs are chosen): candidates by age from the indexes, each checked by the rules in retention.ts.
+   */
+  private async prunePipeline(c: PoolClient, p: string, req: PruneRequest): Promise<PruneCounts> {
+    const { now, policy, limit } = req;
+    const counts = emptyCounts();
+    await this.lock(c, 'run', p);
+    const tryParse = <T>(raw: unknown, what: string): T | undefined => {
+      try {
+        return parseRecord<T>(String(raw), what);
+      } catch {
+        return undefined; // a corrupt record is left for someone to look at, never deleted blind
+      }
+    };
+    const decisionSeqs = (
+      await c.query(
+        `SELECT seq FROM decisions WHERE pipeline = $1 AND decided_at < $2
+           AND seq < (SELECT max(seq) FROM decisions WHERE pipeline = $1)
+           AND decided_at < (SELECT max(decided_at) FROM decisions WHERE pipeline = $1)
+         ORDER BY decided_at, seq LIMIT $3`,
+        [p, now - policy.decisionsMs, limit],
+      )
+    ).rows.map((r) => String(r.seq));
+    counts.decisions = decisionSeqs.length;
+
+    const newest = new Set(
+      (await c.query('SELECT key FROM window_heads WHERE pipeline = $1', [p])).rows.map((r) => String(r.key)),
+    );
+    const windowRows = (
+      await c.query(
+        'SELECT record FROM windows WHERE pipeline = $1 AND NOT live AND open_at < $2 ORDER BY open_at, key LIMIT $3',
+        [p, now - policy.windowsMs, limit * 4],
+      )
+    ).rows;
+    const windows = windowRows
+      .map((r) => tryParse<WindowRecord>(r.record, 'window'))
+      .filter((w): w is WindowRecord => w !== undefined);
+    const attemptIds = [...new Set(windows.flatMap((w) => w.attempts.map((a) => a.runId)))];
+    const attemptRuns = new Map<string, RunState>();
+    if (attemptIds.length > 0) {
+      for (const r of (await c.query('SELECT run_id, record FROM runs WHERE run_id = ANY($1)', [attemptIds])).rows) {
+        const run = tryParse<RunState>(r.record, 'run');
+        if (run) attemptRuns.set(String(r.run_id), run);
+      }
+    }
+    const goneWindows = windows
+      .filter((w) =>
+        windowPrunable(w, { isNewest: newest.has(w.key), runOf: (id) => attemptRuns.get(id), now, policy }),
+      )
+      .slice(0, limit)
+      .map((w) => w.key);
+    counts.windows = goneWindows.length;
+
+    const activeRunId = (await c.query('SELECT run_id FROM active_runs WHERE pipeline = $1', [p])).rows[0]?.run_id as
+      | string
+      | undefined;
+    const terminal = TERMINAL_STATUSES as readonly string[];
+    const runRows = (
+      await c.query(
+        'SELECT record FROM runs WHERE pipeline = $1 AND created_at < $2 AND status = ANY($3) ORDER BY created_at, run_id LIMIT $4',
+        [p, now - policy.runsMs, terminal, limit * 4],
+      )
+    ).rows;
+    const runs = runRows.map((r) => tryParse<RunState>(r.record, 'run')).filter((r): r is RunState => r !== undefined);
+    const windowOf = [...new Set(runs.flatMap((r) => (r.window ? [r.window.key] : [])))];
+    const gone = new Set(goneWindows);
+    const present = new Set<string>();
+    if (windowOf.length > 0) {
+      for (const r of (await c.query('SELECT key FROM windows WHERE key = ANY($1)', [windowOf])).rows) {
+        if (!gone.has(String(r.key))) present.add(String(r.key));
+      }
+    }
+    const goneRuns = runs
+      .filter(
+        (r) => r.pipeline === p && runPrunable(r, { activeRunId, windowExists: (k) => present.has(k), now, policy }),
+      )
+      .slice(0, limit)
+      .map((r) => r.runId);
+    counts.runs = goneRuns.length;
+    if (goneRuns.length > 0) {
+      counts.runEvents = Number(
+        (await c.query('SELECT count(*) AS n FROM run_events WHERE run_id = ANY($1)', [goneRuns])).rows[0]?.n ?? 0,
+      );
+    }
+    // Alert marks are stored under their key's JSON string: a window's / a run's marks share its prefix.
+    const prefixes = [
+      ...goneWindows.map((k) => windowAlertPrefix(p, k)),
+      ...goneRuns.map((id) => runAlertPrefix(p, id)),
+    ].map((x) => JSON.stringify(x).slice(0, -1));
+    if (prefixes.length > 0) {
+      counts.alertMarks = Number(
+        (
+          await c.query(
+            'SELECT count(*) AS n FROM alert_state WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) x WHERE starts_with(key, x))',
+            [prefixes],
+          )
+        ).rows[0]?.n ?? 0,
+      );
+    }
+    if (req.dryRun) return counts;
+
+    if (decisionSeqs.length > 0) await c.query('DELETE FROM decisions WHERE seq = ANY($1::bigint[])', [decisionSeqs]);
+    if (goneWindows.length > 0) await c.query('DELETE FROM windows WHERE key = ANY($1) AND NOT live', [goneWindows]);
+    if (goneRuns.length > 0) {
+      await c.query('DELETE FROM run_events WHERE run_id = ANY($1)', [goneRuns]);
+      await c.query('DELETE FROM runs WHERE run_id = ANY($1)', [goneRuns]);
+    }
+    if (prefixes.length > 0) {
+      await c.query(
+        'DELETE FROM alert_state WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) x WHERE starts_with(key, x))',
+        [prefixes],
+      );
+    }
+    return counts;
   }
 
   /** Serialises what follows (in this transaction) with every other holder of the same (purpose, name) lock. */
