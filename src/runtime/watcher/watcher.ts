@@ -33,6 +33,7 @@ import { type EvaluateOptions, type Evaluation, evaluatePipeline } from '../eval
 import { refreshRuns } from '../platform-runs.js';
 import { type RunWindow, runPipeline } from '../run.js';
 import { touchActiveRun } from '../touch.js';
+import { DependencyWakes, wakeDependents } from './dependencies.js';
 import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
 import { WakeQueue } from './wake-queue.js';
 
@@ -128,6 +129,8 @@ export class Watcher {
    */
   private orphans = new Set<string>();
   private sweeps = 0;
+  /** Who waits for whom (builtin:pipeline): an upstream's completion wakes its dependents at once. */
+  private readonly deps = new DependencyWakes();
 
   constructor(
     private readonly ctx: Context,
@@ -162,6 +165,13 @@ export class Watcher {
         if (e.applied) this.reload();
       }),
       this.ctx.store.watchChanges((c) => this.poke([c.pipeline])),
+      ...wakeDependents(
+        this.deps,
+        bus,
+        this.ctx.store,
+        (ps) => this.poke(ps),
+        (err) => this.ctx.log.warn(`watcher: reading an upstream pipeline: ${(err as Error).message}`),
+      ),
     );
     await this.leadership.start();
     this.armSweep();
@@ -309,6 +319,7 @@ export class Watcher {
     }
     for (const p of this.watched.keys()) if (!next.has(p)) this.queue.set(p, undefined);
     this.watched = next;
+    this.deps.refresh(project.pipelines.values());
     this.compiledSchedules = compiled;
     this.compiledFor = project;
   }
@@ -464,6 +475,7 @@ export class Watcher {
       if (await this.followRuns(w, records, fence)) continue;
       const results = await this.ctx.store.getTraitResults(p);
       const now = this.ctx.clock.now();
+      const urgent = this.deps.take(p);
       const due = whatIsDue({
         pipeline: p,
         schedules: w.schedules,
@@ -477,6 +489,7 @@ export class Watcher {
         results,
         reevaluateMs: w.watch.reevaluateMs,
         now,
+        ...(urgent ? { urgent } : {}),
       });
       this.setWake(p, due.nextWake?.at);
       if (due.actions.length === 0) return true;
