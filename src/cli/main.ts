@@ -119,6 +119,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .command('validate')
     .description('check the whole project and print every diagnostic (file:line:col); exit 2 on any error')
     .option('--strict', 'treat warnings as errors too (exit 2)')
+    .option('--stpa', 'also warn for scheduled pipelines with an unsafe control action nothing guards (see stpa)')
     .action(action(program, async (out, g, o) => (await import('./commands/validate.js')).validate(out, g, o)));
 
   program
@@ -239,6 +240,18 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .option('--window <key>', 'a window of this pipeline (<pipeline>@<schedule>@<UTC ISO>; default: the live one)')
     .action(
       action(program, async (out, g, name: string, o) => (await import('./commands/why.js')).why(out, g, name, o)),
+    );
+
+  program
+    .command('stpa')
+    .description(
+      "a pipeline's STPA control structure (controller, actuator, feedback) and, per unsafe control action type, whether its config guards it and by what (all pipelines without a name)",
+    )
+    .argument('[pipeline]', 'pipeline name')
+    .action(
+      action(program, async (out, g, name: string | undefined) =>
+        (await import('./commands/stpa.js')).stpa(out, g, name),
+      ),
     );
 
   program

@@ -6,6 +6,7 @@ import { type Diagnostic, InterlockError } from '../core/errors.js';
 import { isMissing, missingVarState, templateVars } from '../core/template.js';
 import type { InvalidPipeline, PipelineSpec, ReadinessRule } from '../core/types.js';
 import type { ArchetypeTraitDef } from '../engine/resolve-traits.js';
+import { dependencyProblems } from './dependency-rules.js';
 import {
   makeLocator,
   pipelineTraitProblems,
@@ -438,6 +439,22 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     if (!valid || failed || first || !archetypes.has(archetype.name)) continue;
     pipelines.set(value.name, toPipelineSpec(value, archetype, src.file, locate));
     if (spec) watch.set(value.name, spec);
+  }
+
+  // ---- dependencies between pipelines (builtin:pipeline): unknown upstreams and cycles block the pipelines
+  for (const p of dependencyProblems(pipelines.values(), new Set(definitions.keys()))) {
+    const src = pipelineFileOf.get(p.pipeline);
+    if (!src) continue;
+    const written = (src.data?.traits as Record<string, { config?: Record<string, unknown> }> | undefined)?.[p.trait];
+    const at =
+      written?.config?.pipeline !== undefined
+        ? ['traits', p.trait, 'config', 'pipeline']
+        : written !== undefined
+          ? ['traits', p.trait]
+          : ['archetype'];
+    semantic.push(diagnosticAt(src, at, p.message));
+    pipelines.delete(p.pipeline);
+    watch.delete(p.pipeline);
   }
 
   // ---- blast radius: which pipelines the errors block

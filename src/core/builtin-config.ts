@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { BUILTIN_NAMES, BUILTIN_PREFIX } from './lists.js';
+import { NAME_PATTERN } from './names.js';
 
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
 
@@ -141,6 +142,36 @@ export const sqlQueryConfigSchema = z.strictObject({
   expect: expectSchema.default('truthy'),
 });
 
+/** The two ways `builtin:pipeline` picks the upstream's window. */
+export const UPSTREAM_WINDOW_MODES = ['same-day', 'latest'] as const;
+
+export const pipelineConfigSchema = z
+  .strictObject({
+    pipeline: z
+      .string({ error: 'expected the name of another pipeline of this project' })
+      .regex(NAME_PATTERN, { error: 'expected the name of another pipeline of this project' })
+      .describe('The upstream pipeline (defined in YAML in this project) whose completion this trait waits for.'),
+    window: z
+      .enum(UPSTREAM_WINDOW_MODES, { error: "expected 'same-day' or 'latest'" })
+      .default('same-day')
+      .describe(
+        "same-day: the upstream's window with this window's schedule date (INTERLOCK_WINDOW_DATE) is COMPLETED; latest: the upstream's newest COMPLETED window or run ended at most maxAge ago.",
+      ),
+    schedule: z
+      .string({ error: "expected the name of one of the upstream's schedules" })
+      .regex(NAME_PATTERN, { error: "expected the name of one of the upstream's schedules" })
+      .optional()
+      .describe("Only the upstream's windows of this schedule count (default: any of its schedules)."),
+    maxAge: duration()
+      .optional()
+      .describe('latest: the completion at most this long ago (required); same-day: optionally also this recent.'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.window === 'latest' && c.maxAge === undefined)
+      ctx.addIssue({ code: 'custom', message: 'window: latest needs maxAge (how old a completion may be)', path: [] });
+  });
+
+export type PipelineDependencyConfig = z.output<typeof pipelineConfigSchema>;
 export type FileConfig = z.output<typeof fileConfigSchema>;
 export type HttpConfig = z.output<typeof httpConfigSchema>;
 export type SqlFreshnessConfig = z.output<typeof sqlFreshnessConfigSchema>;
@@ -155,6 +186,7 @@ export const BUILTIN_CONFIG_SCHEMAS: Record<BuiltinName, z.ZodType> = {
   'sql-freshness': sqlFreshnessConfigSchema,
   'sql-row-count': sqlRowCountConfigSchema,
   'sql-query': sqlQueryConfigSchema,
+  pipeline: pipelineConfigSchema,
 };
 
 /** The connection a builtin's config names, if it is one that has one. */

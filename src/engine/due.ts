@@ -39,6 +39,11 @@ export interface DueInput {
   now: number;
   /** Only wake-ups of this window key count for `nextWake` (a read-only view of one window); default: all. */
   wakeFor?: string;
+  /**
+   * Traits whose evidence changed outside this pipeline (builtin:pipeline: the upstream completed): re-evaluated now
+   * when needed, whatever the backoff.
+   */
+  urgent?: readonly string[];
 }
 
 export type DueAction =
@@ -209,8 +214,13 @@ export function whatIsDue(input: DueInput): DueResult {
     const before = new Map((w.lastDecision?.blocking ?? []).map((b) => [b.trait, b.state]));
     const changed = views.some((v) => v.state !== 'PASS' && before.get(v.trait) !== v.state);
     const notBefore = w.nextEvaluationAt ?? now;
+    const pressing = needed.filter((t) => input.urgent?.includes(t));
     if (needed.length > 0 && (now >= notBefore || changed || w.lastDecision === undefined)) {
       actions.push({ kind: 'evaluate', key: w.key, traits: needed });
+    } else if (pressing.length > 0) {
+      // Backing off, but an upstream just completed: only the traits waiting for it run now.
+      actions.push({ kind: 'evaluate', key: w.key, traits: pressing });
+      wake(notBefore, () => `re-evaluate ${needed.join(', ')} for window ${w.schedule} at ${at(notBefore)}`, w.key);
     } else if (needed.length > 0) {
       wake(notBefore, () => `re-evaluate ${needed.join(', ')} for window ${w.schedule} at ${at(notBefore)}`, w.key);
     }

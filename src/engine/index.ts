@@ -1,6 +1,7 @@
 // engine: the pure functional core (readiness, trait resolution, trait state, schedules and windows, alert rules). No I/O, no clock reads.
 export * from './alert-rules.js';
 export * from './catch-up.js';
+export * from './dependencies.js';
 export * from './due.js';
 export * from './exclusions.js';
 export * from './local-time.js';
@@ -10,6 +11,7 @@ export * from './retry.js';
 export * from './run-state.js';
 export * from './schedule.js';
 export * from './sla.js';
+export * from './stpa.js';
 export * from './trait-state.js';
 export * from './why.js';
 export * from './window.js';

@@ -12,7 +12,7 @@ import { isWindowVar, type WindowVarsSource, windowVars, withoutProvidedVars } f
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
 import { type ProcessResult, runProcess } from '../proc/spawn.js';
-import { type BuiltinOutcome, type HostGuardResult, loadBuiltin } from './builtin/index.js';
+import { type BuiltinOutcome, type HostGuardResult, loadBuiltin, type UpstreamReader } from './builtin/index.js';
 import { confineEvaluator } from './confine.js';
 import { parseEvaluatorOutput } from './protocol.js';
 import { Semaphore } from './semaphore.js';
@@ -53,6 +53,8 @@ export interface EvalContext {
    * check connects to must pass; the connection then goes to the checked address only.
    */
   guardHost?: (hostname: string) => Promise<HostGuardResult>;
+  /** The store, read-only: builtin:pipeline reads the upstream pipeline's windows and runs from it. */
+  upstream?: UpstreamReader;
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -269,6 +271,9 @@ async function runBuiltin(trait: ResolvedTrait, name: string, ctx: EvalContext):
     connections,
     untrusted: ctx.confineTo !== undefined,
     ...(ctx.guardHost ? { guardHost: ctx.guardHost } : {}),
+    pipeline: ctx.pipeline,
+    ...(ctx.window ? { window: ctx.window } : {}),
+    ...(ctx.upstream ? { upstream: ctx.upstream } : {}),
   });
   // A builtin that rejects after the race was decided must not become an unhandled rejection.
   running.catch(() => {});

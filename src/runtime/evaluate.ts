@@ -154,6 +154,7 @@ export async function evaluatePipeline(
             ...(connections ? { connections } : {}),
             // Untrusted: builtin:http checks connect only where an http trigger of theirs could (server.allowedHosts).
             ...(untrusted ? { guardHost: (host: string) => checkHost(host, addressPolicy(ctx)) } : {}),
+            upstream: ctx.store,
           },
           onResult ? (r) => onResult(mask(r)) : undefined,
         );

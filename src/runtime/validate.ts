@@ -2,6 +2,7 @@
 
 import { findConfigFile, loadProject } from '../config/index.js';
 import type { Diagnostic } from '../core/errors.js';
+import { stpaDiagnostics } from './stpa.js';
 
 export interface ValidationReport {
   configFile: string;
@@ -18,12 +19,21 @@ export interface ValidationReport {
   valid: boolean;
 }
 
-/** Loads the whole project and sorts its diagnostics; `strict` makes any warning fail validation. */
-export function validateProject(cwd: string, configPath?: string, opts: { strict?: boolean } = {}): ValidationReport {
+/**
+ * Loads the whole project and sorts its diagnostics; `strict` makes any warning fail validation; `stpa` adds a
+ * warning per unguarded unsafe control action of each scheduled pipeline.
+ */
+export function validateProject(
+  cwd: string,
+  configPath?: string,
+  opts: { strict?: boolean; stpa?: boolean } = {},
+): ValidationReport {
   const configFile = findConfigFile(cwd, configPath);
   const p = loadProject(configFile);
   const errors = p.diagnostics.filter((d) => d.severity === 'error');
   const warnings = p.diagnostics.filter((d) => d.severity === 'warning');
+  // --stpa: scheduled pipelines with an unsafe control action nothing guards against.
+  if (opts.stpa) warnings.push(...stpaDiagnostics(p));
   const strict = opts.strict ?? false;
   return {
     configFile,

@@ -52,8 +52,8 @@ describe.concurrent('add-pipeline writes pipelines that can become READY (item 9
     const doc = parseYaml(text);
     expect(doc.traits['source-freshness']).toEqual({
       evaluator: 'check-source-freshness',
-      // maxLagSeconds comes from the archetype's defaultConfig, so only the key it lacks is written.
-      config: { path: expect.stringMatching(/^<.+>$/) },
+      // The evaluator declares both keys; maxLagSeconds has a real default, only path is a placeholder.
+      config: { path: expect.stringMatching(/^<.+>$/), maxLagSeconds: 300 },
     });
     expect(doc.traits['upstream-dependency']).toEqual({
       evaluator: 'check-upstream-dependency',

@@ -678,7 +678,10 @@ describe.concurrent('add-pipeline', () => {
     expect(doc).toMatchObject({ name: 'sales', archetype: 'batch-ingestion' });
     // Each scaffold evaluator is wired with the config it declares (placeholders to fill in; see cli-conventions).
     expect(doc.traits).toEqual({
-      'source-freshness': { evaluator: 'check-source-freshness', config: { path: expect.any(String) } },
+      'source-freshness': {
+        evaluator: 'check-source-freshness',
+        config: { path: expect.any(String), maxLagSeconds: 300 },
+      },
       'upstream-dependency': { evaluator: 'check-upstream-dependency', config: { markers: [expect.any(String)] } },
       'resource-availability': { evaluator: 'check-resource-availability', config: { minFreeMb: 50 } },
     });

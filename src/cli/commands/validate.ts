@@ -1,12 +1,16 @@
-// `interlock validate [--strict]`
+// `interlock validate [--strict] [--stpa]`
 import { type Diagnostic, formatDiagnostic } from '../../core/errors.js';
 import { validateProject } from '../../runtime/validate.js';
 import type { GlobalOptions, Out } from '../output.js';
 
 const plural = (n: number, word: string) => `${n} ${word}(s)`;
 
-export async function validate(out: Out, g: GlobalOptions, o: { strict?: boolean } = {}): Promise<number> {
-  const r = validateProject(process.cwd(), g.config, { strict: o.strict === true });
+export async function validate(
+  out: Out,
+  g: GlobalOptions,
+  o: { strict?: boolean; stpa?: boolean } = {},
+): Promise<number> {
+  const r = validateProject(process.cwd(), g.config, { strict: o.strict === true, stpa: o.stpa === true });
   const code = r.valid ? 0 : 2;
   if (out.json) {
     out.printJson(r);

@@ -1,3 +1,11 @@
 // Built-in checks: the registry (lazy) and the contract each builtin implements.
 export { loadBuiltin } from './registry.js';
-export type { Builtin, BuiltinContext, BuiltinOutcome, HostGuardResult } from './types.js';
+export type {
+  Builtin,
+  BuiltinContext,
+  BuiltinOutcome,
+  HostGuardResult,
+  UpstreamReader,
+  UpstreamRun,
+  UpstreamWindow,
+} from './types.js';

@@ -34,6 +34,7 @@ import { refreshRuns } from '../platform-runs.js';
 import { pruneHistory } from '../retention.js';
 import { type RunWindow, runPipeline } from '../run.js';
 import { touchActiveRun } from '../touch.js';
+import { DependencyWakes, wakeDependents } from './dependencies.js';
 import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
 import { WakeQueue } from './wake-queue.js';
 
@@ -133,6 +134,8 @@ export class Watcher {
   private orphans = new Set<string>();
   private sweeps = 0;
   private pruning = false;
+  /** Who waits for whom (builtin:pipeline): an upstream's completion wakes its dependents at once. */
+  private readonly deps = new DependencyWakes();
 
   constructor(
     private readonly ctx: Context,
@@ -167,6 +170,13 @@ export class Watcher {
         if (e.applied) this.reload();
       }),
       this.ctx.store.watchChanges((c) => this.poke([c.pipeline])),
+      ...wakeDependents(
+        this.deps,
+        bus,
+        this.ctx.store,
+        (ps) => this.poke(ps),
+        (err) => this.ctx.log.warn(`watcher: reading an upstream pipeline: ${(err as Error).message}`),
+      ),
     );
     await this.leadership.start();
     this.armSweep();
@@ -314,6 +324,7 @@ export class Watcher {
     }
     for (const p of this.watched.keys()) if (!next.has(p)) this.queue.set(p, undefined);
     this.watched = next;
+    this.deps.refresh(project.pipelines.values());
     this.compiledSchedules = compiled;
     this.compiledFor = project;
   }
@@ -488,6 +499,7 @@ export class Watcher {
       if (await this.followRuns(w, records, fence)) continue;
       const results = await this.ctx.store.getTraitResults(p);
       const now = this.ctx.clock.now();
+      const urgent = this.deps.take(p);
       const due = whatIsDue({
         pipeline: p,
         schedules: w.schedules,
@@ -501,6 +513,7 @@ export class Watcher {
         results,
         reevaluateMs: w.watch.reevaluateMs,
         now,
+        ...(urgent ? { urgent } : {}),
       });
       this.setWake(p, due.nextWake?.at);
       if (due.actions.length === 0) return true;
