@@ -12,7 +12,7 @@ import { isWindowVar, type WindowVarsSource, windowVars, withoutProvidedVars } f
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
 import { type ProcessResult, runProcess } from '../proc/spawn.js';
-import { type BuiltinOutcome, type HostGuardResult, loadBuiltin } from './builtin/index.js';
+import { type BuiltinOutcome, type HostGuardResult, loadBuiltin, SqlPools } from './builtin/index.js';
 import { confineEvaluator } from './confine.js';
 import { parseEvaluatorOutput } from './protocol.js';
 import { Semaphore } from './semaphore.js';
@@ -53,6 +53,8 @@ export interface EvalContext {
    * check connects to must pass; the connection then goes to the checked address only.
    */
   guardHost?: (hostname: string) => Promise<HostGuardResult>;
+  /** The SQL builtins' connection pools (the EvaluatorPool's); without them each SQL check opens its own connection. */
+  sql?: SqlPools;
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -269,6 +271,7 @@ async function runBuiltin(trait: ResolvedTrait, name: string, ctx: EvalContext):
     connections,
     untrusted: ctx.confineTo !== undefined,
     ...(ctx.guardHost ? { guardHost: ctx.guardHost } : {}),
+    ...(ctx.sql ? { sql: ctx.sql } : {}),
   });
   // A builtin that rejects after the race was decided must not become an unhandled rejection.
   running.catch(() => {});
@@ -394,6 +397,8 @@ export async function evaluateTrait(trait: ResolvedTrait, ctx: EvalContext): Pro
 /** Runs evaluations in parallel under one concurrency cap shared by every call on this pool. */
 export class EvaluatorPool {
   private readonly sem: Semaphore;
+  /** One small pool per SQL connection, opened by its first check, closed by `close` (a driver loads only when used). */
+  readonly sql = new SqlPools();
 
   /** @param concurrency most evaluators running at once; default 4 × available parallelism. */
   constructor(concurrency: number = 4 * availableParallelism()) {
@@ -417,7 +422,7 @@ export class EvaluatorPool {
   ): Promise<TraitResult[]> {
     return Promise.all(
       traits.map(async (trait) => {
-        const result = await this.sem.use(() => evaluateTrait(trait, ctx));
+        const result = await this.sem.use(() => evaluateTrait(trait, ctx.sql ? ctx : { ...ctx, sql: this.sql }));
         if (onResult) {
           try {
             onResult(result);
@@ -428,5 +433,10 @@ export class EvaluatorPool {
         return result;
       }),
     );
+  }
+
+  /** Closes the SQL connection pools (the process can exit; a later SQL check FAILs CONNECTION_FAILED). */
+  close(): Promise<void> {
+    return this.sql.close();
   }
 }
