@@ -1,7 +1,8 @@
 // Use-case: `interlock validate` — load the whole project and report every diagnostic.
 
-import { findConfigFile, loadProject } from '../config/index.js';
+import { findConfigFile, type LoadedProject, loadProject, sortDiagnostics } from '../config/index.js';
 import type { Diagnostic } from '../core/errors.js';
+import type { ConnectionCheck } from './validate-connect.js';
 
 export interface ValidationReport {
   configFile: string;
@@ -16,15 +17,37 @@ export interface ValidationReport {
   strict: boolean;
   /** No errors, and no warnings either when strict. */
   valid: boolean;
+  /** With `connect`: each connection opened (its URL masked), and whether it answered. */
+  connections?: ConnectionCheck[];
 }
 
 /** Loads the whole project and sorts its diagnostics; `strict` makes any warning fail validation. */
 export function validateProject(cwd: string, configPath?: string, opts: { strict?: boolean } = {}): ValidationReport {
   const configFile = findConfigFile(cwd, configPath);
+  return report(configFile, loadProject(configFile), [], opts.strict ?? false);
+}
+
+/**
+ * validateProject, then (`validate --connect`) opens each connection the SQL builtins of the valid pipelines use,
+ * with `${VAR}` from `env`, and adds what it finds (a connection that fails, a missing table or column) as
+ * diagnostics at the trait's config.
+ */
+export async function validateProjectConnected(
+  cwd: string,
+  configPath: string | undefined,
+  opts: { strict?: boolean; env: Readonly<NodeJS.ProcessEnv> },
+): Promise<ValidationReport> {
+  const configFile = findConfigFile(cwd, configPath);
   const p = loadProject(configFile);
-  const errors = p.diagnostics.filter((d) => d.severity === 'error');
-  const warnings = p.diagnostics.filter((d) => d.severity === 'warning');
-  const strict = opts.strict ?? false;
+  const { connectDiagnostics } = await import('./validate-connect.js');
+  const found = await connectDiagnostics(p, opts.env);
+  return { ...report(configFile, p, found.diagnostics, opts.strict ?? false), connections: found.connections };
+}
+
+function report(configFile: string, p: LoadedProject, extra: Diagnostic[], strict: boolean): ValidationReport {
+  const all = [...p.diagnostics, ...sortDiagnostics(extra)];
+  const errors = all.filter((d) => d.severity === 'error');
+  const warnings = all.filter((d) => d.severity === 'warning');
   return {
     configFile,
     pipelines: [...p.pipelines.keys()].sort(),

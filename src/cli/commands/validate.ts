@@ -1,12 +1,19 @@
-// `interlock validate [--strict]`
+// `interlock validate [--strict] [--connect]`
 import { type Diagnostic, formatDiagnostic } from '../../core/errors.js';
-import { validateProject } from '../../runtime/validate.js';
+import { validateProject, validateProjectConnected } from '../../runtime/validate.js';
 import type { GlobalOptions, Out } from '../output.js';
 
 const plural = (n: number, word: string) => `${n} ${word}(s)`;
 
-export async function validate(out: Out, g: GlobalOptions, o: { strict?: boolean } = {}): Promise<number> {
-  const r = validateProject(process.cwd(), g.config, { strict: o.strict === true });
+export async function validate(
+  out: Out,
+  g: GlobalOptions,
+  o: { strict?: boolean; connect?: boolean } = {},
+): Promise<number> {
+  const strict = o.strict === true;
+  const r = o.connect
+    ? await validateProjectConnected(process.cwd(), g.config, { strict, env: process.env })
+    : validateProject(process.cwd(), g.config, { strict });
   const code = r.valid ? 0 : 2;
   if (out.json) {
     out.printJson(r);
@@ -19,6 +26,8 @@ export async function validate(out: Out, g: GlobalOptions, o: { strict?: boolean
   };
   for (const d of r.errors) show(d);
   for (const d of r.warnings) show(d);
+  for (const c of r.connections ?? [])
+    out.line(`connection ${c.name} (${c.url}): ${c.ok ? out.c.green('ok') : out.c.red('failed')}`);
   const counts = `${plural(r.errors.length, 'error')}, ${plural(r.warnings.length, 'warning')}`;
   if (r.errors.length) {
     const blocked = r.invalidPipelines.length ? ` (INVALID, never evaluated: ${r.invalidPipelines.join(', ')})` : '';
