@@ -120,6 +120,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .description('check the whole project and print every diagnostic (file:line:col); exit 2 on any error')
     .option('--strict', 'treat warnings as errors too (exit 2)')
     .option('--stpa', 'also warn for scheduled pipelines with an unsafe control action nothing guards (see stpa)')
+    .option('--connect', 'also open each SQL connection and check that the tables and columns the builtins name exist')
     .action(action(program, async (out, g, o) => (await import('./commands/validate.js')).validate(out, g, o)));
 
   program

@@ -168,13 +168,15 @@ describe('builtin traits in config', () => {
     expect(p.pipelines.has('q')).toBe(true);
   });
 
-  it('a connection URL must be sqlite: or postgres:// (or start with ${VAR})', () => {
+  it('a connection URL must be sqlite:, postgres://, mysql:// or mariadb:// (or start with ${VAR})', () => {
     const root = project({
       'interlock.yaml': lines(
         'provider: memory',
         'connections:',
-        '  my: { url: "mysql://localhost/db" }',
+        '  ora: { url: "oracle://localhost/db" }',
         '  pg: { url: "postgresql://u@localhost/db" }',
+        '  my: { url: "mysql://u@localhost/db" }',
+        '  maria: { url: "mariadb://u@localhost/db" }',
       ),
       'archetypes/gate.yaml': ARCHETYPE,
       'pipelines/p.yaml': lines('name: p', 'archetype: gate'),
@@ -182,6 +184,7 @@ describe('builtin traits in config', () => {
     expect(errors(load(root))).toEqual(
       expect.arrayContaining([expect.stringMatching(/^interlock\.yaml:3:\d+ .*expected a sqlite:PATH URL/)]),
     );
-    expect(errors(load(root)).filter((e) => e.startsWith('interlock.yaml:4'))).toEqual([]);
+    for (const line of [4, 5, 6])
+      expect(errors(load(root)).filter((e) => e.startsWith(`interlock.yaml:${line}`))).toEqual([]);
   });
 });

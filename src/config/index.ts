@@ -46,4 +46,12 @@ export {
   projectSchema,
   READINESS_RULES,
 } from './schema.js';
-export { checkYaml, diagnosticAt, formatPath, parseYaml, positionOf, type YamlSource } from './yaml-source.js';
+export {
+  checkYaml,
+  diagnosticAt,
+  formatPath,
+  parseYaml,
+  positionOf,
+  sortDiagnostics,
+  type YamlSource,
+} from './yaml-source.js';

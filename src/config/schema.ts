@@ -44,7 +44,7 @@ export const MESSAGES = {
   duration: `expected a positive duration: ${DURATION_FORMS}`,
   nonNegativeDuration: `expected a duration (0 allowed): ${DURATION_FORMS}`,
   connectionUrl:
-    'expected a sqlite:PATH URL (relative to interlock.yaml, or absolute) or a postgres:// / postgresql:// URL (MySQL is not supported in this version)',
+    'expected a sqlite:PATH URL (relative to interlock.yaml, or absolute), a postgres:// / postgresql:// URL or a mysql:// / mariadb:// URL',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
   secretUrl: 'expected an https:// URL, or a ${VAR} naming the environment variable that holds it',
   routingKey:
@@ -373,7 +373,7 @@ export const projectSchema = strict({
           .regex(CONNECTION_URL, { error: MESSAGES.connectionUrl })
           .describe(
             // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
-            'sqlite:PATH (relative to interlock.yaml, or absolute) or postgres://user:password@host:port/db. May contain ${VAR}, which the traits using it must list in env.',
+            'sqlite:PATH (relative to interlock.yaml, or absolute), postgres://user:password@host:port/db or mysql:// (mariadb://) user:password@host:port/db. May contain ${VAR}, which the traits using it must list in env.',
           ),
       }),
     )

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { BUILTIN_NAMES, BUILTIN_PREFIX } from './lists.js';
 import { NAME_PATTERN } from './names.js';
+import { familyOfName, SQL_TYPE_NAMES } from './sql-types.js';
 
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
 
@@ -172,11 +173,26 @@ export const pipelineConfigSchema = z
   });
 
 export type PipelineDependencyConfig = z.output<typeof pipelineConfigSchema>;
+const TYPE_MESSAGE = `expected a column type: one of ${SQL_TYPE_NAMES.join(', ')} (parentheses like varchar(20) are ignored)`;
+
+export const sqlSchemaConfigSchema = z.strictObject({
+  connection: connection(),
+  table: table(),
+  columns: z
+    .record(
+      column(),
+      z.string({ error: TYPE_MESSAGE }).refine((t) => familyOfName(t) !== undefined, { error: TYPE_MESSAGE }),
+    )
+    .refine((c) => Object.keys(c).length > 0, { error: 'expected at least one column: {name: type}' })
+    .describe('The columns the table must have, name → type (integer, bigint, numeric, text, timestamptz, …).'),
+});
+
 export type FileConfig = z.output<typeof fileConfigSchema>;
 export type HttpConfig = z.output<typeof httpConfigSchema>;
 export type SqlFreshnessConfig = z.output<typeof sqlFreshnessConfigSchema>;
 export type SqlRowCountConfig = z.output<typeof sqlRowCountConfigSchema>;
 export type SqlQueryConfig = z.output<typeof sqlQueryConfigSchema>;
+export type SqlSchemaConfig = z.output<typeof sqlSchemaConfigSchema>;
 export type SqlExpect = z.output<typeof expectSchema>;
 
 /** Each builtin's config schema, by name. */
@@ -187,6 +203,7 @@ export const BUILTIN_CONFIG_SCHEMAS: Record<BuiltinName, z.ZodType> = {
   'sql-row-count': sqlRowCountConfigSchema,
   'sql-query': sqlQueryConfigSchema,
   pipeline: pipelineConfigSchema,
+  'sql-schema': sqlSchemaConfigSchema,
 };
 
 /** The connection a builtin's config names, if it is one that has one. */
@@ -196,4 +213,4 @@ export function connectionOf(config: unknown): string | undefined {
 }
 
 /** The URL schemes a `connections.*.url` may use in this version. */
-export const CONNECTION_URL = /^(?:sqlite:|postgres(?:ql)?:\/\/|\$\{)/;
+export const CONNECTION_URL = /^(?:sqlite:|postgres(?:ql)?:\/\/|mysql:\/\/|mariadb:\/\/|\$\{)/;

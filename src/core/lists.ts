@@ -93,7 +93,15 @@ export const PUSH_EVALUATOR = 'push';
 export const BUILTIN_PREFIX = 'builtin:';
 
 /** The built-in checks (src/evaluator/builtin/), by the name after `builtin:`. */
-export const BUILTIN_NAMES = ['file', 'http', 'sql-freshness', 'sql-row-count', 'sql-query', 'pipeline'] as const;
+export const BUILTIN_NAMES = [
+  'file',
+  'http',
+  'sql-freshness',
+  'sql-row-count',
+  'sql-query',
+  'sql-schema',
+  'pipeline',
+] as const;
 
 /** The builtins that run SQL (trusted config only: pipelines registered over HTTP may not use them). */
-export const SQL_BUILTINS: readonly string[] = ['sql-freshness', 'sql-row-count', 'sql-query'];
+export const SQL_BUILTINS: readonly string[] = ['sql-freshness', 'sql-row-count', 'sql-query', 'sql-schema'];

@@ -12,7 +12,13 @@ import { isWindowVar, type WindowVarsSource, windowVars, withoutProvidedVars } f
 import type { ReasonCode, ResolvedTrait, TraitResult } from '../core/types.js';
 import { childEnv } from '../proc/env.js';
 import { type ProcessResult, runProcess } from '../proc/spawn.js';
-import { type BuiltinOutcome, type HostGuardResult, loadBuiltin, type UpstreamReader } from './builtin/index.js';
+import {
+  type BuiltinOutcome,
+  type HostGuardResult,
+  loadBuiltin,
+  SqlPools,
+  type UpstreamReader,
+} from './builtin/index.js';
 import { confineEvaluator } from './confine.js';
 import { parseEvaluatorOutput } from './protocol.js';
 import { Semaphore } from './semaphore.js';
@@ -55,6 +61,8 @@ export interface EvalContext {
   guardHost?: (hostname: string) => Promise<HostGuardResult>;
   /** The store, read-only: builtin:pipeline reads the upstream pipeline's windows and runs from it. */
   upstream?: UpstreamReader;
+  /** The SQL builtins' connection pools (the EvaluatorPool's); without them each SQL check opens its own connection. */
+  sql?: SqlPools;
 }
 
 export const DEFAULT_MAX_STDOUT_BYTES = 1024 * 1024;
@@ -274,6 +282,7 @@ async function runBuiltin(trait: ResolvedTrait, name: string, ctx: EvalContext):
     pipeline: ctx.pipeline,
     ...(ctx.window ? { window: ctx.window } : {}),
     ...(ctx.upstream ? { upstream: ctx.upstream } : {}),
+    ...(ctx.sql ? { sql: ctx.sql } : {}),
   });
   // A builtin that rejects after the race was decided must not become an unhandled rejection.
   running.catch(() => {});
@@ -399,6 +408,8 @@ export async function evaluateTrait(trait: ResolvedTrait, ctx: EvalContext): Pro
 /** Runs evaluations in parallel under one concurrency cap shared by every call on this pool. */
 export class EvaluatorPool {
   private readonly sem: Semaphore;
+  /** One small pool per SQL connection, opened by its first check, closed by `close` (a driver loads only when used). */
+  readonly sql = new SqlPools();
 
   /** @param concurrency most evaluators running at once; default 4 × available parallelism. */
   constructor(concurrency: number = 4 * availableParallelism()) {
@@ -422,7 +433,7 @@ export class EvaluatorPool {
   ): Promise<TraitResult[]> {
     return Promise.all(
       traits.map(async (trait) => {
-        const result = await this.sem.use(() => evaluateTrait(trait, ctx));
+        const result = await this.sem.use(() => evaluateTrait(trait, ctx.sql ? ctx : { ...ctx, sql: this.sql }));
         if (onResult) {
           try {
             onResult(result);
@@ -433,5 +444,10 @@ export class EvaluatorPool {
         return result;
       }),
     );
+  }
+
+  /** Closes the SQL connection pools (the process can exit; a later SQL check FAILs CONNECTION_FAILED). */
+  close(): Promise<void> {
+    return this.sql.close();
   }
 }

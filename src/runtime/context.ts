@@ -70,7 +70,10 @@ export async function openContext(opts: OpenOptions): Promise<Context> {
     log,
     events,
     warn,
-    close: () => store.close(),
+    close: async () => {
+      await pool.close();
+      await store.close();
+    },
   };
   subscribeAlerting(ctx);
   return ctx;

@@ -1,6 +1,6 @@
-// `interlock validate [--strict] [--stpa]`
+// `interlock validate [--strict] [--stpa] [--connect]`
 import { type Diagnostic, formatDiagnostic } from '../../core/errors.js';
-import { validateProject } from '../../runtime/validate.js';
+import { validateProject, validateProjectConnected } from '../../runtime/validate.js';
 import type { GlobalOptions, Out } from '../output.js';
 
 const plural = (n: number, word: string) => `${n} ${word}(s)`;
@@ -8,9 +8,13 @@ const plural = (n: number, word: string) => `${n} ${word}(s)`;
 export async function validate(
   out: Out,
   g: GlobalOptions,
-  o: { strict?: boolean; stpa?: boolean } = {},
+  o: { strict?: boolean; stpa?: boolean; connect?: boolean } = {},
 ): Promise<number> {
-  const r = validateProject(process.cwd(), g.config, { strict: o.strict === true, stpa: o.stpa === true });
+  const strict = o.strict === true;
+  const stpa = o.stpa === true;
+  const r = o.connect
+    ? await validateProjectConnected(process.cwd(), g.config, { strict, stpa, env: process.env })
+    : validateProject(process.cwd(), g.config, { strict, stpa });
   const code = r.valid ? 0 : 2;
   if (out.json) {
     out.printJson(r);
@@ -23,6 +27,8 @@ export async function validate(
   };
   for (const d of r.errors) show(d);
   for (const d of r.warnings) show(d);
+  for (const c of r.connections ?? [])
+    out.line(`connection ${c.name} (${c.url}): ${c.ok ? out.c.green('ok') : out.c.red('failed')}`);
   const counts = `${plural(r.errors.length, 'error')}, ${plural(r.warnings.length, 'warning')}`;
   if (r.errors.length) {
     const blocked = r.invalidPipelines.length ? ` (INVALID, never evaluated: ${r.invalidPipelines.join(', ')})` : '';

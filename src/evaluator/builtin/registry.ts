@@ -9,6 +9,7 @@ const LOADERS: Record<BuiltinName, () => Promise<Builtin>> = {
   'sql-row-count': async () => (await import('./sql-row-count.js')).sqlRowCountBuiltin as Builtin,
   'sql-query': async () => (await import('./sql-query.js')).sqlQueryBuiltin as Builtin,
   pipeline: async () => (await import('./pipeline.js')).pipelineBuiltin as Builtin,
+  'sql-schema': async () => (await import('./sql-schema.js')).sqlSchemaBuiltin as Builtin,
 };
 
 const loaded = new Map<BuiltinName, Promise<Builtin>>();

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import type { ResolvedTrait } from '../../core/types.js';
-import { type EvalContext, evaluateTrait } from '../runner.js';
+import { type EvalContext, EvaluatorPool, evaluateTrait } from '../runner.js';
 
 const URL = 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Client({ connectionString: URL });
@@ -138,6 +138,77 @@ describe('SQL builtins on PostgreSQL', () => {
     const missing = await evaluateTrait(sqlTrait('sql-row-count', { connection: 'wh', table: `${s}.nope` }), ctx());
     expect(missing).toMatchObject({ status: 'FAIL', reasonCode: 'QUERY_FAILED' });
     expect(missing.reason).toMatch(/relation ".*nope" does not exist/);
+  });
+
+  it('sql-schema: aliases match (int4/integer, timestamptz, numeric/decimal, text/varchar); each problem is named', async () => {
+    const s = await schema();
+    const ok = await evaluateTrait(
+      sqlTrait('sql-schema', {
+        connection: 'wh',
+        table: `${s}.sales`,
+        columns: {
+          id: 'int4',
+          region: 'varchar',
+          amount: 'decimal',
+          loaded_at: 'timestamp with time zone',
+          naive: 'timestamp',
+        },
+      }),
+      ctx(),
+    );
+    expect(ok.status, ok.reason).toBe('PASS');
+    expect(ok.value).toMatchObject({ actual: { id: 'integer', loaded_at: 'timestamp with time zone' }, missing: [] });
+    const bad = await evaluateTrait(
+      sqlTrait('sql-schema', {
+        connection: 'wh',
+        table: `${s}.sales`,
+        columns: { id: 'integer', naive: 'timestamptz', amount: 'integer', gone: 'text', Region: 'text' },
+      }),
+      ctx(),
+    );
+    expect(bad).toMatchObject({
+      status: 'FAIL',
+      reasonCode: 'CHECK_FAILED',
+      value: {
+        missing: ['gone', 'Region'],
+        wrongType: [
+          { column: 'naive', expected: 'timestamptz', actual: 'timestamp without time zone' },
+          { column: 'amount', expected: 'integer', actual: 'numeric' },
+        ],
+      },
+    });
+    expect(bad.reason).toMatch(
+      /missing column gone; missing column Region; naive is timestamp without time zone, expected timestamptz; amount is numeric, expected integer/,
+    );
+    const none = await evaluateTrait(
+      sqlTrait('sql-schema', { connection: 'wh', table: `${s}.nope`, columns: { id: 'int' } }),
+      ctx(),
+    );
+    expect(none).toMatchObject({ status: 'FAIL', reasonCode: 'CHECK_FAILED', value: { tableExists: false } });
+  });
+
+  it('checks through one EvaluatorPool share one pg pool (few backends), closed with it', async () => {
+    const s = await schema({ fresh: 1 });
+    const pool = new EvaluatorPool(8);
+    const traits = Array.from({ length: 12 }, (_, i) =>
+      sqlTrait('sql-query', { connection: 'wh', query: `select pg_backend_pid() as p${i}` }),
+    );
+    const results = await pool.evaluateAll(traits, ctx());
+    expect(results.map((r) => r.status)).toEqual(traits.map(() => 'PASS'));
+    const pids = new Set(results.map((r) => r.value?.result));
+    expect(pids.size).toBeLessThanOrEqual(4);
+    expect(pool.sql.size).toBe(1);
+    await pool.close();
+    const alive = async () =>
+      (await admin.query('select count(*)::int as n from pg_stat_activity where pid = any($1)', [[...pids]])).rows[0]
+        .n as number;
+    let n = await alive();
+    for (let i = 0; i < 40 && n > 0; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      n = await alive();
+    }
+    expect(n).toBe(0);
+    void s;
   });
 
   it('bad credentials and a stopped server are CONNECTION_FAILED (the password never shows)', async () => {

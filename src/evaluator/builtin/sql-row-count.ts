@@ -1,6 +1,5 @@
 // builtin:sql-row-count — count(*) of a table (optionally WHERE …) within [min, max].
 import { type SqlRowCountConfig, sqlRowCountConfigSchema } from '../../core/builtin-config.js';
-import { quoteIdent } from './sql-connection.js';
 import { toNumber, whereClause, withSession } from './sql-run.js';
 import { type Builtin, failed, pass } from './types.js';
 
@@ -8,7 +7,7 @@ export const sqlRowCountBuiltin: Builtin<SqlRowCountConfig> = {
   schema: sqlRowCountConfigSchema,
   run(c, ctx) {
     return withSession(c.connection, ctx, async (s) => {
-      const rows = await s.query(`SELECT count(*) AS n FROM ${quoteIdent(c.table)}${whereClause(c.where)}`);
+      const rows = await s.query(`SELECT count(*) AS n FROM ${s.quote(c.table)}${whereClause(c.where)}`);
       const n = toNumber(rows[0]?.n);
       if (n === undefined) return failed('QUERY_FAILED', `count(*) of ${c.table} returned no number`);
       const min = c.min ?? 1;

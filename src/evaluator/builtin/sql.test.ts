@@ -131,12 +131,57 @@ describe('builtin:sql-row-count (SQLite)', () => {
       ctx(root, { connections: { warehouse: { url: 'sqlite:missing.db' } } }),
     );
     expect(gone).toMatchObject({ status: 'FAIL', reasonCode: 'CONNECTION_FAILED' });
-    const pg = await evaluateTrait(
+    const other = await evaluateTrait(
       sqlTrait('sql-row-count', { connection: 'warehouse', table: 'y' }),
-      ctx(root, { connections: { warehouse: { url: 'mysql://localhost/db' } } }),
+      ctx(root, { connections: { warehouse: { url: 'oracle://localhost/db' } } }),
     );
-    expect(pg).toMatchObject({ status: 'FAIL', reasonCode: 'CONNECTION_FAILED' });
-    expect(pg.reason).toMatch(/not supported in this version/);
+    expect(other).toMatchObject({ status: 'FAIL', reasonCode: 'CONNECTION_FAILED' });
+    expect(other.reason).toMatch(/oracle: connections are not supported/);
+  });
+
+  it('sql-schema on SQLite: declared types by name or affinity; missing and wrong columns named', async (t) => {
+    const root = tempDirFor(t);
+    warehouse(root);
+    const ok = await evaluateTrait(
+      sqlTrait('sql-schema', {
+        connection: 'warehouse',
+        table: 'main.sales_events',
+        columns: { id: 'bigint', region: 'text', amount: 'double', loaded_at: 'varchar', LOADED_EPOCH: 'int' },
+      }),
+      ctx(root),
+    );
+    expect(ok.status, ok.reason).toBe('PASS');
+    expect(ok.value).toMatchObject({ actual: { id: 'INTEGER', amount: 'REAL' }, missing: [], wrongType: [] });
+    const bad = await evaluateTrait(
+      sqlTrait('sql-schema', {
+        connection: 'warehouse',
+        table: 'sales_events',
+        columns: { id: 'integer', loaded_at: 'timestamptz', amount: 'numeric', gone: 'int' },
+      }),
+      ctx(root),
+    );
+    expect(bad).toMatchObject({
+      status: 'FAIL',
+      reasonCode: 'CHECK_FAILED',
+      value: {
+        missing: ['gone'],
+        wrongType: [
+          { column: 'loaded_at', expected: 'timestamptz', actual: 'TEXT' },
+          { column: 'amount', expected: 'numeric', actual: 'REAL' },
+        ],
+      },
+    });
+    const none = await evaluateTrait(
+      sqlTrait('sql-schema', { connection: 'warehouse', table: 'nope', columns: { x: 'int' } }),
+      ctx(root),
+    );
+    expect(none).toMatchObject({ status: 'FAIL', reasonCode: 'CHECK_FAILED', value: { tableExists: false } });
+    const typo = await evaluateTrait(
+      sqlTrait('sql-schema', { connection: 'warehouse', table: 'y', columns: { x: 'integr' } }),
+      ctx(root),
+    );
+    expect(typo).toMatchObject({ status: 'FAIL', reasonCode: 'EVALUATOR_ERROR' });
+    expect(typo.reason).toMatch(/columns\.x: expected a column type: one of smallint, int2/);
   });
 
   it('an identifier that is not a plain name never reaches SQL (the check FAILs; validate reports it)', async (t) => {

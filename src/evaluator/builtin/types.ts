@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { WindowVarsSource } from '../../core/run-vars.js';
 import type { ReasonCode } from '../../core/types.js';
+import type { SqlPools } from './sql-connection.js';
 
 /** A checked address the connection must go to (and nowhere else), or why the host is refused. */
 export type HostGuardResult = { ok: true; address: { address: string; family: 4 | 6 } } | { ok: false; reason: string };
@@ -57,6 +58,8 @@ export interface BuiltinContext {
   timeoutMs: number;
   /** interlock.yaml `connections`, their URLs with `${VAR}` expanded by the trait's env (only the one it names). */
   connections: Readonly<Record<string, { url: string }>>;
+  /** The SQL connection pools of the evaluator pool running this check; absent: the check opens and closes its own. */
+  sql?: SqlPools;
   /** A pipeline registered over HTTP (not trusted like YAML): file paths stay inside the project. */
   untrusted: boolean;
   /** Untrusted pipelines: every HTTP host must pass this guard (server.allowedHosts), and is connected to as checked. */
