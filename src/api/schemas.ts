@@ -684,3 +684,34 @@ export const OpenApiDocumentSchema = z
     paths: jsonObject,
   })
   .openapi('OpenApiDocument');
+
+// ---------------------------------------------------------------- dashboard session and overview
+
+export const SessionBody = z
+  .strictObject({
+    token: z.string().min(1).max(4096).openapi({ description: 'the server token (server.authToken)' }),
+  })
+  .openapi('SessionRequest');
+
+export const SessionSchema = z
+  .object({
+    authRequired: z.boolean().openapi({ description: 'false: the server has no token (calls are anonymous)' }),
+    signedIn: z
+      .boolean()
+      .openapi({ description: 'this request carries a valid session cookie or bearer token (or none is needed)' }),
+    expiresAt: epochMs.nullable().openapi({ description: "the session cookie's expiry; null: no cookie" }),
+  })
+  .openapi('Session');
+
+export const InvalidStatusSchema = z
+  .object({
+    pipeline: z.string(),
+    source: z.string(),
+    outcome: z.literal('INVALID'),
+    problems: InvalidPipelineSchema.shape.problems,
+  })
+  .openapi('InvalidPipelineReadiness', {
+    description: 'an INVALID pipeline: listed with its problems, never evaluated',
+  });
+
+export const StatusEntrySchema = z.union([StatusSchema, InvalidStatusSchema]).openapi('PipelineReadinessEntry');

@@ -185,6 +185,35 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
     check(/^Bearer/.test(denied.headers.get('www-authenticate') ?? ''), 'WWW-Authenticate: Bearer');
   }
 
+  // The dashboard's session: public (no token needed to ask or to sign in), a cookie for the right token only.
+  const session = want(await c.call('get', '/api/session', { token: null }), 200, 'getSession').body;
+  check(session.authRequired && !session.signedIn && session.expiresAt === null, 'not signed in');
+  const asBearer = want(await c.call('get', '/api/session'), 200, 'getSession (bearer)').body;
+  check(asBearer.signedIn, 'signed in by the bearer token');
+  const wrong = want(
+    await c.call('post', '/api/session', { token: null, body: { token: 'wrong-token' } }),
+    401,
+    'createSession (wrong token)',
+  );
+  check(wrong.headers.get('set-cookie') === null, 'no cookie for a wrong token');
+  want(await c.call('post', '/api/session', { token: null, body: {} as never }), 400, 'createSession (no token)');
+  const signed = want(
+    await c.call('post', '/api/session', { token: null, body: { token: c.token ?? '' } }),
+    204,
+    'createSession',
+  );
+  check(
+    /^interlock_session=[^;]+; HttpOnly; SameSite=Strict; Path=\//.test(signed.headers.get('set-cookie') ?? ''),
+    'cookie',
+  );
+  const out = want(await c.call('delete', '/api/session', { token: null }), 204, 'deleteSession');
+  check(/Max-Age=0/.test(out.headers.get('set-cookie') ?? ''), 'cookie cleared');
+  const overview = want(await c.call('get', '/api/status'), 200, 'listStatus').body;
+  check(
+    overview.some((e) => e.pipeline === f.pipeline && e.outcome !== 'INVALID' && e.lastEvaluatedAt === null),
+    'the overview lists the pipeline, never evaluated yet',
+  );
+
   // Readiness and traits before any evaluation: nothing is known, so results are null.
   const fresh = want(await c.call('get', '/api/pipelines/{id}/readiness', id), 200, 'getReadiness (fresh)').body;
   check(fresh.outcome === 'NOT_READY' && fresh.lastEvaluatedAt === null && fresh.lastRun === null, 'fresh status');
