@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { checkBuild } from '../test/support/build-check.js';
 import { runExitCleanups } from '../test/support/exit-cleanups.js';
 import { REPO } from '../test/support/paths.js';
+import { dashboardCase } from './cases/dashboard.js';
 import { evaluateCliCase } from './cases/evaluate-cli.js';
 import { idle10kCase } from './cases/idle-10k.js';
 import { importsCase } from './cases/imports.js';
@@ -32,6 +33,7 @@ const CASES: BenchCase[] = [
   pushToTriggerCase,
   windowOpenCase,
   idle10kCase,
+  dashboardCase,
 ];
 const LATEST = join(REPO, 'bench', 'results', 'latest.json');
 /** Where partial runs (--quick, --only) go unless --out says otherwise: never over the committed results. */

@@ -198,7 +198,8 @@ export function pipelinesPage(main: HTMLElement): Page {
     const by: Record<string, number> = {};
     for (const [name, s] of entries) {
       const v = visible(s);
-      (rows.get(name) as HTMLTableRowElement).hidden = !v;
+      const r = rows.get(name);
+      if (r) r.hidden = !v;
       if (v) shown++;
       by[badgeOf(s)] = (by[badgeOf(s)] ?? 0) + 1;
     }
@@ -210,28 +211,52 @@ export function pipelinesPage(main: HTMLElement): Page {
   text.addEventListener('input', applyFilter);
   state.addEventListener('change', applyFilter);
 
-  const renderAll = (list: StatusEntry[]) => {
+  let disposed = false;
+  /** Rows rendered at once before the first paint; the rest follow in chunks (a long list never blocks the page). */
+  const FIRST = 60;
+  const CHUNK = 200;
+  let generation = 0;
+  const renderAll = (list: StatusEntry[], rendered: () => void) => {
+    const gen = ++generation;
     entries.clear();
     rows.clear();
-    const frag = document.createDocumentFragment();
-    for (const s of list) {
-      entries.set(s.pipeline, s);
-      const r = row(s);
-      rows.set(s.pipeline, r);
-      frag.appendChild(r);
-    }
-    tbody.replaceChildren(frag);
+    for (const s of list) entries.set(s.pipeline, s);
+    const addRows = (from: number, to: number) => {
+      const frag = document.createDocumentFragment();
+      for (const listed of list.slice(from, to)) {
+        // The newest view: a live update may have replaced it before its chunk came.
+        const s = entries.get(listed.pipeline) ?? listed;
+        const r = row(s);
+        rows.set(s.pipeline, r);
+        frag.appendChild(r);
+      }
+      tbody.appendChild(frag);
+    };
+    tbody.replaceChildren();
+    addRows(0, FIRST);
+    for (const s of list.slice(FIRST)) rows.set(s.pipeline, undefined as unknown as HTMLTableRowElement);
+    rendered();
+    let at = FIRST;
+    const more = () => {
+      if (gen !== generation || disposed) return;
+      addRows(at, at + CHUNK);
+      at += CHUNK;
+      if (at < list.length) setTimeout(more, 0);
+      else applyFilter();
+    };
+    if (at < list.length) setTimeout(more, 0);
     applyFilter();
   };
 
-  let disposed = false;
   const loadAll = async () => {
     try {
       const list = await api<StatusEntry[]>('GET', '/api/status');
       if (disposed) return;
-      renderAll(list);
-      if (!performance.getEntriesByName('interlock:table-rendered').length)
-        performance.mark('interlock:table-rendered');
+      renderAll(list, () => {
+        if (!performance.getEntriesByName('interlock:table-rendered').length) {
+          performance.mark('interlock:table-rendered');
+        }
+      });
     } catch (err) {
       if (!disposed && !(err instanceof ApiError && err.status === 401)) {
         counts.textContent = `could not load the pipelines: ${err instanceof Error ? err.message : String(err)}`;
@@ -259,6 +284,11 @@ export function pipelinesPage(main: HTMLElement): Page {
       });
       if (disposed) return;
       const old = rows.get(name);
+      if (s !== null && rows.has(name) && old === undefined) {
+        // Not rendered yet: its chunk renders the newest view.
+        entries.set(name, s);
+        return;
+      }
       if (s === null) {
         old?.remove();
         rows.delete(name);
