@@ -176,7 +176,8 @@ describe('the dashboard files', () => {
       for (const a of assets) {
         const r = await raw(s.url, { path: a });
         expect(r.status, a).toBe(200);
-        expect(r.headers['content-type']).toMatch(a.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
+        const type = a.endsWith('.js') ? /^text\/javascript/ : a.endsWith('.css') ? /^text\/css/ : /^image\/svg\+xml$/;
+        expect(r.headers['content-type']).toMatch(type);
         expect(r.headers['cache-control']).toBe('public, max-age=31536000, immutable');
         expect(r.text).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // no CDN, nothing fetched from elsewhere
       }
