@@ -9,6 +9,7 @@ import { checkBuild } from '../test/support/build-check.js';
 import { runExitCleanups } from '../test/support/exit-cleanups.js';
 import { REPO } from '../test/support/paths.js';
 import { builtinSqlCase } from './cases/builtin-sql.js';
+import { dashboardCase } from './cases/dashboard.js';
 import { evaluateCliCase } from './cases/evaluate-cli.js';
 import { idle10kCase } from './cases/idle-10k.js';
 import { importsCase } from './cases/imports.js';
@@ -34,6 +35,7 @@ const CASES: BenchCase[] = [
   windowOpenCase,
   idle10kCase,
   builtinSqlCase,
+  dashboardCase,
 ];
 const LATEST = join(REPO, 'bench', 'results', 'latest.json');
 /** Where partial runs (--quick, --only) go unless --out says otherwise: never over the committed results. */

@@ -26,6 +26,8 @@ const ALLOWED: Record<string, string[]> = {
   api: ['core', 'runtime', 'observability', 'config'],
   // The CLI is the composition root: `serve` starts the HTTP API (loaded lazily, only by that command).
   cli: ['core', 'runtime', 'observability', 'api'],
+  // The dashboard runs in the browser: it talks to the server over HTTP only and imports nothing of ours.
+  web: [],
 };
 /** The config files api may import: the zod schemas and the loaded project's types, nothing that does I/O. */
 const CONFIG_FOR_API = ['config/schema.ts', 'config/project.ts'];
@@ -33,6 +35,8 @@ const CONFIG_FOR_API = ['config/schema.ts', 'config/project.ts'];
 const FORBIDDEN_PACKAGES: Record<string, RegExp> = {
   engine: /^(node:|fs$|path$|child_process$|better-sqlite3$|ioredis$)/,
   core: /^(node:(?!crypto$)|better-sqlite3$|ioredis$)/,
+  // Plain TypeScript modules bundled by Vite: no framework, no package at all (nothing for a CDN to serve).
+  web: /./,
 };
 
 function walk(dir: string): string[] {

@@ -14,6 +14,13 @@ it('type-checks src, test, bench, chaos and soak (tsc --noEmit)', () => {
   expect(r.status, r.stdout + r.stderr).toBe(0);
 }, 120_000);
 
+it('type-checks the dashboard against the DOM library (tsconfig.web.json)', () => {
+  const r = run('typescript/bin/tsc', ['--noEmit', '-p', 'tsconfig.web.json']);
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  const listed = run('typescript/bin/tsc', ['--listFilesOnly', '-p', 'tsconfig.web.json']);
+  expect(listed.stdout.split('\n').map((f) => relative(REPO, f.trim()))).toContain('src/web/main.ts');
+}, 120_000);
+
 it('passes biome check (lint + format) on src, test, bench, chaos, soak and scripts', () => {
   const r = run('@biomejs/biome/bin/biome', ['check', 'src', 'test', 'bench', 'chaos', 'soak', 'scripts']);
   expect(r.status, r.stdout + r.stderr).toBe(0);

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { InterlockError } from '../core/errors.js';
+import { isInvalid } from '../core/invalid.js';
 import { parseTime } from '../core/time.js';
 import { withTimeout } from '../core/timeout.js';
 import {
@@ -14,6 +15,7 @@ import {
   findPipeline,
   getRunState,
   getWindowView,
+  invalidStatusView,
   listRuns,
   listWindowsView,
   pipelineHistory,
@@ -23,6 +25,7 @@ import {
   pushView,
   type RegistrationPolicy,
   registerPipeline,
+  statusOverview,
   statusView,
   type Tasks,
   traitResult,
@@ -32,22 +35,28 @@ import {
   whyView,
 } from '../runtime/index.js';
 import { allowedMethods } from './allow.js';
-import { bearerAuth } from './auth.js';
+import { apiAuth, clearedSessionCookie, readCookie, SESSION_COOKIE, Sessions, sessionCookie } from './auth.js';
 import { bodyLimit } from './body-limit.js';
+import { serveDashboard } from './dashboard.js';
 import { sendError, zodProblems } from './errors.js';
 import { type GuardOptions, requestGuard } from './request-guard.js';
 import {
   cancelRoute,
   completeRoute,
+  createSessionRoute,
   deletePipelineRoute,
+  deleteSessionRoute,
   evaluateRoute,
+  eventsRoute,
   getPipelineRoute,
   getRunRoute,
+  getSessionRoute,
   getWindowRoute,
   healthRoute,
   historyRoute,
   listPipelinesRoute,
   listRunsRoute,
+  listStatusRoute,
   listWindowsRoute,
   metricsRoute,
   openApiRoute,
@@ -61,6 +70,7 @@ import {
   whyRoute,
 } from './routes.js';
 import { runRefusal, startRun } from './runs.js';
+import type { SseClients } from './sse.js';
 
 export interface ApiOptions {
   ctx: Context;
@@ -74,8 +84,12 @@ export interface ApiOptions {
   policy: RegistrationPolicy;
   /** GET /metrics renders these (absent: 404). */
   metrics?: { render(): Promise<string>; contentType: string };
+  /** GET /api/events streams from these (absent: 404). */
+  events?: SseClients;
   /** GET /metrics needs no token (server.metricsPublic). */
   metricsPublic?: boolean;
+  /** The built dashboard served at / (default: dist/web of this package). */
+  dashboardDir?: string;
   /** Shown in the OpenAPI document. */
   version: string;
   /** Where 5xx details go (default ctx.warn). */
@@ -156,9 +170,22 @@ export function createApi(o: ApiOptions): OpenAPIHono {
   const guard = o.guard ?? { allowedHostnames: [], allowedOrigins: [], offLoopback: false };
   const hasOperation = (method: string, path: string) => allowedMethods(ROUTES, path).includes(method);
   app.use('*', requestGuard({ hasOperation, ...guard }));
-  if (o.token !== undefined) app.use('*', bearerAuth(o.token, new Set(o.metricsPublic ? ['/metrics'] : [])));
+  // The session key is made here, per process: a server restart voids every dashboard session.
+  const sessions = o.token !== undefined ? new Sessions(o.token) : undefined;
+  const now = () => ctx.clock.now();
+  if (sessions) {
+    app.use('*', apiAuth({ sessions, now, alsoPublic: new Set(o.metricsPublic ? ['/metrics'] : []) }));
+  }
   app.use('*', bodyLimit(o.maxBodyBytes));
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: SESSION_COOKIE,
+    description:
+      'The dashboard session set by createSession (POST /api/session): accepted wherever the bearer token is. A ' +
+      'request other than GET/HEAD signed in by it must carry an Origin header of this server (403 otherwise).',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
@@ -209,23 +236,50 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     return c.body(text, 200, { 'Content-Type': o.metrics.contentType }) as never;
   });
 
+  app.openapi(eventsRoute, (c) => {
+    if (!o.events) throw new InterlockError('NOT_FOUND', 'this server streams no events');
+    return o.events.respond(c) as never;
+  });
+
   app.openapi(listPipelinesRoute, async (c) => {
     const list = await work(() => allPipelineEntries(ctx));
     if (list.length <= STREAM_LIST_OVER) return c.json(list.map(pipelineView), 200);
-    // A long list streams in chunks, so the whole serialized array never sits in memory at once (10k pipelines).
-    const encoder = new TextEncoder();
-    let i = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        const end = Math.min(i + 200, list.length);
-        let chunk = i === 0 ? '[' : '';
-        for (; i < end; i++) chunk += (i === 0 ? '' : ',') + JSON.stringify(pipelineView(list[i]));
-        if (i === list.length) chunk += ']';
-        controller.enqueue(encoder.encode(chunk));
-        if (i === list.length) controller.close();
-      },
-    });
-    return c.body(stream, 200, { 'Content-Type': 'application/json' }) as never;
+    return c.body(jsonArrayStream(list, pipelineView), 200, { 'Content-Type': 'application/json' }) as never;
+  });
+
+  app.openapi(listStatusRoute, async (c) => {
+    const list = await work(() => statusOverview(ctx));
+    const view = (s: (typeof list)[number]) => (isInvalid(s) ? invalidStatusView(s) : statusView(s));
+    if (list.length <= STREAM_LIST_OVER) return c.json(list.map(view) as never, 200);
+    return c.body(jsonArrayStream(list, view), 200, { 'Content-Type': 'application/json' }) as never;
+  });
+
+  // ---- the dashboard's session: a cookie in exchange for the token (public: the guard still applies)
+  const secure = (c: { req: { url: string; header(name: string): string | undefined } }) =>
+    new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto')?.toLowerCase() === 'https';
+
+  app.openapi(getSessionRoute, (c) => {
+    if (!sessions) return c.json({ authRequired: false, signedIn: true, expiresAt: null }, 200);
+    const cookie = readCookie(c.req.header('cookie'), SESSION_COOKIE);
+    const byCookie = sessions.verify(cookie, now());
+    const bearer = /^Bearer +(\S+) *$/i.exec(c.req.header('authorization') ?? '');
+    const byBearer = bearer !== null && sessions.matches(bearer[1] as string);
+    const expiresAt = byCookie ? Number((cookie as string).split('.')[0]) : null;
+    return c.json({ authRequired: true, signedIn: byCookie || byBearer, expiresAt }, 200);
+  });
+
+  app.openapi(createSessionRoute, (c) => {
+    if (!sessions) {
+      throw new InterlockError('INVALID_REQUEST', 'this server has no token: no sign-in is needed');
+    }
+    if (!sessions.matches(c.req.valid('json').token)) throw new InterlockError('UNAUTHORIZED', 'wrong token');
+    c.header('Set-Cookie', sessionCookie(sessions.issue(now()), secure(c)));
+    return c.body(null, 204) as never;
+  });
+
+  app.openapi(deleteSessionRoute, (c) => {
+    c.header('Set-Cookie', clearedSessionCookie(secure(c)));
+    return c.body(null, 204) as never;
   });
 
   app.openapi(
@@ -345,5 +399,22 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     return c.json(await work(() => cancelRun(ctx, runId, body.reason ?? 'cancelled via the API')), 200);
   });
 
+  serveDashboard(app, o.dashboardDir);
   return app;
+}
+
+/** A JSON array streamed in chunks of 200, so the whole serialized list never sits in memory at once (10k entries). */
+function jsonArrayStream<T>(list: readonly T[], view: (item: T) => unknown): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const end = Math.min(i + 200, list.length);
+      let chunk = i === 0 ? '[' : '';
+      for (; i < end; i++) chunk += (i === 0 ? '' : ',') + JSON.stringify(view(list[i] as T));
+      if (i === list.length) chunk += ']';
+      controller.enqueue(encoder.encode(chunk));
+      if (i === list.length) controller.close();
+    },
+  });
 }

@@ -4,7 +4,6 @@ import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { InterlockError } from '../core/errors.js';
 import { isLoopbackHost, normaliseHost } from './address.js';
-import { PUBLIC_PATHS } from './auth.js';
 import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './errors.js';
 
 export interface GuardOptions {
@@ -23,6 +22,9 @@ export interface GuardOptions {
    */
   hasOperation?: (method: string, path: string) => boolean;
 }
+
+/** The only route the guards skip: probes may name the server by any address. */
+const UNGUARDED_PATHS: ReadonlySet<string> = new Set(['/api/health']);
 
 /** Methods that change nothing and carry no body we read. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -94,7 +96,7 @@ function mediaType(value: string | undefined): string {
  */
 export function requestGuard(o: GuardOptions): MiddlewareHandler {
   return async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path)) return next();
+    if (UNGUARDED_PATHS.has(c.req.path)) return next();
     const host = c.req.header('host') ?? '';
     const target = parseHostHeader(host);
     if (!target || !isAllowedHostname(target.hostname, o)) {

@@ -5,6 +5,8 @@ import {
   CompleteBody,
   ErrorSchema,
   EvaluationSchema,
+  EventsHeaders,
+  EventsQuery,
   HealthSchema,
   HistoryEntrySchema,
   ListQuery,
@@ -18,6 +20,9 @@ import {
   RunChangeSchema,
   RunParams,
   RunSchema,
+  SessionBody,
+  SessionSchema,
+  StatusEntrySchema,
   StatusSchema,
   TraitParams,
   TraitResultViewSchema,
@@ -71,7 +76,7 @@ const invalidPipeline = error('CONFIG_INVALID: the pipeline is INVALID (config e
  * The token is optional in the document: a server without one answers anonymous calls, a server with one
  * (server.authToken or INTERLOCK_API_TOKEN) answers 401 without it.
  */
-const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, {}];
+const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { sessionCookie: [] }, {}];
 
 export const healthRoute = createRoute({
   method: 'get',
@@ -416,10 +421,126 @@ export const metricsRoute = createRoute({
       content: {
         'text/plain': { schema: { type: 'string' as const, example: 'interlock_pipeline_ready{pipeline="p"} 1\n' } },
       },
-      description: 'the metrics, Prometheus text format 0.0.4 (README, "Metrics", lists them)',
+      description: 'the metrics, Prometheus text format 0.0.4 (README, "Observing Interlock", lists them)',
     },
     404: error('this server collects no metrics'),
     ...common,
+  },
+});
+
+export const listStatusRoute = createRoute({
+  method: 'get',
+  path: '/api/status',
+  operationId: 'listStatus',
+  summary: 'Readiness of every pipeline at once, as `interlock status --json` (the dashboard overview)',
+  security,
+  responses: {
+    200: json(
+      StatusEntrySchema.array(),
+      'every pipeline by name, each as GET /api/pipelines/{id}/readiness (INVALID ones with their problems)',
+    ),
+    ...common,
+  },
+});
+
+export const eventsRoute = createRoute({
+  method: 'get',
+  path: '/api/events',
+  operationId: 'streamEvents',
+  summary: 'Live domain events as Server-Sent Events (resumable with Last-Event-ID)',
+  description:
+    'A text/event-stream that starts with `retry: 2000` and sends a `: keepalive` comment every 15 s. Each event has ' +
+    '`id` (an integer, monotonic per server process), `event` (evaluation.decided, trait.pushed, run.created, ' +
+    'run.transitioned, window.transitioned, alert.raised, store.changed: another process wrote to the same store) and ' +
+    '`data`: one JSON line with `pipeline` and `at` (epoch ms) and the fields README "Observing Interlock" lists. ' +
+    'Last-Event-ID resumes from the last 1,000 events; when the id is older than that (or not from this process) the ' +
+    'stream first sends `event: reset` with `data: {"reason":…}`: refetch everything. A client too slow to read is ' +
+    'disconnected (it reconnects and resumes). The stream ends when the server shuts down.',
+  security,
+  request: {
+    query: EventsQuery,
+    headers: EventsHeaders,
+  },
+  responses: {
+    200: {
+      content: {
+        'text/event-stream': {
+          schema: {
+            type: 'string' as const,
+            example:
+              'retry: 2000\n\nid: 7\nevent: evaluation.decided\ndata: {"pipeline":"p","at":1764650000000,"outcome":"READY",' +
+              '"source":"api","blocking":[],"decisionId":"d1"}\n\n',
+          },
+        },
+      },
+      description: 'the event stream (never ends by itself while the server runs)',
+    },
+    400: error('more than 100 pipeline filters, or an empty or over-long name'),
+    ...common,
+  },
+});
+
+export const getSessionRoute = createRoute({
+  method: 'get',
+  path: '/api/session',
+  operationId: 'getSession',
+  summary: 'Whether the server needs a token and whether this request is signed in (no token needed)',
+  security: [],
+  responses: {
+    200: json(SessionSchema, 'the session state'),
+    421: common[421],
+    403: common[403],
+    500: common[500],
+  },
+});
+
+export const createSessionRoute = createRoute({
+  method: 'post',
+  path: '/api/session',
+  operationId: 'createSession',
+  summary: 'Sign the dashboard in: exchange the token for a session cookie (HttpOnly, SameSite=Strict)',
+  security: [],
+  request: { body: { content: { 'application/json': { schema: SessionBody } }, required: true } },
+  responses: {
+    204: {
+      description:
+        'signed in: `Set-Cookie: interlock_session=…; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200` (Secure over https). The cookie is an HMAC under a key made at server start: never the token, void once the server restarts or after 12 h',
+      headers: {
+        'Set-Cookie': header(
+          'the session cookie',
+          'interlock_session=1767225600000.q1…; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200',
+        ),
+      },
+    },
+    400: error('invalid body, or the server has no token (no sign-in needed)'),
+    401: withHeaders(error('wrong token'), {
+      'WWW-Authenticate': header('the scheme to use', 'Bearer realm="interlock"'),
+    }),
+    ...jsonOnly,
+    403: common[403],
+    421: common[421],
+    500: common[500],
+  },
+});
+
+export const deleteSessionRoute = createRoute({
+  method: 'delete',
+  path: '/api/session',
+  operationId: 'deleteSession',
+  summary: 'Sign the dashboard out: clears the session cookie',
+  security: [],
+  responses: {
+    204: {
+      description: 'signed out (`Set-Cookie: interlock_session=; Max-Age=0`)',
+      headers: {
+        'Set-Cookie': header('the cleared cookie', 'interlock_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0'),
+      },
+    },
+    400: error('a body nested deeper than 64 levels (the route reads none)'),
+    ...jsonOnly,
+    403: common[403],
+    421: common[421],
+    500: common[500],
   },
 });
 
@@ -427,8 +548,13 @@ export const metricsRoute = createRoute({
 export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   healthRoute,
   metricsRoute,
+  eventsRoute,
   openApiRoute,
   listPipelinesRoute,
+  listStatusRoute,
+  getSessionRoute,
+  createSessionRoute,
+  deleteSessionRoute,
   registerPipelineRoute,
   getPipelineRoute,
   deletePipelineRoute,

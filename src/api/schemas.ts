@@ -684,3 +684,58 @@ export const OpenApiDocumentSchema = z
     paths: jsonObject,
   })
   .openapi('OpenApiDocument');
+
+// ---------------------------------------------------------------- dashboard session and overview
+
+export const SessionBody = z
+  .strictObject({
+    token: z.string().min(1).max(4096).openapi({ description: 'the server token (server.authToken)' }),
+  })
+  .openapi('SessionRequest');
+
+export const SessionSchema = z
+  .object({
+    authRequired: z.boolean().openapi({ description: 'false: the server has no token (calls are anonymous)' }),
+    signedIn: z
+      .boolean()
+      .openapi({ description: 'this request carries a valid session cookie or bearer token (or none is needed)' }),
+    expiresAt: epochMs.nullable().openapi({ description: "the session cookie's expiry; null: no cookie" }),
+  })
+  .openapi('Session');
+
+export const InvalidStatusSchema = z
+  .object({
+    pipeline: z.string(),
+    source: z.string(),
+    outcome: z.literal('INVALID'),
+    problems: InvalidPipelineSchema.shape.problems,
+  })
+  .openapi('InvalidPipelineReadiness', {
+    description: 'an INVALID pipeline: listed with its problems, never evaluated',
+  });
+
+export const StatusEntrySchema = z.union([StatusSchema, InvalidStatusSchema]).openapi('PipelineReadinessEntry');
+
+/** GET /api/events: `?pipeline=` (repeatable) filters. */
+export const EventsQuery = z.object({
+  pipeline: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      param: { name: 'pipeline', in: 'query', style: 'form', explode: true },
+      description: 'only events of these pipelines (repeat the parameter for several)',
+      example: 'daily-sales-rollup',
+    }),
+});
+
+/** GET /api/events: where a reconnecting client resumes. */
+export const EventsHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'last-event-id', in: 'header' },
+      description: 'the id of the last event received (EventSource sends it when it reconnects)',
+      example: '42',
+    }),
+});

@@ -20,8 +20,13 @@ const TOKEN = 'contract-test-token';
 const OPERATIONS = [
   'getHealth',
   'getMetrics',
+  'streamEvents',
   'getOpenApi',
   'listPipelines',
+  'listStatus',
+  'getSession',
+  'createSession',
+  'deleteSession',
   'registerPipeline',
   'getPipeline',
   'deletePipeline',
@@ -149,10 +154,16 @@ describe('the served OpenAPI document', () => {
     expect(JSON.stringify(spec)).not.toMatch(/"allOf":\[\{"\$ref":"[^"]+"\},\{"type":\["object","null"\]\}\]/);
   });
 
-  it('optional bearer auth on every operation, none on /api/health; the description says when a token is needed', () => {
+  it('optional bearer auth (or the session cookie) on every operation, none on /api/health and /api/session; the description says when a token is needed', () => {
+    const open = (key: string) => key === 'GET /api/health' || key.endsWith(' /api/session');
     for (const [key, op] of operations(spec)) {
-      expect(op.security, key).toEqual(key === 'GET /api/health' ? [] : [{ bearerAuth: [] }, {}]);
+      expect(op.security, key).toEqual(open(key) ? [] : [{ bearerAuth: [] }, { sessionCookie: [] }, {}]);
     }
+    expect(spec.components.securitySchemes.sessionCookie).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'interlock_session',
+    });
     expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(spec.components.securitySchemes.bearerAuth.description).toMatch(/every operation but getHealth/);
     expect(spec.info.description).toMatch(/token is needed by every operation but getHealth when the server has one/);
@@ -173,7 +184,7 @@ describe('the served OpenAPI document', () => {
         expect(op.responses['415'], key).toBeDefined();
         expect(op.responses['415'].headers.Accept).toMatchObject({ required: true });
       }
-      if (key !== 'GET /api/health') {
+      if (key !== 'GET /api/health' && (op.security.length > 0 || key === 'POST /api/session')) {
         expect(op.responses['401'].headers['WWW-Authenticate'], key).toMatchObject({ required: true });
       }
     }
@@ -340,11 +351,23 @@ describe('a client generated from the document', () => {
         // A method the path does not have: no operation applies; the answer is still the documented error shape.
         response = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       }
+      if (response.content?.['text/event-stream']) {
+        // GET /api/events: an SSE stream (test/api/events.test.ts judges its content).
+        if (typeof e.body !== 'string' || !e.headers['content-type']?.startsWith('text/event-stream')) {
+          problems.push(`${what}: not a text/event-stream answer`);
+        }
+        continue;
+      }
       if (response.content?.['text/plain']) {
         // GET /metrics: Prometheus text; promtool judges its content (test/api/metrics.test.ts).
         if (typeof e.body !== 'string' || !e.headers['content-type']?.startsWith('text/plain')) {
           problems.push(`${what}: not a text/plain answer`);
         }
+        continue;
+      }
+      if (response.content === undefined) {
+        // 204: no body at all.
+        if (e.body !== undefined) problems.push(`${what}: a body where the document declares none`);
         continue;
       }
       const schema = response.content?.['application/json']?.schema;

@@ -96,6 +96,14 @@ export class Client {
       headers['content-type'] = 'application/json';
     }
     const response = await fetch(`${this.base}${url}`, { method: method.toUpperCase(), headers, body });
+    if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      // GET /api/events never ends: its first chunk (retry: …) is the answer, then the client goes away.
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const first = await reader.read();
+      await reader.cancel();
+      const text = new TextDecoder().decode(first.value);
+      return { response, status: response.status, headers: Object.fromEntries(response.headers), body: text };
+    }
     const text = await response.text();
     let parsed: unknown;
     // A text answer (GET /metrics) stays text; every other body must be JSON.
@@ -179,11 +187,43 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
   const metrics = want(await c.call('get', '/metrics'), 200, 'getMetrics');
   check(metrics.body.includes(`interlock_pipeline_ready{pipeline="${f.pipeline}"}`), 'metrics text');
   want(await c.call('get', '/metrics', { token: null }), 401, 'getMetrics without the token');
+  const stream = want(await c.call('get', '/api/events', { query: { pipeline: f.pipeline } }), 200, 'streamEvents');
+  check(String(stream.body).startsWith('retry: 2000\n'), 'event stream starts with retry');
+  want(await c.call('get', '/api/events', { token: null }), 401, 'streamEvents without the token');
   for (const token of [null, 'wrong-token']) {
     const denied = want(await c.call('get', '/api/pipelines', { token }), 401, 'listPipelines without the token');
     check(denied.body.error.code === 'UNAUTHORIZED', 'UNAUTHORIZED');
     check(/^Bearer/.test(denied.headers.get('www-authenticate') ?? ''), 'WWW-Authenticate: Bearer');
   }
+
+  // The dashboard's session: public (no token needed to ask or to sign in), a cookie for the right token only.
+  const session = want(await c.call('get', '/api/session', { token: null }), 200, 'getSession').body;
+  check(session.authRequired && !session.signedIn && session.expiresAt === null, 'not signed in');
+  const asBearer = want(await c.call('get', '/api/session'), 200, 'getSession (bearer)').body;
+  check(asBearer.signedIn, 'signed in by the bearer token');
+  const wrong = want(
+    await c.call('post', '/api/session', { token: null, body: { token: 'wrong-token' } }),
+    401,
+    'createSession (wrong token)',
+  );
+  check(wrong.headers.get('set-cookie') === null, 'no cookie for a wrong token');
+  want(await c.call('post', '/api/session', { token: null, body: {} as never }), 400, 'createSession (no token)');
+  const signed = want(
+    await c.call('post', '/api/session', { token: null, body: { token: c.token ?? '' } }),
+    204,
+    'createSession',
+  );
+  check(
+    /^interlock_session=[^;]+; HttpOnly; SameSite=Strict; Path=\//.test(signed.headers.get('set-cookie') ?? ''),
+    'cookie',
+  );
+  const out = want(await c.call('delete', '/api/session', { token: null }), 204, 'deleteSession');
+  check(/Max-Age=0/.test(out.headers.get('set-cookie') ?? ''), 'cookie cleared');
+  const overview = want(await c.call('get', '/api/status'), 200, 'listStatus').body;
+  check(
+    overview.some((e) => e.pipeline === f.pipeline && e.outcome !== 'INVALID' && e.lastEvaluatedAt === null),
+    'the overview lists the pipeline, never evaluated yet',
+  );
 
   // Readiness and traits before any evaluation: nothing is known, so results are null.
   const fresh = want(await c.call('get', '/api/pipelines/{id}/readiness', id), 200, 'getReadiness (fresh)').body;
