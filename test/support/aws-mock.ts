@@ -73,8 +73,10 @@ export interface AwsMock {
   advanceExecution(arn: string, status: string): void;
   /** The next `times` requests of `operation` do their work, then the connection is destroyed before any answer. */
   dropNextAnswer(operation: string, times?: number): void;
-  /** The next `operation` gets `status` with the error `name` (changing nothing). */
-  failNext(operation: string, status: number, name: string): void;
+  /** The next request of `operation` is never answered and does nothing (as if it never arrived). */
+  swallowNext(operation: string): void;
+  /** The next `times` requests of `operation` get `status` with the error `name` (changing nothing). */
+  failNext(operation: string, status: number, name: string, times?: number): void;
   /** Add an older Glue job run (a scan has to page past it). */
   addGlueRun(run: MockGlueRun): void;
   close(): Promise<void>;
@@ -211,7 +213,8 @@ export async function startAwsMock(opts: {
   const invocations: Array<{ function: string; event: unknown }> = [];
   const requests: AwsRequest[] = [];
   const drops = new Map<string, number>();
-  const failures = new Map<string, { status: number; name: string }>();
+  const swallowed = new Set<string>();
+  const failures = new Map<string, { status: number; name: string; times: number }>();
   let nextRun = 1;
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -278,9 +281,13 @@ export async function startAwsMock(opts: {
           return error(400, 'SerializationException', 'the body is not a JSON object');
       } else body = {};
       rec.body = body;
+      if (swallowed.delete(operation)) {
+        rec.status = -1;
+        return;
+      }
       const failure = failures.get(operation);
       if (failure) {
-        failures.delete(operation);
+        if (--failure.times <= 0) failures.delete(operation);
         return error(failure.status, failure.name, 'failing as the test asked');
       }
       const left = drops.get(operation) ?? 0;
@@ -456,11 +463,14 @@ export async function startAwsMock(opts: {
       if (!exec) throw new Error(`no execution ${arn}`);
       exec.status = status;
     },
+    swallowNext(operation) {
+      swallowed.add(operation);
+    },
     dropNextAnswer(operation, times = 1) {
       drops.set(operation, times);
     },
-    failNext(operation, status, name) {
-      failures.set(operation, { status, name });
+    failNext(operation, status, name, times = 1) {
+      failures.set(operation, { status, name, times });
     },
     addGlueRun(run) {
       glueRuns.set(run.Id, run);
