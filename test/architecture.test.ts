@@ -124,6 +124,26 @@ describe('architecture', () => {
     expect(files.map((f) => relative(SRC, f))).toContain('runtime/tasks.ts');
   });
 
+  it('only the AWS trigger files import the AWS SDK (by value), so nothing else pays for it at start-up', () => {
+    const AWS_FILES = ['trigger/glue.ts', 'trigger/stepfunctions.ts', 'trigger/lambda.ts'];
+    const valueImport =
+      /(?:^|\n)\s*(?:import|export)(?!\s+type\b)[^'"]*?from\s+['"](@aws-sdk\/[^'"]+|@smithy\/[^'"]+)['"]|import\(\s*['"](@aws-sdk\/[^'"]+)['"]\s*\)/g;
+    const bad = files
+      .filter((f) => !AWS_FILES.includes(relative(SRC, f)))
+      .filter((f) => [...readFileSync(f, 'utf8').matchAll(valueImport)].length > 0)
+      .map((f) => relative(SRC, f));
+    expect(bad).toEqual([]);
+    // And those files are reached only through the registry's dynamic import().
+    const importers = files.filter((f) =>
+      importsOf(f).some(
+        (i) => /\/(glue|stepfunctions|lambda)\.js$/.test(i ?? '') && !relative(SRC, f).endsWith('registry.ts'),
+      ),
+    );
+    expect(importers.map((f) => relative(SRC, f))).toEqual([]);
+    const registry = readFileSync(join(SRC, 'trigger/registry.ts'), 'utf8');
+    for (const f of ['glue', 'stepfunctions', 'lambda']) expect(registry).toContain(`import('./${f}.js')`);
+  });
+
   it('the engine reads no clock', () => {
     const bad = files.filter(
       (f) =>

@@ -1,13 +1,23 @@
 // Which heavy dependencies each command loads (traced by the ES module resolver): start-up must not pay for what a
 // command does not use — `--version` loads none of them, `--help` only commander, `evaluate` on SQLite no
-// hono/ioredis/prom-client/pino.
+// hono/ioredis/prom-client/pino (and never the AWS SDK).
 import { join } from 'node:path';
 import { REPO } from '../../test/support/paths.js';
 import type { BenchCase, Figure } from '../lib/figure.js';
 import { code, mustRun, NODE } from '../lib/proc.js';
 import { makeBenchProject } from '../lib/project.js';
 
-const HEAVY = ['commander', 'zod', 'yaml', 'better-sqlite3', 'hono', 'ioredis', 'prom-client', 'pino'] as const;
+const HEAVY = [
+  'commander',
+  'zod',
+  'yaml',
+  'better-sqlite3',
+  'hono',
+  'ioredis',
+  'prom-client',
+  'pino',
+  'aws-sdk',
+] as const;
 type Heavy = (typeof HEAVY)[number];
 
 /** The heavy dependency a module URL belongs to, if any (the hono family counts as hono). */
@@ -18,6 +28,8 @@ function heavyOf(url: string): Heavy | undefined {
   const pkg = rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] as string);
   if (pkg === 'hono' || pkg.startsWith('@hono/')) return 'hono';
   if (pkg === '@commander-js/extra-typings' || pkg === 'commander') return 'commander';
+  // The AWS SDK v3 and its smithy runtime: loaded only by a run of a glue, stepfunctions or lambda trigger.
+  if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/')) return 'aws-sdk';
   return (HEAVY as readonly string[]).includes(pkg) ? (pkg as Heavy) : undefined;
 }
 
@@ -53,7 +65,7 @@ export const importsCase: BenchCase = {
         measured: Object.keys(seen).map(show).join('; '),
         floor: '—',
         ratio: null,
-        target: '--version none; --help commander only; evaluate no hono/ioredis/prom-client/pino',
+        target: '--version none; --help commander only; evaluate no hono/ioredis/prom-client/pino/aws-sdk',
         met: ok,
         numbers: Object.fromEntries(Object.entries(seen).map(([k, s]) => [`${k}Loads`, s.loaded.join(',') || 'none'])),
         details: seen,

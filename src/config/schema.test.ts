@@ -229,7 +229,7 @@ describe('pipeline schema', () => {
       'trigger.headers.n: expected a string, got a number (5)',
     ]);
     expect(issues(pipelineSchema, { ...ok, trigger: { type: 'cron' } })).toEqual([
-      'trigger.type: expected one of: command, http, airflow, databricks',
+      'trigger.type: expected one of: command, http, airflow, databricks, glue, stepfunctions, lambda',
     ]);
   });
 });

@@ -51,6 +51,11 @@ export const MESSAGES = {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the literal syntax being described.
     'expected a 32-character PagerDuty integration key (letters and digits), or a ${VAR} naming the environment variable that holds it',
   publicUrl: 'expected an http(s) URL with no query or fragment (e.g. https://interlock.example.com)',
+  awsRegion: 'expected an AWS region (e.g. us-east-1)',
+  stateMachineArn: 'expected a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME)',
+  lambdaFunction:
+    'expected a function name, ARN or partial ARN (my-fn, my-fn:alias, arn:aws:lambda:REGION:ACCOUNT:function:my-fn)',
+  glueRunKeyArgument: '--interlock-run-key is set by Interlock (the run key, to find the job run again)',
 } as const;
 
 const positiveNumber = () =>
@@ -504,6 +509,35 @@ const airflowAuthSchema = strict({
     ctx.addIssue({ code: 'custom', message: 'give bearer, or username and password' });
 });
 
+/** AWS regions as written in ARNs and endpoints (us-east-1, us-gov-west-1, cn-north-1, eu-central-2). */
+const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+/** Step Functions state machine ARNs (optionally with a version or alias qualifier). */
+export const STATE_MACHINE_ARN =
+  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}(?::[A-Za-z0-9_-]+)?$/;
+/** Lambda FunctionName as the Invoke API accepts it: a name, a partial ARN or a full ARN, with an optional qualifier. */
+const LAMBDA_FUNCTION =
+  /^(?:arn:aws[a-zA-Z-]*:lambda:)?(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:)?(?:\d{12}:)?(?:function:)?[a-zA-Z0-9_.-]{1,140}(?::(?:\$LATEST|[a-zA-Z0-9_-]+))?$/;
+
+/** Keys every AWS trigger has: region, profile, endpoint, per-call timeout, maxRunSeconds. */
+const awsTargetFields = {
+  region: z
+    .string({ error: whenPresent(MESSAGES.awsRegion) })
+    .regex(AWS_REGION, { error: MESSAGES.awsRegion })
+    .optional()
+    .describe("The AWS region; default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region (the SDK's chain)."),
+  profile: nonEmptyString()
+    .optional()
+    .describe('A profile of the shared AWS config and credentials files (~/.aws/config, ~/.aws/credentials).'),
+  endpoint: z
+    .string({ error: whenPresent(MESSAGES.triggerUrl) })
+    .regex(TRIGGER_URL, { error: MESSAGES.triggerUrl, abort: true })
+    .refine(parsesAsUrl, { error: MESSAGES.triggerUrl })
+    .optional()
+    .describe("An endpoint override (LocalStack, a VPC endpoint, tests); default: the service's regional endpoint."),
+  timeout: durationSchema().optional().describe(`How long each AWS call may take, the SDK's own retries included${D}.`),
+  maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
+};
+
 const triggerSchema = z.discriminatedUnion('type', [
   strict({
     type: z.literal('command'),
@@ -580,6 +614,48 @@ const triggerSchema = z.discriminatedUnion('type', [
     timeout: durationSchema().optional().describe(`How long each Databricks API call may take${D}.`),
     maxRunSeconds: durationSchema().optional().describe(MAX_RUN),
     poll: durationSchema().optional().describe(`How often a RUNNING run's job run state is polled (default 30 s)${D}.`),
+  }),
+  strict({
+    type: z.literal('glue'),
+    job: nonEmptyString().max(255).describe('The Glue job name (StartJobRun JobName).'),
+    arguments: z
+      .record(z.string(), z.string())
+      .refine((a) => !Object.hasOwn(a, '--interlock-run-key'), { error: MESSAGES.glueRunKeyArgument })
+      .optional()
+      .describe(
+        `The job run's Arguments (e.g. {"--day": "\${INTERLOCK_WINDOW_DATE}"}); string values, \${VAR} references allowed. Interlock adds --interlock-run-key.`,
+      ),
+    ...awsTargetFields,
+    poll: durationSchema().optional().describe(`How often a RUNNING run's job run state is polled (default 30 s)${D}.`),
+  }),
+  strict({
+    type: z.literal('stepfunctions'),
+    stateMachineArn: z
+      .string({ error: whenPresent(MESSAGES.stateMachineArn) })
+      .regex(STATE_MACHINE_ARN, { error: MESSAGES.stateMachineArn })
+      .describe('The Standard state machine to start (its region is the default region).'),
+    input: configObject()
+      .optional()
+      .describe(
+        `The execution's input object; string values may contain \${VAR} references. Interlock adds its run key and window under \`interlock\`.`,
+      ),
+    ...awsTargetFields,
+    poll: durationSchema()
+      .optional()
+      .describe(`How often a RUNNING run's execution status is polled (default 30 s)${D}.`),
+  }),
+  strict({
+    type: z.literal('lambda'),
+    function: z
+      .string({ error: whenPresent(MESSAGES.lambdaFunction) })
+      .regex(LAMBDA_FUNCTION, { error: MESSAGES.lambdaFunction })
+      .describe('The function to invoke synchronously (a name, a partial ARN or an ARN, optionally :qualifier).'),
+    payload: configObject()
+      .optional()
+      .describe(
+        `The event object; string values may contain \${VAR} references. Interlock adds its run key and window under \`interlock\`.`,
+      ),
+    ...awsTargetFields,
   }),
 ]);
 

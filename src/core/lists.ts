@@ -39,10 +39,13 @@ export const DECISION_SOURCES = ['cli', 'api', 'watcher', 'push', 'test'] as con
 export const PIPELINE_ORIGINS = ['yaml', 'api'] as const;
 
 /** The kinds of trigger. */
-export const TRIGGER_TYPES = ['command', 'http', 'airflow', 'databricks'] as const;
+export const TRIGGER_TYPES = ['command', 'http', 'airflow', 'databricks', 'glue', 'stepfunctions', 'lambda'] as const;
 
 /** Trigger types whose platform Interlock drives itself: its own idempotency key, polled completion, cancel. */
-export const NATIVE_TRIGGER_TYPES = ['airflow', 'databricks'] as const;
+export const NATIVE_TRIGGER_TYPES = ['airflow', 'databricks', 'glue', 'stepfunctions', 'lambda'] as const;
+
+/** Native trigger types on AWS (driven through the AWS SDK v3, loaded only when a pipeline uses one). */
+export const AWS_TRIGGER_TYPES = ['glue', 'stepfunctions', 'lambda'] as const;
 
 /** Airflow REST API versions: v1 (Airflow 2, /api/v1), v2 (Airflow 3, /api/v2); auto asks the server. */
 export const AIRFLOW_API_VERSIONS = ['auto', 'v1', 'v2'] as const;

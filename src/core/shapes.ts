@@ -67,21 +67,65 @@ export const databricksTriggerSpecSchema = z.object({
   poll: z.number().optional(),
 });
 
+/** Where an AWS trigger's calls go and as whom: region, shared-config profile, an endpoint override (LocalStack, tests). */
+const awsTarget = {
+  /** The AWS region; else AWS_REGION / AWS_DEFAULT_REGION / the profile's region. */
+  region: z.string().optional(),
+  /** A profile of the shared config and credentials files. */
+  profile: z.string().optional(),
+  /** An endpoint override (http(s) URL), e.g. LocalStack. */
+  endpoint: z.string().optional(),
+  timeout: z.number().optional(),
+  maxRunSeconds: z.number().optional(),
+};
+
+/** A Glue trigger after resolution: StartJobRun with the run key in `--interlock-run-key`, GetJobRun polled. */
+export const glueTriggerSpecSchema = z.object({
+  type: z.literal('glue'),
+  job: z.string(),
+  /** The job run's Arguments; values may contain ${VAR}s. */
+  arguments: z.record(z.string(), z.string()).optional(),
+  ...awsTarget,
+  poll: z.number().optional(),
+});
+
+/** A Step Functions trigger after resolution: StartExecution named after the run key, DescribeExecution polled. */
+export const stepFunctionsTriggerSpecSchema = z.object({
+  type: z.literal('stepfunctions'),
+  stateMachineArn: z.string(),
+  /** The execution's input (a JSON object); string values may contain ${VAR}s. */
+  input: z.record(z.string(), z.unknown()).optional(),
+  ...awsTarget,
+  poll: z.number().optional(),
+});
+
+/** A Lambda trigger after resolution: one synchronous Invoke (RequestResponse) is the whole job. */
+export const lambdaTriggerSpecSchema = z.object({
+  type: z.literal('lambda'),
+  function: z.string(),
+  /** The event (a JSON object); string values may contain ${VAR}s. */
+  payload: z.record(z.string(), z.unknown()).optional(),
+  ...awsTarget,
+});
+
 /** A resolved trigger: one variant per entry of TRIGGER_TYPES. */
 export const triggerSpecSchema = z.union([
   commandTriggerSpecSchema,
   httpTriggerSpecSchema,
   airflowTriggerSpecSchema,
   databricksTriggerSpecSchema,
+  glueTriggerSpecSchema,
+  stepFunctionsTriggerSpecSchema,
+  lambdaTriggerSpecSchema,
 ]);
 
 /** The job a native trigger started on its platform, as the run records it. */
 export const platformRunSchema = z.object({
   /** The native trigger type that started it (one of NATIVE_TRIGGER_TYPES). */
   type: z.enum(TRIGGER_TYPES),
-  /** The platform's id of the job (Airflow: the dag_run_id). */
+  /** The platform's id of the job (Airflow: dag_run_id; Databricks: run_id; Glue: JobRunId; Step Functions: executionArn). */
   id: z.string(),
-  /** The platform's last reported state (Airflow: queued, running, success, failed; Databricks: life_cycle_state[/result_state]). */
+  /** The platform's last reported state (Airflow: queued, running, success, failed; Databricks: life_cycle_state[/result_state]; Glue: JobRunState; Step Functions: status). */
   state: z.string().optional(),
   /** epoch ms of the last poll (or of the trigger). */
   polledAt: z.number().optional(),
@@ -120,6 +164,8 @@ export const triggerOutcomeSchema = z.object({
   apiVersion: z.string().optional(),
   /** Native triggers: the job already existed under this run's key (a repeat), and was adopted, not re-created. */
   adopted: z.boolean().optional(),
+  /** Native triggers: the first outcome was UNKNOWN and the platform was then asked by the run key (found: adopted). */
+  reconciled: z.boolean().optional(),
 });
 
 /** An alert as every sink receives it. */

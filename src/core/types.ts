@@ -18,8 +18,11 @@ import type {
   alertSchema,
   commandTriggerSpecSchema,
   databricksTriggerSpecSchema,
+  glueTriggerSpecSchema,
   httpTriggerSpecSchema,
+  lambdaTriggerSpecSchema,
   platformRunSchema,
+  stepFunctionsTriggerSpecSchema,
   triggerOutcomeSchema,
 } from './shapes.js';
 
@@ -78,8 +81,13 @@ export type HttpTriggerSpec = z.infer<typeof httpTriggerSpecSchema>;
 export type AirflowTriggerSpec = z.infer<typeof airflowTriggerSpecSchema>;
 /** A trigger whose platform Interlock drives itself (idempotency key, polled completion, cancel). */
 export type DatabricksTriggerSpec = z.infer<typeof databricksTriggerSpecSchema>;
-export type NativeTriggerSpec = AirflowTriggerSpec | DatabricksTriggerSpec;
-export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec | AirflowTriggerSpec | DatabricksTriggerSpec;
+export type GlueTriggerSpec = z.infer<typeof glueTriggerSpecSchema>;
+export type StepFunctionsTriggerSpec = z.infer<typeof stepFunctionsTriggerSpecSchema>;
+export type LambdaTriggerSpec = z.infer<typeof lambdaTriggerSpecSchema>;
+/** A native trigger on AWS. */
+export type AwsTriggerSpec = GlueTriggerSpec | StepFunctionsTriggerSpec | LambdaTriggerSpec;
+export type NativeTriggerSpec = AirflowTriggerSpec | DatabricksTriggerSpec | AwsTriggerSpec;
+export type TriggerSpec = CommandTriggerSpec | HttpTriggerSpec | NativeTriggerSpec;
 /** The job a native trigger started on its platform. */
 export type PlatformRun = z.infer<typeof platformRunSchema>;
 

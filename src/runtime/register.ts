@@ -105,6 +105,14 @@ export function policyProblems(ctx: Context, spec: PipelineSpec, policy: Registr
         'define the pipeline in YAML, or set server.allowCommandRegistration: true',
     });
   }
+  if ((t?.type === 'glue' || t?.type === 'stepfunctions' || t?.type === 'lambda') && !trusted) {
+    out.push({
+      path: 'trigger.type',
+      message:
+        `${t.type} triggers cannot be registered over HTTP (they act with this server's AWS credentials); ` +
+        'define the pipeline in YAML, or set server.allowCommandRegistration: true',
+    });
+  }
   if (!trusted) {
     const dirs = ctx.project.config.evaluatorDirs;
     for (const trait of spec.traits) {

@@ -28,6 +28,7 @@ import { withAlerts } from './alerting.js';
 import { getPipeline } from './context.js';
 import type { Context } from './context-type.js';
 import { type Evaluation, evaluatePipeline } from './evaluate.js';
+import { reconcileOutcome } from './platform-runs.js';
 import { addressPolicy, isUntrusted } from './register.js';
 import { annotateRun, moveRun, touchActiveRun } from './touch.js';
 
@@ -292,12 +293,13 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
   let recording: Promise<void> | undefined;
   const stopCommand = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stopCommand.signal]) : stopCommand.signal;
-  const outcome: TriggerOutcome = await fireTrigger(trigger, {
+  const runKey = opts.window?.runKey ?? run.runId;
+  let outcome: TriggerOutcome = await fireTrigger(trigger, {
     projectDir: ctx.project.root,
     pipeline: name,
     runId: run.runId,
     // Platforms deduplicate on the run key: the window attempt's (stable across replicas), else the run id.
-    runKey: opts.window?.runKey ?? run.runId,
+    runKey,
     ...(opts.window ? { window: opts.window } : {}),
     env: ctx.env,
     signal,
@@ -325,6 +327,19 @@ async function lockedRun(ctx: Context, name: string, opts: RunOptions, checked: 
 
   // Every failure gets the category retries go by (a trigger may have set it already: a refused definition).
   if (!outcome.ok) outcome.category ??= failureCategory(outcome);
+  // Sent and no answer (a timeout, a lost connection): ask the platform by the run key before anything else, so the
+  // run adopts the job it started, or knows that none started (retryable), instead of staying UNKNOWN.
+  if (!outcome.ok && outcome.category === 'UNKNOWN' && isNativeTrigger(trigger))
+    outcome = await reconcileOutcome(trigger, outcome, {
+      pipeline: name,
+      runId: run.runId,
+      runKey,
+      ...(opts.window ? { window: opts.window } : {}),
+      env: ctx.env,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(isUntrusted(ctx, pipeline) ? { addressPolicy: addressPolicy(ctx) } : {}),
+      since: triggering.triggeredAt ?? triggering.updatedAt,
+    });
   const next = afterTrigger(outcome);
   const patch: TransitionPatch = { trigger: outcome };
   // The request went out and no answer came: FAILED, but the job may be running. Recorded, alerted, never retried.

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { windowVars } from '../core/run-vars.js';
 import type { AirflowTriggerSpec, PlatformRun, TriggerOutcome } from '../core/types.js';
 import type { TriggerContext } from './context.js';
-import type { NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
+import type { FindAnswer, FindContext, NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
 import {
   type CallError,
   type CallResult,
@@ -229,9 +229,31 @@ async function cancel(spec: AirflowTriggerSpec, job: PlatformRun, ctx: PlatformC
   );
 }
 
+/** GET the DAG run whose dag_run_id the run key gives: 200 → found (with its state), 404 → none. */
+async function find(spec: AirflowTriggerSpec, runKey: string, ctx: FindContext): Promise<FindAnswer> {
+  try {
+    const client = new AirflowClient(spec, ctx);
+    const refused = client.start();
+    if (refused !== undefined) return { ok: false, error: refused };
+    const version = await client.version();
+    if (!version.ok) return { ok: false, error: client.clean(version.error) };
+    const dagRunId = airflowDagRunId(runKey);
+    const r = await client.call('GET', client.dagRunPath(version.version, dagRunId));
+    const what = `GET DAG run ${dagRunId}`;
+    if (!r.ok) return { ok: false, error: client.clean(`${what}: ${r.error}`) };
+    if (r.reply.status === 404) return { ok: true, found: false };
+    if (r.reply.status !== 200) return { ok: false, error: client.clean(`${what}: ${httpError(r.reply)}`) };
+    const state = stateOf(r.json);
+    return { ok: true, found: true, id: dagRunId, apiVersion: version.version, ...(state ? { state } : {}) };
+  } catch (err) {
+    return { ok: false, error: `internal error: ${(err as Error).message}` };
+  }
+}
+
 export const airflowTrigger: NativeTrigger<AirflowTriggerSpec> = {
   fire,
   poll,
   cancel,
+  find,
   pollSeconds: (spec) => spec.poll,
 };

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { DatabricksTriggerSpec, PlatformRun, TriggerOutcome } from '../core/types.js';
 import type { TriggerContext } from './context.js';
-import type { NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
+import type { FindAnswer, FindContext, NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
 import {
   callFailure,
   expandDeep,
@@ -160,9 +160,33 @@ async function cancel(spec: DatabricksTriggerSpec, job: PlatformRun, ctx: Platfo
   );
 }
 
+/**
+ * run-now again with the run key's idempotency_token: Databricks answers with the run it launched for the token. The
+ * Jobs API cannot list runs by token, so this is how a run key's run is found; if the first run-now never arrived,
+ * this launches the one run of the key (never a second: the token is the same).
+ */
+async function find(spec: DatabricksTriggerSpec, runKey: string, ctx: FindContext): Promise<FindAnswer> {
+  try {
+    const client = new DatabricksClient(spec, ctx);
+    const refused = client.start();
+    if (refused !== undefined) return { ok: false, error: refused };
+    const body: Record<string, unknown> = { job_id: spec.jobId, idempotency_token: databricksIdempotencyToken(runKey) };
+    if (spec.parameters) body.job_parameters = expandDeep(spec.parameters, client.vars);
+    const r = await client.call('POST', '/api/2.1/jobs/run-now', body);
+    const failed = callFailure(client, r, 'POST run-now (the same idempotency_token)');
+    if (failed || !r.ok) return { ok: false, error: (failed as { error: string }).error };
+    const id = runIdOf(r.json);
+    if (id === undefined) return { ok: false, error: 'run-now answered without a run_id' };
+    return { ok: true, found: true, id };
+  } catch (err) {
+    return { ok: false, error: `internal error: ${(err as Error).message}` };
+  }
+}
+
 export const databricksTrigger: NativeTrigger<DatabricksTriggerSpec> = {
   fire,
   poll,
   cancel,
+  find,
   pollSeconds: (spec) => spec.poll,
 };

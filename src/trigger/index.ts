@@ -19,6 +19,8 @@ export { BODY_EXCERPT_BYTES, DEFAULT_HTTP_TIMEOUT_SECONDS, MAX_BODY_READ_BYTES }
 export { redact, redactCredentialParams, redactUrlUserinfo, secretForms } from './redact.js';
 export {
   DEFAULT_POLL_SECONDS,
+  type FindAnswer,
+  type FindContext,
   isNativeTrigger,
   type NativeTrigger,
   nativeTrigger,

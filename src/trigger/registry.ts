@@ -4,7 +4,7 @@ import type { NativeTriggerSpec, TriggerSpec } from '../core/types.js';
 import type { NativeTrigger } from './native.js';
 import { templateVars } from './template.js';
 
-export type { NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
+export type { FindAnswer, FindContext, NativeTrigger, PlatformAnswer, PlatformContext } from './native.js';
 
 /** How often a RUNNING native run's state is polled when its trigger sets no `poll`. */
 export const DEFAULT_POLL_SECONDS = 30;
@@ -12,6 +12,10 @@ export const DEFAULT_POLL_SECONDS = 30;
 const LOADERS: Record<NativeTriggerSpec['type'], () => Promise<NativeTrigger>> = {
   airflow: async () => (await import('./airflow.js')).airflowTrigger as NativeTrigger,
   databricks: async () => (await import('./databricks.js')).databricksTrigger as NativeTrigger,
+  // The AWS SDK is imported by these modules' calls only (never at CLI start-up).
+  glue: async () => (await import('./glue.js')).glueTrigger as NativeTrigger,
+  stepfunctions: async () => (await import('./stepfunctions.js')).stepFunctionsTrigger as NativeTrigger,
+  lambda: async () => (await import('./lambda.js')).lambdaTrigger as NativeTrigger,
 };
 
 export function isNativeTrigger(spec: TriggerSpec | undefined): spec is NativeTriggerSpec {

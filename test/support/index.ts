@@ -12,6 +12,8 @@
 //   files.ts              writeFiles, put, copyFixtureEvaluators, lines
 //   minimal-project.ts    minimalProject, FIXTURE_ENV: archetype `gate` + pipeline `p` over fixture evaluators (CLI tests)
 //   airflow-mock.ts       startAirflowMock, AirflowMock: a local Airflow REST API (v1/v2) that checks requests like Airflow
+//   aws-mock.ts           startAwsMock, AwsMock, awsTestEnv, verifySigV4: a local Glue, Step Functions and Lambda
+//                         that recomputes every SigV4 signature with aws4 and checks requests like AWS
 //   databricks-mock.ts    startDatabricksMock, DatabricksMock: a local Databricks Jobs API 2.1 checking requests likewise
 //   api-project.ts        makeProject, ProjectOptions: the API tests' project (`p` with a recording trigger, `no-trigger`)
 //   trigger-recorder.ts   RECORD_TRIGGER, fired, alerts: what the trigger and the alert file sink recorded
@@ -44,6 +46,7 @@ export * from './airflow-mock.js';
 export * from './alert-services.js';
 export * from './api-project.js';
 export * from './api-server.js';
+export * from './aws-mock.js';
 export * from './build-check.js';
 export * from './cli-output.js';
 export * from './databricks-mock.js';

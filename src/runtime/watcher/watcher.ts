@@ -402,7 +402,8 @@ export class Watcher {
     const names: string[] = [];
     let everyMs = Number.POSITIVE_INFINITY;
     for (const [name, spec] of this.ctx.project.pipelines) {
-      if (!isNativeTrigger(spec.trigger)) continue;
+      // A Lambda invocation is synchronous: its runs are never RUNNING, there is nothing to poll.
+      if (!isNativeTrigger(spec.trigger) || spec.trigger.type === 'lambda') continue;
       names.push(name);
       everyMs = Math.min(everyMs, (spec.trigger.poll ?? DEFAULT_POLL_SECONDS) * 1000);
     }
