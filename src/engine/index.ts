@@ -10,6 +10,7 @@ export * from './retry.js';
 export * from './run-state.js';
 export * from './schedule.js';
 export * from './sla.js';
+export * from './sla-due.js';
 export * from './trait-state.js';
 export * from './why.js';
 export * from './window.js';
