@@ -3,8 +3,8 @@
 // alerted has cleared (RECOVERED), and the next instant worth waking up for. Met-or-not is read from the record's own
 // timestamps, so an alert fired late (a serve that was down) says what held at the instant, not at the late look.
 import { addDays, localDate, localToInstant } from './local-time.js';
-import type { TimeSpec } from './schedule.js';
 import type { SlaKind, SlaSpec } from './sla.js';
+import type { TimeSpec } from './time-spec.js';
 import { isWindowTerminal, type WindowRecord } from './window.js';
 
 /** An alert fired more than this after its instant is "late" (details.late, details.delayMs). */
@@ -157,7 +157,7 @@ export function slaDue(input: SlaDueInput): SlaDueResult {
       kind: i.kind,
       at: i.deadline,
       deadline: i.deadline,
-      repeatable: live,
+      repeatable: live && !metBy(w, i.kind, now),
     });
   }
   if (w.state === 'MISSED' && w.terminal && now - w.terminal.at <= SLA_MAX_LATE_MS) {

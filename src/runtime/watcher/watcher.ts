@@ -34,6 +34,7 @@ import { refreshRuns } from '../platform-runs.js';
 import { pruneHistory } from '../retention.js';
 import { type RunWindow, runPipeline } from '../run.js';
 import { touchActiveRun } from '../touch.js';
+import { SlaDeadlines } from './deadlines.js';
 import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
 import { WakeQueue } from './wake-queue.js';
 
@@ -133,6 +134,8 @@ export class Watcher {
   private orphans = new Set<string>();
   private sweeps = 0;
   private pruning = false;
+  /** SLA deadlines, WINDOW_MISSED and RECOVERED (deadlines.ts). */
+  private readonly deadlines: SlaDeadlines;
 
   constructor(
     private readonly ctx: Context,
@@ -142,6 +145,7 @@ export class Watcher {
     this.random = opts.random ?? Math.random;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     const sweepMs = ctx.project.watcher.watcher.sweepMs;
+    this.deadlines = new SlaDeadlines(ctx);
     this.queue = new WakeQueue(ctx.clock, (ps) => this.poke(ps), sweepMs);
     this.leadership = new Leadership({
       store: ctx.store,
@@ -502,6 +506,9 @@ export class Watcher {
         reevaluateMs: w.watch.reevaluateMs,
         now,
       });
+      const sla = await this.deadlines.check(w, records, results, now);
+      if (sla.sending) this.track(sla.sending);
+      this.hint(p, sla.nextAt);
       this.setWake(p, due.nextWake?.at);
       if (due.actions.length === 0) return true;
       const byKey = new Map(records.map((r) => [r.key, r]));
@@ -528,6 +535,15 @@ export class Watcher {
   private setWake(p: string, at: number | undefined): void {
     const hint = this.hints.get(p);
     this.queue.set(p, hint !== undefined && (at === undefined || hint < at) ? hint : at);
+  }
+
+  /** Counts `task` (alerts being sent) as background work until it ends (idle() and stop() wait for it). */
+  private track(task: Promise<void>): void {
+    const t: Promise<void> = task.finally(() => {
+      this.background.delete(t);
+      this.notifyIdle();
+    });
+    this.background.add(t);
   }
 
   /** Wakes `p` at `at` at the latest (a lock holder's deadline, a run's own deadline). */
