@@ -17,6 +17,7 @@ import { pushToTriggerCase } from './cases/push-to-trigger.js';
 import { raceCase } from './cases/race.js';
 import { readinessCase } from './cases/readiness.js';
 import { scaleCase } from './cases/scale.js';
+import { slaDeadlineCase } from './cases/sla-deadline.js';
 import { throughputCase } from './cases/throughput.js';
 import { versionCase } from './cases/version.js';
 import { windowOpenCase } from './cases/window-open.js';
@@ -33,6 +34,7 @@ const CASES: BenchCase[] = [
   scaleCase,
   pushToTriggerCase,
   windowOpenCase,
+  slaDeadlineCase,
   idle10kCase,
   builtinSqlCase,
   dashboardCase,

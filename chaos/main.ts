@@ -9,6 +9,7 @@ import { REPO } from '../test/support/paths.js';
 import { alertCases } from './cases/alerts.js';
 import { evaluatorCases } from './cases/evaluators.js';
 import { processCases } from './cases/process.js';
+import { slaCases } from './cases/sla.js';
 import { storeCases } from './cases/store.js';
 import { triggerCases } from './cases/triggers.js';
 import { watcherCases } from './cases/watcher.js';
@@ -21,6 +22,7 @@ export const ALL_CASES: CaseDef[] = [
   ...processCases,
   ...alertCases,
   ...watcherCases,
+  ...slaCases,
 ];
 
 interface Args {

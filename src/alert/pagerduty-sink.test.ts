@@ -91,6 +91,21 @@ describe('pagerduty sink', () => {
     expect(events[2]).toEqual({ routing_key: KEY, event_action: 'resolve', dedup_key: 'daily-sales/PIPELINE_BLOCKED' });
   });
 
+  it("RECOVERED resolves the window's SLA_AT_RISK, SLA_BREACHED and WINDOW_MISSED, each with its trigger's dedup_key", async () => {
+    const m = await pagerduty();
+    const { sink } = sinkFor(m.url);
+    await sink.send(alert('SLA_AT_RISK', { window: WINDOW, details: { kind: 'evaluation' } }));
+    await sink.send(alert('SLA_BREACHED', { window: WINDOW, details: { kind: 'evaluation' } }));
+    await sink.send(alert('RECOVERED', { window: WINDOW }));
+    expect(m.accepted().map((e) => [e.event_action, e.dedup_key])).toEqual([
+      ['trigger', `${WINDOW}/SLA_AT_RISK`],
+      ['trigger', `${WINDOW}/SLA_BREACHED`],
+      ['resolve', `${WINDOW}/SLA_AT_RISK`],
+      ['resolve', `${WINDOW}/SLA_BREACHED`],
+      ['resolve', `${WINDOW}/WINDOW_MISSED`],
+    ]);
+  });
+
   it('a summary past 1024 characters is cut so PagerDuty still accepts it', async () => {
     const m = await pagerduty();
     await sinkFor(m.url).sink.send(alert('RUN_FAILED', { message: 'z'.repeat(5000) }));

@@ -26,6 +26,8 @@ export const PAGERDUTY_LIMITS = { summary: 1024, dedupKey: 255 } as const;
  */
 export const RESOLVES: Partial<Record<AlertKind, readonly AlertKind[]>> = {
   PIPELINE_READY: ['PIPELINE_BLOCKED', 'TRAIT_FAILED'],
+  // A window's SLA alerts cleared (triggered, COMPLETED, or READY again after it ended): same window, same dedup_key.
+  RECOVERED: ['SLA_AT_RISK', 'SLA_BREACHED', 'WINDOW_MISSED'],
 };
 
 /**

@@ -33,10 +33,18 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The why of an alert in one short block: the blocking traits of details.blocking, else the details as JSON. */
+/**
+ * The why of an alert in one short block: details.why (a window alert's why line) with its blocking traits, else the
+ * blocking traits of details.blocking, else the details as JSON.
+ */
 function whyText(alert: Alert): string | undefined {
   const d = alert.details;
   if (!d) return undefined;
+  if (typeof d.why === 'string' && d.why.length > 0) {
+    const late =
+      d.late === true && typeof d.delayMs === 'number' ? `\n(fired ${Math.round(d.delayMs / 1000)} s late)` : '';
+    return `${d.why}${late}`;
+  }
   const blocking = Array.isArray(d.blocking) ? (d.blocking as Array<Record<string, unknown>>) : undefined;
   if (blocking?.length) {
     return blocking

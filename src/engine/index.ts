@@ -11,6 +11,7 @@ export * from './retry.js';
 export * from './run-state.js';
 export * from './schedule.js';
 export * from './sla.js';
+export * from './sla-due.js';
 export * from './stpa.js';
 export * from './trait-state.js';
 export * from './why.js';

@@ -28,6 +28,7 @@
 //   fake-clock.ts         FakeClock: a Clock for unit tests whose advance() fires due timers in order, instantly
 //   poll.ts               sleep, until, waitFor
 //   http-request.ts       raw, api, http, httpOk, Reply, RawRequest: one request on a fresh connection
+//   alert-receiver.ts     startAlertReceiver: a local webhook recording alert payloads with their arrival time
 //   alert-services.ts     startSlackMock, startPagerDutyMock: Slack / PagerDuty stand-ins that check requests as documented
 //   api-server.ts         startTestServer, useServers, waitForRun, expectErrorShape, TestServer (vitest)
 //   outage-store.ts       outageStore: a store whose outage a test switches on
@@ -43,6 +44,7 @@
 //                         project, Context (MemoryStore, FakeClock, recording logger) and registered pipeline `p`
 //   windows.ts            scheduledProject, ordersWatch, ordersWindow, DAILY, storeResults…: schedule-window fixtures
 export * from './airflow-mock.js';
+export * from './alert-receiver.js';
 export * from './alert-services.js';
 export * from './api-project.js';
 export * from './api-server.js';

@@ -34,6 +34,7 @@ import { refreshRuns } from '../platform-runs.js';
 import { pruneHistory } from '../retention.js';
 import { type RunWindow, runPipeline } from '../run.js';
 import { touchActiveRun } from '../touch.js';
+import { SlaDeadlines } from './deadlines.js';
 import { DependencyWakes, wakeDependents } from './dependencies.js';
 import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
 import { WakeQueue } from './wake-queue.js';
@@ -136,6 +137,8 @@ export class Watcher {
   private pruning = false;
   /** Who waits for whom (builtin:pipeline): an upstream's completion wakes its dependents at once. */
   private readonly deps = new DependencyWakes();
+  /** SLA deadlines, WINDOW_MISSED and RECOVERED (deadlines.ts). */
+  private readonly deadlines: SlaDeadlines;
 
   constructor(
     private readonly ctx: Context,
@@ -145,6 +148,7 @@ export class Watcher {
     this.random = opts.random ?? Math.random;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     const sweepMs = ctx.project.watcher.watcher.sweepMs;
+    this.deadlines = new SlaDeadlines(ctx);
     this.queue = new WakeQueue(ctx.clock, (ps) => this.poke(ps), sweepMs);
     this.leadership = new Leadership({
       store: ctx.store,
@@ -516,6 +520,9 @@ export class Watcher {
         now,
         ...(urgent ? { urgent } : {}),
       });
+      const sla = await this.deadlines.check(w, records, results, now);
+      if (sla.sending) this.track(sla.sending);
+      this.hint(p, sla.nextAt);
       this.setWake(p, due.nextWake?.at);
       if (due.actions.length === 0) return true;
       const byKey = new Map(records.map((r) => [r.key, r]));
@@ -542,6 +549,15 @@ export class Watcher {
   private setWake(p: string, at: number | undefined): void {
     const hint = this.hints.get(p);
     this.queue.set(p, hint !== undefined && (at === undefined || hint < at) ? hint : at);
+  }
+
+  /** Counts `task` (alerts being sent) as background work until it ends (idle() and stop() wait for it). */
+  private track(task: Promise<void>): void {
+    const t: Promise<void> = task.finally(() => {
+      this.background.delete(t);
+      this.notifyIdle();
+    });
+    this.background.add(t);
   }
 
   /** Wakes `p` at `at` at the latest (a lock holder's deadline, a run's own deadline). */
