@@ -41,6 +41,7 @@ import {
   completeRoute,
   deletePipelineRoute,
   evaluateRoute,
+  eventsRoute,
   getPipelineRoute,
   getRunRoute,
   getWindowRoute,
@@ -61,6 +62,7 @@ import {
   whyRoute,
 } from './routes.js';
 import { runRefusal, startRun } from './runs.js';
+import type { SseClients } from './sse.js';
 
 export interface ApiOptions {
   ctx: Context;
@@ -74,6 +76,8 @@ export interface ApiOptions {
   policy: RegistrationPolicy;
   /** GET /metrics renders these (absent: 404). */
   metrics?: { render(): Promise<string>; contentType: string };
+  /** GET /api/events streams from these (absent: 404). */
+  events?: SseClients;
   /** GET /metrics needs no token (server.metricsPublic). */
   metricsPublic?: boolean;
   /** Shown in the OpenAPI document. */
@@ -207,6 +211,11 @@ export function createApi(o: ApiOptions): OpenAPIHono {
     if (!o.metrics) throw new InterlockError('NOT_FOUND', 'this server collects no metrics');
     const text = await work(() => (o.metrics as NonNullable<ApiOptions['metrics']>).render());
     return c.body(text, 200, { 'Content-Type': o.metrics.contentType }) as never;
+  });
+
+  app.openapi(eventsRoute, (c) => {
+    if (!o.events) throw new InterlockError('NOT_FOUND', 'this server streams no events');
+    return o.events.respond(c) as never;
   });
 
   app.openapi(listPipelinesRoute, async (c) => {

@@ -5,6 +5,8 @@ import {
   CompleteBody,
   ErrorSchema,
   EvaluationSchema,
+  EventsHeaders,
+  EventsQuery,
   HealthSchema,
   HistoryEntrySchema,
   ListQuery,
@@ -416,9 +418,46 @@ export const metricsRoute = createRoute({
       content: {
         'text/plain': { schema: { type: 'string' as const, example: 'interlock_pipeline_ready{pipeline="p"} 1\n' } },
       },
-      description: 'the metrics, Prometheus text format 0.0.4 (README, "Metrics", lists them)',
+      description: 'the metrics, Prometheus text format 0.0.4 (README, "Observing Interlock", lists them)',
     },
     404: error('this server collects no metrics'),
+    ...common,
+  },
+});
+
+export const eventsRoute = createRoute({
+  method: 'get',
+  path: '/api/events',
+  operationId: 'streamEvents',
+  summary: 'Live domain events as Server-Sent Events (resumable with Last-Event-ID)',
+  description:
+    'A text/event-stream that starts with `retry: 2000` and sends a `: keepalive` comment every 15 s. Each event has ' +
+    '`id` (an integer, monotonic per server process), `event` (evaluation.decided, trait.pushed, run.created, ' +
+    'run.transitioned, window.transitioned, alert.raised, store.changed: another process wrote to the same store) and ' +
+    '`data`: one JSON line with `pipeline` and `at` (epoch ms) and the fields README "Observing Interlock" lists. ' +
+    'Last-Event-ID resumes from the last 1,000 events; when the id is older than that (or not from this process) the ' +
+    'stream first sends `event: reset` with `data: {"reason":…}`: refetch everything. A client too slow to read is ' +
+    'disconnected (it reconnects and resumes). The stream ends when the server shuts down.',
+  security,
+  request: {
+    query: EventsQuery,
+    headers: EventsHeaders,
+  },
+  responses: {
+    200: {
+      content: {
+        'text/event-stream': {
+          schema: {
+            type: 'string' as const,
+            example:
+              'retry: 2000\n\nid: 7\nevent: evaluation.decided\ndata: {"pipeline":"p","at":1764650000000,"outcome":"READY",' +
+              '"source":"api","blocking":[],"decisionId":"d1"}\n\n',
+          },
+        },
+      },
+      description: 'the event stream (never ends by itself while the server runs)',
+    },
+    400: error('more than 100 pipeline filters, or an empty or over-long name'),
     ...common,
   },
 });
@@ -427,6 +466,7 @@ export const metricsRoute = createRoute({
 export const ROUTES: ReadonlyArray<{ method: string; path: string }> = [
   healthRoute,
   metricsRoute,
+  eventsRoute,
   openApiRoute,
   listPipelinesRoute,
   registerPipelineRoute,

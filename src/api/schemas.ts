@@ -684,3 +684,27 @@ export const OpenApiDocumentSchema = z
     paths: jsonObject,
   })
   .openapi('OpenApiDocument');
+
+/** GET /api/events: `?pipeline=` (repeatable) filters. */
+export const EventsQuery = z.object({
+  pipeline: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      param: { name: 'pipeline', in: 'query', style: 'form', explode: true },
+      description: 'only events of these pipelines (repeat the parameter for several)',
+      example: 'daily-sales-rollup',
+    }),
+});
+
+/** GET /api/events: where a reconnecting client resumes. */
+export const EventsHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'last-event-id', in: 'header' },
+      description: 'the id of the last event received (EventSource sends it when it reconnects)',
+      example: '42',
+    }),
+});

@@ -4,10 +4,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { InterlockError } from '../core/errors.js';
 import { withTimeout } from '../core/timeout.js';
-import { type Context, Tasks } from '../runtime/index.js';
+import { type Context, EventStream, Tasks } from '../runtime/index.js';
 import { formatUrl, type HostLookup, isLoopbackHost, resolveBindAddress } from './address.js';
 import { createApi } from './app.js';
 import { type ServerSettings, TOKEN_ENV } from './settings.js';
+import { SseClients, type SseOptions } from './sse.js';
 
 export interface RunningServer {
   /** `http://host:port` with the real port (when 0 was asked for). */
@@ -33,6 +34,10 @@ export interface StartOptions {
   log?: (message: string) => void;
   /** What GET /metrics renders (absent: 404). */
   metrics?: { render(): Promise<string>; contentType: string };
+  /** Masks secrets out of GET /api/events (the service logger's mask). */
+  mask?: (text: string) => string;
+  /** GET /api/events' keepalive and bounds (tests). */
+  sse?: SseOptions & { capacity?: number };
   /** Resolves a listen name (default: the system resolver). */
   lookup?: HostLookup;
 }
@@ -65,7 +70,13 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
   const bindAddress = await resolveBindAddress(settings.host, opts.lookup);
   if (!isLoopbackHost(bindAddress) && !unprotectedOk) throw offLoopbackRefusal(settings, bindAddress);
   const tasks = new Tasks(ctx.clock);
+  const stream = new EventStream(ctx, {
+    ...(opts.mask ? { mask: opts.mask } : {}),
+    ...(opts.sse?.capacity !== undefined ? { capacity: opts.sse.capacity } : {}),
+  });
+  const events = new SseClients(stream, ctx.clock, opts.sse);
   const app = createApi({
+    events,
     ctx,
     tasks,
     maxBodyBytes: settings.maxBodyBytes,
@@ -144,16 +155,21 @@ export async function startServer(ctx: Context, settings: ServerSettings, opts: 
   const bound = server.address() as AddressInfo;
   // What the socket really bound, not what was asked for: never serve a non-loopback address unprotected.
   if (!isLoopbackHost(bound.address) && !unprotectedOk) {
+    stream.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw offLoopbackRefusal(settings, bound.address);
   }
   const port = bound.port;
+  stream.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       const deadline = ctx.clock.now() + settings.shutdownTimeoutMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Event streams never end by themselves: ended first, so they hold neither the drain nor the exit.
+      events.closeAll();
+      stream.close();
       // Aborts evaluators and triggers; their runs record a final state (FAILED "aborted by shutdown", BLOCKED).
       const drained = await tasks.drain(settings.shutdownTimeoutMs);
       if (!drained) log(`shutdown: in-flight work did not finish within ${settings.shutdownTimeoutMs} ms`);

@@ -7,6 +7,7 @@ export * from './complete.js';
 export * from './config-reloader.js';
 export * from './context.js';
 export * from './evaluate.js';
+export * from './event-stream.js';
 export * from './log-mask.js';
 export * from './metrics-feed.js';
 export * from './platform-runs.js';

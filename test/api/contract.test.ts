@@ -20,6 +20,7 @@ const TOKEN = 'contract-test-token';
 const OPERATIONS = [
   'getHealth',
   'getMetrics',
+  'streamEvents',
   'getOpenApi',
   'listPipelines',
   'registerPipeline',
@@ -339,6 +340,13 @@ describe('a client generated from the document', () => {
       } else {
         // A method the path does not have: no operation applies; the answer is still the documented error shape.
         response = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      }
+      if (response.content?.['text/event-stream']) {
+        // GET /api/events: an SSE stream (test/api/events.test.ts judges its content).
+        if (typeof e.body !== 'string' || !e.headers['content-type']?.startsWith('text/event-stream')) {
+          problems.push(`${what}: not a text/event-stream answer`);
+        }
+        continue;
       }
       if (response.content?.['text/plain']) {
         // GET /metrics: Prometheus text; promtool judges its content (test/api/metrics.test.ts).

@@ -26,7 +26,7 @@ export async function serve(out: Out, g: GlobalOptions, flags: ServeFlags & LogF
     const { startServer } = await import('../../api/index.js');
     const { openMetrics } = await import('../../runtime/metrics-feed.js');
     const metrics = await openMetrics(ctx, VERSION);
-    const server = await startServer(ctx, settings, { version: VERSION, metrics });
+    const server = await startServer(ctx, settings, { version: VERSION, metrics, mask: secrets.mask });
     // Before `listening on`: from then on a SIGHUP reloads instead of killing the process.
     const reloading = startReloading(out, ctx);
     out.err(`listening on ${server.url}`);

@@ -96,6 +96,14 @@ export class Client {
       headers['content-type'] = 'application/json';
     }
     const response = await fetch(`${this.base}${url}`, { method: method.toUpperCase(), headers, body });
+    if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      // GET /api/events never ends: its first chunk (retry: …) is the answer, then the client goes away.
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const first = await reader.read();
+      await reader.cancel();
+      const text = new TextDecoder().decode(first.value);
+      return { response, status: response.status, headers: Object.fromEntries(response.headers), body: text };
+    }
     const text = await response.text();
     let parsed: unknown;
     // A text answer (GET /metrics) stays text; every other body must be JSON.
@@ -179,6 +187,9 @@ export async function driveEverything(c: Client, f: Flow): Promise<void> {
   const metrics = want(await c.call('get', '/metrics'), 200, 'getMetrics');
   check(metrics.body.includes(`interlock_pipeline_ready{pipeline="${f.pipeline}"}`), 'metrics text');
   want(await c.call('get', '/metrics', { token: null }), 401, 'getMetrics without the token');
+  const stream = want(await c.call('get', '/api/events', { query: { pipeline: f.pipeline } }), 200, 'streamEvents');
+  check(String(stream.body).startsWith('retry: 2000\n'), 'event stream starts with retry');
+  want(await c.call('get', '/api/events', { token: null }), 401, 'streamEvents without the token');
   for (const token of [null, 'wrong-token']) {
     const denied = want(await c.call('get', '/api/pipelines', { token }), 401, 'listPipelines without the token');
     check(denied.body.error.code === 'UNAUTHORIZED', 'UNAUTHORIZED');
