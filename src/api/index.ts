@@ -2,3 +2,4 @@
 export { type ApiOptions, createApi } from './app.js';
 export { type ErrorBody, errorResponse } from './errors.js';
 export { type RunningServer, type StartOptions, startServer } from './server.js';
+export { type MetricsServer, startMetricsServer } from './metrics-server.js';
