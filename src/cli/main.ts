@@ -346,7 +346,12 @@ take over within the lease time (15 s) when it stops. \`interlock serve\` runs t
 
 Examples:
   interlock watch                 # this host only watches; another serves the API
-  INTERLOCK_LOG=info interlock watch   # log every window transition`,
+  INTERLOCK_LOG=info interlock watch   # log every window transition
+  interlock watch --metrics-addr 127.0.0.1:9464   # Prometheus scrapes http://127.0.0.1:9464/metrics`,
+    )
+    .option(
+      '--metrics-addr <host:port>',
+      'serve GET /metrics (as serve does) on this address; off unless given; off loopback only with an API token',
     )
     .option('--log-format <format>', 'pretty (default: human lines) or json (pino JSON lines); INTERLOCK_LOG_FORMAT')
     .option('--log-level <level>', 'debug, info, warn (default) or error; INTERLOCK_LOG_LEVEL')
