@@ -37,6 +37,7 @@ import {
   SECRET_REF,
   YAML_ONLY_PIPELINE_KEYS,
 } from './schema.js';
+import { watchdogProblems } from './watchdog-rules.js';
 import { checkYaml, diagnosticAt, parseYaml, positionOf, type YamlSource } from './yaml-source.js';
 
 export type { AlertsConfig, ArchetypeDef, LoadedProject, ProjectConfig } from './project.js';
@@ -437,7 +438,11 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     for (const p of [...traitProblems, ...triggerLimitProblems(value)]) put(p);
     const failed = semantic.slice(before).some((d) => d.severity === 'error');
     if (!valid || failed || first || !archetypes.has(archetype.name)) continue;
-    pipelines.set(value.name, toPipelineSpec(value, archetype, src.file, locate));
+    const pipelineSpec = toPipelineSpec(value, archetype, src.file, locate);
+    const wd = watchdogProblems(pipelineSpec, spec);
+    for (const p of wd) put(p);
+    if (wd.some((p) => p.severity === 'error')) continue;
+    pipelines.set(value.name, pipelineSpec);
     if (spec) watch.set(value.name, spec);
   }
 

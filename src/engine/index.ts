@@ -2,6 +2,7 @@
 export * from './alert-rules.js';
 export * from './catch-up.js';
 export * from './dependencies.js';
+export * from './drift.js';
 export * from './due.js';
 export * from './exclusions.js';
 export * from './local-time.js';
@@ -14,6 +15,7 @@ export * from './sla.js';
 export * from './sla-due.js';
 export * from './stpa.js';
 export * from './trait-state.js';
+export * from './watchdog.js';
 export * from './why.js';
 export * from './window.js';
 export * from './window-key.js';

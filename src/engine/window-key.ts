@@ -36,9 +36,18 @@ export function attemptKey(windowKey: string, attempt: number): string {
   return `${windowKey}#${attempt}`;
 }
 
-/** The window key of a window run's key (`<window key>#<attempt>`), or undefined for any other run key. */
+/** The run key of rerun `n` (1-based) of a window after drift: `<window key>#rerun-<n>` (claimed once, ever). */
+export function rerunKey(windowKey: string, n: number): string {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError('rerun must be a positive integer');
+  return `${windowKey}#rerun-${n}`;
+}
+
+/**
+ * The window key of a window run's key (`<window key>#<attempt>` or `<window key>#rerun-<n>`), or undefined for any
+ * other run key.
+ */
 export function windowOfRunKey(runKey: string): string | undefined {
-  const m = /^(.+)#[1-9][0-9]*$/.exec(runKey);
+  const m = /^(.+)#(?:rerun-)?[1-9][0-9]*$/.exec(runKey);
   const key = m?.[1];
   return key !== undefined && parseWindowKey(key) ? key : undefined;
 }

@@ -5,7 +5,7 @@ import type { ExclusionMatch } from './exclusions.js';
 import type { FailureCategory, RetryDecision } from './retry.js';
 import { reevaluateDelay } from './retry.js';
 import type { CatchUpPolicy, WindowTimes } from './schedule.js';
-import { attemptKey } from './window-key.js';
+import { attemptKey, rerunKey } from './window-key.js';
 
 /** Window states. Non-terminal first. */
 export const WINDOW_STATES = [
@@ -80,6 +80,23 @@ export interface WindowAttempt {
   result?: 'COMPLETED' | 'FAILED';
   category?: FailureCategory;
   error?: string;
+  /** A rerun after drift (onDrift: rerun): its number n; the run key is then `<window key>#rerun-<n>`. */
+  rerun?: number;
+}
+
+/**
+ * The drift monitor of a COMPLETED window (pipeline `monitor`): when its evidence was last re-checked, the drift
+ * episode in progress (the monitored traits NOT_READY since), whether a rerun is wanted, and how many were claimed.
+ */
+export interface WindowDrift {
+  lastCheckAt?: number;
+  episode?: { since: number; blocking: BlockingTrait[] };
+  /** onDrift rerun: a rerun fires once the evidence is READY again (never on NOT_READY). */
+  rerunWanted?: boolean;
+  /** Reruns claimed so far (each under its own run key, so each fires at most once). */
+  reruns: number;
+  /** A wanted rerun was refused here (the full evidence not READY): not tried again before reevaluate passed. */
+  rerunTriedAt?: number;
 }
 
 /** Why a window ended where it did: one variant per terminal state (and cause). */
@@ -128,6 +145,8 @@ export interface WindowRecord extends WindowTimes {
   retryAt?: number;
   /** Set exactly when the state is terminal. */
   terminal?: WindowTerminal;
+  /** After COMPLETED, with a pipeline `monitor`: the drift monitor's state (kept across reruns). */
+  drift?: WindowDrift;
 }
 
 export function newWindow(f: {
@@ -179,7 +198,28 @@ export type WindowEvent =
   | { type: 'attempt-failed'; attempt: number; category: FailureCategory; error?: string; retry: RetryDecision }
   | { type: 'retry-due' }
   | { type: 'deadline' }
-  | { type: 'skip'; policy: CatchUpPolicy; supersededBy?: string; note?: string };
+  | { type: 'skip'; policy: CatchUpPolicy; supersededBy?: string; note?: string }
+  /** A COMPLETED window's monitored traits re-checked: `decision` over those traits only. */
+  | {
+      type: 'drift-checked';
+      decision: WindowDecision;
+      onDrift: 'alert' | 'rerun';
+      maxReruns: number;
+      /** A wanted rerun was refused at this check (the whole pipeline was not READY). */
+      rerunRefused?: boolean;
+    }
+  /**
+   * A rerun after drift: COMPLETED → TRIGGERING for rerun `rerun` (= reruns + 1 ≤ maxReruns) under the run key
+   * `<window key>#rerun-<rerun>` that the store created for `runId`; only when a rerun is wanted and READY.
+   */
+  | {
+      type: 'rerun-claim';
+      rerun: number;
+      maxReruns: number;
+      runId: string;
+      decision: WindowDecision;
+      runDeadlineAt?: number;
+    };
 
 export type WindowEventResult =
   | { kind: 'apply'; window: WindowRecord; from: WindowState; to: WindowState }
@@ -361,11 +401,13 @@ export function applyWindowEvent(w: WindowRecord, event: WindowEvent, now: numbe
       if ((w.state !== 'TRIGGERING' && w.state !== 'RUNNING') || cur?.attempt !== event.attempt) {
         return conflict(`window ${w.key} is ${w.state} (attempt ${cur?.attempt ?? 0}); not attempt ${event.attempt}`);
       }
+      // A rerun's completion starts the monitor afresh (a new episode may follow); the rerun count stays.
+      const drift = w.drift ? { drift: { reruns: w.drift.reruns } } : {};
       return move(
         w,
         'COMPLETED',
         now,
-        { attempts: finishAttempt(w, { finishedAt: now, result: 'COMPLETED' }) },
+        { attempts: finishAttempt(w, { finishedAt: now, result: 'COMPLETED' }), ...drift },
         {
           reason: `attempt ${cur.attempt} succeeded (run ${cur.runId})`,
           detail: { state: 'COMPLETED', attempt: cur.attempt, runId: cur.runId },
@@ -386,7 +428,11 @@ export function applyWindowEvent(w: WindowRecord, event: WindowEvent, now: numbe
         ...(event.error !== undefined ? { error: event.error } : {}),
       });
       const failed = { ...w, attempts };
-      const r = event.retry;
+      // A rerun is never retried: its cap is monitor.maxReruns, each under its own run key.
+      const r: RetryDecision =
+        cur.rerun !== undefined
+          ? { retry: false, cause: 'not-retryable', reason: `rerun ${cur.rerun} after drift is not retried` }
+          : event.retry;
       if (r.retry && r.attempt === event.attempt + 1) {
         if (r.at < w.deadlineAt) return move(w, 'RETRY_WAIT', now, { attempts, retryAt: r.at });
         return move(w, 'MISSED', now, { attempts }, missedReason({ ...failed, state: 'RETRY_WAIT' }));
@@ -429,6 +475,61 @@ export function applyWindowEvent(w: WindowRecord, event: WindowEvent, now: numbe
       }
       if (now < w.deadlineAt) return conflict(`window ${w.key} is open until ${w.deadlineAt}`);
       return move(w, 'MISSED', now, {}, missedReason(w));
+    }
+    case 'drift-checked': {
+      if (w.state !== 'COMPLETED') return noop(`window ${w.key} is ${w.state}; only a COMPLETED window is monitored`);
+      const prev = w.drift ?? { reruns: 0 };
+      const d = event.decision;
+      const next: WindowDrift = { reruns: prev.reruns, lastCheckAt: now };
+      if (event.rerunRefused) next.rerunTriedAt = now;
+      else if (prev.rerunTriedAt !== undefined) next.rerunTriedAt = prev.rerunTriedAt;
+      if (d.outcome === 'READY') {
+        if (prev.rerunWanted) next.rerunWanted = true;
+      } else {
+        next.episode = prev.episode ?? { since: now, blocking: d.blocking };
+        if (prev.rerunWanted || (event.onDrift === 'rerun' && prev.reruns < event.maxReruns)) next.rerunWanted = true;
+      }
+      return update(w, now, { drift: next });
+    }
+    case 'rerun-claim': {
+      const cur = currentAttempt(w);
+      if (w.state === 'TRIGGERING' || w.state === 'RUNNING' || (done && w.state !== 'COMPLETED')) {
+        if (cur && cur.rerun === event.rerun && cur.runId === event.runId) {
+          return noop(`rerun ${event.rerun} of ${w.key} is already claimed by this run`);
+        }
+        return conflict(`window ${w.key} is ${w.state}; rerun ${event.rerun} cannot be claimed`);
+      }
+      if (w.state !== 'COMPLETED') return conflict(`window ${w.key} is ${w.state}; only a COMPLETED window reruns`);
+      if (w.mode !== 'live') return conflict(`window ${w.key} is in shadow mode; it never fires`);
+      const drift = w.drift;
+      if (!drift?.rerunWanted) return conflict(`window ${w.key} has no drift that asks for a rerun`);
+      if (event.rerun !== drift.reruns + 1) {
+        return conflict(`window ${w.key} has had ${drift.reruns} rerun(s); rerun ${event.rerun} is stale`);
+      }
+      if (event.rerun > event.maxReruns) return conflict(`window ${w.key}: at most ${event.maxReruns} rerun(s)`);
+      if (w.attempts.some((a) => a.runId === event.runId)) return conflict(`run ${event.runId} already has an attempt`);
+      if (event.decision.outcome !== 'READY') return conflict(`window ${w.key} is not READY; refusing to rerun`);
+      const attempt: WindowAttempt = {
+        attempt: w.attempts.length + 1,
+        runId: event.runId,
+        runKey: rerunKey(w.key, event.rerun),
+        claimedAt: now,
+        rerun: event.rerun,
+        ...(event.runDeadlineAt !== undefined ? { runDeadlineAt: event.runDeadlineAt } : {}),
+      };
+      // The one way back from a terminal state: COMPLETED → TRIGGERING, once per rerun number (the run key).
+      const next: WindowRecord = {
+        ...w,
+        state: 'TRIGGERING',
+        version: w.version + 1,
+        updatedAt: now,
+        attempts: [...w.attempts, attempt],
+        lastDecision: event.decision,
+        drift: { reruns: event.rerun, lastCheckAt: drift.lastCheckAt ?? now },
+      };
+      delete next.terminal;
+      delete next.nextEvaluationAt;
+      return { kind: 'apply', window: next, from: 'COMPLETED', to: 'TRIGGERING' };
     }
     case 'skip': {
       if (w.state === 'SKIPPED') return noop(`window ${w.key} is already SKIPPED`);

@@ -7,6 +7,7 @@ import {
   decideReadiness,
   isoUtc,
   parseWindowKey,
+  runWaitNote,
   staleSince,
   type UnblockBy,
   unblockBy,
@@ -183,7 +184,7 @@ export async function whyView(ctx: Context, name: string, opts: { window?: strin
   return {
     pipeline: p.name,
     now: at(now),
-    summary: summaryOf(readiness.outcome, blocking, readiness.note, active, asked ?? null),
+    summary: summaryOf(readiness.outcome, blocking, readiness.note, active, asked ?? null, ctx.clock.now(), tz),
     outcome: readiness.outcome,
     note: readiness.note ?? null,
     scheduled: scheduled !== undefined,
@@ -202,9 +203,15 @@ function summaryOf(
   note: string | undefined,
   active: RunState | undefined,
   asked: WindowView | null,
+  now: number,
+  tz: string,
 ): string {
   if (asked?.end) return `window ${asked.state}: ${asked.end.reason}`;
-  if (active) return `${active.status}: run ${active.runId} holds the pipeline's lock (it has run; it is not over)`;
+  if (active) {
+    // "RUNNING 42m, waiting for a callback (none received), times out at 09:40": an async run nobody calls back.
+    const note = runWaitNote(active, now, tz);
+    return `${active.status}: run ${active.runId} holds the pipeline's lock (it has run; it is not over)${note ? `: ${note}` : ''}`;
+  }
   if (outcome === 'READY') return 'READY: every required trait passes; nothing blocks a run';
   if (blocking.length === 0) return `NOT_READY: ${note ?? 'the readiness rule is not met'}`;
   return `NOT_READY: blocked by ${blocking.map((b) => `${b.trait} (${b.state})`).join(', ')}`;

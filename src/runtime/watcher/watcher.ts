@@ -3,7 +3,7 @@
 // compare-and-swap under its lease. It never decides anything the engine does not say; every window ends recorded.
 import { hostname } from 'node:os';
 import type { PipelineWatchConfig } from '../../config/index.js';
-import type { PipelineSpec, RunState } from '../../core/types.js';
+import type { PipelineSpec, RunState, TraitResult } from '../../core/types.js';
 import {
   applyWindowEvent,
   attemptKey,
@@ -19,6 +19,7 @@ import {
   isTerminal,
   isWindowTerminal,
   lockState,
+  rerunKey,
   type Schedule,
   type ScheduleSpec,
   type WindowDecision,
@@ -36,8 +37,10 @@ import { type RunWindow, runPipeline } from '../run.js';
 import { touchActiveRun } from '../touch.js';
 import { SlaDeadlines } from './deadlines.js';
 import { DependencyWakes, wakeDependents } from './dependencies.js';
+import { type DriftHost, driftPass, rerunNeeds } from './drift.js';
 import { DEFAULT_LEASE_MS, Leadership } from './leadership.js';
 import { WakeQueue } from './wake-queue.js';
+import { RunWatchdog, stalePass } from './watchdog.js';
 
 export interface WatcherOptions {
   /** This replica's name in the lease (default host:pid:random). */
@@ -139,6 +142,10 @@ export class Watcher {
   private readonly deps = new DependencyWakes();
   /** SLA deadlines, WINDOW_MISSED and RECOVERED (deadlines.ts). */
   private readonly deadlines: SlaDeadlines;
+  /** Timers at every active run's deadline and expected duration (any pipeline), while leading. */
+  private readonly runDog: RunWatchdog;
+  /** Required-trait PASS results seen, by pipeline and trait (a backend may drop them at their expiry). */
+  private readonly staleSeen = new Map<string, TraitResult>();
 
   constructor(
     private readonly ctx: Context,
@@ -158,6 +165,11 @@ export class Watcher {
       leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
       onChange: (fence, previous) => this.onLeadership(fence, previous),
     });
+    this.runDog = new RunWatchdog(
+      ctx,
+      () => this.leadership.fence !== undefined && !this.stopped,
+      () => this.notifyIdle(),
+    );
   }
 
   /** Subscribes to every wake-up source, takes the lease if it is free, and starts the first sweep. */
@@ -182,6 +194,7 @@ export class Watcher {
         (err) => this.ctx.log.warn(`watcher: reading an upstream pipeline: ${(err as Error).message}`),
       ),
     );
+    this.runDog.start();
     await this.leadership.start();
     this.armSweep();
     this.armPoll();
@@ -228,6 +241,7 @@ export class Watcher {
     this.dirty.clear();
     await Promise.allSettled([...this.running.values(), this.polling]);
     await Promise.allSettled([...this.background]);
+    await this.runDog.stop();
     await this.leadership.stop();
   }
 
@@ -249,7 +263,7 @@ export class Watcher {
 
   /** Pipelines being worked on or waiting to be, and triggers still running. */
   get busy(): number {
-    return this.running.size + this.waiting.size + this.background.size;
+    return this.running.size + this.waiting.size + this.background.size + this.runDog.busy;
   }
 
   /**
@@ -351,6 +365,7 @@ export class Watcher {
 
   private onLeadership(fence: LeaseFence | undefined, previous: Lease | undefined): void {
     this.fence = fence;
+    this.runDog.setLeading(fence !== undefined, 10 * this.ctx.project.watcher.watcher.sweepMs);
     if (!fence) {
       this.queue.clear();
       return;
@@ -523,6 +538,9 @@ export class Watcher {
       const sla = await this.deadlines.check(w, records, results, now);
       if (sla.sending) this.track(sla.sending);
       this.hint(p, sla.nextAt);
+      const extra = await this.watchdogPass(w, records, results, fence);
+      if (extra === 'fenced') return true;
+      if (extra === 'progress') continue;
       this.setWake(p, due.nextWake?.at);
       if (due.actions.length === 0) return true;
       const byKey = new Map(records.map((r) => [r.key, r]));
@@ -543,6 +561,30 @@ export class Watcher {
     // that reports progress without changing anything).
     this.queue.set(p, this.ctx.clock.now() + 250);
     return true;
+  }
+
+  /**
+   * The watchdog's part of a pass: TRAIT_STALE at a required trait's TTL instant while a window is open, and the
+   * drift monitor of COMPLETED windows (monitor); their next instants become hints.
+   */
+  private async watchdogPass(
+    w: Watched,
+    records: readonly WindowRecord[],
+    results: readonly TraitResult[],
+    fence: LeaseFence,
+  ): Promise<'progress' | 'none' | 'fenced'> {
+    const p = w.spec.name;
+    this.hint(p, await stalePass(this.ctx, w.spec, w.watch, records, results, this.staleSeen));
+    if (!w.watch.monitor) return 'none';
+    const host: DriftHost = {
+      ctx: this.ctx,
+      move: (rec, event, f) => this.move(rec, event, f),
+      evaluate: (rec, only) => this.evaluate(w, rec, only),
+      fireRerun: (rec, rerun) => this.fire(w, rec, { kind: 'trigger', key: rec.key, rerun }, fence),
+    };
+    const r = await driftPass(host, w.spec, w.watch, records, results, fence);
+    this.hint(p, r.nextAt);
+    return r.fenced ? 'fenced' : r.progress ? 'progress' : 'none';
   }
 
   /** The pipeline's next wake-up: the engine's, or an earlier instant this pass found (`hint`). */
@@ -770,13 +812,19 @@ export class Watcher {
   private async fire(
     w: Watched,
     rec: WindowRecord,
-    action: DueAction & { kind: 'trigger' | 'shadow' },
+    action: (DueAction & { kind: 'trigger' | 'shadow' }) | { kind: 'trigger'; key: string; rerun: number },
     fence: LeaseFence,
   ): Promise<'progress' | 'none' | 'fenced' | 'reload'> {
     const ctx = this.ctx;
     const p = w.spec.name;
     const attempt = rec.attempts.length + 1;
-    const runKey = attemptKey(rec.key, attempt);
+    // A rerun after drift (monitor onDrift: rerun) goes through the same order under its own run key.
+    const rerun = 'rerun' in action ? action.rerun : undefined;
+    const runKey = rerun !== undefined ? rerunKey(rec.key, rerun) : attemptKey(rec.key, attempt);
+    const claimEvent = (runId: string, runDeadlineAt: number, decision: WindowDecision): WindowEvent =>
+      rerun !== undefined
+        ? { type: 'rerun-claim', rerun, maxReruns: w.watch.monitor?.maxReruns ?? 0, runId, decision, runDeadlineAt }
+        : { type: 'claim', attempt, runId, decision, runDeadlineAt };
     if (action.kind === 'trigger') {
       // Another run holds the lock (a manual run, or an ended run whose command may still run): settle it if it is
       // over (timed out at its deadline, a stale lock released), else wait for it (its end or its deadline wakes
@@ -791,9 +839,21 @@ export class Watcher {
         }
       }
     }
-    const ev = await this.evaluate(w, rec, []);
+    const only = rerun !== undefined ? rerunNeeds(w.spec, await ctx.store.getTraitResults(p), ctx.clock.now()) : [];
+    const ev = await this.evaluate(w, rec, only);
     if (ev.readiness.outcome !== 'READY') {
-      const r = await this.move(rec, this.decidedEvent(w, ev), fence);
+      const monitor = w.watch.monitor;
+      const refused: WindowEvent | undefined =
+        rerun === undefined
+          ? this.decidedEvent(w, ev)
+          : monitor && {
+              type: 'drift-checked',
+              decision: decisionOf(ev),
+              onDrift: monitor.onDrift,
+              maxReruns: monitor.maxReruns,
+              rerunRefused: true,
+            };
+      const r = refused ? await this.move(rec, refused, fence) : 'noop';
       return r === 'fenced' ? 'fenced' : 'reload';
     }
     const decision = decisionOf(ev);
@@ -805,11 +865,7 @@ export class Watcher {
     const maxRunMs = (w.spec.trigger?.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS) * 1000;
     const claimed: { r: WindowRecord | 'fenced' | 'lost' | 'noop' } = { r: 'lost' };
     const claim = async (run: RunState): Promise<boolean> => {
-      claimed.r = await this.move(
-        rec,
-        { type: 'claim', attempt, runId: run.runId, decision, runDeadlineAt: ctx.clock.now() + maxRunMs },
-        fence,
-      );
+      claimed.r = await this.move(rec, claimEvent(run.runId, ctx.clock.now() + maxRunMs, decision), fence);
       return typeof claimed.r === 'object';
     };
     // Once the run is TRIGGERING (the window claimed) the pass moves on: the trigger (a command may run for hours)
@@ -854,17 +910,7 @@ export class Watcher {
     }
     if (result.kind === 'already-running' && result.claimed) {
       // This attempt's run exists already (a restart, another replica): adopt it — never create or fire another.
-      const r = await this.move(
-        rec,
-        {
-          type: 'claim',
-          attempt,
-          runId: result.active.runId,
-          decision,
-          runDeadlineAt: result.active.deadlineAt,
-        },
-        fence,
-      );
+      const r = await this.move(rec, claimEvent(result.active.runId, result.active.deadlineAt, decision), fence);
       // Refused (past the deadline, a record that does not allow it): nothing changed; do not try again at once.
       if (r === 'fenced') return 'fenced';
       return typeof r === 'object' ? 'reload' : 'none';
