@@ -72,6 +72,8 @@ describe('loadProject: the seed examples', () => {
       provider: 'redis',
       sqlite: { path: path.join(root, '.interlock', 'state.db') },
       redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
+      postgres: { schema: 'interlock', poolSize: 10, connectTimeout: 5 },
+      retention: { decisions: 30 * 86_400, runs: 90 * 86_400, windows: 90 * 86_400 },
       server: { addr: ':3000' },
       archetypeDirs: [path.join(root, 'archetypes')],
       calendarDirs: [path.join(root, 'calendars')],
@@ -159,6 +161,8 @@ describe('loadProject: defaults and paths', () => {
       provider: 'sqlite',
       sqlite: { path: path.join(root, '.interlock', 'state.db') },
       redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
+      postgres: { schema: 'interlock', poolSize: 10, connectTimeout: 5 },
+      retention: { decisions: 30 * 86_400, runs: 90 * 86_400, windows: 90 * 86_400 },
       server: { addr: '127.0.0.1:3000' },
       archetypeDirs: [path.join(root, 'archetypes')],
       calendarDirs: [path.join(root, 'calendars')],
@@ -435,7 +439,7 @@ describe('loadProject: positioned structural errors', () => {
 
   it('reports every error in every file, structural before semantic', () => {
     const root = project({
-      'interlock.yaml': lines('provider: postgres', 'server:', '  adr: ":3000"'),
+      'interlock.yaml': lines('provider: mongodb', 'server:', '  adr: ":3000"'),
       'archetypes/a.yaml': lines('name: a', 'requiredTraits:', '  - type: x', '    defaultTtl: 0'),
       'archetypes/b.yaml': lines('name: b', 'requiredTraits: [{type: x}]'),
       'pipelines/1.yaml': lines('name: one', 'archetype: nope'),
@@ -445,7 +449,7 @@ describe('loadProject: positioned structural errors', () => {
     });
     const p = load(root);
     expect(errors(p)).toEqual([
-      'interlock.yaml:1:11 provider: expected one of: sqlite, redis, memory',
+      'interlock.yaml:1:11 provider: expected one of: sqlite, redis, postgres, memory',
       "interlock.yaml:3:3 server.adr: unknown key 'adr' (did you mean 'addr'?)",
       'archetypes/a.yaml:4:17 requiredTraits.0.defaultTtl: expected a positive duration: a number of seconds (90) or a string like 90s, 15m, 2h, 1d or 1h30m',
       'pipelines/2.yaml:3:7 tier: expected a non-negative integer',
@@ -943,7 +947,7 @@ describe('loadProject: blast radius', () => {
 
   it('an invalid interlock.yaml still stops everything', () => {
     const root = project({
-      'interlock.yaml': 'provider: postgres\n',
+      'interlock.yaml': 'provider: mongodb\n',
       'archetypes/a.yaml': 'name: a\nrequiredTraits: [{type: x}]\n',
       'pipelines/p.yaml': 'name: p\narchetype: a\n',
     });

@@ -474,7 +474,7 @@ describe('limits and unknown routes', () => {
   it('unknown routes → 404 JSON', async () => {
     const s = await start(makeProject(dir()));
     for (const [method, path] of [
-      ['GET', '/'],
+      ['GET', '/nope'],
       ['GET', '/api'],
       ['GET', '/api/pipelines/p/nope'],
       ['PUT', '/api/nope'],
@@ -543,6 +543,11 @@ describe('GET /api/openapi.json', () => {
         'GET /api/runs/{runId}',
         'POST /api/runs/{runId}/complete',
         'POST /api/runs/{runId}/cancel',
+        'GET /api/events',
+        'GET /api/status',
+        'GET /api/session',
+        'POST /api/session',
+        'DELETE /api/session',
       ].sort(),
     );
     const schemas = r.body.components.schemas;
