@@ -17,6 +17,8 @@ describe('project schema', () => {
       provider: 'sqlite',
       sqlite: { path: '.interlock/state.db' },
       redis: { addr: 'localhost:6379', keyPrefix: 'interlock:', connectTimeout: 5 },
+      postgres: { schema: 'interlock', poolSize: 10, connectTimeout: 5 },
+      retention: { decisions: 30 * 86_400, runs: 90 * 86_400, windows: 90 * 86_400 },
       server: { addr: '127.0.0.1:3000' },
       archetypeDirs: ['./archetypes'],
       calendarDirs: ['./calendars'],
@@ -65,7 +67,7 @@ describe('project schema', () => {
         evaluatorConcurrency: 0,
       }),
     ).toEqual([
-      'provider: expected one of: sqlite, redis, memory',
+      'provider: expected one of: sqlite, redis, postgres, memory',
       'redis.db: expected a non-negative integer',
       'alerts.0.type: expected one of: console, webhook, file, slack, pagerduty',
       'alerts.1.type: required',
