@@ -13,11 +13,13 @@ import { dashboardCase } from './cases/dashboard.js';
 import { evaluateCliCase } from './cases/evaluate-cli.js';
 import { idle10kCase } from './cases/idle-10k.js';
 import { importsCase } from './cases/imports.js';
+import { metricsScrapeCase } from './cases/metrics-scrape.js';
 import { pushToTriggerCase } from './cases/push-to-trigger.js';
 import { raceCase } from './cases/race.js';
 import { readinessCase } from './cases/readiness.js';
 import { scaleCase } from './cases/scale.js';
 import { slaDeadlineCase } from './cases/sla-deadline.js';
+import { sseFanoutCase } from './cases/sse-fanout.js';
 import { throughputCase } from './cases/throughput.js';
 import { versionCase } from './cases/version.js';
 import { windowOpenCase } from './cases/window-open.js';
@@ -38,6 +40,8 @@ const CASES: BenchCase[] = [
   idle10kCase,
   builtinSqlCase,
   dashboardCase,
+  metricsScrapeCase,
+  sseFanoutCase,
 ];
 const LATEST = join(REPO, 'bench', 'results', 'latest.json');
 /** Where partial runs (--quick, --only) go unless --out says otherwise: never over the committed results. */

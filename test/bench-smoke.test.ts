@@ -1,6 +1,6 @@
 // The benchmark suite must keep working: `npm run bench -- --quick --only imports,version --out <tmp>` runs the real
 // thing (built CLI, floors, JSON results) in a few seconds, writes where --out says and never over the committed
-// bench/results/latest.json.
+// bench/results/latest.json; and the observability cases (metrics-scrape, sse-fanout) at their quick sizes.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,4 +60,26 @@ describe('npm run bench', () => {
 
     expect(existsSync(LATEST) ? statSync(LATEST).mtimeMs : undefined).toBe(latestBefore);
   }, 60_000);
+  it('--quick --only metrics-scrape,sse-fanout: scrape percentiles and body size, fan-out to every client, each with its floor', async () => {
+    const t = tempDir('interlock-bench-smoke-');
+    cleanups.push(t.cleanup);
+    const out = join(t.dir, 'results.json');
+    const r = await npmBench(['--quick', '--only', 'metrics-scrape,sse-fanout', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    const byId = Object.fromEntries(res.figures.map((f: { id: string }) => [f.id, f]));
+    expect(Object.keys(byId)).toEqual(['metrics-scrape', 'sse-fanout']);
+    const m = byId['metrics-scrape'].numbers;
+    expect(m.pipelines).toBe(50);
+    expect(m.bodyBytes).toBeGreaterThan(0);
+    for (const k of ['p50Ms', 'p95Ms', 'p99Ms', 'floorP50Ms', 'floorP99Ms', 'healthP50Ms']) {
+      expect(m[k], k).toBeGreaterThan(0);
+    }
+    expect(m.p50Ms).toBeLessThanOrEqual(m.p99Ms);
+    expect(byId['metrics-scrape'].met).toBe(m.p99Ms <= 50);
+    const s = byId['sse-fanout'].numbers;
+    expect(s).toMatchObject({ clients: 10, events: 10 });
+    for (const k of ['p50Ms', 'p99Ms', 'floorP50Ms', 'floorP99Ms']) expect(s[k], k).toBeGreaterThanOrEqual(0);
+    expect(byId['sse-fanout'].met).toBe(s.p99Ms <= 100);
+  }, 180_000);
 });
