@@ -37,6 +37,7 @@ import {
   SECRET_REF,
   YAML_ONLY_PIPELINE_KEYS,
 } from './schema.js';
+import { slaProblems } from './sla-rules.js';
 import { watchdogProblems } from './watchdog-rules.js';
 import { checkYaml, diagnosticAt, parseYaml, positionOf, type YamlSource } from './yaml-source.js';
 
@@ -439,7 +440,7 @@ export function loadProject(configFile: string, opts: LoadOptions = {}): LoadedP
     const failed = semantic.slice(before).some((d) => d.severity === 'error');
     if (!valid || failed || first || !archetypes.has(archetype.name)) continue;
     const pipelineSpec = toPipelineSpec(value, archetype, src.file, locate);
-    const wd = watchdogProblems(pipelineSpec, spec);
+    const wd = [...slaProblems(spec, value), ...watchdogProblems(pipelineSpec, spec)];
     for (const p of wd) put(p);
     if (wd.some((p) => p.severity === 'error')) continue;
     pipelines.set(value.name, pipelineSpec);

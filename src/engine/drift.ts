@@ -7,6 +7,7 @@ import type { AlertDraft } from './alert-rules.js';
 import { localHHMM } from './local-time.js';
 import { decideReadiness } from './readiness.js';
 import type { MonitorSpec } from './sla.js';
+import { effectiveExpiry } from './trait-state.js';
 import type { WindowDecision, WindowRecord } from './window.js';
 
 export interface DriftInput {
@@ -79,6 +80,10 @@ export function whatDrifts(input: DriftInput): DriftResult {
     if (!cur || r.openAt > cur.openAt) newest.set(r.schedule, r);
   }
   const monitored = monitoredTraits(input.traits, monitor);
+  const ttlOf = new Map(monitored.map((t) => [t.type, t.ttlSeconds]));
+  // When a result stops counting: its stored expiry bounded by the ttl configured now, as readiness counts it.
+  const expiryOf = (v: { trait: string; result?: TraitResult }) =>
+    v.result ? effectiveExpiry(v.result, ttlOf.get(v.trait)) : undefined;
   for (const w of newest.values()) {
     const end = monitorEnd(w, monitor);
     if (end === undefined || now >= end) continue;
@@ -91,7 +96,10 @@ export function whatDrifts(input: DriftInput): DriftResult {
     const unknown = decision.traits.filter((v) => v.state === 'STALE');
     const failing = decision.traits.filter((v) => v.state === 'FAIL');
     const checkDue = (lastCheck: number) => now >= lastCheck + input.reevaluateMs;
-    const newlyExpired = unknown.some((v) => v.result?.expiresAt !== undefined && v.result.expiresAt > lastCheck);
+    const newlyExpired = unknown.some((v) => {
+      const at = expiryOf(v);
+      return at !== undefined && at > lastCheck;
+    });
     if (unknown.length > 0) {
       if (newlyExpired || drift.lastCheckAt === undefined || checkDue(lastCheck)) {
         actions.push({ kind: 'drift-check', key: w.key, traits: [...unknown, ...failing].map((v) => v.trait) });
@@ -124,7 +132,7 @@ export function whatDrifts(input: DriftInput): DriftResult {
       else wake(lastCheck + input.reevaluateMs);
       continue;
     }
-    for (const v of decision.traits) wake(v.result?.expiresAt);
+    for (const v of decision.traits) wake(expiryOf(v));
   }
   return nextAt === undefined ? { actions } : { actions, nextAt };
 }

@@ -5,6 +5,7 @@ import { isTerminal } from '../core/run-status.js';
 import type { ResolvedTrait, RunState, TraitResult } from '../core/types.js';
 import type { AlertDraft } from './alert-rules.js';
 import { localHHMM } from './local-time.js';
+import { effectiveExpiry } from './trait-state.js';
 
 /** What the watchdog knows of one run at `now`. */
 export interface RunWatch {
@@ -112,7 +113,8 @@ export interface StaleInstant {
 }
 
 /**
- * The STALE instants of a pipeline's required traits: each latest PASS result with an expiry. `due`: those at or
+ * The STALE instants of a pipeline's required traits: each latest PASS result with an expiry (the stored one, bounded by
+ * the trait's ttl configured now). `due`: those at or
  * before `now`; `next`: the earliest still to come.
  */
 export function staleInstants(
@@ -125,9 +127,12 @@ export function staleInstants(
   for (const t of traits) {
     if (!t.required) continue;
     const r = results.find((x) => x.trait === t.type);
-    if (r?.status !== 'PASS' || r.expiresAt === undefined) continue;
-    if (r.expiresAt <= now) due.push({ trait: t.type, at: r.expiresAt, evaluatedAt: r.evaluatedAt });
-    else if (next === undefined || r.expiresAt < next) next = r.expiresAt;
+    if (r?.status !== 'PASS') continue;
+    // The ttl configured now bounds the stored expiry, as readiness counts it (engine/trait-state.ts).
+    const at = effectiveExpiry(r, t.ttlSeconds);
+    if (at === undefined || !Number.isFinite(at)) continue;
+    if (at <= now) due.push({ trait: t.type, at, evaluatedAt: r.evaluatedAt });
+    else if (next === undefined || at < next) next = at;
   }
   return next === undefined ? { due } : { due, next };
 }
