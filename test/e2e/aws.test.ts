@@ -7,9 +7,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} placeholders in trigger specs are the subject under test.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AWS_TEST_ACCOUNT, AWS_TEST_CREDENTIALS, type AwsMock, awsTestEnv, startAwsMock } from '../support/aws-mock.js';
-import { type CliResult, json, show } from '../support/cli-output.js';
+import { json, show } from '../support/cli-output.js';
 import { copyFixtureEvaluators, writeFiles } from '../support/files.js';
-import { cli } from '../support/run-cli.js';
+import { type CliResult, cli } from '../support/run-cli.js';
 import { useTempDirs } from '../support/test-cleanups.js';
 
 const tmp = useTempDirs('interlock-aws-');
