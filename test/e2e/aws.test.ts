@@ -194,3 +194,12 @@ describe('lambda through the CLI', () => {
     noSecret();
   });
 });
+
+describe('runs --help', () => {
+  it('lists every native trigger type --refresh asks', async () => {
+    const r = await cli(['runs', '--help'], { cwd: tmp() });
+    expect(r.code, show(r)).toBe(0);
+    const text = r.stdout.replace(/\s+/g, ' ');
+    for (const type of ['airflow', 'databricks', 'glue', 'stepfunctions', 'lambda']) expect(text).toContain(type);
+  });
+});
