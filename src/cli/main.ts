@@ -1,6 +1,7 @@
 // Composition root of the CLI: declares every command (their implementations load lazily), maps errors to exit codes.
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { EXIT, exitCodeFor, formatDiagnostic, InterlockError } from '../core/errors.js';
+import { NATIVE_TRIGGER_TYPES } from '../core/lists.js';
 import type { RunHooks } from './commands/run.js';
 import { type GlobalOptions, handleEpipe, makeOut, type Out } from './output.js';
 import { VERSION } from './version.js';
@@ -198,7 +199,7 @@ export function buildProgram(hooks: CliHooks = {}): Command {
     .option('-n, --limit <n>', 'how many runs', '20')
     .option(
       '--refresh',
-      "first ask the platform of a RUNNING native-trigger run (airflow, databricks) for its job's state, and end the run as it says",
+      `first ask the platform of a RUNNING native-trigger run (${NATIVE_TRIGGER_TYPES.join(', ')}; a lambda run already ended with its invoke) for its job's state, and end the run as it says`,
     )
     .action(
       action(program, async (out, g, name: string | undefined, o) =>

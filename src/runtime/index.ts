@@ -22,6 +22,7 @@ export * from './scaffold.js';
 export * from './status.js';
 export * from './tasks.js';
 export * from './touch.js';
+export * from './unregister.js';
 export * from './validate.js';
 export * from './why.js';
 export * from './windows.js';

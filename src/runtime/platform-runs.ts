@@ -15,8 +15,8 @@ import {
 import { withAlerts } from './alerting.js';
 import { getPipeline } from './context.js';
 import type { Context } from './context-type.js';
+import { annotateRun, moveRun } from './moves.js';
 import { addressPolicy, isUntrusted } from './register.js';
-import { annotateRun, moveRun } from './touch.js';
 
 /** What one refresh of a run did. */
 export interface RefreshResult {

@@ -11,9 +11,9 @@ import { newRun, transition } from '../engine/run-state.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 import { cancelRun } from './cancel.js';
 import type { Context } from './context.js';
-import { unregisterPipeline } from './register.js';
 import { runPipeline } from './run.js';
 import { touchActiveRun } from './touch.js';
+import { unregisterPipeline } from './unregister.js';
 
 const T0 = 1_700_000_000_000;
 const dirs: string[] = [];

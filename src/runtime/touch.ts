@@ -1,72 +1,15 @@
-// Touching a pipeline's runs: compare-and-swap moves, timing out an overdue run when anything touches it (stopping
-// its command first), and the lock of a run that ended: released when stale, kept while its command may still run.
-import { InterlockError } from '../core/errors.js';
-import type { RunState, RunStatus } from '../core/types.js';
-import {
-  type AnnotationPatch,
-  annotate,
-  isOverdue,
-  lockState,
-  type TransitionCause,
-  type TransitionPatch,
-  transition,
-} from '../engine/index.js';
+// Touching a pipeline's runs: timing out an overdue run when anything touches it (stopping its command first, and
+// cancelling its platform job), and the lock of a run that ended: released when stale, kept while its command may
+// still run. Moves themselves are in moves.ts.
+import type { RunState } from '../core/types.js';
+import { isOverdue, lockState } from '../engine/index.js';
 import { describeWhere, type JobState, jobState, stopJob } from '../proc/index.js';
 import type { CasOptions } from '../store/index.js';
 import { withAlerts } from './alerting.js';
 import type { Context } from './context-type.js';
+import { annotateRun, moveRun } from './moves.js';
 
-/** Compare-and-swap options of a move, and why the run moves when its status alone does not say (alert rules). */
-export interface MoveOptions extends CasOptions {
-  cause?: TransitionCause;
-}
-
-/**
- * Moves a run to `to` with compare-and-swap. Returns the stored run on success, or undefined if another process
- * moved it first (the caller re-reads). Illegal transitions throw: they are bugs, never silently ignored.
- * Every move that is stored publishes one run.transitioned event (the one place a run's status changes).
- */
-export async function moveRun(
-  ctx: Context,
-  run: RunState,
-  to: RunStatus,
-  patch: TransitionPatch = {},
-  opts: MoveOptions = {},
-): Promise<RunState | undefined> {
-  const { cause, ...cas } = opts;
-  const t = transition(run, to, ctx.clock.now(), patch);
-  if (!t.ok) throw new InterlockError('CONFLICT', t.reason, { runId: run.runId });
-  const r = await ctx.store.casRun(t.run, run.version, cas);
-  if (!r.ok) return undefined;
-  await ctx.events.publish('run.transitioned', {
-    from: run.status,
-    before: run,
-    run: t.run,
-    patch,
-    ...(cause !== undefined ? { cause } : {}),
-  });
-  return t.run;
-}
-
-/**
- * Updates a run without changing its status (annotate), re-reading and retrying when another process changed it
- * first. Returns the stored run, or undefined when it kept changing (or is gone).
- */
-export async function annotateRun(
-  ctx: Context,
-  run: RunState,
-  patch: AnnotationPatch | ((current: RunState) => AnnotationPatch | undefined),
-): Promise<RunState | undefined> {
-  let current: RunState | undefined = run;
-  for (let attempt = 0; attempt < 10 && current; attempt++) {
-    const p = typeof patch === 'function' ? patch(current) : patch;
-    if (p === undefined) return current;
-    const next = annotate(current, ctx.clock.now(), p);
-    if ((await ctx.store.casRun(next, current.version)).ok) return next;
-    current = await ctx.store.getRun(run.runId);
-  }
-  return undefined;
-}
+export { annotateRun, type MoveOptions, moveRun } from './moves.js';
 
 /** The pipeline's lock after a touch: the run still holding the lock (if any). */
 export interface Touch {
@@ -190,6 +133,35 @@ async function touchLock(ctx: Context, pipeline: string): Promise<Touch> {
     // Another process moved it first: report whatever holds the lock now.
     return touchAgain(ctx, pipeline);
   }
+  if (active.platform !== undefined) await cancelTimedOutJob(ctx, active, moved);
   const touch = await touchAgain(ctx, pipeline);
   return wasAlive ? { ...touch, stopped: moved } : touch;
+}
+
+/**
+ * A native trigger's job (Airflow DAG run, Databricks/Glue job run, Step Functions execution) of a run that has just
+ * been TIMED_OUT is cancelled on its platform, best effort: the run is already TIMED_OUT (the timeout never waits
+ * for the platform, and nothing here can undo it); whether the platform confirmed the cancel, or why it failed, is
+ * added to the run's reason (and the platform's answer to its platform field).
+ */
+async function cancelTimedOutJob(ctx: Context, before: RunState, timedOut: RunState): Promise<void> {
+  const job = before.platform;
+  if (job === undefined) return;
+  let note: string;
+  let platform: RunState['platform'];
+  try {
+    const { cancelPlatformJob } = await import('./platform-runs.js');
+    const c = await cancelPlatformJob(ctx, before);
+    if (c.ok) {
+      note = `its ${job.type} job ${job.id} was cancelled on the platform (state ${c.platform.state})`;
+      platform = c.platform;
+    } else note = `cancelling its ${job.type} job ${job.id} failed (${c.error}): it may still be running`;
+  } catch (e) {
+    note = `cancelling its ${job.type} job ${job.id} failed (${e instanceof Error ? e.message : String(e)}): it may still be running`;
+  }
+  const stored = await annotateRun(ctx, timedOut, (cur) => ({
+    reason: `${cur.reason ?? cur.status}; ${note}`,
+    ...(platform !== undefined ? { platform } : {}),
+  }));
+  if (!stored) ctx.log.warn(`run ${timedOut.runId} timed out; ${note}`);
 }
