@@ -1,9 +1,11 @@
 // Fuzzing the HTTP API through a real server: random and malformed methods, paths, ids, query strings, headers and
 // bodies on every route → never a 5xx (but 503 while the store is down), always a JSON error body, never a crash,
 // and never a status the OpenAPI document does not declare for that operation.
+
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isDashboardPath } from '../../src/api/auth.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { makeProject } from '../support/api-project.js';
 import { expectErrorShape, useServers } from '../support/api-server.js';
@@ -154,6 +156,8 @@ function declaredStatuses(doc: Doc, req: RawRequest): string[] | undefined {
   if (req.method === 'HEAD') return undefined;
   // The path the server sees: the URL parser resolves dot segments (%2e%2e) before routing.
   const path = new URL(req.path, 'http://x').pathname;
+  // The dashboard's page and assets are not API operations (public, HTML/JS/CSS): only GET answers them, 200 or 404.
+  if (isDashboardPath(path)) return (req.method ?? 'GET') === 'GET' ? ['200', '404', '421', '403'] : undefined;
   for (const [template, item] of Object.entries<Doc>(doc.paths)) {
     const re = new RegExp(`^${template.replace(/\./g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`);
     if (!re.test(path)) continue;
@@ -174,6 +178,11 @@ function check(r: Awaited<ReturnType<typeof raw>>, req: RawRequest, storeDown: b
   if (storeDown) expect(r.status === 503 || r.status < 500, what).toBe(true);
   else expect(r.status, what).toBeLessThan(500);
   if (req.method === 'HEAD') return;
+  // The dashboard's page and assets answer in their own types; everything else (errors included) is JSON.
+  if (r.status === 200 && isDashboardPath(new URL(req.path, 'http://x').pathname)) {
+    expect(r.headers['content-type'], what).toMatch(/^(text\/html|text\/css|text\/javascript|image\/svg\+xml)/);
+    return;
+  }
   expect(r.headers['content-type'], what).toContain('application/json');
   expect(r.body, what).toBeDefined();
   if (r.status >= 400 && !(r.status === 503 && req.path.startsWith('/api/health'))) expectErrorShape(r);
@@ -203,7 +212,9 @@ describe('fuzzing every route', () => {
         const r = await raw(s.url, req);
         check(r, req, false, doc);
         const authorized = req.headers?.authorization === `Bearer ${TOKEN}`;
-        if (!authorized && !req.path.startsWith('/api/health?') && req.path !== '/api/health') {
+        // The dashboard's page and assets are public (they hold no data); everything else needs the token.
+        const dashboard = isDashboardPath(new URL(req.path, 'http://x').pathname);
+        if (!authorized && !dashboard && !req.path.startsWith('/api/health?') && req.path !== '/api/health') {
           // Unauthorised is never served; a request too malformed to route (bad Host) is a 400 before auth, and the
           // Host / Content-Type guards (421, 415) answer before auth too.
           const malformed =

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ANSI, json, show, stripAnsi } from '../support/cli-output.js';
 import { writeFiles } from '../support/files.js';
@@ -23,6 +23,10 @@ import { BIN, REPO } from '../support/paths.js';
 import { sleep } from '../support/poll.js';
 import { cli, cliClosingStdout, sh } from '../support/run-cli.js';
 import { tempDirFor } from '../support/test-cleanups.js';
+
+// Each test here runs the built CLI several times, and the describe blocks run their tests concurrently: on two
+// cores shared with the other test files, 30 s is not enough for a test of eight CLI runs. Nothing here asserts speed.
+vi.setConfig({ testTimeout: 90_000 });
 
 const tmp = (ctx: TestContext): string => tempDirFor(ctx, 'interlock-e2e-cli-');
 
