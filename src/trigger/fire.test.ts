@@ -38,13 +38,13 @@ describe('missingTriggerVars', () => {
 
 describe('fireTrigger', () => {
   it('turns an unknown trigger type into a FAILED outcome instead of throwing', async () => {
-    const out = await fireTrigger({ type: 'lambda' } as unknown as TriggerSpec, {
+    const out = await fireTrigger({ type: 'ftp' } as unknown as TriggerSpec, {
       projectDir: '/',
       pipeline: 'p',
       runId: 'r',
       env: {},
     });
-    expect(out).toMatchObject({ ok: false, async: false, error: 'unknown trigger type lambda' });
+    expect(out).toMatchObject({ ok: false, async: false, error: 'unknown trigger type ftp' });
   });
 
   it('turns a malformed spec into a FAILED outcome instead of throwing', async () => {
